@@ -1,0 +1,72 @@
+/**
+ * The environment the backend (API and Celery) reads, split the way the seed splits it: plain
+ * settings in a ConfigMap, sensitive ones in a Secret, both consumed with `envFrom`.
+ * docs/app-contract.md documents every variable.
+ */
+import * as crypto from "crypto";
+import { TenantConfig } from "./config";
+import { tenantRedisAccess } from "./redis-acl";
+
+/** The seed's names: `kubectl create configmap stock-backend-env` / `secret generic stock-backend-secret`. */
+export const ENV_CONFIGMAP = "stock-backend-env";
+export const ENV_SECRET = "stock-backend-secret";
+
+/** Keys the program sets in the ConfigMap. */
+export const CONFIG_ENV_KEYS = ["DJANGO_DEBUG", "MYSQL_DATABASE", "DEPLOY_TYPE", "DJANGO_DB_HOST", "DJANGO_DB_PORT", "DJANGO_ALLOWED_HOSTS", "DJANGO_REDIS_PORT", "DJANGO_REDIS_KEY_PREFIX"] as const;
+/** Keys the program sets in the Secret. DJANGO_SECRET_KEY is generated per tenant and added by the Tenant component. */
+export const SECRET_ENV_KEYS = ["DJANGO_DB_USER", "DJANGO_DB_PWD", "DJANGO_REDIS_HOST", "DJANGO_SECRET_KEY"] as const;
+
+/** How a tenant reaches its own slice of the shared Redis (from the shared stack's outputs). */
+export interface RedisCredential {
+    host: string;
+    port: number;
+    username: string;
+    password: string;
+}
+
+export interface BackendEnv {
+    config: Record<string, string>;
+    secret: Record<string, string>;
+}
+
+/** Names that `stock:extraEnv` / `stock:extraSecretEnv` may not reuse: the program owns them. */
+export function reservedEnvKeys(): string[] {
+    return [...CONFIG_ENV_KEYS, ...SECRET_ENV_KEYS];
+}
+
+/** The backend's environment for a tenant. Every value is a plain string; the caller marks the Secret part secret. */
+export function backendEnv(tenant: TenantConfig, redis: RedisCredential): BackendEnv {
+    const config: Record<string, string> = {
+        ...tenant.extraEnv,
+        DJANGO_DEBUG: tenant.debug ? "1" : "0",
+        MYSQL_DATABASE: tenant.database.name,
+        DEPLOY_TYPE: tenant.deployType,
+        DJANGO_DB_HOST: tenant.database.host,
+        DJANGO_DB_PORT: String(tenant.database.port),
+        DJANGO_ALLOWED_HOSTS: tenant.host,
+        DJANGO_REDIS_PORT: String(redis.port),
+        DJANGO_REDIS_KEY_PREFIX: tenantRedisAccess(tenant.tenant).keyPrefix,
+    };
+    const secret: Record<string, string> = {
+        ...tenant.secrets.extraSecretEnv,
+        DJANGO_DB_USER: tenant.database.user,
+        DJANGO_DB_PWD: tenant.secrets.dbPassword,
+        // The seed's `<user>:<pwd>@<server>` form; the app builds redis://%s:<port>/0 from it.
+        DJANGO_REDIS_HOST: `${redis.username}:${redis.password}@${redis.host}`,
+    };
+    return { config, secret };
+}
+
+/**
+ * A short digest of the whole environment for the pods' `checksum/env` annotation, so a changed
+ * ConfigMap or Secret rolls the pods. A truncated SHA-256 of values that include long generated
+ * passwords reveals nothing usable; it is still computed only from values known at preview time.
+ */
+export function envChecksum(env: BackendEnv): string {
+    const canonical = JSON.stringify([sorted(env.config), sorted(env.secret)]);
+    return crypto.createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+}
+
+function sorted(map: Record<string, string>): [string, string][] {
+    return Object.keys(map).sort().map((k) => [k, map[k]]);
+}

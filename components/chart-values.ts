@@ -1,0 +1,98 @@
+/**
+ * Values for the three charts we own, computed from the tenant's config. Pure and exported so the
+ * chart tests render exactly what the program deploys. Every value is known before `pulumi up`
+ * (content-derived tags, names, config): helm.v4.Chart can then render at preview time and the
+ * preview lists each Deployment, Service and Ingress that changes.
+ */
+import * as path from "path";
+import { TenantConfig } from "./config";
+import { API_PATH } from "./urls";
+import { ENV_CONFIGMAP, ENV_SECRET } from "./app-env";
+
+export const CHARTS_DIR = path.join(__dirname, "..", "charts");
+
+/** The seed's release names (`helm install stock-backend-api ...`). */
+export const RELEASES = {
+    "backend-api": "stock-backend-api",
+    celery: "stock-backend-celery",
+    frontend: "stock-frontend",
+} as const;
+
+export type ChartName = keyof typeof RELEASES;
+
+export interface ImageRef {
+    /** `<harbor>/<project>/<repository>`, without tag. */
+    repository: string;
+    /** Immutable, content-derived. */
+    tag: string;
+}
+
+export interface ChartInputs {
+    tenant: TenantConfig;
+    images: { backend: ImageRef; frontend: ImageRef };
+    /** The `checksum/env` pod annotation: changes whenever the ConfigMap or Secret does. */
+    envChecksum: string;
+    redis: { namespace: string; port: number };
+}
+
+export type ChartValues = Record<ChartName, Record<string, unknown>>;
+
+function ingress(tenant: TenantConfig, pathPrefix: string) {
+    const tls = tenant.tls && "secretName" in tenant.tls ? [{ secretName: tenant.tls.secretName, hosts: [tenant.host] }] : [];
+    return {
+        enabled: true,
+        className: "nginx",
+        annotations: {},
+        hosts: [{ host: tenant.host, paths: [{ path: pathPrefix, pathType: "Prefix" }] }],
+        tls,
+        certManager: { clusterIssuer: tenant.tls && "clusterIssuer" in tenant.tls ? tenant.tls.clusterIssuer : "" },
+    };
+}
+
+export function chartValues({ tenant, images, envChecksum, redis }: ChartInputs): ChartValues {
+    const image = (ref: ImageRef) => ({ repository: ref.repository, tag: ref.tag, pullPolicy: "IfNotPresent" });
+    const imagePullSecrets = [{ name: tenant.pullSecretName }];
+    const podAnnotations = { "checksum/env": envChecksum };
+    const backendNetworkPolicy = {
+        enabled: true,
+        redis: { namespace: redis.namespace, port: redis.port },
+        database: { cidr: tenant.database.cidr, port: tenant.database.port },
+    };
+    const env = { configmap: ENV_CONFIGMAP, secret: ENV_SECRET };
+
+    return {
+        "backend-api": {
+            image: image(images.backend),
+            imagePullSecrets,
+            env,
+            podAnnotations,
+            replicaCount: tenant.replicas.api,
+            gunicorn: { workers: tenant.gunicornWorkers, timeout: 60 },
+            migrations: { enabled: true },
+            ingress: ingress(tenant, API_PATH),
+            networkPolicy: backendNetworkPolicy,
+        },
+        celery: {
+            image: image(images.backend),
+            imagePullSecrets,
+            env,
+            podAnnotations,
+            workers: tenant.celery.workers.map((w) => ({
+                name: w.name,
+                queues: w.queues,
+                replicaCount: w.replicas,
+                concurrency: w.concurrency,
+                logLevel: w.logLevel,
+            })),
+            beat: { enabled: tenant.celery.beat },
+            networkPolicy: backendNetworkPolicy,
+        },
+        frontend: {
+            image: image(images.frontend),
+            imagePullSecrets,
+            replicaCount: tenant.replicas.frontend,
+            ingress: ingress(tenant, "/"),
+            networkPolicy: { enabled: true },
+        },
+    };
+}

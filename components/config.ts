@@ -1,0 +1,352 @@
+/**
+ * The one typed configuration model of stock-deploy.
+ *
+ * Pure: it turns the raw key/value map Pulumi hands the program (plus the list of keys that are
+ * secret) into a validated {@link StackConfig}, or a {@link ConfigError} that lists every problem at
+ * once, each naming the key, the stack file and the fix. No Pulumi resources, no I/O.
+ */
+import { z } from "zod";
+
+export const PROJECT = "stock";
+
+/** Names Kubernetes or the shared stack already use: a tenant namespace must never collide with them. */
+export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "redis", "ingress-nginx", "cert-manager"];
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+export function isDnsLabel(s: string): boolean {
+    return s.length <= 63 && DNS_LABEL.test(s);
+}
+
+/** A fully qualified DNS name: at least two labels, lower case, at most 253 characters. */
+export function isDnsName(s: string): boolean {
+    const labels = s.split(".");
+    return s.length <= 253 && labels.length >= 2 && labels.every(isDnsLabel) && !IPV4.test(s);
+}
+
+export function isCidr(s: string): boolean {
+    const [ip, bits, ...rest] = s.split("/");
+    return rest.length === 0 && IPV4.test(ip) && /^\d{1,2}$/.test(bits ?? "") && Number(bits) <= 32;
+}
+
+const dnsLabel = (what: string) =>
+    z.string().refine(isDnsLabel, `${what} must be a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit`);
+const dnsName = z.string().refine(isDnsName, "must be a lower-case DNS name such as app.client-a.example.com");
+const registryHost = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/, "must be a registry host[:port] such as harbor.example.com:9800, without scheme or path");
+const port = z.number().int().min(1).max(65535);
+const replicas = z.number({ error: "must be a whole number" }).int("must be a whole number").min(0, "must be 0 or more");
+const envKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names must be UPPER_SNAKE_CASE");
+const envMap = z.record(envKey, z.string());
+const logLevel = z.enum(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]);
+
+/** How one key is documented, who needs it and how it is checked. `README.md` and `Pulumi.yaml` follow this table (a test keeps them in step). */
+export interface KeySpec {
+    /** One sentence for `Pulumi.yaml` and the README. */
+    description: string;
+    /** Which stacks read the key. */
+    roles: ReadonlyArray<Role>;
+    /** Must the stack set it (after project defaults from `Pulumi.yaml`)? */
+    required: boolean;
+    /** Must it be stored encrypted (`pulumi config set --secret`)? */
+    secret?: boolean;
+    /** The value shape. Raw config values arrive as strings; objects and lists as JSON. */
+    schema: z.ZodType;
+    /** A value to show in a fix hint. */
+    example: string;
+}
+
+export type Role = "shared" | "tenant";
+const both: Role[] = ["shared", "tenant"];
+const tenantOnly: Role[] = ["tenant"];
+const sharedOnly: Role[] = ["shared"];
+
+const celeryWorker = z.strictObject({
+    name: dnsLabel("a worker name"),
+    queues: z.array(z.string()).min(1, "a worker needs at least one queue"),
+    replicas,
+    concurrency: z.number().int().min(1).default(2),
+    logLevel: logLevel.default("INFO"),
+});
+
+const redisSettings = z.strictObject({
+    chart: z.string().min(1),
+    chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an exact chart version such as 21.2.13 (never a range)"),
+    namespace: dnsLabel("the Redis namespace"),
+    releaseName: dnsLabel("the Redis release name"),
+    imageRepository: z.string().min(1),
+    imageTag: z.string().min(1).refine((t) => t !== "latest", "must be a fixed tag, not latest"),
+    architecture: z.enum(["standalone", "replication"]),
+    persistence: z.strictObject({ enabled: z.boolean(), size: z.string().regex(/^\d+(Mi|Gi|Ti)$/, "must be a size such as 8Gi"), storageClass: z.string().default("") }),
+    resources: z.record(z.string(), z.record(z.string(), z.string())),
+});
+
+const tls = z.union([
+    z.strictObject({ secretName: dnsLabel("tls.secretName") }),
+    z.strictObject({ clusterIssuer: z.string().min(1) }),
+], { error: "must be {secretName: <existing TLS secret>} or {clusterIssuer: <cert-manager ClusterIssuer>}" });
+
+/** Every config key the program reads, without the `stock:` prefix. */
+export const KEYS = {
+    role: { description: "What this stack deploys: `shared` (the Redis every tenant uses, once per cluster) or `tenant` (one customer).", roles: both, required: true, schema: z.enum(["shared", "tenant"]), example: "tenant" },
+    kubeContext: { description: "The kubeconfig context to deploy to; every Kubernetes resource goes through a provider pinned to it.", roles: both, required: true, schema: z.string().min(1), example: "feng-k8s" },
+    kubeconfig: { description: "Path to the kubeconfig file holding kubeContext; empty means $KUBECONFIG or ~/.kube/config.", roles: both, required: false, schema: z.string(), example: "~/.kube/config" },
+    tenants: { description: "The customers allowed on the shared Redis; a tenant stack whose tenant is not listed is refused.", roles: sharedOnly, required: true, schema: z.array(dnsLabel("a tenant name")).min(1, "list at least one tenant"), example: '["client-a", "client-b"]' },
+    redis: { description: "The Bitnami Redis release shared by all tenants: chart and version, image, architecture, persistence, resources.", roles: sharedOnly, required: true, schema: redisSettings, example: "see Pulumi.yaml" },
+    sharedStack: { description: "Fully qualified name of the shared stack this tenant reads Redis from.", roles: tenantOnly, required: true, schema: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "must be <org>/<project>/<stack>, e.g. organization/stock/shared"), example: "organization/stock/shared" },
+    tenant: { description: "The customer's name: its namespace, Redis user and key prefix.", roles: tenantOnly, required: true, schema: dnsLabel("the tenant").refine((t) => !RESERVED_NAMESPACES.includes(t), `must not be one of ${RESERVED_NAMESPACES.join(", ")}`), example: "client-a" },
+    host: { description: "The customer's public host: the frontend is served at /, the API at /api on the same host.", roles: tenantOnly, required: true, schema: dnsName, example: "app.client-a.feng.local" },
+    buildFor: { description: "The dotenv file under <frontendSource>/envs/ baked into this tenant's frontend image (BUILD_FOR).", roles: tenantOnly, required: true, schema: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a file name (no '/')"), example: "client-a" },
+    tls: { description: "Optional TLS on the ingress: {secretName} of an existing secret or {clusterIssuer} for cert-manager. Switches the URLs to https.", roles: tenantOnly, required: false, schema: tls, example: '{"clusterIssuer": "letsencrypt"}' },
+    deployType: { description: "DEPLOY_TYPE for the app: dev, test (SQLite, no MySQL) or prod.", roles: tenantOnly, required: true, schema: z.enum(["dev", "test", "prod"]), example: "prod" },
+    debug: { description: "DJANGO_DEBUG: never true in prod.", roles: tenantOnly, required: true, schema: z.boolean(), example: "false" },
+    podSecurity: { description: "Pod Security Standard enforced on the tenant namespace: restricted or baseline.", roles: tenantOnly, required: true, schema: z.enum(["restricted", "baseline"]), example: "restricted" },
+    dbHost: { description: "The external MySQL host (DJANGO_DB_HOST).", roles: tenantOnly, required: true, schema: z.string().refine((h) => isDnsName(h) || IPV4.test(h), "must be a DNS name or IPv4 address"), example: "mysql.feng.local" },
+    dbPort: { description: "The external MySQL port (DJANGO_DB_PORT).", roles: tenantOnly, required: true, schema: port, example: "3306" },
+    dbCidr: { description: "Where the database lives, for the NetworkPolicy egress rule (CIDR).", roles: tenantOnly, required: true, schema: z.string().refine(isCidr, "must be an IPv4 CIDR such as 10.0.0.5/32"), example: "10.0.0.5/32" },
+    dbName: { description: "The tenant's database (MYSQL_DATABASE).", roles: tenantOnly, required: true, schema: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "must be a MySQL database name: letters, digits, '_'"), example: "stock_client_a" },
+    dbUser: { description: "The tenant's database user (DJANGO_DB_USER, kept in the Secret).", roles: tenantOnly, required: true, schema: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, "must be a MySQL user name"), example: "stock_client_a" },
+    dbPassword: { description: "The tenant's database password (DJANGO_DB_PWD).", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<password>" },
+    harborServer: { description: "The Harbor registry host[:port] images are pushed to and pulled from.", roles: tenantOnly, required: true, schema: registryHost, example: "harbor.feng.local:9800" },
+    harborProject: { description: "The Harbor project holding the images.", roles: tenantOnly, required: true, schema: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*$/, "must be a Harbor project name (lower case)"), example: "library" },
+    harborUsername: { description: "The Harbor robot account used to push and, through the pull secret, to pull.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "robot$stock-deploy" },
+    harborPassword: { description: "The Harbor robot account's token.", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<robot token>" },
+    npmToken: { description: "Token for the private npm registry, passed to the frontend build as NPM_TOKEN.", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<npm token>" },
+    pullSecretName: { description: "Name of the image-pull Secret created in the tenant namespace.", roles: tenantOnly, required: true, schema: dnsLabel("the pull secret name"), example: "harbor" },
+    backendSource: { description: "Build context of the backend image (Django API and Celery), relative to the repo or absolute.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "app/backend" },
+    frontendSource: { description: "Build context of the frontend image, holding envs/<buildFor>.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "app/frontend" },
+    backendRepository: { description: "Harbor repository of the backend image.", roles: tenantOnly, required: true, schema: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "must be a lower-case repository name"), example: "stock_backend" },
+    frontendRepository: { description: "Harbor repository of the frontend images (one tag per tenant build).", roles: tenantOnly, required: true, schema: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "must be a lower-case repository name"), example: "frontend_stock" },
+    imagePlatform: { description: "Platform the images are built for.", roles: tenantOnly, required: true, schema: z.string().regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, "must be os/arch such as linux/amd64"), example: "linux/amd64" },
+    apiReplicas: { description: "Replicas of the Django API Deployment.", roles: tenantOnly, required: true, schema: replicas, example: "2" },
+    frontendReplicas: { description: "Replicas of the frontend Deployment.", roles: tenantOnly, required: true, schema: replicas, example: "2" },
+    gunicornWorkers: { description: "gunicorn worker processes per API pod.", roles: tenantOnly, required: true, schema: z.number().int().min(1), example: "3" },
+    celeryQueues: { description: "Every queue the app defines; workers may only consume these.", roles: tenantOnly, required: true, schema: z.array(z.string().regex(/^[a-z][a-z0-9_.-]*$/, "must be a queue name")).min(1), example: '["summary", "stock", "statement", "price", "news"]' },
+    celeryWorkers: { description: "Celery worker Deployments: name, queues (-Q), replicas, concurrency, logLevel. Split a busy queue into its own worker.", roles: tenantOnly, required: true, schema: z.array(celeryWorker).min(1, "at least one worker must consume the queues"), example: '[{"name": "default", "queues": ["summary", "stock"], "replicas": 2}]' },
+    celeryBeat: { description: "Run the Celery beat scheduler (exactly one replica).", roles: tenantOnly, required: true, schema: z.boolean(), example: "false" },
+    extraEnv: { description: "More non-secret environment for the backend, added to the ConfigMap.", roles: tenantOnly, required: false, schema: envMap, example: '{"FEATURE_X": "1"}' },
+    extraSecretEnv: { description: "More secret environment for the backend, added to the Secret (set with --secret --path).", roles: tenantOnly, required: false, secret: true, schema: envMap, example: '{"SENTRY_DSN": "<dsn>"}' },
+    lbUpstream: { description: "Name of the upstream (the cluster's ingress nodes) in the external nginx load balancer.", roles: tenantOnly, required: true, schema: z.string().regex(/^[A-Za-z0-9_]+$/, "must be an nginx upstream name"), example: "k8s" },
+} satisfies Record<string, KeySpec>;
+
+export type KeyName = keyof typeof KEYS;
+type ValueOf<K extends KeyName> = z.output<(typeof KEYS)[K]["schema"]>;
+
+export interface CeleryWorker { name: string; queues: string[]; replicas: number; concurrency: number; logLevel: string }
+export type RedisSettings = z.output<typeof redisSettings>;
+
+interface Common {
+    /** The Pulumi stack name, e.g. `client-a`. */
+    stack: string;
+    kubeContext: string;
+    kubeconfig?: string;
+}
+
+export interface SharedConfig extends Common {
+    role: "shared";
+    tenants: string[];
+    redis: RedisSettings;
+}
+
+export interface TenantConfig extends Common {
+    role: "tenant";
+    sharedStack: string;
+    tenant: string;
+    host: string;
+    buildFor: string;
+    tls?: { secretName: string } | { clusterIssuer: string };
+    deployType: "dev" | "test" | "prod";
+    debug: boolean;
+    podSecurity: "restricted" | "baseline";
+    database: { host: string; port: number; cidr: string; name: string; user: string };
+    harbor: { server: string; project: string; username: string };
+    pullSecretName: string;
+    images: {
+        backend: { source: string; repository: string };
+        frontend: { source: string; repository: string };
+        platform: string;
+    };
+    replicas: { api: number; frontend: number };
+    gunicornWorkers: number;
+    celery: { queues: string[]; workers: CeleryWorker[]; beat: boolean };
+    extraEnv: Record<string, string>;
+    lbUpstream: string;
+    /** Secret values, in memory only: the program wraps each one with `pulumi.secret`. */
+    secrets: { dbPassword: string; harborPassword: string; npmToken: string; extraSecretEnv: Record<string, string> };
+}
+
+export type StackConfig = SharedConfig | TenantConfig;
+
+/** What Pulumi gives the program: every `stock:*` key as a string (JSON for objects), and which keys are secret. */
+export interface RawConfig {
+    stack: string;
+    values: Record<string, string>;
+    secretKeys: ReadonlySet<string>;
+}
+
+/** Every problem with a stack's configuration, reported together. */
+export class ConfigError extends Error {
+    constructor(readonly stack: string, readonly problems: string[]) {
+        super(`Stack '${stack}' has ${problems.length} configuration problem${problems.length === 1 ? "" : "s"} (Pulumi.${stack}.yaml):\n` +
+            problems.map((p) => `  - ${p}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+export function stackFile(stack: string): string {
+    return `Pulumi.${stack}.yaml`;
+}
+
+function setCommand(key: string, stack: string, spec: KeySpec): string {
+    return spec.secret
+        ? `pulumi config set --secret ${PROJECT}:${key} -s ${stack}`
+        : `pulumi config set ${PROJECT}:${key} '${spec.example}' -s ${stack}`;
+}
+
+function formatPath(key: string, path: ReadonlyArray<PropertyKey>): string {
+    return `${PROJECT}:${key}` + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diagonal = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const above = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+            diagonal = above;
+        }
+    }
+    return row[b.length];
+}
+
+/** Raw strings become typed values: numbers, booleans, JSON objects and arrays. Strings stay strings. */
+function decode(raw: string, schema: z.ZodType): unknown {
+    const trimmed = raw.trim();
+    if (schema instanceof z.ZodString) return raw;
+    try {
+        return JSON.parse(trimmed);
+    } catch {
+        return raw;
+    }
+}
+
+/**
+ * Validates a stack's raw configuration. Returns the typed model, or throws one {@link ConfigError}
+ * listing every problem (missing keys, wrong shapes, plaintext secrets, cross-key rules).
+ */
+export function parseStackConfig(raw: RawConfig): StackConfig {
+    const problems: string[] = [];
+    const file = stackFile(raw.stack);
+    const prefix = `${PROJECT}:`;
+    const values: Partial<Record<KeyName, unknown>> = {};
+
+    const roleRaw = raw.values[`${prefix}role`];
+    const role: Role | undefined = roleRaw === "shared" || roleRaw === "tenant" ? roleRaw : undefined;
+    if (!role) {
+        problems.push(roleRaw === undefined
+            ? `${prefix}role is missing: set it in Pulumi.yaml or ${file} (shared or tenant). Fix: pulumi config set ${prefix}role tenant -s ${raw.stack}`
+            : `${prefix}role is '${roleRaw}' in ${file}: must be 'shared' or 'tenant'. Fix: pulumi config set ${prefix}role tenant -s ${raw.stack}`);
+        throw new ConfigError(raw.stack, problems);
+    }
+
+    for (const full of Object.keys(raw.values)) {
+        const key = full.slice(prefix.length);
+        if (full.startsWith(prefix) && !(key in KEYS)) {
+            const near = Object.keys(KEYS).find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+            problems.push(`${full} in ${file} is not a stock-deploy setting${near ? ` (did you mean ${prefix}${near}?)` : ""}. Fix: pulumi config rm ${full} -s ${raw.stack}; the settings are listed in README.md`);
+        }
+    }
+
+    for (const [key, spec] of Object.entries(KEYS) as [KeyName, KeySpec][]) {
+        const full = `${prefix}${key}`;
+        const rawValue = raw.values[full];
+        if (!spec.roles.includes(role)) continue;
+        if (rawValue === undefined || rawValue === "") {
+            if (spec.required) {
+                problems.push(`${full} is required for ${role} stacks but is not set in ${file}. Fix: ${setCommand(key, raw.stack, spec)}`);
+            }
+            continue;
+        }
+        if (spec.secret && !raw.secretKeys.has(full)) {
+            problems.push(`${full} is stored in plaintext in ${file}, but it is a secret. Fix: remove it from ${file} and run ${setCommand(key, raw.stack, spec)}`);
+            continue;
+        }
+        const result = spec.schema.safeParse(decode(rawValue, spec.schema));
+        if (!result.success) {
+            for (const issue of result.error.issues) {
+                const shown = spec.secret ? "[secret]" : JSON.stringify(rawValue.length > 80 ? rawValue.slice(0, 77) + "..." : rawValue);
+                problems.push(`${formatPath(key, issue.path)} in ${file} ${issue.message} (got ${shown}). Fix: ${setCommand(key, raw.stack, spec)}`);
+            }
+            continue;
+        }
+        values[key] = result.data;
+    }
+
+    if (problems.length > 0) throw new ConfigError(raw.stack, problems);
+    const get = <K extends KeyName>(k: K) => values[k] as ValueOf<K>;
+    const common: Common = { stack: raw.stack, kubeContext: get("kubeContext"), kubeconfig: get("kubeconfig") || undefined };
+
+    if (role === "shared") {
+        const tenants = get("tenants");
+        const duplicates = tenants.filter((t, i) => tenants.indexOf(t) !== i);
+        if (duplicates.length) problems.push(`${prefix}tenants in ${file} lists ${duplicates.join(", ")} more than once. Fix: list each tenant once`);
+        const reserved = tenants.filter((t) => RESERVED_NAMESPACES.includes(t));
+        if (reserved.length) problems.push(`${prefix}tenants in ${file} contains reserved name(s) ${reserved.join(", ")}. Fix: pick tenant names that are not ${RESERVED_NAMESPACES.join(", ")}`);
+        if (problems.length > 0) throw new ConfigError(raw.stack, problems);
+        return { ...common, role, tenants, redis: get("redis") };
+    }
+
+    const queues = get("celeryQueues");
+    const workers = get("celeryWorkers");
+    workers.forEach((w, i) => {
+        for (const q of w.queues) {
+            if (!queues.includes(q)) {
+                problems.push(`${prefix}celeryWorkers[${i}].queues in ${file} names unknown Celery queue '${q}'. Fix: use one of ${queues.join(", ")} (the app's queues, ${prefix}celeryQueues)`);
+            }
+        }
+    });
+    const names = workers.map((w) => w.name);
+    names.filter((n, i) => names.indexOf(n) !== i).forEach((n) =>
+        problems.push(`${prefix}celeryWorkers in ${file} has two workers named '${n}'. Fix: give each worker its own name`));
+    const consumed = new Set(workers.flatMap((w) => w.queues));
+    const orphaned = queues.filter((q) => !consumed.has(q));
+    if (orphaned.length) problems.push(`${prefix}celeryWorkers in ${file} leaves queue(s) ${orphaned.join(", ")} without a worker, so their tasks would never run. Fix: add them to a worker's queues`);
+    if (get("debug") && get("deployType") === "prod") {
+        problems.push(`${prefix}debug is true while ${prefix}deployType is prod in ${file}: Django would show stack traces to customers. Fix: pulumi config set ${prefix}debug false -s ${raw.stack}`);
+    }
+    if (problems.length > 0) throw new ConfigError(raw.stack, problems);
+
+    return {
+        ...common,
+        role,
+        sharedStack: get("sharedStack"),
+        tenant: get("tenant"),
+        host: get("host"),
+        buildFor: get("buildFor"),
+        tls: get("tls"),
+        deployType: get("deployType"),
+        debug: get("debug"),
+        podSecurity: get("podSecurity"),
+        database: { host: get("dbHost"), port: get("dbPort"), cidr: get("dbCidr"), name: get("dbName"), user: get("dbUser") },
+        harbor: { server: get("harborServer"), project: get("harborProject"), username: get("harborUsername") },
+        pullSecretName: get("pullSecretName"),
+        images: {
+            backend: { source: get("backendSource"), repository: get("backendRepository") },
+            frontend: { source: get("frontendSource"), repository: get("frontendRepository") },
+            platform: get("imagePlatform"),
+        },
+        replicas: { api: get("apiReplicas"), frontend: get("frontendReplicas") },
+        gunicornWorkers: get("gunicornWorkers"),
+        celery: { queues, workers, beat: get("celeryBeat") },
+        extraEnv: get("extraEnv") ?? {},
+        lbUpstream: get("lbUpstream"),
+        secrets: {
+            dbPassword: get("dbPassword"),
+            harborPassword: get("harborPassword"),
+            npmToken: get("npmToken"),
+            extraSecretEnv: get("extraSecretEnv") ?? {},
+        },
+    };
+}

@@ -1,0 +1,126 @@
+/**
+ * The program behind index.ts: validate everything, then create the shared Redis or one tenant.
+ * All checks (config, frontend dotenv, build contexts, the shared stack's tenant list) run before
+ * the first Kubernetes resource is created.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, SharedConfig, TenantConfig, stackFile } from "./config";
+import { readStackConfig } from "./config-source";
+import { reservedEnvKeys } from "./app-env";
+import { checkFrontendEnv } from "./frontend-env";
+import { SharedRedis } from "./shared-redis";
+import { Tenant } from "./tenant";
+import { tenantUrls } from "./urls";
+
+/** The repository root: relative build contexts in config are resolved against it. */
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** The stack output that carries one tenant's Redis credential (each tenant reads only its own). */
+export function redisCredentialOutput(tenant: string): string {
+    return `redisCredential-${tenant}`;
+}
+
+function kubernetesProvider(config: { kubeContext: string; kubeconfig?: string }): k8s.Provider {
+    // Pinned to a named context: a stack never deploys to whatever cluster the shell points at.
+    return new k8s.Provider("kubernetes", {
+        context: config.kubeContext,
+        kubeconfig: config.kubeconfig ? config.kubeconfig.replace(/^~(?=\/)/, process.env.HOME ?? "~") : undefined,
+    });
+}
+
+export async function deploy(): Promise<Record<string, unknown>> {
+    const config = readStackConfig();
+    return config.role === "shared" ? deployShared(config) : deployTenant(config);
+}
+
+function deployShared(config: SharedConfig): Record<string, unknown> {
+    const provider = kubernetesProvider(config);
+    const redis = new SharedRedis("redis", { settings: config.redis, tenants: config.tenants }, { providers: [provider] });
+    return {
+        redisHost: redis.host,
+        redisPort: redis.port,
+        redisNamespace: redis.namespace,
+        tenants: config.tenants,
+        ...Object.fromEntries(config.tenants.map((t) => [redisCredentialOutput(t), redis.credentials[t]])),
+    };
+}
+
+/** Problems only the file system can reveal: build contexts, Dockerfiles, the frontend's baked API URL, env names. */
+export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }): string[] {
+    const problems: string[] = [];
+    for (const [key, dir] of [["backendSource", sources.backend], ["frontendSource", sources.frontend]] as const) {
+        if (!fs.existsSync(path.join(dir, "Dockerfile"))) {
+            problems.push(`stock:${key} points at ${dir}, which has no Dockerfile. Fix: pulumi config set stock:${key} <path to the app's source> -s ${config.stack}`);
+        }
+    }
+    const frontendProblem = checkFrontendEnv(sources.frontend, config.buildFor, tenantUrls(config).origin);
+    if (frontendProblem) problems.push(frontendProblem);
+    const reserved = reservedEnvKeys();
+    for (const [key, map] of [["extraEnv", config.extraEnv], ["extraSecretEnv", config.secrets.extraSecretEnv]] as const) {
+        for (const name of Object.keys(map).filter((n) => reserved.includes(n))) {
+            problems.push(`stock:${key}.${name} in ${stackFile(config.stack)} would override a variable the program sets. Fix: remove it; ${name} is computed from the other settings`);
+        }
+    }
+    const both = Object.keys(config.extraEnv).filter((n) => n in config.secrets.extraSecretEnv);
+    both.forEach((n) => problems.push(`${n} is in both stock:extraEnv and stock:extraSecretEnv in ${stackFile(config.stack)}. Fix: keep it in one of them`));
+    return problems;
+}
+
+interface SharedRedisView {
+    host: string;
+    port: number;
+    namespace: string;
+    username: string;
+    password: string;
+}
+
+/** Reads what this tenant needs from the shared stack, with errors that say what to do. */
+async function readSharedStack(config: TenantConfig): Promise<SharedRedisView> {
+    const shared = new pulumi.StackReference("shared", { name: config.sharedStack });
+    const read = async (output: string) => {
+        try {
+            const details = await shared.getOutputDetails(output);
+            return details.secretValue ?? details.value;
+        } catch (e) {
+            throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' (stock:sharedStack) could not be read: ${(e as Error).message}. Fix: deploy it first with 'pulumi up -s shared', or point stock:sharedStack at it: pulumi config set stock:sharedStack <org>/stock/shared -s ${config.stack}`]);
+        }
+    };
+    const tenants = await read("tenants");
+    if (!Array.isArray(tenants)) {
+        throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' (stock:sharedStack) has no 'tenants' output: it does not exist or was never deployed. Fix: pulumi up -s shared, or correct stock:sharedStack`]);
+    }
+    if (!tenants.includes(config.tenant)) {
+        throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant) is not allowed on the shared Redis: stock:tenants of '${config.sharedStack}' lists ${tenants.join(", ") || "no tenant"}. Fix: add ${config.tenant} to stock:tenants in Pulumi.shared.yaml and run 'pulumi up -s shared' first`]);
+    }
+    const [host, port, namespace, credential] = await Promise.all([read("redisHost"), read("redisPort"), read("redisNamespace"), read(redisCredentialOutput(config.tenant))]);
+    if (typeof host !== "string" || typeof port !== "number" || typeof namespace !== "string" || !credential?.username || !credential?.password) {
+        throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' lacks redisHost, redisPort, redisNamespace or ${redisCredentialOutput(config.tenant)}. Fix: pulumi up -s shared with this version of the program`]);
+    }
+    return { host, port, namespace, username: credential.username, password: credential.password };
+}
+
+async function deployTenant(config: TenantConfig): Promise<Record<string, unknown>> {
+    const resolve = (p: string) => path.resolve(REPO_ROOT, p);
+    const sources = { backend: resolve(config.images.backend.source), frontend: resolve(config.images.frontend.source) };
+    const problems = checkTenantSources(config, sources);
+    if (problems.length > 0) throw new ConfigError(config.stack, problems);
+    const redis = await readSharedStack(config);
+
+    const provider = kubernetesProvider(config);
+    const tenant = new Tenant(config.tenant, { config, sources, redis }, { providers: [provider] });
+    return {
+        namespace: tenant.namespace,
+        frontendUrl: tenant.urls.frontend,
+        apiUrl: tenant.urls.api,
+        backendImage: `${tenant.images.backendRef.repository}:${tenant.images.backendRef.tag}`,
+        frontendImage: `${tenant.images.frontendRef.repository}:${tenant.images.frontendRef.tag}`,
+        backendImageDigest: tenant.images.backendDigest,
+        frontendImageDigest: tenant.images.frontendDigest,
+        envConfigKeys: tenant.envKeys.config,
+        envSecretKeys: tenant.envKeys.secret,
+        nginxServerBlock: tenant.nginxServerBlock,
+    };
+}

@@ -1,0 +1,132 @@
+/**
+ * One customer: its namespace, environment (ConfigMap + Secret), Harbor pull secret, images and
+ * the three charts, with ingress on the customer's host. Everything the charts receive is computed
+ * by pure functions from the config before the first resource is created.
+ */
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { TenantConfig } from "./config";
+import { BackendEnv, ENV_CONFIGMAP, ENV_SECRET, RedisCredential, backendEnv, envChecksum } from "./app-env";
+import { CHARTS_DIR, ChartName, RELEASES, chartValues } from "./chart-values";
+import { contentTag } from "./content-hash";
+import { TenantImages } from "./images";
+import { nginxServerBlock } from "./nginx";
+import { REDIS_CLIENT_LABEL } from "./redis-values";
+import { TenantUrls, tenantUrls } from "./urls";
+
+export const TENANT_LABEL = "stock-deploy/tenant";
+
+export interface TenantArgs {
+    /** The validated tenant configuration (components/config.ts). */
+    config: TenantConfig;
+    /** Absolute build contexts of the backend and frontend images (resolved from `stock:backendSource` / `stock:frontendSource`). */
+    sources: { backend: string; frontend: string };
+    /** The tenant's own Redis user on the shared Redis, read from the shared stack. */
+    redis: RedisCredential & { namespace: string };
+}
+
+/** `.dockerconfigjson` for a registry, as `kubectl create secret docker-registry` writes it. */
+export function dockerConfigJson(server: string, username: string, password: string): string {
+    const auth = Buffer.from(`${username}:${password}`).toString("base64");
+    return JSON.stringify({ auths: { [server]: { username, password, auth } } });
+}
+
+export class Tenant extends pulumi.ComponentResource {
+    public readonly namespace: string;
+    public readonly urls: TenantUrls;
+    public readonly nginxServerBlock: string;
+    public readonly images: TenantImages;
+    /** The ConfigMap/Secret keys (never values) the backend reads. */
+    public readonly envKeys: { config: string[]; secret: string[] };
+
+    constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stock:index:Tenant", name, {}, opts);
+        const { config, sources, redis } = args;
+        const env: BackendEnv = backendEnv(config, redis);
+        const backendTag = contentTag(sources.backend);
+        const frontendTag = contentTag(sources.frontend, { BUILD_FOR: config.buildFor });
+        this.namespace = config.tenant;
+        this.urls = tenantUrls(config);
+        this.nginxServerBlock = nginxServerBlock(config);
+        this.envKeys = { config: Object.keys(env.config).sort(), secret: [...Object.keys(env.secret), "DJANGO_SECRET_KEY"].sort() };
+        const child = { parent: this };
+
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: {
+                name: config.tenant,
+                labels: {
+                    [TENANT_LABEL]: config.tenant,
+                    [REDIS_CLIENT_LABEL]: "true",
+                    "app.kubernetes.io/managed-by": "pulumi",
+                    "app.kubernetes.io/part-of": "stock",
+                    "pod-security.kubernetes.io/enforce": config.podSecurity,
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                },
+            },
+        }, child);
+        const inNamespace = { ...child, dependsOn: [namespace] };
+        const metadata = (resourceName: string) => ({ name: resourceName, namespace: config.tenant, labels: { [TENANT_LABEL]: config.tenant } });
+
+        // Nothing reaches or leaves a tenant's pods unless a chart's NetworkPolicy allows it.
+        new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
+            metadata: metadata("default-deny"),
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        }, inNamespace);
+
+        const configMap = new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: metadata(ENV_CONFIGMAP), data: env.config }, inNamespace);
+
+        // Generated once and kept in state; not part of the checksum, which must be known at preview.
+        const djangoSecretKey = new random.RandomPassword(`${name}-django-secret-key`, { length: 50, special: false }, child);
+        const secret = new k8s.core.v1.Secret(`${name}-secret`, {
+            metadata: metadata(ENV_SECRET),
+            type: "Opaque",
+            stringData: pulumi.secret(djangoSecretKey.result.apply((key) => ({ ...env.secret, DJANGO_SECRET_KEY: key }))),
+        }, inNamespace);
+
+        const pullSecret = new k8s.core.v1.Secret(`${name}-pull-secret`, {
+            metadata: metadata(config.pullSecretName),
+            type: "kubernetes.io/dockerconfigjson",
+            stringData: { ".dockerconfigjson": pulumi.secret(dockerConfigJson(config.harbor.server, config.harbor.username, config.secrets.harborPassword)) },
+        }, inNamespace);
+
+        this.images = new TenantImages(`${name}-images`, {
+            server: config.harbor.server,
+            project: config.harbor.project,
+            username: config.harbor.username,
+            password: pulumi.secret(config.secrets.harborPassword),
+            platform: config.images.platform,
+            backend: { context: sources.backend, repository: config.images.backend.repository, tag: backendTag },
+            frontend: {
+                context: sources.frontend,
+                repository: config.images.frontend.repository,
+                tag: frontendTag,
+                buildFor: config.buildFor,
+                npmToken: pulumi.secret(config.secrets.npmToken),
+            },
+        }, child);
+
+        const values = chartValues({
+            tenant: config,
+            images: { backend: this.images.backendRef, frontend: this.images.frontendRef },
+            envChecksum: envChecksum(env),
+            redis: { namespace: redis.namespace, port: redis.port },
+        });
+        const chart = (chartName: ChartName, dependsOn: pulumi.Resource[]) => new k8s.helm.v4.Chart(`${name}-${chartName}`, {
+            chart: path.join(CHARTS_DIR, chartName),
+            name: RELEASES[chartName],
+            namespace: config.tenant,
+            values: values[chartName],
+        }, { ...child, dependsOn });
+        const runtimeInputs = [namespace, configMap, secret, pullSecret, this.images];
+        // The API chart runs the migration Job for this image; workers start after it.
+        const api = chart("backend-api", runtimeInputs);
+        chart("celery", [...runtimeInputs, api]);
+        chart("frontend", [namespace, pullSecret, this.images]);
+
+        this.registerOutputs({ namespace: this.namespace, urls: this.urls, nginxServerBlock: this.nginxServerBlock });
+    }
+}

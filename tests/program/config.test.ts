@@ -1,0 +1,164 @@
+import * as assert from "assert";
+import { ConfigError, KEYS, parseStackConfig } from "../../components/config";
+import { LoadOptions, loadStackConfig, loadTenantConfig, rawStackConfig, readProjectFile, stackNames } from "../support/stack-config";
+
+/** The problems the config model reports for client-a with these changes. */
+function problems(options: LoadOptions, stack = "client-a"): string[] {
+    try {
+        loadStackConfig(stack, options);
+    } catch (e) {
+        if (e instanceof ConfigError) return e.problems;
+        throw e;
+    }
+    return [];
+}
+
+function rejects(options: LoadOptions, ...fragments: string[]) {
+    const found = problems(options);
+    assert.ok(found.length > 0, `expected a rejection for ${JSON.stringify(options.overrides)}`);
+    const text = found.join("\n");
+    for (const f of fragments) assert.ok(text.includes(f), `expected "${f}" in:\n${text}`);
+    assert.ok(text.includes("Pulumi.client-a.yaml"), "every problem names the stack file");
+    assert.ok(text.includes("Fix:"), "every problem says how to fix it");
+}
+
+describe("config model", () => {
+    it("accepts every stack file in the repo", () => {
+        assert.deepStrictEqual(stackNames(), ["client-a", "client-b", "shared"]);
+        for (const stack of stackNames()) loadStackConfig(stack);
+    });
+
+    it("types client-a from Pulumi.yaml defaults plus its own file", () => {
+        const a = loadTenantConfig("client-a");
+        assert.strictEqual(a.tenant, "client-a");
+        assert.strictEqual(a.host, "app.client-a.feng.local");
+        assert.strictEqual(a.database.port, 3306);
+        assert.deepStrictEqual(a.harbor, { server: "harbor.feng.local:9800", project: "library", username: "robot$stock-deploy" });
+        assert.deepStrictEqual(a.celery.workers.map((w) => w.name), ["default"]);
+        assert.strictEqual(a.replicas.api, 2);
+        assert.strictEqual(a.debug, false);
+    });
+
+    it("lets client-b override only what differs", () => {
+        const b = loadTenantConfig("client-b");
+        assert.strictEqual(b.replicas.api, 3);
+        assert.deepStrictEqual(b.celery.workers.map((w) => [w.name, w.queues, w.replicas, w.concurrency, w.logLevel]), [
+            ["default", ["summary", "stock", "statement", "news"], 1, 2, "INFO"],
+            ["price", ["price"], 3, 4, "INFO"],
+        ]);
+        assert.strictEqual(b.celery.beat, true);
+    });
+
+    it("reads the shared stack's tenants and Redis settings", () => {
+        const shared = loadStackConfig("shared");
+        assert.strictEqual(shared.role, "shared");
+        if (shared.role !== "shared") return;
+        assert.deepStrictEqual(shared.tenants, ["client-a", "client-b"]);
+        assert.strictEqual(shared.redis.imageRepository, "bitnamilegacy/redis");
+        assert.match(shared.redis.chartVersion, /^\d+\.\d+\.\d+$/);
+    });
+
+    it("rejects a missing required key, naming it and the command that sets it", () =>
+        rejects({ overrides: { "stock:host": undefined } }, "stock:host is required", "pulumi config set stock:host"));
+
+    it("rejects a missing secret with the --secret command", () =>
+        rejects({ overrides: { "stock:dbPassword": undefined } }, "stock:dbPassword is required", "pulumi config set --secret stock:dbPassword -s client-a"));
+
+    it("rejects a tenant name that is not a DNS-1123 label", () =>
+        rejects({ overrides: { "stock:tenant": "Client_A" } }, "stock:tenant", "DNS-1123 label"));
+
+    it("rejects a tenant named like a system namespace", () =>
+        rejects({ overrides: { "stock:tenant": "kube-system" } }, "stock:tenant", "must not be one of"));
+
+    it("rejects a host that is not a DNS name", () => {
+        for (const bad of ["app_client.feng.local", "localhost", "https://app.client-a.feng.local", "App.Client-A.feng.local", "10.0.0.1"]) {
+            rejects({ overrides: { "stock:host": bad } }, "stock:host", "DNS name");
+        }
+    });
+
+    it("rejects a plaintext password or token, without printing it", () => {
+        for (const key of ["stock:dbPassword", "stock:harborPassword", "stock:npmToken"]) {
+            const found = problems({ overrides: { [key]: "hunter2-plaintext" } }).join("\n");
+            assert.ok(found.includes(`${key} is stored in plaintext`), found);
+            assert.ok(found.includes(`pulumi config set --secret ${key}`), found);
+            assert.ok(!found.includes("hunter2-plaintext"), "the plaintext value is never echoed");
+        }
+    });
+
+    it("rejects negative or non-integer replicas", () => {
+        rejects({ overrides: { "stock:apiReplicas": -1 } }, "stock:apiReplicas", "0 or more");
+        rejects({ overrides: { "stock:frontendReplicas": "two" } }, "stock:frontendReplicas", "whole number");
+        rejects({ overrides: { "stock:celeryWorkers": [{ name: "default", queues: ["summary", "stock", "statement", "price", "news"], replicas: -2 }] } }, "stock:celeryWorkers[0].replicas", "0 or more");
+    });
+
+    it("rejects an unknown Celery queue name", () =>
+        rejects({ overrides: { "stock:celeryWorkers": [{ name: "default", queues: ["summary", "stock", "statement", "price", "news", "prices"], replicas: 1 }] } },
+            "stock:celeryWorkers[0].queues", "unknown Celery queue 'prices'", "summary, stock, statement, price, news"));
+
+    it("rejects a queue no worker consumes", () =>
+        rejects({ overrides: { "stock:celeryWorkers": [{ name: "default", queues: ["summary"], replicas: 1 }] } }, "without a worker", "stock, statement, price, news"));
+
+    it("rejects an unknown key and suggests the right one", () =>
+        rejects({ overrides: { "stock:hots": "app.client-a.feng.local" } }, "stock:hots", "did you mean stock:host?"));
+
+    it("rejects debug in prod", () =>
+        rejects({ overrides: { "stock:debug": true } }, "stock:debug is true while stock:deployType is prod"));
+
+    it("rejects a bad shared stack name, database CIDR and TLS shape", () => {
+        rejects({ overrides: { "stock:sharedStack": "org/stock/shared/extra" } }, "stock:sharedStack");
+        rejects({ overrides: { "stock:dbCidr": "10.0.0.5" } }, "stock:dbCidr", "CIDR");
+        rejects({ overrides: { "stock:tls": { secret: "x" } } }, "stock:tls");
+    });
+
+    it("reports every problem at once", () => {
+        const found = problems({ overrides: { "stock:host": "bad host", "stock:tenant": "A", "stock:apiReplicas": -3, "stock:npmToken": "plain" } });
+        assert.strictEqual(found.length, 4, found.join("\n"));
+        assert.throws(() => loadStackConfig("client-a", { overrides: { "stock:host": "x" } }), (e: Error) => e.message.startsWith("Stack 'client-a' has 1 configuration problem (Pulumi.client-a.yaml)"));
+    });
+
+    it("requires at least one tenant on the shared stack, listed once", () => {
+        const raw = rawStackConfig("shared", { overrides: { "stock:tenants": [] } });
+        assert.throws(() => parseStackConfig(raw), /stock:tenants .*list at least one tenant/);
+        assert.throws(() => loadStackConfig("shared", { overrides: { "stock:tenants": ["client-a", "client-a"] } }), /more than once/);
+    });
+
+    it("rejects an unknown role", () =>
+        assert.throws(() => loadStackConfig("client-a", { overrides: { "stock:role": "tenants" } }), /stock:role is 'tenants'.*must be 'shared' or 'tenant'/));
+});
+
+describe("Pulumi.yaml and the config model agree", () => {
+    const project = readProjectFile();
+    const declared = { ...project.config, ...Object.fromEntries(Object.entries(project.template?.config ?? {}).map(([k, v]) => [k.replace(/^stock:/, ""), v])) };
+
+    it("declares every key the program reads, with the same description and secrecy", () => {
+        for (const [key, spec] of Object.entries(KEYS)) {
+            assert.ok(key in declared, `Pulumi.yaml does not declare ${key}`);
+            const decl = declared[key] as { description?: string; secret?: boolean; value?: unknown };
+            if (decl.value === undefined) assert.strictEqual(decl.description, spec.description, `description of ${key}`);
+            assert.strictEqual(!!decl.secret, !!("secret" in spec && spec.secret), `secrecy of ${key}`);
+        }
+        for (const key of Object.keys(declared)) assert.ok(key in KEYS, `Pulumi.yaml declares ${key}, which the program never reads`);
+    });
+
+    it("passes Pulumi's own rules: declared keys have a value or default, no secret has a plaintext default", () => {
+        for (const [key, decl] of Object.entries(project.config)) {
+            if (decl && typeof decl === "object" && !Array.isArray(decl)) {
+                const d = decl as Record<string, unknown>;
+                assert.ok("default" in d || "value" in d, `${key}: a declared key without default is required in EVERY stack, the shared one included`);
+                assert.ok(!d.secret, `${key}: a secret key under config: must be set in every stack`);
+                if ("type" in d) assert.ok(["string", "integer", "boolean", "array"].includes(String(d.type)), `${key}: type`);
+            }
+        }
+    });
+
+    it("keeps stack files free of plaintext secrets", () => {
+        for (const stack of stackNames()) {
+            const raw = rawStackConfig(stack, { fakeSecrets: false });
+            for (const [key, spec] of Object.entries(KEYS)) {
+                if ("secret" in spec && spec.secret && `stock:${key}` in raw.values) {
+                    assert.ok(raw.secretKeys.has(`stock:${key}`), `${key} in plaintext in Pulumi.${stack}.yaml`);
+                }
+            }
+        }
+    });
+});

@@ -1,0 +1,147 @@
+/**
+ * Runs the real index.ts for a stack under Pulumi's runtime mocks and records every resource the
+ * program registers: type, name, parent, provider, inputs. Like `pulumi preview` of a new stack,
+ * outputs that only `up` would know (generated passwords, image digests) stay unknown, which is
+ * how the tests prove that chart values never depend on them.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { LoadOptions, fakeSecret, rawStackConfig } from "./stack-config";
+
+/** What the Pulumi engine uses for "not known until apply". */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    /** URN of the parent resource ("" for top-level resources). */
+    parent: string;
+    /** Reference to the provider (`<urn>::<id>`) for custom resources. */
+    provider: string;
+    custom: boolean;
+    inputs: Record<string, any>;
+    urn: string;
+}
+
+export interface ProgramRun {
+    resources: RecordedResource[];
+    outputs: Record<string, any>;
+    /** Resources of one type, optionally filtered by name. */
+    ofType(type: string): RecordedResource[];
+    one(type: string, name?: string): RecordedResource;
+}
+
+export interface RunOptions extends LoadOptions {
+    /** Outputs the shared stack reference returns (default: what the shared stack in the repo would export). */
+    sharedOutputs?: Record<string, any>;
+    /** Make reading the shared stack fail with this message. */
+    sharedStackError?: string;
+    /** Run as a preview (default true). */
+    preview?: boolean;
+}
+
+/** The outputs the repo's shared stack exports, with fake credentials. */
+export function defaultSharedOutputs(tenants = ["client-a", "client-b"]): Record<string, any> {
+    return {
+        redisHost: "redis-master.redis.svc.cluster.local",
+        redisPort: 6379,
+        redisNamespace: "redis",
+        tenants,
+        ...Object.fromEntries(tenants.map((t) => [`redisCredential-${t}`, {
+            username: t, password: fakeSecret(`redis-${t}`, "shared"), keyPrefix: `${t}:`,
+        }])),
+    };
+}
+
+function urnOf(stack: string, parentUrn: string, type: string, name: string): string {
+    const qualifiedType = parentUrn ? `${parentUrn.split("::")[2].split("$").pop()}$${type}` : type;
+    return `urn:pulumi:${stack}::stock::${qualifiedType}::${name}`;
+}
+
+/** Resolves an Output (or plain value) including unknowns, which come back as {@link UNKNOWN}. */
+export async function settle(value: any): Promise<any> {
+    if (pulumi.Output.isInstance(value)) {
+        const known = await (value as any).isKnown;
+        if (!known) return UNKNOWN;
+        return settle(await (value as any).promise(true));
+    }
+    if (Array.isArray(value)) return Promise.all(value.map(settle));
+    if (value && typeof value === "object" && !(value instanceof pulumi.Resource)) {
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await settle(v)]));
+        return Object.fromEntries(entries);
+    }
+    return value;
+}
+
+export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+    const raw = rawStackConfig(stack, options);
+    const preview = options.preview ?? true;
+    const sharedOutputs = options.sharedOutputs ?? defaultSharedOutputs();
+    const resources: RecordedResource[] = [];
+
+    await pulumi.runtime.setMocks({
+        newResource(args) {
+            if (args.type === "pulumi:pulumi:StackReference") {
+                if (options.sharedStackError) throw new Error(options.sharedStackError);
+                return { id: args.inputs.name, state: { name: args.inputs.name, outputs: sharedOutputs, secretOutputNames: Object.keys(sharedOutputs).filter((k) => k.startsWith("redisCredential-")) } };
+            }
+            // A preview of a new stack knows only the inputs; `up` also knows what providers compute.
+            const computed: Record<string, unknown> = {};
+            if (!preview) {
+                if (args.type === "random:index/randomPassword:RandomPassword") computed.result = fakeSecret(`random-${args.name}`, stack);
+                if (args.type === "docker:index/image:Image") computed.repoDigest = `${String(args.inputs.imageName).split(":").slice(0, -1).join(":")}@sha256:${"0".repeat(64)}`;
+            }
+            return { id: preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
+        },
+        call: (args) => args.inputs,
+    }, "stock", stack, preview);
+    pulumi.runtime.setAllConfig(raw.values, [...raw.secretKeys]);
+
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const record = (req: any, inputs: Record<string, any>) => {
+        const parent = req.getParent() ?? "";
+        resources.push({
+            type: req.getType(), name: req.getName(), parent, provider: req.getProvider() ?? "",
+            custom: typeof req.getCustom === "function" ? req.getCustom() : true, inputs,
+            urn: urnOf(stack, parent, req.getType(), req.getName()),
+        });
+    };
+    const { deserializeProperties } = require("@pulumi/pulumi/runtime/rpc");
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+        record(req, deserializeProperties(req.getObject(), true));
+        return register(req, cb);
+    };
+    const read = monitor.readResource.bind(monitor);
+    monitor.readResource = (req: any, cb: any) => {
+        record(req, deserializeProperties(req.getProperties(), true));
+        return read(req, cb);
+    };
+
+    const entry = require.resolve("../../index");
+    delete require.cache[entry];
+    const outputs = await settle(await require(entry));
+    // Let registrations started by the last applies reach the monitor.
+    await new Promise((r) => setTimeout(r, 20));
+
+    const ofType = (type: string) => resources.filter((r) => r.type === type);
+    return {
+        resources,
+        outputs,
+        ofType,
+        one(type: string, name?: string) {
+            const found = ofType(type).filter((r) => name === undefined || r.name === name);
+            if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+            return found[0];
+        },
+    };
+}
+
+/** Unwraps Pulumi's secret envelopes in recorded inputs, returning the plain value and whether it was secret. */
+export function unwrapSecret(value: any): { value: any; secret: boolean } {
+    const sig = "4dabf18193072939515e22adb298388d";
+    if (value && typeof value === "object" && value["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+        return { value: value.value, secret: true };
+    }
+    void sig;
+    return { value, secret: false };
+}

@@ -1,0 +1,120 @@
+/**
+ * Loads the real stack files the way the Pulumi CLI does (project-level values from Pulumi.yaml,
+ * overridden key by key by Pulumi.<stack>.yaml), with obviously fake values for secrets, which the
+ * repository never holds. Shared by the unit tests, the chart tests and tools/plan.ts.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { PROJECT, RawConfig, StackConfig, TenantConfig, parseStackConfig } from "../../components/config";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+export interface ProjectFile {
+    config: Record<string, unknown>;
+    template?: { config?: Record<string, { description?: string; secret?: boolean }> };
+}
+
+export function readProjectFile(root = REPO_ROOT): ProjectFile {
+    return YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+}
+
+/** Every stack that has a Pulumi.<stack>.yaml next to Pulumi.yaml. */
+export function stackNames(root = REPO_ROOT): string[] {
+    return fs.readdirSync(root)
+        .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+        .filter((s): s is string => !!s)
+        .sort();
+}
+
+/** Config values as Pulumi hands them to a program: strings, JSON for anything else. */
+function encode(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function qualified(key: string): string {
+    return key.includes(":") ? key : `${PROJECT}:${key}`;
+}
+
+/** Project-level values, as `pulumi config` would apply them to a stack that does not set the key. */
+export function projectDefaults(project = readProjectFile()): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const [key, decl] of Object.entries(project.config ?? {})) {
+        if (decl !== null && typeof decl === "object" && !Array.isArray(decl)) {
+            const d = decl as { default?: unknown; value?: unknown };
+            const v = "default" in d ? d.default : d.value;
+            if (v !== undefined) result[qualified(key)] = encode(v);
+        } else {
+            result[qualified(key)] = encode(decl);
+        }
+    }
+    return result;
+}
+
+/** Keys that Pulumi.yaml marks secret (template.config), i.e. what `pulumi config set --secret` stores. */
+export function secretKeyNames(project = readProjectFile()): string[] {
+    return Object.entries(project.template?.config ?? {}).filter(([, d]) => d.secret).map(([k]) => qualified(k));
+}
+
+/** A value no one could mistake for a real credential; the secrets scan looks for this marker. */
+export const FAKE_SECRET_MARKER = "FAKE-SECRET";
+export function fakeSecret(key: string, stack: string): string {
+    return `${FAKE_SECRET_MARKER}-${key.replace(`${PROJECT}:`, "")}-${stack}`;
+}
+
+export interface LoadOptions {
+    /** Extra or replaced keys (plaintext unless listed in `secrets`); `undefined` removes a key. */
+    overrides?: Record<string, unknown>;
+    /** Keys of `overrides` to store as secrets. */
+    secrets?: string[];
+    /** Fill required secrets the repository cannot hold with fake values (default true). */
+    fakeSecrets?: boolean;
+    /** Folder with Pulumi.yaml and the stack files (default: the repository). */
+    root?: string;
+}
+
+/** Required secrets a tenant stack sets with `pulumi config set --secret`. */
+export const TENANT_SECRETS = ["stock:dbPassword", "stock:harborPassword", "stock:npmToken"];
+
+export function rawStackConfig(stack: string, options: LoadOptions = {}): RawConfig {
+    const root = options.root ?? REPO_ROOT;
+    const project = readProjectFile(root);
+    const values = projectDefaults(project);
+    const secretKeys = new Set<string>();
+    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    const stackConfig: Record<string, unknown> = fs.existsSync(file) ? YAML.parse(fs.readFileSync(file, "utf8"))?.config ?? {} : {};
+    for (const [key, value] of Object.entries(stackConfig)) {
+        const isSecure = value !== null && typeof value === "object" && "secure" in (value as object);
+        values[qualified(key)] = isSecure ? fakeSecret(key, stack) : encode(value);
+        if (isSecure) secretKeys.add(qualified(key));
+    }
+    if ((options.fakeSecrets ?? true) && values["stock:role"] === "tenant") {
+        for (const key of TENANT_SECRETS) {
+            if (!(key in values)) {
+                values[key] = fakeSecret(key, stack);
+                secretKeys.add(key);
+            }
+        }
+    }
+    for (const [key, value] of Object.entries(options.overrides ?? {})) {
+        if (value === undefined) {
+            delete values[key];
+            secretKeys.delete(key);
+            continue;
+        }
+        values[key] = encode(value);
+        if (options.secrets?.includes(key)) secretKeys.add(key);
+        else secretKeys.delete(key);
+    }
+    return { stack, values, secretKeys };
+}
+
+export function loadStackConfig(stack: string, options?: LoadOptions): StackConfig {
+    return parseStackConfig(rawStackConfig(stack, options));
+}
+
+export function loadTenantConfig(stack: string, options?: LoadOptions): TenantConfig {
+    const config = loadStackConfig(stack, options);
+    if (config.role !== "tenant") throw new Error(`${stack} is not a tenant stack`);
+    return config;
+}
