@@ -5,13 +5,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, RawConfig, StackConfig, parseStackConfig } from "./config";
 
-/** The Node SDK keeps the names of secret config keys in this variable (set by the engine, and by `setAllConfig` under mocks). */
-const SECRET_KEYS_ENV = "PULUMI_CONFIG_SECRET_KEYS";
+// The SDK's own record of which keys the engine decrypted (the engine passes it with the config;
+// `setAllConfig` fills it under mocks). Not re-exported from the package root, hence the deep import.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
 export function readRawConfig(): RawConfig {
     const all = pulumi.runtime.allConfig();
     const values = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(`${PROJECT}:`)));
-    const secretKeys = new Set<string>(JSON.parse(process.env[SECRET_KEYS_ENV] || "[]"));
+    const secretKeys = new Set(Object.keys(values).filter((k) => isConfigSecret(k)));
     return { stack: pulumi.getStack(), values, secretKeys };
 }
 

@@ -84,7 +84,10 @@ export class Tenant extends pulumi.ComponentResource {
         const secret = new k8s.core.v1.Secret(`${name}-secret`, {
             metadata: metadata(ENV_SECRET),
             type: "Opaque",
-            stringData: pulumi.secret(djangoSecretKey.result.apply((key) => ({ ...env.secret, DJANGO_SECRET_KEY: key }))),
+            stringData: {
+                ...Object.fromEntries(Object.entries(env.secret).map(([k, v]) => [k, pulumi.secret(v)])),
+                DJANGO_SECRET_KEY: djangoSecretKey.result,
+            },
         }, inNamespace);
 
         const pullSecret = new k8s.core.v1.Secret(`${name}-pull-secret`, {

@@ -17,6 +17,8 @@ export interface RecordedResource {
     parent: string;
     /** Reference to the provider (`<urn>::<id>`) for custom resources. */
     provider: string;
+    /** Providers handed to a component, by package. */
+    providers: Record<string, string>;
     custom: boolean;
     inputs: Record<string, any>;
     urn: string;
@@ -24,7 +26,10 @@ export interface RecordedResource {
 
 export interface ProgramRun {
     resources: RecordedResource[];
+    /** Stack outputs, settled; unknowns are {@link UNKNOWN}. */
     outputs: Record<string, any>;
+    /** Names of the stack outputs marked secret. */
+    secretOutputs: string[];
     /** Resources of one type, optionally filtered by name. */
     ofType(type: string): RecordedResource[];
     one(type: string, name?: string): RecordedResource;
@@ -101,6 +106,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         const parent = req.getParent() ?? "";
         resources.push({
             type: req.getType(), name: req.getName(), parent, provider: req.getProvider() ?? "",
+            providers: typeof req.getProvidersMap === "function" ? Object.fromEntries(req.getProvidersMap().entries()) : {},
             custom: typeof req.getCustom === "function" ? req.getCustom() : true, inputs,
             urn: urnOf(stack, parent, req.getType(), req.getName()),
         });
@@ -119,7 +125,12 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
 
     const entry = require.resolve("../../index");
     delete require.cache[entry];
-    const outputs = await settle(await require(entry));
+    const rawOutputs: Record<string, unknown> = await require(entry);
+    const outputs = await settle(rawOutputs);
+    const secretOutputs: string[] = [];
+    for (const [k, v] of Object.entries(rawOutputs)) {
+        if (pulumi.Output.isInstance(v) && await (v as any).isSecret) secretOutputs.push(k);
+    }
     // Let registrations started by the last applies reach the monitor.
     await new Promise((r) => setTimeout(r, 20));
 
@@ -127,6 +138,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     return {
         resources,
         outputs,
+        secretOutputs,
         ofType,
         one(type: string, name?: string) {
             const found = ofType(type).filter((r) => name === undefined || r.name === name);
@@ -138,10 +150,17 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
 
 /** Unwraps Pulumi's secret envelopes in recorded inputs, returning the plain value and whether it was secret. */
 export function unwrapSecret(value: any): { value: any; secret: boolean } {
-    const sig = "4dabf18193072939515e22adb298388d";
-    if (value && typeof value === "object" && value["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+    const { specialSigKey, specialSecretSig } = require("@pulumi/pulumi/runtime/rpc");
+    if (value && typeof value === "object" && value[specialSigKey] === specialSecretSig) {
         return { value: value.value, secret: true };
     }
-    void sig;
     return { value, secret: false };
+}
+
+/** Strips every secret envelope from recorded inputs, for asserting on the values themselves. */
+export function reveal(value: any): any {
+    const unwrapped = unwrapSecret(value).value;
+    if (Array.isArray(unwrapped)) return unwrapped.map(reveal);
+    if (unwrapped && typeof unwrapped === "object") return Object.fromEntries(Object.entries(unwrapped).map(([k, v]) => [k, reveal(v)]));
+    return unwrapped;
 }

@@ -1,0 +1,247 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/app-env";
+import { contentTag } from "../../components/content-hash";
+import { FAKE_SECRET_MARKER, REPO_ROOT } from "../support/stack-config";
+import { ProgramRun, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../support/program-harness";
+
+const CHART = "kubernetes:helm.sh/v4:Chart";
+const containsUnknown = (v: unknown) => JSON.stringify(v).includes("__pulumiUnknown") || JSON.stringify(v).includes(UNKNOWN);
+
+/** A copy of the reference app that a test may change. */
+function copyOfApp(): { backend: string; frontend: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-app-"));
+    fs.cpSync(path.join(REPO_ROOT, "app"), dir, { recursive: true });
+    return { backend: path.join(dir, "backend"), frontend: path.join(dir, "frontend") };
+}
+
+describe("tenant stack client-a under mocks", function () {
+    let run: ProgramRun;
+    /** The same stack as `up` sees it, with generated values known. */
+    let up: ProgramRun;
+    before(async () => {
+        run = await runProgram("client-a");
+        up = await runProgram("client-a", { preview: false });
+    });
+
+    it("creates one Tenant component whose children are its resources", () => {
+        const tenant = run.one("stock:index:Tenant", "client-a");
+        const children = run.resources.filter((r) => r.parent === tenant.urn).map((r) => `${r.type} ${r.name}`).sort();
+        assert.deepStrictEqual(children, [
+            "kubernetes:core/v1:ConfigMap client-a-env",
+            "kubernetes:core/v1:Namespace client-a-namespace",
+            "kubernetes:core/v1:Secret client-a-pull-secret",
+            "kubernetes:core/v1:Secret client-a-secret",
+            `${CHART} client-a-backend-api`,
+            `${CHART} client-a-celery`,
+            `${CHART} client-a-frontend`,
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy client-a-default-deny",
+            "random:index/randomPassword:RandomPassword client-a-django-secret-key",
+            "stock:index:TenantImages client-a-images",
+        ]);
+    });
+
+    it("sends every Kubernetes resource through the provider pinned to the configured context", () => {
+        const provider = run.one("pulumi:providers:kubernetes", "kubernetes");
+        assert.strictEqual(provider.inputs.context, "feng-k8s");
+        const k8s = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.custom);
+        assert.strictEqual(k8s.length, 5);
+        for (const r of k8s) assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} uses ${r.provider || "the default provider"}`);
+        for (const c of run.ofType(CHART)) assert.ok(c.providers.kubernetes?.startsWith(`${provider.urn}::`), `${c.name} uses ${JSON.stringify(c.providers)}`);
+    });
+
+    it("labels the namespace with tenant, manager and Pod Security Standard", () => {
+        const ns = run.one("kubernetes:core/v1:Namespace").inputs.metadata;
+        assert.strictEqual(ns.name, "client-a");
+        assert.strictEqual(ns.labels["stock-deploy/tenant"], "client-a");
+        assert.strictEqual(ns.labels["app.kubernetes.io/managed-by"], "pulumi");
+        assert.strictEqual(ns.labels["pod-security.kubernetes.io/enforce"], "restricted");
+        assert.strictEqual(ns.labels["stock-deploy/redis-client"], "true");
+    });
+
+    it("splits the env: plain settings in the ConfigMap, credentials in the Secret, no secret in the ConfigMap", () => {
+        const cm = run.one("kubernetes:core/v1:ConfigMap").inputs;
+        assert.strictEqual(cm.metadata.name, "stock-backend-env");
+        assert.strictEqual(cm.metadata.namespace, "client-a");
+        assert.deepStrictEqual(Object.keys(cm.data).sort(), [...CONFIG_ENV_KEYS].sort());
+        assert.deepStrictEqual(cm.data, {
+            DJANGO_DEBUG: "0", MYSQL_DATABASE: "stock_client_a", DEPLOY_TYPE: "prod", DJANGO_DB_HOST: "mysql.feng.local",
+            DJANGO_DB_PORT: "3306", DJANGO_ALLOWED_HOSTS: "app.client-a.feng.local", DJANGO_REDIS_PORT: "6379", DJANGO_REDIS_KEY_PREFIX: "client-a:",
+        });
+        assert.ok(!JSON.stringify(cm).includes(FAKE_SECRET_MARKER), "no secret value in the ConfigMap");
+
+        const secret = up.one("kubernetes:core/v1:Secret", "client-a-secret").inputs;
+        assert.strictEqual(secret.metadata.name, "stock-backend-secret");
+        assert.ok(unwrapSecret(secret.stringData).secret, "the Secret's data is marked secret");
+        const data = reveal(secret.stringData);
+        assert.deepStrictEqual(Object.keys(data).sort(), [...SECRET_ENV_KEYS].sort());
+        assert.strictEqual(data.DJANGO_DB_PWD, "FAKE-SECRET-dbPassword-client-a");
+        assert.strictEqual(data.DJANGO_DB_USER, "stock_client_a");
+        const redis = defaultSharedOutputs()["redisCredential-client-a"];
+        assert.strictEqual(data.DJANGO_REDIS_HOST, `client-a:${redis.password}@redis-master.redis.svc.cluster.local`);
+    });
+
+    it("creates the Harbor pull secret as kubectl create secret docker-registry would", () => {
+        const pull = run.one("kubernetes:core/v1:Secret", "client-a-pull-secret").inputs;
+        assert.strictEqual(pull.type, "kubernetes.io/dockerconfigjson");
+        assert.strictEqual(pull.metadata.name, "harbor");
+        assert.ok(unwrapSecret(pull.stringData).secret);
+        const auth = JSON.parse(reveal(pull.stringData)[".dockerconfigjson"]).auths["harbor.feng.local:9800"];
+        assert.strictEqual(auth.username, "robot$stock-deploy");
+        assert.strictEqual(auth.password, "FAKE-SECRET-harborPassword-client-a");
+        assert.strictEqual(Buffer.from(auth.auth, "base64").toString(), "robot$stock-deploy:FAKE-SECRET-harborPassword-client-a");
+    });
+
+    it("builds the backend and the tenant's frontend with BUILD_FOR and a secret NPM_TOKEN, never on preview", () => {
+        const images = run.ofType("docker:index/image:Image");
+        const backend = reveal(images.find((i) => i.name === "client-a-images-backend")!.inputs);
+        const frontendInputs = images.find((i) => i.name === "client-a-images-frontend")!.inputs;
+        const frontend = reveal(frontendInputs);
+        assert.strictEqual(backend.imageName, run.outputs.backendImage);
+        assert.match(backend.imageName, /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
+        assert.strictEqual(backend.build.context, path.join(REPO_ROOT, "app/backend"));
+        assert.strictEqual(backend.build.args, undefined);
+        assert.strictEqual(frontend.build.args.BUILD_FOR, "client-a");
+        assert.strictEqual(frontend.build.args.NPM_TOKEN, "FAKE-SECRET-npmToken-client-a");
+        assert.ok(unwrapSecret(frontendInputs.build).secret, "the build args holding NPM_TOKEN are secret");
+        for (const image of [backend, frontend]) {
+            assert.strictEqual(image.buildOnPreview, false);
+            assert.strictEqual(image.registry.server, "harbor.feng.local:9800");
+        }
+        assert.ok(unwrapSecret(frontendInputs.registry).secret || unwrapSecret(frontendInputs.registry.password).secret, "the registry password is secret");
+        assert.strictEqual(frontend.imageName, run.outputs.frontendImage);
+    });
+
+    it("deploys the three charts into the namespace with values known before up", () => {
+        const charts = run.ofType(CHART);
+        assert.deepStrictEqual(charts.map((c) => [c.inputs.name, c.inputs.namespace, path.relative(REPO_ROOT, c.inputs.chart)]).sort(), [
+            ["stock-backend-api", "client-a", "charts/backend-api"],
+            ["stock-backend-celery", "client-a", "charts/celery"],
+            ["stock-frontend", "client-a", "charts/frontend"],
+        ]);
+        for (const c of charts) assert.ok(!containsUnknown(c.inputs.values), `${c.name} values are all known at preview`);
+        const api = charts.find((c) => c.inputs.name === "stock-backend-api")!.inputs.values;
+        const [repository, tag] = run.outputs.backendImage.split(/:(?=ctx-)/);
+        assert.deepStrictEqual(api.image, { repository, tag, pullPolicy: "IfNotPresent" });
+        assert.deepStrictEqual(api.env, { configmap: "stock-backend-env", secret: "stock-backend-secret" });
+        assert.deepStrictEqual(api.imagePullSecrets, [{ name: "harbor" }]);
+        assert.deepStrictEqual(api.ingress.hosts, [{ host: "app.client-a.feng.local", paths: [{ path: "/api", pathType: "Prefix" }] }]);
+        assert.match(api.podAnnotations["checksum/env"], /^[0-9a-f]{16}$/);
+        const celery = charts.find((c) => c.inputs.name === "stock-backend-celery")!.inputs.values;
+        assert.deepStrictEqual(celery.image, api.image, "Celery runs the backend image");
+        assert.deepStrictEqual(celery.workers, [{ name: "default", queues: ["summary", "stock", "statement", "price", "news"], replicaCount: 2, concurrency: 2, logLevel: "INFO" }]);
+        const frontend = charts.find((c) => c.inputs.name === "stock-frontend")!.inputs.values;
+        assert.strictEqual(`${frontend.image.repository}:${frontend.image.tag}`, run.outputs.frontendImage);
+        assert.deepStrictEqual(frontend.ingress.hosts[0], { host: "app.client-a.feng.local", paths: [{ path: "/", pathType: "Prefix" }] });
+    });
+
+    it("exports namespace, images, URLs and the load balancer's server block", () => {
+        assert.strictEqual(run.outputs.namespace, "client-a");
+        assert.strictEqual(run.outputs.frontendUrl, "http://app.client-a.feng.local/");
+        assert.strictEqual(run.outputs.apiUrl, "http://app.client-a.feng.local/api/v1/");
+        assert.strictEqual(run.outputs.backendImageDigest, UNKNOWN, "digests are known only after up");
+        assert.strictEqual(run.outputs.nginxServerBlock, [
+            "# client-a: generated by stock-deploy (pulumi stack output nginxServerBlock -s client-a)",
+            "server {", "  listen 80;", "  server_name app.client-a.feng.local;", "",
+            "  location / {", "    include /etc/nginx/proxy_params;", "    proxy_pass http://k8s;", "  }", "}", "",
+        ].join("\n"));
+        assert.ok(!JSON.stringify(run.outputs).includes(FAKE_SECRET_MARKER), "no secret in plain outputs");
+    });
+
+    it("knows the image digests after up", () => {
+        assert.match(up.outputs.backendImageDigest, /^harbor\.feng\.local:9800\/library\/stock_backend@sha256:0{64}$/);
+    });
+});
+
+describe("two tenants", () => {
+    it("client-a and client-b get disjoint namespaces, hosts and frontend images; the backend image is shared", async () => {
+        const a = await runProgram("client-a");
+        const b = await runProgram("client-b");
+        assert.notStrictEqual(a.outputs.namespace, b.outputs.namespace);
+        assert.notStrictEqual(a.outputs.frontendUrl, b.outputs.frontendUrl);
+        assert.notStrictEqual(a.outputs.frontendImage, b.outputs.frontendImage);
+        assert.strictEqual(a.outputs.backendImage, b.outputs.backendImage, "one backend image, built from the same source");
+        const names = (run: ProgramRun) => new Set(run.resources.filter((r) => r.inputs?.metadata?.namespace).map((r) => r.inputs.metadata.namespace));
+        assert.deepStrictEqual([...names(a)], ["client-a"]);
+        assert.deepStrictEqual([...names(b)], ["client-b"]);
+        const celery = b.ofType(CHART).find((c) => c.inputs.name === "stock-backend-celery")!.inputs.values;
+        assert.deepStrictEqual(celery.workers.map((w: any) => [w.name, w.queues.join(","), w.replicaCount]), [["default", "summary,stock,statement,news", 1], ["price", "price", 3]]);
+        assert.strictEqual(celery.beat.enabled, true);
+    });
+});
+
+describe("content-derived image tags", () => {
+    it("are identical for identical sources and change only with their own context", async () => {
+        const app = copyOfApp();
+        const before = await runProgram("client-a", { overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend } });
+        const again = await runProgram("client-a", { overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend } });
+        assert.strictEqual(again.outputs.backendImage, before.outputs.backendImage);
+        assert.strictEqual(again.outputs.frontendImage, before.outputs.frontendImage);
+        assert.strictEqual(before.outputs.backendImage.split(":").pop(), contentTag(path.join(REPO_ROOT, "app/backend")), "a copy has the same tag as the original");
+
+        fs.appendFileSync(path.join(app.backend, "manage.py"), "\n# changed\n");
+        const after = await runProgram("client-a", { overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend } });
+        assert.notStrictEqual(after.outputs.backendImage, before.outputs.backendImage, "a changed source file gives a new backend tag");
+        assert.strictEqual(after.outputs.frontendImage, before.outputs.frontendImage, "the frontend tag is left alone");
+    });
+
+    it("ignore what .dockerignore excludes and include the build args", () => {
+        const app = copyOfApp();
+        const tag = contentTag(app.backend);
+        fs.mkdirSync(path.join(app.backend, "__pycache__"), { recursive: true });
+        fs.writeFileSync(path.join(app.backend, "__pycache__", "x.cpython-311.pyc"), "bytecode");
+        assert.strictEqual(contentTag(app.backend), tag, ".dockerignore'd files do not change the tag");
+        assert.notStrictEqual(contentTag(app.frontend, { BUILD_FOR: "client-a" }), contentTag(app.frontend, { BUILD_FOR: "client-b" }));
+    });
+});
+
+describe("checks that run before any resource", () => {
+    async function failure(options: Parameters<typeof runProgram>[1]): Promise<{ message: string; resources: string[] }> {
+        const recorded: string[] = [];
+        try {
+            const run = await runProgram("client-a", options);
+            run.resources.forEach((r) => recorded.push(r.type));
+        } catch (e) {
+            return { message: (e as Error).message, resources: recorded };
+        }
+        assert.fail("expected the program to fail");
+    }
+
+    it("refuses a frontend whose envs/<buildFor> bakes another API URL, naming file, found and expected", async () => {
+        const app = copyOfApp();
+        const file = path.join(app.frontend, "envs", "client-a");
+        fs.writeFileSync(file, "REACT_APP_HOST_URL=http://app.client-b.feng.local\n");
+        const { message } = await failure({ overrides: { "stock:frontendSource": app.frontend } });
+        assert.ok(message.includes(file), message);
+        assert.ok(message.includes("REACT_APP_HOST_URL=http://app.client-b.feng.local"), message);
+        assert.ok(message.includes("http://app.client-a.feng.local"), message);
+        fs.rmSync(file);
+        assert.match((await failure({ overrides: { "stock:frontendSource": app.frontend } })).message, /envs\/client-a .*does not exist/);
+    });
+
+    it("refuses a tenant the shared stack does not list", async () => {
+        const { message } = await failure({ sharedOutputs: defaultSharedOutputs(["client-b"]) });
+        assert.match(message, /tenant 'client-a' \(stock:tenant\) is not allowed on the shared Redis: stock:tenants of 'organization\/stock\/shared' lists client-b/);
+        assert.match(message, /Fix: add client-a to stock:tenants in Pulumi.shared.yaml/);
+    });
+
+    it("refuses a missing shared stack", async () => {
+        const { message } = await failure({ sharedStackError: "unknown stack organization/stock/shared" });
+        assert.match(message, /stock:sharedStack.*could not be read.*unknown stack.*pulumi up -s shared/s);
+        const empty = await failure({ sharedOutputs: {} });
+        assert.match(empty.message, /has no 'tenants' output/);
+    });
+
+    it("creates no Kubernetes resource when the config is invalid", async () => {
+        const { message, resources } = await failure({ overrides: { "stock:host": "not a host" } });
+        assert.match(message, /stock:host/);
+        assert.deepStrictEqual(resources, []);
+    });
+
+    it("refuses extra env that would override the program's variables", async () => {
+        const { message } = await failure({ overrides: { "stock:extraEnv": { DJANGO_DB_HOST: "elsewhere" } } });
+        assert.match(message, /stock:extraEnv.DJANGO_DB_HOST .*would override a variable the program sets/);
+    });
+});
