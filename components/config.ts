@@ -198,9 +198,11 @@ export function stackFile(stack: string): string {
 }
 
 function setCommand(key: string, stack: string, spec: KeySpec): string {
+    // Examples are written for client-a; show them for the stack at hand.
+    const example = spec.example.replace(/client-a/g, stack).replace(/client_a/g, stack.replace(/-/g, "_"));
     return spec.secret
         ? `pulumi config set --secret ${PROJECT}:${key} -s ${stack}`
-        : `pulumi config set ${PROJECT}:${key} '${spec.example}' -s ${stack}`;
+        : `pulumi config set ${PROJECT}:${key} '${example}' -s ${stack}`;
 }
 
 function formatPath(key: string, path: ReadonlyArray<PropertyKey>): string {
@@ -277,7 +279,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         if (!result.success) {
             for (const issue of result.error.issues) {
                 const shown = spec.secret ? "[secret]" : JSON.stringify(rawValue.length > 80 ? rawValue.slice(0, 77) + "..." : rawValue);
-                problems.push(`${formatPath(key, issue.path)} in ${file} ${issue.message} (got ${shown}). Fix: ${setCommand(key, raw.stack, spec)}`);
+                problems.push(`${formatPath(key, issue.path)} in ${file}: ${issue.message} (got ${shown}). Fix: ${setCommand(key, raw.stack, spec)}`);
             }
             continue;
         }

@@ -7,6 +7,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRef } from "./chart-values";
 
+/** Build arguments that carry credentials: passed as secrets, never hashed into tags or printed. */
+export const SECRET_BUILD_ARGS = ["NPM_TOKEN"];
+
 export interface ImageBuild {
     /** Build context directory (absolute). */
     context: string;

@@ -4,8 +4,9 @@
  * outputs that only `up` would know (generated passwords, image digests) stay unknown, which is
  * how the tests prove that chart values never depend on them.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { LoadOptions, fakeSecret, rawStackConfig } from "./stack-config";
+import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-config";
 
 /** What the Pulumi engine uses for "not known until apply". */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -123,7 +124,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         return read(req, cb);
     };
 
-    const entry = require.resolve("../../index");
+    const entry = require.resolve(path.join(options.root ?? REPO_ROOT, "index"));
     delete require.cache[entry];
     const rawOutputs: Record<string, unknown> = await require(entry);
     const outputs = await settle(rawOutputs);

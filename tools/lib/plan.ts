@@ -1,0 +1,143 @@
+/**
+ * An offline plan of what `pulumi up` would create for a stack: the real program under Pulumi's
+ * mocks (the same harness as the tests), the charts rendered by the real helm binary with the exact
+ * values the program computes. No cluster, registry or Pulumi CLI is touched. Secret values are
+ * never printed: they show as [secret].
+ */
+import * as path from "path";
+import { K8sObject, helmTemplate } from "../../tests/support/helm";
+import { SECRET_BUILD_ARGS } from "../../components/images";
+import { ProgramRun, RecordedResource, UNKNOWN, reveal, runProgram, unwrapSecret } from "../../tests/support/program-harness";
+import { LoadOptions, REPO_ROOT } from "../../tests/support/stack-config";
+
+export const SECRET = "[secret]";
+export const UNKNOWN_UNTIL_UP = "[unknown until up]";
+
+/** One Kubernetes object the stack would create, from the program itself or from one of its charts. */
+export interface PlannedObject {
+    apiVersion: string;
+    kind: string;
+    name: string;
+    namespace: string;
+    /** `program` or `chart <release>`. */
+    source: string;
+    body: Record<string, unknown>;
+}
+
+export interface Plan {
+    stack: string;
+    role: string;
+    /** Every Pulumi resource the program registers: type and name. */
+    resources: { type: string; name: string }[];
+    objects: PlannedObject[];
+    /** Remote charts (OCI) that helm.v4.Chart renders at preview time but that cannot be fetched offline. */
+    unrendered: { name: string; chart: string; version: string; namespace: string }[];
+    images: { name: string; image: string; context: string; buildArgs: Record<string, string> }[];
+    outputs: Record<string, unknown>;
+}
+
+/** Replaces secret envelopes with [secret] and unknowns with [unknown until up]. */
+export function redact(value: any): any {
+    const { value: inner, secret } = unwrapSecret(value);
+    if (secret) return SECRET;
+    if (inner === UNKNOWN || (inner && typeof inner === "object" && inner.__pulumiUnknown)) return UNKNOWN_UNTIL_UP;
+    if (Array.isArray(inner)) return inner.map(redact);
+    if (inner && typeof inner === "object") return Object.fromEntries(Object.entries(inner).map(([k, v]) => [k, redact(v)]));
+    return inner;
+}
+
+function objectFromProgram(r: RecordedResource): PlannedObject | undefined {
+    const body = redact(r.inputs);
+    if (!r.type.startsWith("kubernetes:") || !r.custom || !body.kind) return undefined;
+    if (body.kind === "Secret") {
+        const revealed = reveal(r.inputs);
+        for (const field of ["data", "stringData"]) {
+            const keys = revealed[field] && typeof revealed[field] === "object" && !revealed[field].__pulumiUnknown ? Object.keys(revealed[field]) : undefined;
+            if (keys) body[field] = Object.fromEntries(keys.map((k) => [k, SECRET]));
+            else if (body[field]) body[field] = SECRET;
+        }
+    }
+    return { apiVersion: body.apiVersion, kind: body.kind, name: body.metadata?.name ?? r.name, namespace: body.metadata?.namespace ?? "", source: "program", body };
+}
+
+async function renderLocalChart(r: RecordedResource, root: string): Promise<PlannedObject[]> {
+    const { chart, name, namespace, values } = r.inputs;
+    const objects: K8sObject[] = await helmTemplate(chart, redact(values), { releaseName: name, namespace });
+    void root;
+    return objects.map((o) => ({
+        apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace ?? namespace,
+        source: `chart ${name}`, body: o,
+    }));
+}
+
+export interface PlanOptions extends LoadOptions {
+    /** Tree holding index.ts, the stack files and charts (default: this repository). */
+    root?: string;
+}
+
+export async function buildPlan(stack: string, options: PlanOptions = {}): Promise<Plan> {
+    const root = options.root ?? REPO_ROOT;
+    const run: ProgramRun = await runProgram(stack, { ...options, root });
+    const objects: PlannedObject[] = [];
+    const unrendered: Plan["unrendered"] = [];
+    for (const r of run.resources) {
+        const fromProgram = objectFromProgram(r);
+        if (fromProgram) objects.push(fromProgram);
+    }
+    const charts = run.ofType("kubernetes:helm.sh/v4:Chart");
+    const rendered = await Promise.all(charts.map((c) => (String(c.inputs.chart).startsWith("oci://") ? undefined : renderLocalChart(c, root))));
+    charts.forEach((c, i) => {
+        if (rendered[i]) objects.push(...rendered[i]!);
+        else unrendered.push({ name: c.inputs.name, chart: c.inputs.chart, version: c.inputs.version, namespace: c.inputs.namespace });
+    });
+    const images = run.ofType("docker:index/image:Image").map((i) => {
+        // The SDK marks the whole build block secret once one argument is; only those arguments are.
+        const build = reveal(i.inputs.build) ?? {};
+        const buildArgs: Record<string, string> = Object.fromEntries(Object.entries(build.args ?? {}).map(([k, v]) => [k, SECRET_BUILD_ARGS.includes(k) ? SECRET : String(v)]));
+        return { name: i.name.replace(/^.*-images-/, ""), image: redact(i.inputs.imageName), context: path.relative(root, build.context ?? ""), buildArgs };
+    });
+    const outputs = Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.includes(k) ? SECRET : redact(v)]));
+    return {
+        stack,
+        role: String(run.resources.find((r) => r.type === "stock:index:Tenant") ? "tenant" : "shared"),
+        resources: run.resources.map((r) => ({ type: r.type, name: r.name })),
+        objects: objects.sort((a, b) => objectKey(a).localeCompare(objectKey(b))),
+        unrendered,
+        images,
+        outputs,
+    };
+}
+
+/** Identity of an object across plans. */
+export function objectKey(o: Pick<PlannedObject, "apiVersion" | "kind" | "namespace" | "name">): string {
+    return `${o.apiVersion}/${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`;
+}
+
+function table(rows: string[][]): string[] {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    return rows.map((r) => "  " + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("   ").trimEnd());
+}
+
+export function formatPlan(plan: Plan): string {
+    const out: string[] = [`Plan for stack ${plan.stack} (${plan.role}): offline, from Pulumi mocks and helm template; no cluster or registry touched.`, ""];
+    if (plan.images.length) {
+        out.push("Images (built and pushed by `pulumi up`; a preview never builds or pushes)");
+        out.push(...table(plan.images.map((i) => [i.name, i.image, `context ${i.context}`, Object.entries(i.buildArgs).map(([k, v]) => `${k}=${v}`).join(" ")])));
+        out.push("");
+    }
+    if (typeof plan.outputs.frontendUrl === "string") {
+        out.push("Hosts", ...table([["frontend", String(plan.outputs.frontendUrl)], ["api", String(plan.outputs.apiUrl)]]), "");
+    }
+    out.push(`Pulumi resources (${plan.resources.length})`, ...table(plan.resources.map((r) => ["+", r.type, r.name])), "");
+    out.push(`Kubernetes objects (${plan.objects.length})`, ...table(plan.objects.map((o) => ["+", `${o.apiVersion}/${o.kind}`, o.namespace ? `${o.namespace}/${o.name}` : o.name, `(${o.source})`])));
+    for (const u of plan.unrendered) out.push(`  + objects of ${u.chart} ${u.version} in ${u.namespace}   (remote chart: rendered by helm.v4.Chart at preview, not offline)`);
+    out.push("", "Stack outputs");
+    for (const [k, v] of Object.entries(plan.outputs)) {
+        if (k === "nginxServerBlock") continue;
+        out.push(`  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    }
+    if (typeof plan.outputs.nginxServerBlock === "string") {
+        out.push("", "External nginx load balancer: add this server block and reload nginx", ...plan.outputs.nginxServerBlock.trimEnd().split("\n").map((l) => `  ${l}`));
+    }
+    return out.join("\n") + "\n";
+}

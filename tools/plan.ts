@@ -1,0 +1,86 @@
+/**
+ * `npm run plan -- --stack client-a [--out DIR] [--diff REF]`
+ *
+ * Prints what `pulumi up -s <stack>` would create, offline: no cluster, registry or Pulumi CLI.
+ * --out DIR   also writes every rendered Kubernetes object to DIR, one YAML file per object.
+ * --diff REF  prints only what changed against the plan of the same stack at git ref REF.
+ * --root REPO plans another checkout of this repository (default: this one).
+ * Exit code: 0 on success, 1 when the stack's configuration or the program fails (the message
+ * says what to fix), 2 on bad arguments.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import * as YAML from "yaml";
+import { REPO_ROOT, stackNames } from "../tests/support/stack-config";
+import { Plan, buildPlan, formatPlan } from "./lib/plan";
+import { diffPlans, formatDiff } from "./lib/plan-diff";
+
+const USAGE = "usage: npm run plan -- --stack <name> [--out DIR] [--diff GIT_REF] [--root REPO]";
+
+/** The same repository at `ref`, checked out beside this one and sharing its node_modules. */
+function checkoutAt(repo: string, ref: string): { root: string; remove(): void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-plan-"));
+    execFileSync("git", ["-C", repo, "worktree", "add", "--detach", "--quiet", dir, ref], { stdio: ["ignore", "ignore", "pipe"] });
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+    return {
+        root: dir,
+        remove: () => execFileSync("git", ["-C", repo, "worktree", "remove", "--force", dir], { stdio: "ignore" }),
+    };
+}
+
+function writeManifests(plan: Plan, dir: string): number {
+    fs.mkdirSync(dir, { recursive: true });
+    plan.objects.forEach((o, i) => {
+        const file = `${String(i + 1).padStart(3, "0")}-${o.namespace || "cluster"}-${o.kind.toLowerCase()}-${o.name}.yaml`;
+        fs.writeFileSync(path.join(dir, file), `# ${o.source}\n${YAML.stringify(o.body)}`);
+    });
+    return plan.objects.length;
+}
+
+async function main(argv: string[]): Promise<number> {
+    let args;
+    try {
+        args = parseArgs({ args: argv, options: { stack: { type: "string" }, out: { type: "string" }, diff: { type: "string" }, root: { type: "string" }, help: { type: "boolean" } } }).values;
+    } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+        return 2;
+    }
+    if (args.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
+    const root = path.resolve(args.root ?? REPO_ROOT);
+    const stacks = stackNames(root);
+    if (!args.stack || !stacks.includes(args.stack)) {
+        process.stderr.write(`${args.stack ? `no Pulumi.${args.stack}.yaml in ${root}` : "--stack is required"}; stacks: ${stacks.join(", ")}\n${USAGE}\n`);
+        return 2;
+    }
+    const plan = await buildPlan(args.stack, { root });
+    if (args.diff) {
+        const old = checkoutAt(root, args.diff);
+        try {
+            const before = fs.existsSync(path.join(old.root, `Pulumi.${args.stack}.yaml`)) ? await buildPlan(args.stack, { root: old.root }) : { ...plan, resources: [], objects: [], images: [], outputs: {} };
+            process.stdout.write(formatDiff(await diffPlans(before, plan), args.stack, args.diff));
+        } finally {
+            old.remove();
+        }
+    } else {
+        process.stdout.write(formatPlan(plan));
+    }
+    if (args.out) {
+        const count = writeManifests(plan, args.out);
+        process.stdout.write(`\nWrote ${count} manifests to ${args.out}\n`);
+    }
+    return 0;
+}
+
+main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+        process.stderr.write(`plan failed: ${e.message}\n`);
+        process.exit(1);
+    },
+);
