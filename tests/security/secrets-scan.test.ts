@@ -1,0 +1,93 @@
+/**
+ * Secrets hygiene: run every stack with obviously fake secrets (every generated password and every
+ * credential is a FAKE-SECRET-... string), then look for those strings everywhere they must never be:
+ * ConfigMaps, chart values and everything the charts render, plain stack outputs, log lines, the plan
+ * output and committed files.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { helmTemplate } from "../support/helm";
+import { ProgramRun, reveal, runProgram } from "../support/program-harness";
+import { FAKE_SECRET_MARKER, REPO_ROOT, stackNames } from "../support/stack-config";
+import { buildPlan, formatPlan } from "../../tools/lib/plan";
+
+const FAKE = new RegExp(`${FAKE_SECRET_MARKER}[-\\w]*`, "g");
+const leaks = (where: string, value: unknown) => {
+    const found = JSON.stringify(value ?? null).match(FAKE) ?? [];
+    return found.map((f) => `${where}: ${f}`);
+};
+
+/** Runs the program while capturing everything it writes to stdout/stderr. */
+async function runCapturingLogs(stack: string): Promise<{ run: ProgramRun; logs: string }> {
+    const chunks: string[] = [];
+    const out = process.stdout.write.bind(process.stdout);
+    const err = process.stderr.write.bind(process.stderr);
+    const capture = (chunk: any) => { chunks.push(String(chunk)); return true; };
+    process.stdout.write = capture as any;
+    process.stderr.write = capture as any;
+    try {
+        // `up` semantics: generated passwords are known (fake), so they can be looked for.
+        return { run: await runProgram(stack, { preview: false }), logs: chunks.join("") };
+    } finally {
+        process.stdout.write = out;
+        process.stderr.write = err;
+    }
+}
+
+describe("secrets hygiene", function () {
+    this.timeout(120000);
+
+    for (const stack of stackNames()) {
+        it(`${stack}: fake secrets reach Secrets only, never ConfigMaps, chart values, rendered objects, plain outputs, logs or the plan`, async () => {
+            const { run, logs } = await runCapturingLogs(stack);
+            const secretsSeen = run.ofType("kubernetes:core/v1:Secret").flatMap((s) => leaks("secret", reveal(s.inputs)));
+            assert.ok(secretsSeen.length > 0, "the scan sees the fake secrets where they belong (or it would prove nothing)");
+
+            const problems: string[] = [];
+            for (const cm of run.ofType("kubernetes:core/v1:ConfigMap")) problems.push(...leaks(`ConfigMap ${cm.name}`, reveal(cm.inputs)));
+            for (const chart of run.ofType("kubernetes:helm.sh/v4:Chart")) {
+                problems.push(...leaks(`chart values of ${chart.name}`, reveal(chart.inputs.values)));
+                if (!String(chart.inputs.chart).startsWith("oci://")) {
+                    const objects = await helmTemplate(chart.inputs.chart, reveal(chart.inputs.values), { releaseName: chart.inputs.name, namespace: chart.inputs.namespace });
+                    problems.push(...leaks(`rendered ${chart.name}`, objects));
+                }
+            }
+            for (const [name, value] of Object.entries(run.outputs)) {
+                if (!run.secretOutputs.includes(name)) problems.push(...leaks(`plain output ${name}`, value));
+            }
+            problems.push(...leaks("log", logs));
+            const plan = await buildPlan(stack);
+            problems.push(...leaks("plan", formatPlan(plan)), ...leaks("plan manifests", plan.objects));
+            assert.deepStrictEqual(problems, []);
+        });
+    }
+
+    it("no committed file holds a credential", () => {
+        const files = execFileSync("git", ["ls-files", "-z"], { cwd: REPO_ROOT }).toString().split("\0").filter(Boolean);
+        const patterns: [string, RegExp][] = [
+            ["private key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+            ["GitHub token", /\bgh[pousr]_[A-Za-z0-9]{30,}/],
+            ["npm token", /\bnpm_[A-Za-z0-9]{30,}/],
+            ["AWS access key", /\bAKIA[0-9A-Z]{16}\b/],
+            ["Slack token", /\bxox[abpr]-[A-Za-z0-9-]{10,}/],
+            ["password in a URL", /[a-z]+:\/\/[^\s:/@]+:(?!\$|\{|<|%|\*|FAKE)[^\s:/@]{6,}@/],
+        ];
+        const problems: string[] = [];
+        for (const file of files) {
+            const full = path.join(REPO_ROOT, file);
+            if (!fs.existsSync(full) || fs.statSync(full).size > 1 << 20 || file === "package-lock.json") continue;
+            const text = fs.readFileSync(full, "utf8");
+            for (const [what, re] of patterns) if (re.test(text)) problems.push(`${file}: ${what}`);
+            if (/^Pulumi\.[^.]+\.ya?ml$/.test(file) && /^[ \t]*stock:(dbPassword|harborPassword|npmToken|extraSecretEnv):[ \t]*(?!$)(?!\{?[ \t]*secure:)/m.test(text)) {
+                problems.push(`${file}: plaintext secret in a stack file`);
+            }
+            // Fake secret values are generated in memory by the tests; a committed copy means something wrote one out.
+            if (!file.startsWith("tests/") && FAKE.test(text)) problems.push(`${file}: a fake secret value`);
+            FAKE.lastIndex = 0;
+        }
+        assert.deepStrictEqual(problems, []);
+        assert.ok(files.length > 20, "the scan read the repository");
+    });
+});
