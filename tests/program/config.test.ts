@@ -162,3 +162,17 @@ describe("Pulumi.yaml and the config model agree", () => {
         }
     });
 });
+
+describe("README", () => {
+    const readme = require("fs").readFileSync(require("path").join(__dirname, "..", "..", "README.md"), "utf8") as string;
+
+    it("documents every config key", () => {
+        for (const key of Object.keys(KEYS)) assert.ok(readme.includes(`| \`stock:${key}\` |`), `README's config table lacks stock:${key}`);
+    });
+
+    it("gives the test command .ci/run runs", () => {
+        const ci = require("fs").readFileSync(require("path").join(__dirname, "..", "..", ".ci", "run"), "utf8") as string;
+        assert.ok(readme.includes("npm test") && /^npm test$/m.test(ci));
+        assert.ok(readme.includes("npm ci") && /^npm ci\b/m.test(ci));
+    });
+});
