@@ -64,6 +64,12 @@ describe("secrets hygiene", function () {
         });
     }
 
+    it("catches a leak: a secret put into plain env lands in the ConfigMap and is reported", async () => {
+        const run = await runProgram("client-a", { overrides: { "stock:extraEnv": { SENTRY_DSN: `${FAKE_SECRET_MARKER}-sentry` } } });
+        const found = run.ofType("kubernetes:core/v1:ConfigMap").flatMap((cm) => leaks(`ConfigMap ${cm.name}`, reveal(cm.inputs)));
+        assert.deepStrictEqual(found, [`ConfigMap client-a-env: ${FAKE_SECRET_MARKER}-sentry`]);
+    });
+
     it("no committed file holds a credential", () => {
         const files = execFileSync("git", ["ls-files", "-z"], { cwd: REPO_ROOT }).toString().split("\0").filter(Boolean);
         const patterns: [string, RegExp][] = [
