@@ -93,6 +93,8 @@ export const KEYS = {
     kubeconfig: { description: "Path to the kubeconfig file holding kubeContext; empty means $KUBECONFIG or ~/.kube/config.", roles: both, required: false, schema: z.string(), example: "~/.kube/config" },
     tenants: { description: "The customers allowed on the shared Redis; a tenant stack whose tenant is not listed is refused.", roles: sharedOnly, required: true, schema: z.array(dnsLabel("a tenant name")).min(1, "list at least one tenant"), example: '["client-a", "client-b"]' },
     redis: { description: "The Bitnami Redis release shared by all tenants: chart and version, image, architecture, persistence, resources.", roles: sharedOnly, required: true, schema: redisSettings, example: "see Pulumi.yaml" },
+    redisPasswordSeed: { description: "Secret from which every Redis password (the default user's and one per tenant) is derived; generate it once, e.g. with openssl rand -hex 32.", roles: sharedOnly, required: true, secret: true, schema: z.string().min(32, "must be at least 32 characters of randomness, e.g. openssl rand -hex 32"), example: "<openssl rand -hex 32>" },
+    redisPasswordGenerations: { description: "Per Redis user (tenant name or default), a generation number; raising it rotates that user's password.", roles: sharedOnly, required: false, schema: z.record(z.string(), z.number().int().min(0)), example: '{"client-a": 2}' },
     sharedStack: { description: "Fully qualified name of the shared stack this tenant reads Redis from.", roles: tenantOnly, required: true, schema: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "must be <org>/<project>/<stack>, e.g. organization/stock/shared"), example: "organization/stock/shared" },
     tenant: { description: "The customer's name: its namespace, Redis user and key prefix.", roles: tenantOnly, required: true, schema: dnsLabel("the tenant").refine((t) => !RESERVED_NAMESPACES.includes(t), `must not be one of ${RESERVED_NAMESPACES.join(", ")}`), example: "client-a" },
     host: { description: "The customer's public host: the frontend is served at /, the API at /api on the same host.", roles: tenantOnly, required: true, schema: dnsName, example: "app.client-a.feng.local" },
@@ -146,6 +148,10 @@ export interface SharedConfig extends Common {
     role: "shared";
     tenants: string[];
     redis: RedisSettings;
+    /** Per Redis user, the password generation (absent = 0). */
+    redisPasswordGenerations: Record<string, number>;
+    /** Secret values, in memory only. */
+    secrets: { redisPasswordSeed: string };
 }
 
 export interface TenantConfig extends Common {
@@ -296,8 +302,11 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         if (duplicates.length) problems.push(`${prefix}tenants in ${file} lists ${duplicates.join(", ")} more than once. Fix: list each tenant once`);
         const reserved = tenants.filter((t) => RESERVED_NAMESPACES.includes(t));
         if (reserved.length) problems.push(`${prefix}tenants in ${file} contains reserved name(s) ${reserved.join(", ")}. Fix: pick tenant names that are not ${RESERVED_NAMESPACES.join(", ")}`);
+        const generations = get("redisPasswordGenerations") ?? {};
+        const strangers = Object.keys(generations).filter((u) => u !== "default" && !tenants.includes(u));
+        if (strangers.length) problems.push(`${prefix}redisPasswordGenerations in ${file} names ${strangers.join(", ")}, which is neither 'default' nor in ${prefix}tenants. Fix: remove it or add the tenant`);
         if (problems.length > 0) throw new ConfigError(raw.stack, problems);
-        return { ...common, role, tenants, redis: get("redis") };
+        return { ...common, role, tenants, redis: get("redis"), redisPasswordGenerations: generations, secrets: { redisPasswordSeed: get("redisPasswordSeed") } };
     }
 
     const queues = get("celeryQueues");

@@ -38,7 +38,7 @@ export async function deploy(): Promise<Record<string, unknown>> {
 
 function deployShared(config: SharedConfig): Record<string, unknown> {
     const provider = kubernetesProvider(config);
-    const redis = new SharedRedis("redis", { settings: config.redis, tenants: config.tenants }, { providers: [provider] });
+    const redis = new SharedRedis("redis", { config }, { providers: [provider] });
     return {
         redisHost: redis.host,
         redisPort: redis.port,

@@ -1,17 +1,26 @@
 /**
- * Values for the Bitnami Redis chart the shared stack installs. Pure: passwords never appear here,
- * only the names of the Secrets that hold them (`auth.existingSecret`, `auth.acl.userSecret`), so
- * every value is known at preview time.
+ * Values for the Bitnami Redis chart the shared stack installs. Passwords never appear here, only
+ * the names of the Secrets that hold them and a checksum of the ACL file, so every value is known
+ * at preview time.
+ *
+ * Tenant ACL users come from an ACL file we render ourselves (Secret `redis-acl`, loaded with
+ * `--aclfile`), not from the chart's `auth.acl` values: the chart reads passwords for those with
+ * Helm `lookup`, which is empty when helm.v4.Chart renders client side, and then writes `nopass`
+ * (any password accepted) for tenant users and a random password for `default`.
  */
+import * as crypto from "crypto";
 import { RedisSettings } from "./config";
-import { redisAclValues } from "./redis-acl";
+import { aclFileLines } from "./redis-acl";
+import { RedisPasswords } from "./redis-passwords";
 
 export const REDIS_PORT = 6379;
-/** Secret holding the `default` user's password: the chart's own probes and admin use it; tenants never get it. */
+/** Secret holding the `default` user's password (`auth.existingSecret`): what the chart's probes use. */
 export const REDIS_AUTH_SECRET = "redis-auth";
 export const REDIS_AUTH_SECRET_KEY = "redis-password";
-/** Secret holding one password per tenant ACL user (key = user name). */
-export const REDIS_ACL_SECRET = "redis-acl-users";
+/** Secret holding the ACL file: `default` plus one user per tenant. */
+export const REDIS_ACL_SECRET = "redis-acl";
+export const REDIS_ACL_FILE = "users.acl";
+export const REDIS_ACL_DIR = "/opt/bitnami/redis/acl";
 /** Namespaces carrying this label may open connections to Redis (the chart's NetworkPolicy). */
 export const REDIS_CLIENT_LABEL = "stock-deploy/redis-client";
 
@@ -20,7 +29,25 @@ export function redisMasterHost(settings: Pick<RedisSettings, "releaseName" | "n
     return `${settings.releaseName}-master.${settings.namespace}.svc.cluster.local`;
 }
 
-export function redisChartValues(settings: RedisSettings, tenants: string[]): Record<string, unknown> {
+/** The ACL file: the same `default` password as `auth.existingSecret`, and each tenant's own user. */
+export function redisAclFile(tenants: string[], passwords: RedisPasswords): string {
+    return aclFileLines(tenants, passwords.tenants, passwords.defaultPassword).join("\n") + "\n";
+}
+
+/** Changes whenever the ACL file does, so Redis restarts and loads it. Derived from 256-bit passwords, it reveals nothing. */
+export function aclChecksum(aclFile: string): string {
+    return crypto.createHash("sha256").update(aclFile).digest("hex").slice(0, 16);
+}
+
+export function redisChartValues(settings: RedisSettings, checksum: string): Record<string, unknown> {
+    const aclNode = {
+        extraFlags: ["--aclfile", `${REDIS_ACL_DIR}/${REDIS_ACL_FILE}`],
+        extraVolumes: [{ name: "acl", secret: { secretName: REDIS_ACL_SECRET } }],
+        extraVolumeMounts: [{ name: "acl", mountPath: REDIS_ACL_DIR, readOnly: true }],
+        podAnnotations: { "checksum/acl": checksum },
+        persistence: settings.persistence,
+        resources: settings.resources,
+    };
     return {
         architecture: settings.architecture,
         image: { registry: "docker.io", repository: settings.imageRepository, tag: settings.imageTag },
@@ -30,15 +57,12 @@ export function redisChartValues(settings: RedisSettings, tenants: string[]): Re
             enabled: true,
             existingSecret: REDIS_AUTH_SECRET,
             existingSecretPasswordKey: REDIS_AUTH_SECRET_KEY,
-            acl: redisAclValues(tenants, REDIS_ACL_SECRET),
+            acl: { enabled: false },
         },
         // A broker must never drop queued tasks to make room: fail writes instead.
         commonConfiguration: ["appendonly yes", 'save ""', "maxmemory-policy noeviction"].join("\n"),
-        master: {
-            persistence: settings.persistence,
-            resources: settings.resources,
-        },
-        replica: settings.architecture === "standalone" ? { replicaCount: 0 } : { persistence: settings.persistence, resources: settings.resources },
+        master: aclNode,
+        replica: settings.architecture === "standalone" ? { replicaCount: 0 } : aclNode,
         networkPolicy: {
             enabled: true,
             allowExternal: false,

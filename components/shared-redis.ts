@@ -1,21 +1,20 @@
 /**
  * The Redis every tenant's Celery uses as its broker: namespace `redis`, one Bitnami release, the
- * `default` user's password and one ACL user per tenant, each with a generated password.
+ * `default` user (the chart's own) and one ACL user per tenant, limited to its key prefix.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import { RedisSettings } from "./config";
+import { SharedConfig } from "./config";
 import { tenantRedisAccess } from "./redis-acl";
+import { redisPasswords } from "./redis-passwords";
 import {
-    REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY, REDIS_PORT, redisChartValues, redisMasterHost,
+    REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY, REDIS_PORT,
+    aclChecksum, redisAclFile, redisChartValues, redisMasterHost,
 } from "./redis-values";
 
 export interface SharedRedisArgs {
-    /** Chart, version, image, architecture, persistence and resources (`stock:redis`). */
-    settings: RedisSettings;
-    /** Tenants that get an ACL user of their own (`stock:tenants`). */
-    tenants: string[];
+    /** The validated shared-stack config: Redis settings, tenants, password seed and generations. */
+    config: SharedConfig;
 }
 
 /** What a tenant stack reads from the shared stack: its own user, never the `default` one. */
@@ -35,8 +34,10 @@ export class SharedRedis extends pulumi.ComponentResource {
 
     constructor(name: string, args: SharedRedisArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stock:index:SharedRedis", name, {}, opts);
-        const { settings, tenants } = args;
-        const values = redisChartValues(settings, tenants);
+        const { redis: settings, tenants } = args.config;
+        const passwords = redisPasswords(args.config);
+        const aclFile = redisAclFile(tenants, passwords);
+        const values = redisChartValues(settings, aclChecksum(aclFile));
         this.namespace = settings.namespace;
         this.host = redisMasterHost(settings);
         this.port = REDIS_PORT;
@@ -53,22 +54,19 @@ export class SharedRedis extends pulumi.ComponentResource {
                 },
             },
         }, { parent: this });
-
-        const password = (id: string) => new random.RandomPassword(`${name}-${id}-password`, { length: 32, special: false }, { parent: this });
-        const defaultPassword = password("default");
-        const tenantPasswords = Object.fromEntries(tenants.map((t) => [t, password(t)]));
+        const inNamespace = { parent: this, dependsOn: [namespace] };
 
         const authSecret = new k8s.core.v1.Secret(`${name}-auth`, {
             metadata: { name: REDIS_AUTH_SECRET, namespace: settings.namespace },
             type: "Opaque",
-            stringData: { [REDIS_AUTH_SECRET_KEY]: defaultPassword.result },
-        }, { parent: this, dependsOn: [namespace] });
+            stringData: { [REDIS_AUTH_SECRET_KEY]: pulumi.secret(passwords.defaultPassword) },
+        }, inNamespace);
 
-        const aclSecret = new k8s.core.v1.Secret(`${name}-acl-users`, {
+        const aclSecret = new k8s.core.v1.Secret(`${name}-acl`, {
             metadata: { name: REDIS_ACL_SECRET, namespace: settings.namespace },
             type: "Opaque",
-            stringData: Object.fromEntries(tenants.map((t) => [tenantRedisAccess(t).username, tenantPasswords[t].result])),
-        }, { parent: this, dependsOn: [namespace] });
+            stringData: { [REDIS_ACL_FILE]: pulumi.secret(aclFile) },
+        }, inNamespace);
 
         new k8s.helm.v4.Chart(`${name}-release`, {
             chart: settings.chart,
@@ -80,7 +78,7 @@ export class SharedRedis extends pulumi.ComponentResource {
 
         this.credentials = Object.fromEntries(tenants.map((t) => {
             const access = tenantRedisAccess(t);
-            return [t, pulumi.secret(tenantPasswords[t].result.apply((pw) => ({ username: access.username, password: pw, keyPrefix: access.keyPrefix })))];
+            return [t, pulumi.secret({ username: access.username, password: passwords.tenants[t], keyPrefix: access.keyPrefix })];
         }));
         this.registerOutputs({ host: this.host, port: this.port, namespace: this.namespace, credentials: this.credentials });
     }

@@ -1,5 +1,8 @@
 import * as assert from "assert";
+import { redisPassword } from "../../components/redis-passwords";
 import { ProgramRun, UNKNOWN, reveal, runProgram, unwrapSecret } from "../support/program-harness";
+
+const SEED = "FAKE-SECRET-redisPasswordSeed-shared";
 
 describe("shared stack under mocks", () => {
     let run: ProgramRun;
@@ -10,12 +13,9 @@ describe("shared stack under mocks", () => {
         const children = run.resources.filter((r) => r.parent === parent.urn).map((r) => `${r.type} ${r.name}`).sort();
         assert.deepStrictEqual(children, [
             "kubernetes:core/v1:Namespace redis-namespace",
-            "kubernetes:core/v1:Secret redis-acl-users",
+            "kubernetes:core/v1:Secret redis-acl",
             "kubernetes:core/v1:Secret redis-auth",
             "kubernetes:helm.sh/v4:Chart redis-release",
-            "random:index/randomPassword:RandomPassword redis-client-a-password",
-            "random:index/randomPassword:RandomPassword redis-client-b-password",
-            "random:index/randomPassword:RandomPassword redis-default-password",
         ]);
         assert.strictEqual(run.one("kubernetes:core/v1:Namespace").inputs.metadata.name, "redis");
     });
@@ -32,12 +32,34 @@ describe("shared stack under mocks", () => {
         assert.strictEqual(v.global.security.allowInsecureImages, true);
         assert.strictEqual(v.auth.existingSecret, "redis-auth");
         assert.strictEqual(v.auth.existingSecretPasswordKey, "redis-password");
+        assert.deepStrictEqual(v.auth.acl, { enabled: false }, "the chart's lookup-based ACL rendering is not used");
+        assert.deepStrictEqual(v.master.extraFlags, ["--aclfile", "/opt/bitnami/redis/acl/users.acl"]);
+        assert.deepStrictEqual(v.master.extraVolumes, [{ name: "acl", secret: { secretName: "redis-acl" } }]);
+        assert.deepStrictEqual(v.master.extraVolumeMounts, [{ name: "acl", mountPath: "/opt/bitnami/redis/acl", readOnly: true }]);
+        assert.match(v.master.podAnnotations["checksum/acl"], /^[0-9a-f]{16}$/);
+        assert.strictEqual(v.replica.replicaCount, 0);
         assert.match(v.commonConfiguration, /^maxmemory-policy noeviction$/m);
         assert.deepStrictEqual(v.master.persistence, { enabled: true, size: "8Gi", storageClass: "" });
         assert.strictEqual(v.master.resources.limits.memory, "1Gi");
         assert.strictEqual(v.networkPolicy.allowExternal, false);
         assert.deepStrictEqual(v.networkPolicy.ingressNSMatchLabels, { "stock-deploy/redis-client": "true" });
-        assert.ok(!JSON.stringify(v).includes("FAKE-SECRET"), "no password in chart values");
+        for (const user of ["default", "client-a", "client-b"]) assert.ok(!JSON.stringify(v).includes(redisPassword(SEED, user)), `no ${user} password in chart values`);
+    });
+
+    it("restarts Redis when a password rotates, and only then", async () => {
+        const checksum = (r: ProgramRun) => r.one("kubernetes:helm.sh/v4:Chart").inputs.values.master.podAnnotations["checksum/acl"];
+        const same = await runProgram("shared", { preview: false });
+        const rotated = await runProgram("shared", { preview: false, overrides: { "stock:redisPasswordGenerations": { "client-a": 1 } } });
+        assert.strictEqual(checksum(same), checksum(run));
+        assert.notStrictEqual(checksum(rotated), checksum(run));
+        assert.notStrictEqual(rotated.outputs["redisCredential-client-a"].password, run.outputs["redisCredential-client-a"].password);
+        assert.strictEqual(rotated.outputs["redisCredential-client-b"].password, run.outputs["redisCredential-client-b"].password);
+    });
+
+    it("refuses a generation for a user that is neither default nor a tenant, and a missing or plaintext seed", async () => {
+        await assert.rejects(runProgram("shared", { overrides: { "stock:redisPasswordGenerations": { "client-z": 1 } } }), /stock:redisPasswordGenerations .*client-z/);
+        await assert.rejects(runProgram("shared", { overrides: { "stock:redisPasswordSeed": undefined } }), /stock:redisPasswordSeed is required .*pulumi config set --secret stock:redisPasswordSeed -s shared/);
+        await assert.rejects(runProgram("shared", { overrides: { "stock:redisPasswordSeed": "x".repeat(40) } }), /stock:redisPasswordSeed is stored in plaintext/);
     });
 
     it("keeps every chart value known at preview", async () => {
@@ -46,19 +68,25 @@ describe("shared stack under mocks", () => {
         assert.ok(!values.includes("__pulumiUnknown") && !values.includes(UNKNOWN), values);
     });
 
-    it("stores one generated password per tenant in the ACL users secret", () => {
-        const users = run.one("kubernetes:core/v1:Secret", "redis-acl-users").inputs;
-        assert.ok(unwrapSecret(users.stringData).secret);
-        const data = reveal(users.stringData);
-        assert.deepStrictEqual(Object.keys(data).sort(), ["client-a", "client-b"]);
-        assert.strictEqual(data["client-a"], "FAKE-SECRET-random-redis-client-a-password-shared");
+    it("writes the ACL file (default plus one user per tenant, each with its derived password) into a Secret", () => {
+        const acl = run.one("kubernetes:core/v1:Secret", "redis-acl").inputs;
+        assert.ok(unwrapSecret(acl.stringData).secret);
+        const lines = reveal(acl.stringData)["users.acl"].trim().split("\n");
+        assert.deepStrictEqual(lines.map((l: string) => l.split(" ").slice(0, 3).join(" ")), [
+            "user default on", "user client-a on", "user client-b on",
+        ]);
+        assert.ok(lines[0].includes(`>${redisPassword(SEED, "default")}`));
+        assert.ok(lines[1].includes(`>${redisPassword(SEED, "client-a")}`) && lines[1].includes("~client-a:*"));
+        const auth = reveal(run.one("kubernetes:core/v1:Secret", "redis-auth").inputs.stringData);
+        assert.deepStrictEqual(auth, { "redis-password": redisPassword(SEED, "default") }, "the chart's requirepass matches the ACL file's default user");
     });
 
     it("exports the master host, port, tenants and one secret credential per tenant", () => {
         assert.strictEqual(run.outputs.redisHost, "redis-master.redis.svc.cluster.local");
         assert.strictEqual(run.outputs.redisPort, 6379);
         assert.deepStrictEqual(run.outputs.tenants, ["client-a", "client-b"]);
-        assert.deepStrictEqual(run.outputs["redisCredential-client-a"], { username: "client-a", password: "FAKE-SECRET-random-redis-client-a-password-shared", keyPrefix: "client-a:" });
+        assert.deepStrictEqual(run.outputs["redisCredential-client-a"], { username: "client-a", password: redisPassword(SEED, "client-a"), keyPrefix: "client-a:" });
+        assert.ok(!JSON.stringify(run.outputs).includes(redisPassword(SEED, "default")), "the default user's password is never handed out");
         assert.deepStrictEqual(run.secretOutputs.sort(), ["redisCredential-client-a", "redisCredential-client-b"]);
     });
 });

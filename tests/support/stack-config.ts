@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT, RawConfig, StackConfig, TenantConfig, parseStackConfig } from "../../components/config";
+import { KEYS, KeySpec, PROJECT, RawConfig, StackConfig, TenantConfig, parseStackConfig } from "../../components/config";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -73,8 +73,12 @@ export interface LoadOptions {
     root?: string;
 }
 
-/** Required secrets a tenant stack sets with `pulumi config set --secret`. */
-export const TENANT_SECRETS = ["stock:dbPassword", "stock:harborPassword", "stock:npmToken"];
+/** Required secrets a stack of this role sets with `pulumi config set --secret`. */
+export function requiredSecrets(role: string): string[] {
+    return (Object.entries(KEYS) as [string, KeySpec][])
+        .filter(([, spec]) => spec.secret && spec.required && spec.roles.includes(role as never))
+        .map(([key]) => `${PROJECT}:${key}`);
+}
 
 export function rawStackConfig(stack: string, options: LoadOptions = {}): RawConfig {
     const root = options.root ?? REPO_ROOT;
@@ -88,8 +92,8 @@ export function rawStackConfig(stack: string, options: LoadOptions = {}): RawCon
         values[qualified(key)] = isSecure ? fakeSecret(key, stack) : encode(value);
         if (isSecure) secretKeys.add(qualified(key));
     }
-    if ((options.fakeSecrets ?? true) && values["stock:role"] === "tenant") {
-        for (const key of TENANT_SECRETS) {
+    if (options.fakeSecrets ?? true) {
+        for (const key of requiredSecrets(values["stock:role"])) {
             if (!(key in values)) {
                 values[key] = fakeSecret(key, stack);
                 secretKeys.add(key);

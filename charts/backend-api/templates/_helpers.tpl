@@ -1,0 +1,178 @@
+{{/*
+Expand the name of the chart.
+*/}}
+{{- define "backend-api.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Create a default fully qualified app name.
+We truncate at 63 chars because some Kubernetes name fields are limited to this (by the DNS naming spec).
+If release name contains chart name it will be used as a full name.
+*/}}
+{{- define "backend-api.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Create chart name and version as used by the chart label.
+*/}}
+{{- define "backend-api.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Common labels
+*/}}
+{{- define "backend-api.labels" -}}
+helm.sh/chart: {{ include "backend-api.chart" . }}
+{{ include "backend-api.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: stock
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Selector labels shared by every pod of the release (API and migration Job).
+The NetworkPolicy selects on these.
+*/}}
+{{- define "backend-api.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "backend-api.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Selector labels of the API pods only (Deployment, Service, PDB, spread).
+The component label keeps the Service from selecting migration Job pods.
+*/}}
+{{- define "backend-api.apiSelectorLabels" -}}
+{{ include "backend-api.selectorLabels" . }}
+app.kubernetes.io/component: api
+{{- end }}
+
+{{/*
+Common annotations (metadata.annotations of every object), may be empty.
+*/}}
+{{- define "backend-api.annotations" -}}
+{{- with .Values.commonAnnotations }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The image tag. Required: the Pulumi program always supplies an immutable tag.
+*/}}
+{{- define "backend-api.imageTag" -}}
+{{- required "image.tag is required: set it to an immutable image tag (e.g. --set-string image.tag=ctx-0123456789abcdef)" .Values.image.tag -}}
+{{- end }}
+
+{{/*
+Full image reference: repository@digest when a digest is given, else repository:tag.
+*/}}
+{{- define "backend-api.image" -}}
+{{- $tag := include "backend-api.imageTag" . -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+Name of the migration Job: <fullname>-migrate-<tag>, at most 63 characters.
+The tag is lower-cased, every run of characters outside [a-z0-9-] becomes "-";
+a tag longer than 40 characters keeps its first 31 characters plus 8 hex
+characters of its sha256, so that two long tags never share a Job name.
+The fullname is shortened (never the tag) to fit.
+*/}}
+{{- define "backend-api.migrationJobName" -}}
+{{- $raw := include "backend-api.imageTag" . -}}
+{{- $tag := regexReplaceAll "[^a-z0-9-]+" ($raw | lower) "-" | trimAll "-" -}}
+{{- if or (gt (len $tag) 40) (eq $tag "") -}}
+{{- $tag = printf "%s-%s" ($tag | trunc 31 | trimSuffix "-") ($raw | sha256sum | trunc 8) | trimPrefix "-" -}}
+{{- end -}}
+{{- $prefix := include "backend-api.fullname" . | trunc (int (sub 54 (len $tag))) | trimSuffix "-" -}}
+{{- printf "%s-migrate-%s" $prefix $tag -}}
+{{- end }}
+
+{{/*
+Name of the service account to use.
+*/}}
+{{- define "backend-api.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "backend-api.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+envFrom of every container: the ConfigMap and the Secret named in values, each only when set.
+*/}}
+{{- define "backend-api.envFrom" -}}
+{{- if or .Values.env.configmap .Values.env.secret }}
+envFrom:
+  {{- with .Values.env.configmap }}
+  - configMapRef:
+      name: {{ . | quote }}
+  {{- end }}
+  {{- with .Values.env.secret }}
+  - secretRef:
+      name: {{ . | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Plain env of every container: Python runtime settings that a read-only root
+filesystem and a uid without a home directory need, then extraEnv.
+*/}}
+{{- define "backend-api.env" -}}
+env:
+  - name: HOME
+    value: /tmp
+  - name: PYTHONUNBUFFERED
+    value: "1"
+  - name: PYTHONDONTWRITEBYTECODE
+    value: "1"
+  {{- with .Values.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
+
+{{/*
+TLS entries of the Ingress: ingress.tls as given; or, when it is empty and
+ingress.certManager.clusterIssuer is set, one entry for every host with a
+generated secret name that cert-manager fills.
+*/}}
+{{- define "backend-api.ingressTLS" -}}
+{{- if .Values.ingress.tls }}
+{{- range .Values.ingress.tls }}
+- hosts:
+    {{- range .hosts }}
+    - {{ . | quote }}
+    {{- end }}
+  secretName: {{ .secretName | quote }}
+{{- end }}
+{{- else if .Values.ingress.certManager.clusterIssuer }}
+- hosts:
+    {{- range .Values.ingress.hosts }}
+    - {{ .host | quote }}
+    {{- end }}
+  secretName: {{ default (printf "%s-tls" (include "backend-api.fullname" .)) .Values.ingress.certManager.secretName | quote }}
+{{- end }}
+{{- end }}
