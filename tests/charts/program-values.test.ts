@@ -1,0 +1,96 @@
+/**
+ * The program and the charts agree by test: render each chart with exactly the values the program
+ * computes for every tenant stack in the repo, validate the objects against the Kubernetes schemas,
+ * and check the contract between them (env names, pull secret, image, ingress host, probes).
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { K8sObject, helmTemplate } from "../support/helm";
+import { reveal, runProgram } from "../support/program-harness";
+import { REPO_ROOT, loadStackConfig, stackNames } from "../support/stack-config";
+import { assertEnvFrom, assertImage, assertValidRender, containersOf, ofKind, podTemplates } from "./assertions";
+
+const tenantStacks = stackNames().filter((s) => loadStackConfig(s).role === "tenant");
+const appFile = (...p: string[]) => fs.readFileSync(path.join(REPO_ROOT, "app", ...p), "utf8");
+
+describe("charts rendered with the values the program computes", function () {
+    this.timeout(60000);
+
+    for (const stack of tenantStacks) {
+        describe(stack, function () {
+            let rendered: Record<string, K8sObject[]>;
+            let program: Awaited<ReturnType<typeof runProgram>>;
+
+            before(async () => {
+                program = await runProgram(stack);
+                const charts = program.ofType("kubernetes:helm.sh/v4:Chart");
+                const objects = await Promise.all(charts.map((c) => helmTemplate(c.inputs.chart, reveal(c.inputs.values), { releaseName: c.inputs.name, namespace: c.inputs.namespace })));
+                rendered = Object.fromEntries(charts.map((c, i) => [path.basename(c.inputs.chart), objects[i]]));
+            });
+
+            it("renders all three charts into valid, restricted Kubernetes objects in the tenant namespace", async () => {
+                assert.deepEqual(Object.keys(rendered).sort(), ["backend-api", "celery", "frontend"]);
+                for (const objects of Object.values(rendered)) await assertValidRender(objects, stack);
+            });
+
+            it("consumes the ConfigMap and Secret the program creates, and pulls with its pull secret", () => {
+                const configMap = program.one("kubernetes:core/v1:ConfigMap").inputs.metadata.name;
+                const secret = program.one("kubernetes:core/v1:Secret", `${stack}-secret`).inputs.metadata.name;
+                const pullSecret = program.one("kubernetes:core/v1:Secret", `${stack}-pull-secret`).inputs.metadata.name;
+                assertEnvFrom(rendered["backend-api"], configMap, secret);
+                assertEnvFrom(rendered.celery, configMap, secret);
+                assertImage(rendered["backend-api"], program.outputs.backendImage, [pullSecret]);
+                assertImage(rendered.celery, program.outputs.backendImage, [pullSecret]);
+                assertImage(rendered.frontend, program.outputs.frontendImage, [pullSecret]);
+            });
+
+            it("routes the tenant's host: / to the frontend, /api to the API, matching the chart profiles", () => {
+                const host = new URL(program.outputs.frontendUrl).host;
+                const rules = [...ofKind(rendered.frontend, "Ingress"), ...ofKind(rendered["backend-api"], "Ingress")]
+                    .flatMap((i) => i.spec.rules.flatMap((r: K8sObject) => r.http.paths.map((p: K8sObject) => `${r.host}${p.path} -> ${p.backend.service.name}`)));
+                assert.deepEqual(rules.sort(), [`${host}/ -> stock-frontend`, `${host}/api -> stock-backend-api`]);
+                for (const chart of ["backend-api", "frontend"]) {
+                    const profile = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "charts", chart, "profiles", `${stack}.yaml`), "utf8"));
+                    const values = reveal(program.ofType("kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith(chart))!.inputs.values);
+                    assert.deepEqual(profile.ingress.hosts, values.ingress.hosts, `charts/${chart}/profiles/${stack}.yaml agrees with the program`);
+                    assert.equal(profile.ingress.className, values.ingress.className);
+                }
+            });
+
+            it("rolls the backend pods when the env changes (checksum annotation from the program)", () => {
+                const checksum = reveal(program.ofType("kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("backend-api"))!.inputs.values).podAnnotations["checksum/env"];
+                assert.match(checksum, /^[0-9a-f]{16}$/);
+                for (const chart of ["backend-api", "celery"]) {
+                    for (const { owner, template } of podTemplates(rendered[chart])) {
+                        assert.equal(template.metadata.annotations?.["checksum/env"], checksum, `${owner.kind} ${owner.metadata.name}`);
+                    }
+                }
+            });
+
+            it("probes paths and files the reference app really serves", () => {
+                const middleware = appFile("backend", "fin", "middleware.py");
+                const api = ofKind(rendered["backend-api"], "Deployment")[0];
+                for (const probe of ["livenessProbe", "readinessProbe"]) {
+                    const p = containersOf(api.spec.template)[0][probe].httpGet.path;
+                    assert.ok(middleware.includes(`"${p}"`), `the app answers ${p}`);
+                }
+                const settings = appFile("backend", "fin", "settings.py");
+                for (const worker of ofKind(rendered.celery, "Deployment").filter((d) => !d.metadata.name.endsWith("-beat"))) {
+                    const env = containersOf(worker.spec.template)[0].env ?? [];
+                    const heartbeat = env.find((e: K8sObject) => /HEARTBEAT/.test(e.name));
+                    assert.ok(heartbeat && settings.includes(heartbeat.name), `${worker.metadata.name} tells the app where its heartbeat is, by a name the app reads`);
+                }
+                const queues = ofKind(rendered.celery, "Deployment").flatMap((d) => {
+                    const args: string[] = [...(containersOf(d.spec.template)[0].command ?? []), ...(containersOf(d.spec.template)[0].args ?? [])];
+                    const q = args.indexOf("-Q");
+                    return q >= 0 ? args[q + 1].split(",") : [];
+                });
+                const config = loadStackConfig(stack);
+                assert.ok(config.role === "tenant");
+                assert.deepEqual([...queues].sort(), [...config.celery.queues].sort(), "every queue has exactly one worker Deployment");
+            });
+        });
+    }
+});
