@@ -59,6 +59,39 @@ describe("charts rendered with the values the program computes", function () {
                 }
             });
 
+            it("isolates the tenant: ingress only from the ingress controller, egress only to DNS, Redis, its database and public addresses", () => {
+                const config = loadStackConfig(stack);
+                assert.ok(config.role === "tenant");
+                const policies = Object.values(rendered).flatMap((objects) => ofKind(objects, "NetworkPolicy"));
+                assert.equal(policies.length, 3, "one NetworkPolicy per chart");
+                const privateRanges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+                for (const np of policies) {
+                    const where = `NetworkPolicy ${np.metadata.name}`;
+                    assert.deepEqual([...np.spec.policyTypes].sort(), ["Egress", "Ingress"], where);
+                    for (const rule of np.spec.ingress ?? []) {
+                        for (const peer of rule.from) {
+                            assert.deepEqual(peer.namespaceSelector?.matchLabels, { "kubernetes.io/metadata.name": "ingress-nginx" }, `${where}: ingress only from the ingress controller's namespace`);
+                        }
+                    }
+                    for (const rule of np.spec.egress ?? []) {
+                        assert.ok(rule.to?.length, `${where}: an egress rule without 'to' would reach every namespace, other tenants' included`);
+                        for (const peer of rule.to) {
+                            const ns = peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
+                            if (ns !== undefined) {
+                                assert.ok(["kube-system", "redis"].includes(ns), `${where}: egress to namespace ${ns}`);
+                            } else if (peer.ipBlock.cidr === "0.0.0.0/0") {
+                                for (const r of privateRanges) assert.ok(peer.ipBlock.except?.includes(r), `${where}: public egress must exclude ${r} (pods of other tenants)`);
+                            } else {
+                                assert.equal(peer.ipBlock.cidr, config.database.cidr, `${where}: egress to ${peer.ipBlock.cidr}`);
+                            }
+                        }
+                    }
+                }
+                assert.deepEqual(ofKind(rendered.celery, "NetworkPolicy")[0].spec.ingress ?? [], [], "nothing may connect to a Celery worker");
+                const deny = program.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
+                assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }, "the namespace's default deny");
+            });
+
             it("rolls the backend pods when the env changes (checksum annotation from the program)", () => {
                 const checksum = reveal(program.ofType("kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("backend-api"))!.inputs.values).podAnnotations["checksum/env"];
                 assert.match(checksum, /^[0-9a-f]{16}$/);
