@@ -345,7 +345,7 @@ describe("policy: secret-config-not-in-plaintext", () => {
     const stackConfig = {
         "stock:tenant": "client-a",
         "stock:pullSecretName": "harbor-pull-secret",
-        "stock:dbPassword": "db-pass-0123456789",
+        "stock:dbPassword": "fake-db-pass-0123456789",
         "stock:npmToken": "npm-token-0123456789",
         "stock:extraSecretEnv": JSON.stringify({ SENTRY_DSN: "https://key0123@sentry.example/1" }),
         "stock:harborPassword": "short",
@@ -364,9 +364,9 @@ describe("policy: secret-config-not-in-plaintext", () => {
     });
 
     const sinks = [
-        resource("kubernetes:core/v1:Secret", "client-a-secret", { metadata: { name: "s", namespace: "client-a" }, type: "Opaque", stringData: { DJANGO_DB_PWD: "db-pass-0123456789" } }),
-        resource("kubernetes:core/v1:Secret", "client-a-secret-b64", { metadata: { name: "s2", namespace: "client-a" }, type: "Opaque", data: { P: Buffer.from("db-pass-0123456789").toString("base64") } }),
-        resource("docker:index/image:Image", "client-a-images-frontend", { imageName: `${HARBOR}/f:1`, registry: { password: "db-pass-0123456789" }, build: { args: { NPM_TOKEN: "npm-token-0123456789" } } }),
+        resource("kubernetes:core/v1:Secret", "client-a-secret", { metadata: { name: "s", namespace: "client-a" }, type: "Opaque", stringData: { DJANGO_DB_PWD: "fake-db-pass-0123456789" } }),
+        resource("kubernetes:core/v1:Secret", "client-a-secret-b64", { metadata: { name: "s2", namespace: "client-a" }, type: "Opaque", data: { P: Buffer.from("fake-db-pass-0123456789").toString("base64") } }),
+        resource("docker:index/image:Image", "client-a-images-frontend", { imageName: `${HARBOR}/f:1`, registry: { password: "fake-db-pass-0123456789" }, build: { args: { NPM_TOKEN: "npm-token-0123456789" } } }),
     ];
 
     it("passes credentials that only reach Secrets and image pushes", async () => {
@@ -375,7 +375,7 @@ describe("policy: secret-config-not-in-plaintext", () => {
 
     it("fails a credential in a ConfigMap, a chart value or base64-encoded in an annotation, without printing it", async () => {
         const leaks = [
-            resource("kubernetes:core/v1:ConfigMap", "client-a-env", { metadata: { name: "stock-backend-env", namespace: "client-a" }, data: { DATABASE_URL: "mysql://u:db-pass-0123456789@db/x" } }),
+            resource("kubernetes:core/v1:ConfigMap", "client-a-env", { metadata: { name: "stock-backend-env", namespace: "client-a" }, data: { DATABASE_URL: "mysql://u:fake-db-pass-0123456789@db/x" } }),
             resource("kubernetes:helm.sh/v4:Chart", "client-a-backend-api", { values: { extraEnv: [{ name: "SENTRY", value: "https://key0123@sentry.example/1" }] } }),
             resource(DEPLOYMENT, "d", { metadata: { name: "d", namespace: "client-a", annotations: { x: Buffer.from("npm-token-0123456789").toString("base64") } } }),
         ];
@@ -386,7 +386,7 @@ describe("policy: secret-config-not-in-plaintext", () => {
         assert.match(found[1].message, /stock:extraSecretEnv appears in Chart client-a-backend-api .* at values\.extraEnv\.0\.value/);
         assert.match(found[2].message, /stock:npmToken appears in Deployment client-a\/d .* at metadata\.annotations\.x/);
         for (const f of found) {
-            for (const secretValue of ["db-pass-0123456789", "npm-token-0123456789", "key0123@sentry"]) assert.ok(!f.message.includes(secretValue), f.message);
+            for (const secretValue of ["fake-db-pass-0123456789", "npm-token-0123456789", "key0123@sentry"]) assert.ok(!f.message.includes(secretValue), f.message);
         }
     });
 
