@@ -113,6 +113,8 @@ export const KEYS = {
     harborProject: { description: "The Harbor project holding the images.", roles: tenantOnly, required: true, schema: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*$/, "must be a Harbor project name (lower case)"), example: "library" },
     harborUsername: { description: "The Harbor robot account used to push and, through the pull secret, to pull.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "robot$stock-deploy" },
     harborPassword: { description: "The Harbor robot account's token.", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<robot token>" },
+    harborPullUsername: { description: "A pull-only Harbor robot for this tenant's image-pull Secret; without it the pods pull with the push robot (a warning says so).", roles: tenantOnly, required: false, schema: z.string().min(1), example: "robot$client-a-pull" },
+    harborPullPassword: { description: "The pull-only robot's token (set with --secret together with harborPullUsername).", roles: tenantOnly, required: false, secret: true, schema: z.string().min(1), example: "<robot token>" },
     npmToken: { description: "Token for the private npm registry, passed to the frontend build as NPM_TOKEN.", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<npm token>" },
     pullSecretName: { description: "Name of the image-pull Secret created in the tenant namespace.", roles: tenantOnly, required: true, schema: dnsLabel("the pull secret name"), example: "harbor" },
     backendSource: { description: "Build context of the backend image (Django API and Celery), relative to the repo or absolute.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "app/backend" },
@@ -165,7 +167,7 @@ export interface TenantConfig extends Common {
     debug: boolean;
     podSecurity: "restricted" | "baseline";
     database: { host: string; port: number; cidr: string; name: string; user: string };
-    harbor: { server: string; project: string; username: string };
+    harbor: { server: string; project: string; username: string; pullUsername?: string };
     pullSecretName: string;
     images: {
         backend: { source: string; repository: string };
@@ -178,7 +180,7 @@ export interface TenantConfig extends Common {
     extraEnv: Record<string, string>;
     lbUpstream: string;
     /** Secret values, in memory only: the program wraps each one with `pulumi.secret`. */
-    secrets: { dbPassword: string; harborPassword: string; npmToken: string; extraSecretEnv: Record<string, string> };
+    secrets: { dbPassword: string; harborPassword: string; harborPullPassword?: string; npmToken: string; extraSecretEnv: Record<string, string> };
 }
 
 export type StackConfig = SharedConfig | TenantConfig;
@@ -324,6 +326,9 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     const consumed = new Set(workers.flatMap((w) => w.queues));
     const orphaned = queues.filter((q) => !consumed.has(q));
     if (orphaned.length) problems.push(`${prefix}celeryWorkers in ${file} leaves queue(s) ${orphaned.join(", ")} without a worker, so their tasks would never run. Fix: add them to a worker's queues`);
+    if (!get("harborPullUsername") !== !get("harborPullPassword")) {
+        problems.push(`${prefix}harborPullUsername and ${prefix}harborPullPassword in ${file} go together: one is set, the other is not. Fix: pulumi config set ${prefix}harborPullUsername 'robot$${raw.stack}-pull' -s ${raw.stack} and pulumi config set --secret ${prefix}harborPullPassword -s ${raw.stack}`);
+    }
     if (get("debug") && get("deployType") === "prod") {
         problems.push(`${prefix}debug is true while ${prefix}deployType is prod in ${file}: Django would show stack traces to customers. Fix: pulumi config set ${prefix}debug false -s ${raw.stack}`);
     }
@@ -341,7 +346,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         debug: get("debug"),
         podSecurity: get("podSecurity"),
         database: { host: get("dbHost"), port: get("dbPort"), cidr: get("dbCidr"), name: get("dbName"), user: get("dbUser") },
-        harbor: { server: get("harborServer"), project: get("harborProject"), username: get("harborUsername") },
+        harbor: { server: get("harborServer"), project: get("harborProject"), username: get("harborUsername"), pullUsername: get("harborPullUsername") },
         pullSecretName: get("pullSecretName"),
         images: {
             backend: { source: get("backendSource"), repository: get("backendRepository") },
@@ -356,6 +361,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         secrets: {
             dbPassword: get("dbPassword"),
             harborPassword: get("harborPassword"),
+            harborPullPassword: get("harborPullPassword"),
             npmToken: get("npmToken"),
             extraSecretEnv: get("extraSecretEnv") ?? {},
         },

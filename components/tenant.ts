@@ -90,10 +90,17 @@ export class Tenant extends pulumi.ComponentResource {
             },
         }, inNamespace);
 
+        // Pods only pull: a pull-only robot keeps a leaked pull secret from overwriting images.
+        const puller = config.harbor.pullUsername && config.secrets.harborPullPassword
+            ? { username: config.harbor.pullUsername, password: config.secrets.harborPullPassword }
+            : { username: config.harbor.username, password: config.secrets.harborPassword };
+        if (!config.harbor.pullUsername) {
+            pulumi.log.warn(`${config.tenant}'s image-pull Secret uses the push robot ${config.harbor.username}; set stock:harborPullUsername and stock:harborPullPassword to a pull-only robot (SECURITY.md, Harbor robot)`, this);
+        }
         const pullSecret = new k8s.core.v1.Secret(`${name}-pull-secret`, {
             metadata: metadata(config.pullSecretName),
             type: "kubernetes.io/dockerconfigjson",
-            stringData: { ".dockerconfigjson": pulumi.secret(dockerConfigJson(config.harbor.server, config.harbor.username, config.secrets.harborPassword)) },
+            stringData: { ".dockerconfigjson": pulumi.secret(dockerConfigJson(config.harbor.server, puller.username, puller.password)) },
         }, inNamespace);
 
         this.images = new TenantImages(`${name}-images`, {

@@ -94,6 +94,18 @@ describe("tenant stack client-a under mocks", function () {
         assert.strictEqual(Buffer.from(auth.auth, "base64").toString(), "robot$stock-deploy:FAKE-SECRET-harborPassword-client-a");
     });
 
+    it("uses a pull-only robot for the pull secret when one is configured", async () => {
+        const withPuller = await runProgram("client-a", {
+            overrides: { "stock:harborPullUsername": "robot$client-a-pull", "stock:harborPullPassword": "FAKE-SECRET-pull-client-a" },
+            secrets: ["stock:harborPullPassword"],
+        });
+        const auth = JSON.parse(reveal(withPuller.one("kubernetes:core/v1:Secret", "client-a-pull-secret").inputs.stringData)[".dockerconfigjson"]).auths["harbor.feng.local:9800"];
+        assert.deepStrictEqual([auth.username, auth.password], ["robot$client-a-pull", "FAKE-SECRET-pull-client-a"]);
+        const push = reveal(withPuller.ofType("docker:index/image:Image")[0].inputs.registry);
+        assert.strictEqual(push.username, "robot$stock-deploy", "images are still pushed by the push robot");
+        await assert.rejects(runProgram("client-a", { overrides: { "stock:harborPullUsername": "robot$client-a-pull" } }), /stock:harborPullUsername and stock:harborPullPassword .* go together/);
+    });
+
     it("builds the backend and the tenant's frontend with BUILD_FOR and a secret NPM_TOKEN, never on preview", () => {
         const images = run.ofType("docker:index/image:Image");
         const backend = reveal(images.find((i) => i.name === "client-a-images-backend")!.inputs);
