@@ -33,7 +33,7 @@ describe("config model", () => {
         assert.strictEqual(a.tenant, "client-a");
         assert.strictEqual(a.host, "app.client-a.feng.local");
         assert.strictEqual(a.database.port, 3306);
-        assert.deepStrictEqual(a.harbor, { server: "harbor.feng.local:9800", project: "library", username: "robot$stock-deploy", pullUsername: undefined });
+        assert.deepStrictEqual(a.harbor, { server: "harbor.feng.local:9800", project: "library", username: "robot$stock-deploy", pullUsername: "robot$stock-pull-client-a" });
         assert.deepStrictEqual(a.celery.workers.map((w) => w.name), ["default"]);
         assert.strictEqual(a.replicas.api, 2);
         assert.strictEqual(a.debug, false);

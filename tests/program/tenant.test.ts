@@ -89,21 +89,18 @@ describe("tenant stack client-a under mocks", function () {
         assert.strictEqual(pull.metadata.name, "harbor");
         assert.ok(unwrapSecret(pull.stringData).secret);
         const auth = JSON.parse(reveal(pull.stringData)[".dockerconfigjson"]).auths["harbor.feng.local:9800"];
-        assert.strictEqual(auth.username, "robot$stock-deploy");
-        assert.strictEqual(auth.password, "FAKE-SECRET-harborPassword-client-a");
-        assert.strictEqual(Buffer.from(auth.auth, "base64").toString(), "robot$stock-deploy:FAKE-SECRET-harborPassword-client-a");
+        assert.strictEqual(auth.username, "robot$stock-pull-client-a", "the pods pull with the tenant's pull-only robot");
+        assert.strictEqual(auth.password, "FAKE-SECRET-harborPullPassword-client-a");
+        assert.strictEqual(Buffer.from(auth.auth, "base64").toString(), "robot$stock-pull-client-a:FAKE-SECRET-harborPullPassword-client-a");
     });
 
-    it("uses a pull-only robot for the pull secret when one is configured", async () => {
-        const withPuller = await runProgram("client-a", {
-            overrides: { "stock:harborPullUsername": "robot$client-a-pull", "stock:harborPullPassword": "FAKE-SECRET-pull-client-a" },
-            secrets: ["stock:harborPullPassword"],
-        });
-        const auth = JSON.parse(reveal(withPuller.one("kubernetes:core/v1:Secret", "client-a-pull-secret").inputs.stringData)[".dockerconfigjson"]).auths["harbor.feng.local:9800"];
-        assert.deepStrictEqual([auth.username, auth.password], ["robot$client-a-pull", "FAKE-SECRET-pull-client-a"]);
-        const push = reveal(withPuller.ofType("docker:index/image:Image")[0].inputs.registry);
-        assert.strictEqual(push.username, "robot$stock-deploy", "images are still pushed by the push robot");
-        await assert.rejects(runProgram("client-a", { overrides: { "stock:harborPullUsername": "robot$client-a-pull" } }), /stock:harborPullUsername and stock:harborPullPassword .* go together/);
+    it("pushes with the push robot, and falls back to it for pulls only when no pull robot is set", async () => {
+        const push = reveal(up.ofType("docker:index/image:Image")[0].inputs.registry);
+        assert.deepStrictEqual([push.username, push.password], ["robot$stock-deploy", "FAKE-SECRET-harborPassword-client-a"]);
+        const noPuller = await runProgram("client-a", { overrides: { "stock:harborPullUsername": undefined, "stock:harborPullPassword": undefined } });
+        const auth = JSON.parse(reveal(noPuller.one("kubernetes:core/v1:Secret", "client-a-pull-secret").inputs.stringData)[".dockerconfigjson"]).auths["harbor.feng.local:9800"];
+        assert.strictEqual(auth.username, "robot$stock-deploy");
+        await assert.rejects(runProgram("client-a", { overrides: { "stock:harborPullPassword": undefined } }), /stock:harborPullUsername and stock:harborPullPassword .* go together/);
     });
 
     it("builds the backend and the tenant's frontend with BUILD_FOR and a secret NPM_TOKEN, never on preview", () => {

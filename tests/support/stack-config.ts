@@ -73,10 +73,13 @@ export interface LoadOptions {
     root?: string;
 }
 
-/** Required secrets a stack of this role sets with `pulumi config set --secret`. */
-export function requiredSecrets(role: string): string[] {
+/** Optional secrets that a stack needs once it sets their partner key. */
+const PAIRED_SECRETS: Record<string, string> = { "stock:harborPullPassword": "stock:harborPullUsername" };
+
+/** Secrets this stack sets with `pulumi config set --secret`: the required ones of its role, and paired ones whose partner it sets. */
+export function requiredSecrets(role: string, values: Record<string, string> = {}): string[] {
     return (Object.entries(KEYS) as [string, KeySpec][])
-        .filter(([, spec]) => spec.secret && spec.required && spec.roles.includes(role as never))
+        .filter(([key, spec]) => spec.secret && spec.roles.includes(role as never) && (spec.required || PAIRED_SECRETS[`${PROJECT}:${key}`] in values))
         .map(([key]) => `${PROJECT}:${key}`);
 }
 
@@ -93,7 +96,7 @@ export function rawStackConfig(stack: string, options: LoadOptions = {}): RawCon
         if (isSecure) secretKeys.add(qualified(key));
     }
     if (options.fakeSecrets ?? true) {
-        for (const key of requiredSecrets(values["stock:role"])) {
+        for (const key of requiredSecrets(values["stock:role"], values)) {
             if (!(key in values)) {
                 values[key] = fakeSecret(key, stack);
                 secretKeys.add(key);
