@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import * as YAML from "yaml";
-import { REPO_ROOT, stackNames } from "../tests/support/stack-config";
+import { REPO_ROOT, stackNames } from "./lib/stack-files";
 import { Plan, buildPlan, formatPlan } from "./lib/plan";
 import { diffPlans, formatDiff } from "./lib/plan-diff";
 

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { API_URL_VARIABLE, checkFrontendEnv, parseDotenv } from "../../components/frontend-env";
 import { tenantUrls } from "../../components/urls";
-import { loadTenantConfig } from "../support/stack-config";
+import { loadTenantConfig } from "../../tools/lib/stack-files";
 import { FRONTEND_DIR, removeDir, tempDir } from "./harness";
 
 function build(env: Record<string, string>, outDir: string) {

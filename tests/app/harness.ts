@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { backendEnv, BackendEnv, RedisCredential } from "../../components/app-env";
 import { TenantConfig } from "../../components/config";
-import { loadTenantConfig } from "../support/stack-config";
+import { loadTenantConfig } from "../../tools/lib/stack-files";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const BACKEND_DIR = path.join(REPO_ROOT, "app", "backend");

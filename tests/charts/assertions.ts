@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CHART_NAMES, ChartName, chartDir, helmLint, helmTemplate, K8sObject } from "../support/helm";
+import { CHART_NAMES, ChartName, chartDir, helmLint, helmTemplate, K8sObject } from "../../tools/lib/helm";
 import { validateObjects } from "../support/k8s-schema";
 
 export const TEST_TAG = "ctx-0123456789abcdef";
@@ -65,7 +65,7 @@ export async function renderError(chart: ChartName, values: object): Promise<str
 
 /**
  * Starts every lint and render of every chart at once (helm runs are throttled in
- * support/helm), so that helm keeps both cores busy while mocha runs the files one
+ * tools/lib/helm), so that helm keeps both cores busy while mocha runs the files one
  * by one; resolves when those of `chart` are done.
  */
 export function primeChart(chart: ChartName): Promise<unknown> {

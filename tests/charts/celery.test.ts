@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { renderChart } from "../support/helm";
+import { renderChart } from "../../tools/lib/helm";
 import {
   TEST_TAG,
   assertEnvFrom,

@@ -6,7 +6,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { K8sObject, renderChart } from "../support/helm";
+import { K8sObject, renderChart } from "../../tools/lib/helm";
 import {
   TEST_TAG,
   assertImage,

@@ -7,9 +7,9 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { K8sObject, helmTemplate } from "../support/helm";
-import { reveal, runProgram } from "../support/program-harness";
-import { REPO_ROOT, loadStackConfig, stackNames } from "../support/stack-config";
+import { K8sObject, helmTemplate } from "../../tools/lib/helm";
+import { reveal, runProgram } from "../../tools/lib/mock-run";
+import { REPO_ROOT, loadStackConfig, stackNames } from "../../tools/lib/stack-files";
 import { assertEnvFrom, assertImage, assertValidRender, containersOf, ofKind, podTemplates } from "./assertions";
 
 const tenantStacks = stackNames().filter((s) => loadStackConfig(s).role === "tenant");

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HelmError, REPO_ROOT, chartDir, helmBinary, helmTemplate, parseManifests, runHelm } from "../support/helm";
+import { HelmError, REPO_ROOT, chartDir, helmBinary, helmTemplate, parseManifests, runHelm } from "../../tools/lib/helm";
 import { validateObject, validateObjects } from "../support/k8s-schema";
 
 describe("charts test support", function () {

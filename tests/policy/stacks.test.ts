@@ -1,14 +1,14 @@
 // The policy pack over what each stack in the repository deploys: the resources the real index.ts
-// registers under Pulumi mocks (tests/support/program-harness.ts), plus what helm.v4.Chart would
+// registers under Pulumi mocks (tools/lib/mock-run.ts), plus what helm.v4.Chart would
 // register for each of our charts, rendered by the real helm binary with the exact values the
-// program recorded (tests/support/helm.ts). The shared stack's Bitnami Redis chart is remote
+// program recorded (tools/lib/helm.ts). The shared stack's Bitnami Redis chart is remote
 // (oci://registry-1.docker.io) and cannot be rendered offline: only its recorded resources are checked.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CHART_NAMES, CHARTS_DIR, ChartName, renderChart } from "../support/helm";
-import { ProgramRun, RunOptions, runProgram } from "../support/program-harness";
-import { fakeSecret, rawStackConfig, stackNames } from "../support/stack-config";
+import { CHART_NAMES, CHARTS_DIR, ChartName, renderChart } from "../../tools/lib/helm";
+import { ProgramRun, RunOptions, runProgram } from "../../tools/lib/mock-run";
+import { fakeSecret, rawStackConfig, stackNames } from "../../tools/lib/stack-files";
 import { AnalyzeResult, InputResource, analyze, analyzerValue, explain, fromRecorded, fromRendered } from "./support";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";

@@ -11,8 +11,8 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { policies as packPolicies } from "../../policy/policies";
-import { K8sObject } from "../support/helm";
-import { RecordedResource, UNKNOWN, reveal } from "../support/program-harness";
+import { K8sObject } from "../../tools/lib/helm";
+import { RecordedResource, UNKNOWN, reveal } from "../../tools/lib/mock-run";
 
 // The SDK exports these two at runtime (index.js) but its proxy.d.ts declares nothing: type them here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, KEYS, parseStackConfig } from "../../components/config";
-import { LoadOptions, loadStackConfig, loadTenantConfig, rawStackConfig, readProjectFile, stackNames } from "../support/stack-config";
+import { LoadOptions, loadStackConfig, loadTenantConfig, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
 
 /** The problems the config model reports for client-a with these changes. */
 function problems(options: LoadOptions, stack = "client-a"): string[] {

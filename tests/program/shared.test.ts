@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { redisPassword } from "../../components/redis-passwords";
-import { ProgramRun, UNKNOWN, reveal, runProgram, unwrapSecret } from "../support/program-harness";
+import { ProgramRun, UNKNOWN, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
 
 const SEED = "FAKE-SECRET-redisPasswordSeed-shared";
 

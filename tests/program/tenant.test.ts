@@ -4,8 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/app-env";
 import { contentTag } from "../../components/content-hash";
-import { FAKE_SECRET_MARKER, REPO_ROOT } from "../support/stack-config";
-import { ProgramRun, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../support/program-harness";
+import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
+import { ProgramRun, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const containsUnknown = (v: unknown) => JSON.stringify(v).includes("__pulumiUnknown") || JSON.stringify(v).includes(UNKNOWN);

@@ -23,7 +23,7 @@ import * as path from "node:path";
 
 import { kombuTransportOptions, tenantRedisAccess, TENANT_REDIS_DB } from "../../components/redis-acl";
 import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis-values";
-import { ProgramRun, reveal, runProgram, RunOptions } from "../support/program-harness";
+import { ProgramRun, reveal, runProgram, RunOptions } from "../../tools/lib/mock-run";
 import {
   captureOutput,
   redisCli,

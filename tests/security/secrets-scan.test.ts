@@ -8,13 +8,13 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { helmTemplate } from "../support/helm";
-import { ProgramRun, reveal, runProgram } from "../support/program-harness";
+import { helmTemplate } from "../../tools/lib/helm";
+import { ProgramRun, reveal, runProgram } from "../../tools/lib/mock-run";
 import { redisPasswords } from "../../components/redis-passwords";
-import { FAKE_SECRET_MARKER, REPO_ROOT, loadStackConfig, stackNames } from "../support/stack-config";
+import { FAKE_SECRET_MARKER, REPO_ROOT, loadStackConfig, stackNames } from "../../tools/lib/stack-files";
 import { buildPlan, formatPlan } from "../../tools/lib/plan";
 
-const FAKE = new RegExp(`${FAKE_SECRET_MARKER}[-\\w]*`, "g");
+const FAKE = new RegExp(`${FAKE_SECRET_MARKER}-[-\\w]+`, "g");
 /** Secrets derived by the program rather than read from config: the shared stack's Redis passwords. */
 function derivedSecrets(): string[] {
     const shared = loadStackConfig("shared");

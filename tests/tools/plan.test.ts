@@ -5,9 +5,9 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import * as YAML from "yaml";
-import { renderChart } from "../support/helm";
-import { runProgram } from "../support/program-harness";
-import { FAKE_SECRET_MARKER, REPO_ROOT } from "../support/stack-config";
+import { renderChart } from "../../tools/lib/helm";
+import { runProgram } from "../../tools/lib/mock-run";
+import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
 import { buildPlan, formatPlan, objectKey } from "../../tools/lib/plan";
 import { diffPlans, formatDiff } from "../../tools/lib/plan-diff";
 

@@ -5,10 +5,10 @@
  * never printed: they show as [secret].
  */
 import * as path from "path";
-import { K8sObject, helmTemplate } from "../../tests/support/helm";
+import { K8sObject, helmTemplate } from "./helm";
 import { SECRET_BUILD_ARGS } from "../../components/images";
-import { ProgramRun, RecordedResource, UNKNOWN, reveal, runProgram, unwrapSecret } from "../../tests/support/program-harness";
-import { LoadOptions, REPO_ROOT } from "../../tests/support/stack-config";
+import { ProgramRun, RecordedResource, UNKNOWN, reveal, runProgram, unwrapSecret } from "./mock-run";
+import { LoadOptions, REPO_ROOT } from "./stack-files";
 
 export const SECRET = "[secret]";
 export const UNKNOWN_UNTIL_UP = "[unknown until up]";

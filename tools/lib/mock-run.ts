@@ -6,7 +6,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-config";
+import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-files";
 
 /** What the Pulumi engine uses for "not known until apply". */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import AdmZip from "adm-zip";
 import { parseAllDocuments } from "yaml";
 
-/** Root of the repository (tests/support/ is two levels below it). */
+/** Root of the repository (tools/lib/ is two levels below it). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** Directory of the charts we own. */
 export const CHARTS_DIR = path.join(REPO_ROOT, "charts");
