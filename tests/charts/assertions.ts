@@ -288,3 +288,36 @@ export function programValues(chart: ChartName): Record<string, unknown> {
       return { ...common, networkPolicy: { enabled: true }, ...ingress("/") };
   }
 }
+
+// ------------------------------------------------------------ shared suites
+
+/** What every chart must pass: `helm lint --strict` and valid renders with the defaults, each ci/ scenario and each profile. */
+export function describeStandardChecks(chart: ChartName): void {
+  const tagged = { image: { tag: TEST_TAG } };
+  describe("helm lint --strict", function () {
+    it("passes with the default values", async function () {
+      await lint(chart);
+    });
+    for (const f of ciValuesFiles(chart)) {
+      it(`passes with ci/${path.basename(f)}`, async function () {
+        await lint(chart, [f]);
+      });
+    }
+  });
+
+  describe("renders valid Kubernetes objects", function () {
+    it("with the default values (and a tag)", async function () {
+      await assertValidRender(await render(chart, tagged));
+    });
+    for (const f of ciValuesFiles(chart)) {
+      it(`with ci/${path.basename(f)}`, async function () {
+        await assertValidRender(await render(chart, {}, [f]));
+      });
+    }
+    for (const f of profileFiles(chart)) {
+      it(`with profiles/${path.basename(f)}`, async function () {
+        await assertValidRender(await render(chart, tagged, [f]));
+      });
+    }
+  });
+}

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { renderChart } from "../../tools/lib/helm";
 import {
+  describeStandardChecks,
   NAMESPACE,
   TEST_TAG,
   assertEnvFrom,
@@ -10,7 +11,6 @@ import {
   ciValuesFiles,
   container,
   egressRule,
-  lint,
   ofKind,
   one,
   primeChart,
@@ -29,31 +29,9 @@ const tagged = (extra: object = {}) => ({ image: { tag: TEST_TAG }, ...extra });
 describe("charts/backend-api", function () {
   before(() => primeChart(CHART));
 
-  describe("helm lint --strict", function () {
-    it("passes with the default values", async function () {
-      await lint(CHART);
-    });
-    for (const f of ciValuesFiles(CHART)) {
-      it(`passes with ci/${path.basename(f)}`, async function () {
-        await lint(CHART, [f]);
-      });
-    }
-  });
+  describeStandardChecks(CHART);
 
-  describe("renders valid Kubernetes objects", function () {
-    it("with the default values (and a tag)", async function () {
-      await assertValidRender(await render(CHART, tagged()));
-    });
-    for (const f of ciValuesFiles(CHART)) {
-      it(`with ci/${path.basename(f)}`, async function () {
-        await assertValidRender(await render(CHART, {}, [f]));
-      });
-    }
-    for (const f of profileFiles(CHART)) {
-      it(`with profiles/${path.basename(f)}`, async function () {
-        await assertValidRender(await render(CHART, tagged(), [f]));
-      });
-    }
+  describe("renders the program's contract", function () {
     it("with the values the program computes (every contract key)", async function () {
       const objs = await renderChart(CHART, programValues(CHART), "client-b");
       await assertValidRender(objs, "client-b");

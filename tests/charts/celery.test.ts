@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { renderChart } from "../../tools/lib/helm";
 import {
+  describeStandardChecks,
   TEST_TAG,
   assertEnvFrom,
   assertImage,
@@ -9,7 +10,6 @@ import {
   ciValuesFiles,
   container,
   egressRule,
-  lint,
   ofKind,
   one,
   primeChart,
@@ -34,26 +34,9 @@ function arg(command: string[], flag: string): string | undefined {
 describe("charts/celery", function () {
   before(() => primeChart(CHART));
 
-  describe("helm lint --strict", function () {
-    it("passes with the default values", async function () {
-      await lint(CHART);
-    });
-    for (const f of ciValuesFiles(CHART)) {
-      it(`passes with ci/${path.basename(f)}`, async function () {
-        await lint(CHART, [f]);
-      });
-    }
-  });
+  describeStandardChecks(CHART);
 
-  describe("renders valid Kubernetes objects", function () {
-    it("with the default values (and a tag)", async function () {
-      await assertValidRender(await render(CHART, tagged()));
-    });
-    for (const f of ciValuesFiles(CHART)) {
-      it(`with ci/${path.basename(f)}`, async function () {
-        await assertValidRender(await render(CHART, {}, [f]));
-      });
-    }
+  describe("renders the program's contract", function () {
     it("with the values the program computes (every contract key)", async function () {
       const objs = await renderChart(CHART, programValues(CHART), "client-b");
       await assertValidRender(objs, "client-b");

@@ -8,12 +8,12 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { K8sObject, renderChart } from "../../tools/lib/helm";
 import {
+  describeStandardChecks,
   TEST_TAG,
   assertImage,
   assertValidRender,
   ciValuesFiles,
   container,
-  lint,
   ofKind,
   one,
   primeChart,
@@ -33,31 +33,9 @@ const nginxConfig = (objs: K8sObject[]) => one(objs, "ConfigMap", `${NAME}-nginx
 describe("charts/frontend", function () {
   before(() => primeChart(CHART));
 
-  describe("helm lint --strict", function () {
-    it("passes with the default values", async function () {
-      await lint(CHART);
-    });
-    for (const f of ciValuesFiles(CHART)) {
-      it(`passes with ci/${path.basename(f)}`, async function () {
-        await lint(CHART, [f]);
-      });
-    }
-  });
+  describeStandardChecks(CHART);
 
-  describe("renders valid Kubernetes objects", function () {
-    it("with the default values (and a tag)", async function () {
-      await assertValidRender(await render(CHART, tagged()));
-    });
-    for (const f of ciValuesFiles(CHART)) {
-      it(`with ci/${path.basename(f)}`, async function () {
-        await assertValidRender(await render(CHART, {}, [f]));
-      });
-    }
-    for (const f of profileFiles(CHART)) {
-      it(`with profiles/${path.basename(f)}`, async function () {
-        await assertValidRender(await render(CHART, tagged(), [f]));
-      });
-    }
+  describe("renders the program's contract", function () {
     it("with the values the program computes (every contract key)", async function () {
       const objs = await renderChart(CHART, programValues(CHART), "client-b");
       await assertValidRender(objs, "client-b");
