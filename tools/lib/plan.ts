@@ -8,7 +8,7 @@ import * as path from "path";
 import { K8sObject, helmTemplate } from "./helm";
 import { SECRET_BUILD_ARGS } from "../../components/images";
 import { ProgramRun, RecordedResource, UNKNOWN, reveal, runProgram, unwrapSecret } from "./mock-run";
-import { LoadOptions, REPO_ROOT } from "./stack-files";
+import { LoadOptions, REPO_ROOT, rawStackConfig } from "./stack-files";
 
 export const SECRET = "[secret]";
 export const UNKNOWN_UNTIL_UP = "[unknown until up]";
@@ -60,10 +60,9 @@ function objectFromProgram(r: RecordedResource): PlannedObject | undefined {
     return { apiVersion: body.apiVersion, kind: body.kind, name: body.metadata?.name ?? r.name, namespace: body.metadata?.namespace ?? "", source: "program", body };
 }
 
-async function renderLocalChart(r: RecordedResource, root: string): Promise<PlannedObject[]> {
+async function renderLocalChart(r: RecordedResource): Promise<PlannedObject[]> {
     const { chart, name, namespace, values } = r.inputs;
     const objects: K8sObject[] = await helmTemplate(chart, redact(values), { releaseName: name, namespace });
-    void root;
     return objects.map((o) => ({
         apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace ?? namespace,
         source: `chart ${name}`, body: o,
@@ -85,7 +84,7 @@ export async function buildPlan(stack: string, options: PlanOptions = {}): Promi
         if (fromProgram) objects.push(fromProgram);
     }
     const charts = run.ofType("kubernetes:helm.sh/v4:Chart");
-    const rendered = await Promise.all(charts.map((c) => (String(c.inputs.chart).startsWith("oci://") ? undefined : renderLocalChart(c, root))));
+    const rendered = await Promise.all(charts.map((c) => (String(c.inputs.chart).startsWith("oci://") ? undefined : renderLocalChart(c))));
     charts.forEach((c, i) => {
         if (rendered[i]) objects.push(...rendered[i]!);
         else unrendered.push({ name: c.inputs.name, chart: c.inputs.chart, version: c.inputs.version, namespace: c.inputs.namespace });
@@ -99,7 +98,7 @@ export async function buildPlan(stack: string, options: PlanOptions = {}): Promi
     const outputs = Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.includes(k) ? SECRET : redact(v)]));
     return {
         stack,
-        role: String(run.resources.find((r) => r.type === "stock:index:Tenant") ? "tenant" : "shared"),
+        role: rawStackConfig(stack, { ...options, root }).values["stock:role"],
         resources: run.resources.map((r) => ({ type: r.type, name: r.name })),
         objects: objects.sort((a, b) => objectKey(a).localeCompare(objectKey(b))),
         unrendered,
