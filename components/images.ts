@@ -11,7 +11,7 @@ import { ImageRef } from "./chart-values";
 export const SECRET_BUILD_ARGS = ["NPM_TOKEN"];
 
 export interface ImageBuild {
-    /** Build context directory (absolute). */
+    /** Build context directory. */
     context: string;
     /** Harbor repository name inside the project, e.g. `stock_backend`. */
     repository: string;
@@ -52,12 +52,15 @@ export class TenantImages extends pulumi.ComponentResource {
         const platform = args.platform ?? "linux/amd64";
         const registry = { server: args.server, username: args.username, password: pulumi.secret(args.password) };
         const ref = (build: ImageBuild): ImageRef => ({ repository: `${args.server}/${args.project}/${build.repository}`, tag: build.tag });
+        // Relative to where Pulumi runs the program: an absolute path would differ on every machine
+        // (a laptop, each CI runner) and show as a change to the image in every preview.
+        const portable = (dir: string, file = "") => path.join(path.relative(process.cwd(), dir) || ".", file);
         this.backendRef = ref(args.backend);
         this.frontendRef = ref(args.frontend);
 
         const backend = new docker.Image(`${name}-backend`, {
             imageName: `${this.backendRef.repository}:${this.backendRef.tag}`,
-            build: { context: args.backend.context, dockerfile: path.join(args.backend.context, "Dockerfile"), platform },
+            build: { context: portable(args.backend.context), dockerfile: portable(args.backend.context, "Dockerfile"), platform },
             registry,
             // A preview must never build or push: the tag is already known from the content.
             buildOnPreview: false,
@@ -66,8 +69,8 @@ export class TenantImages extends pulumi.ComponentResource {
         const frontend = new docker.Image(`${name}-frontend`, {
             imageName: `${this.frontendRef.repository}:${this.frontendRef.tag}`,
             build: {
-                context: args.frontend.context,
-                dockerfile: path.join(args.frontend.context, "Dockerfile"),
+                context: portable(args.frontend.context),
+                dockerfile: portable(args.frontend.context, "Dockerfile"),
                 platform,
                 args: { BUILD_FOR: args.frontend.buildFor, NPM_TOKEN: pulumi.secret(args.frontend.npmToken) },
             },

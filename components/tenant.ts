@@ -126,7 +126,8 @@ export class Tenant extends pulumi.ComponentResource {
             redis: { namespace: redis.namespace, port: redis.port },
         });
         const chart = (chartName: ChartName, dependsOn: pulumi.Resource[]) => new k8s.helm.v4.Chart(`${name}-${chartName}`, {
-            chart: path.join(CHARTS_DIR, chartName),
+            // Relative to where Pulumi runs, so the same on every machine (no diff between CI runners).
+            chart: path.relative(process.cwd(), path.join(CHARTS_DIR, chartName)),
             name: RELEASES[chartName],
             namespace: config.tenant,
             values: values[chartName],

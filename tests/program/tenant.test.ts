@@ -110,7 +110,8 @@ describe("tenant stack client-a under mocks", function () {
         const frontend = reveal(frontendInputs);
         assert.strictEqual(backend.imageName, run.outputs.backendImage);
         assert.match(backend.imageName, /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
-        assert.strictEqual(backend.build.context, path.join(REPO_ROOT, "app/backend"));
+        assert.strictEqual(backend.build.context, "app/backend", "relative to the project: the same on every machine");
+        assert.strictEqual(backend.build.dockerfile, "app/backend/Dockerfile");
         assert.strictEqual(backend.build.args, undefined);
         assert.strictEqual(frontend.build.args.BUILD_FOR, "client-a");
         assert.strictEqual(frontend.build.args.NPM_TOKEN, "FAKE-SECRET-npmToken-client-a");
@@ -125,7 +126,7 @@ describe("tenant stack client-a under mocks", function () {
 
     it("deploys the three charts into the namespace with values known before up", () => {
         const charts = run.ofType(CHART);
-        assert.deepStrictEqual(charts.map((c) => [c.inputs.name, c.inputs.namespace, path.relative(REPO_ROOT, c.inputs.chart)]).sort(), [
+        assert.deepStrictEqual(charts.map((c) => [c.inputs.name, c.inputs.namespace, c.inputs.chart]).sort(), [
             ["stock-backend-api", "client-a", "charts/backend-api"],
             ["stock-backend-celery", "client-a", "charts/celery"],
             ["stock-frontend", "client-a", "charts/frontend"],

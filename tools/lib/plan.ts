@@ -93,7 +93,7 @@ export async function buildPlan(stack: string, options: PlanOptions = {}): Promi
         // The SDK marks the whole build block secret once one argument is; only those arguments are.
         const build = reveal(i.inputs.build) ?? {};
         const buildArgs: Record<string, string> = Object.fromEntries(Object.entries(build.args ?? {}).map(([k, v]) => [k, SECRET_BUILD_ARGS.includes(k) ? SECRET : String(v)]));
-        return { name: i.name.replace(/^.*-images-/, ""), image: redact(i.inputs.imageName), context: path.relative(root, build.context ?? ""), buildArgs };
+        return { name: i.name.replace(/^.*-images-/, ""), image: redact(i.inputs.imageName), context: path.relative(root, path.resolve(build.context ?? "")), buildArgs };
     });
     const outputs = Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.includes(k) ? SECRET : redact(v)]));
     return {
