@@ -73,14 +73,15 @@ YAML
 
 # Secrets go to `pulumi config set` on stdin, never on a command line.
 set_secret() {
-  printf '%s' "$2" | pulumi config set --secret --stack "$tenant" "$1" > /dev/null
+  printf '%s' "$3" | pulumi config set --secret --stack "$1" "$2" > /dev/null
 }
-set_secret stock:harborPassword "$E2E_REGISTRY_PASSWORD"
-set_secret stock:dbPassword "$E2E_DB_PASSWORD"
+set_secret shared stock:redisPasswordSeed "$(openssl rand -hex 32)"
+set_secret "$tenant" stock:harborPassword "$E2E_REGISTRY_PASSWORD"
+set_secret "$tenant" stock:dbPassword "$E2E_DB_PASSWORD"
 if [[ -n "${E2E_NPM_TOKEN:-}" ]]; then
-  set_secret stock:npmToken "$E2E_NPM_TOKEN"
+  set_secret "$tenant" stock:npmToken "$E2E_NPM_TOKEN"
 else
-  set_secret stock:npmToken "$(openssl rand -hex 16)"
+  set_secret "$tenant" stock:npmToken "$(openssl rand -hex 16)"
 fi
 
 echo "== configuration (secrets show as [secret])"

