@@ -61,12 +61,22 @@ const both: Role[] = ["shared", "tenant"];
 const tenantOnly: Role[] = ["tenant"];
 const sharedOnly: Role[] = ["shared"];
 
+const quantity = (what: string, pattern: RegExp, example: string) => z.string().regex(pattern, `must be a Kubernetes ${what} quantity such as ${example}`);
+const cpu = quantity("CPU", /^(\d+m|\d+(\.\d+)?)$/, "250m or 1");
+const memory = quantity("memory", /^\d+(Ki|Mi|Gi|Ti)$/, "512Mi");
+/** Requests and limits, both required: the policy pack refuses a container without limits. */
+const resources = z.strictObject({
+    requests: z.strictObject({ cpu, memory }),
+    limits: z.strictObject({ cpu, memory }),
+});
+
 const celeryWorker = z.strictObject({
     name: dnsLabel("a worker name"),
     queues: z.array(z.string()).min(1, "a worker needs at least one queue"),
     replicas,
     concurrency: z.number().int().min(1).default(2),
     logLevel: logLevel.default("INFO"),
+    resources: resources.optional(),
 });
 
 const redisSettings = z.strictObject({
@@ -127,6 +137,9 @@ export const KEYS = {
     gunicornWorkers: { description: "gunicorn worker processes per API pod.", roles: tenantOnly, required: true, schema: z.number().int().min(1), example: "3" },
     celeryQueues: { description: "Every queue the app defines; workers may only consume these.", roles: tenantOnly, required: true, schema: z.array(z.string().regex(/^[a-z][a-z0-9_.-]*$/, "must be a queue name")).min(1), example: '["summary", "stock", "statement", "price", "news"]' },
     celeryWorkers: { description: "Celery worker Deployments: name, queues (-Q), replicas, concurrency, logLevel. Split a busy queue into its own worker.", roles: tenantOnly, required: true, schema: z.array(celeryWorker).min(1, "at least one worker must consume the queues"), example: '[{"name": "default", "queues": ["summary", "stock"], "replicas": 2}]' },
+    apiResources: { description: "CPU and memory requests and limits of each API container.", roles: tenantOnly, required: true, schema: resources, example: '{"requests": {"cpu": "250m", "memory": "384Mi"}, "limits": {"cpu": "1", "memory": "768Mi"}}' },
+    frontendResources: { description: "CPU and memory requests and limits of each frontend container.", roles: tenantOnly, required: true, schema: resources, example: '{"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "250m", "memory": "128Mi"}}' },
+    celeryResources: { description: "CPU and memory requests and limits of each Celery worker container (a worker's own resources in celeryWorkers replace them).", roles: tenantOnly, required: true, schema: resources, example: '{"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}' },
     celeryBeat: { description: "Run the Celery beat scheduler (exactly one replica).", roles: tenantOnly, required: true, schema: z.boolean(), example: "false" },
     extraEnv: { description: "More non-secret environment for the backend, added to the ConfigMap.", roles: tenantOnly, required: false, schema: envMap, example: '{"FEATURE_X": "1"}' },
     extraSecretEnv: { description: "More secret environment for the backend, added to the Secret (set with --secret --path).", roles: tenantOnly, required: false, secret: true, schema: envMap, example: '{"SENTRY_DSN": "<dsn>"}' },
@@ -136,7 +149,8 @@ export const KEYS = {
 export type KeyName = keyof typeof KEYS;
 type ValueOf<K extends KeyName> = z.output<(typeof KEYS)[K]["schema"]>;
 
-export interface CeleryWorker { name: string; queues: string[]; replicas: number; concurrency: number; logLevel: string }
+export type Resources = z.output<typeof resources>;
+export interface CeleryWorker { name: string; queues: string[]; replicas: number; concurrency: number; logLevel: string; resources?: Resources }
 export type RedisSettings = z.output<typeof redisSettings>;
 
 interface Common {
@@ -175,6 +189,7 @@ export interface TenantConfig extends Common {
         platform: string;
     };
     replicas: { api: number; frontend: number };
+    resources: { api: Resources; frontend: Resources; celery: Resources };
     gunicornWorkers: number;
     celery: { queues: string[]; workers: CeleryWorker[]; beat: boolean };
     extraEnv: Record<string, string>;
@@ -354,6 +369,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
             platform: get("imagePlatform"),
         },
         replicas: { api: get("apiReplicas"), frontend: get("frontendReplicas") },
+        resources: { api: get("apiResources"), frontend: get("frontendResources"), celery: get("celeryResources") },
         gunicornWorkers: get("gunicornWorkers"),
         celery: { queues, workers, beat: get("celeryBeat") },
         extraEnv: get("extraEnv") ?? {},

@@ -92,6 +92,18 @@ describe("charts rendered with the values the program computes", function () {
                 assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }, "the namespace's default deny");
             });
 
+            it("gives every container the resources the stack configures", () => {
+                const config = loadStackConfig(stack);
+                assert.ok(config.role === "tenant");
+                const resourcesOf = (d: K8sObject) => containersOf(d.spec.template)[0].resources;
+                assert.deepEqual(resourcesOf(ofKind(rendered["backend-api"], "Deployment")[0]), config.resources.api);
+                assert.deepEqual(resourcesOf(ofKind(rendered.frontend, "Deployment")[0]), config.resources.frontend);
+                for (const w of config.celery.workers) {
+                    const d = ofKind(rendered.celery, "Deployment").find((x) => x.metadata.name === `stock-backend-celery-${w.name}`)!;
+                    assert.deepEqual(resourcesOf(d), w.resources ?? config.resources.celery, `worker ${w.name}`);
+                }
+            });
+
             it("rolls the backend pods when the env changes (checksum annotation from the program)", () => {
                 const checksum = reveal(program.ofType("kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("backend-api"))!.inputs.values).podAnnotations["checksum/env"];
                 assert.match(checksum, /^[0-9a-f]{16}$/);

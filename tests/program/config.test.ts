@@ -42,10 +42,11 @@ describe("config model", () => {
     it("lets client-b override only what differs", () => {
         const b = loadTenantConfig("client-b");
         assert.strictEqual(b.replicas.api, 3);
-        assert.deepStrictEqual(b.celery.workers.map((w) => [w.name, w.queues, w.replicas, w.concurrency, w.logLevel]), [
-            ["default", ["summary", "stock", "statement", "news"], 1, 2, "INFO"],
-            ["price", ["price"], 3, 4, "INFO"],
+        assert.deepStrictEqual(b.celery.workers.map((w) => [w.name, w.queues, w.replicas, w.concurrency, w.logLevel, w.resources?.limits.cpu]), [
+            ["default", ["summary", "stock", "statement", "news"], 1, 2, "INFO", undefined],
+            ["price", ["price"], 3, 4, "INFO", "2"],
         ]);
+        assert.deepStrictEqual(b.resources.api, { requests: { cpu: "250m", memory: "384Mi" }, limits: { cpu: "1", memory: "768Mi" } }, "from Pulumi.yaml");
         assert.strictEqual(b.celery.beat, true);
     });
 
@@ -89,6 +90,11 @@ describe("config model", () => {
         rejects({ overrides: { "stock:apiReplicas": -1 } }, "stock:apiReplicas", "0 or more");
         rejects({ overrides: { "stock:frontendReplicas": "two" } }, "stock:frontendReplicas", "whole number");
         rejects({ overrides: { "stock:celeryWorkers": [{ name: "default", queues: ["summary", "stock", "statement", "price", "news"], replicas: -2 }] } }, "stock:celeryWorkers[0].replicas", "0 or more");
+    });
+
+    it("rejects resources without limits or with malformed quantities", () => {
+        rejects({ overrides: { "stock:apiResources": { requests: { cpu: "250m", memory: "384Mi" } } } }, "stock:apiResources.limits");
+        rejects({ overrides: { "stock:frontendResources": { requests: { cpu: "10m", memory: "32MB" }, limits: { cpu: "1", memory: "1Gi" } } } }, "stock:frontendResources.requests.memory", "memory quantity");
     });
 
     it("rejects an unknown Celery queue name", () =>

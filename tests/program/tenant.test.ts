@@ -137,6 +137,7 @@ describe("tenant stack client-a under mocks", function () {
         assert.deepStrictEqual(api.image, { repository, tag, pullPolicy: "IfNotPresent" });
         assert.deepStrictEqual(api.env, { configmap: "stock-backend-env", secret: "stock-backend-secret" });
         assert.deepStrictEqual(api.imagePullSecrets, [{ name: "harbor" }]);
+        assert.deepStrictEqual(api.resources, { requests: { cpu: "250m", memory: "384Mi" }, limits: { cpu: "1", memory: "768Mi" } });
         assert.deepStrictEqual(api.ingress.hosts, [{ host: "app.client-a.feng.local", paths: [{ path: "/api", pathType: "Prefix" }] }]);
         assert.match(api.podAnnotations["checksum/env"], /^[0-9a-f]{16}$/);
         const celery = charts.find((c) => c.inputs.name === "stock-backend-celery")!.inputs.values;
