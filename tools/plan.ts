@@ -31,6 +31,10 @@ function checkoutAt(repo: string, ref: string): { root: string; remove(): void }
     };
 }
 
+interface Output {
+    write(text: string): unknown;
+}
+
 function writeManifests(plan: Plan, dir: string): number {
     fs.mkdirSync(dir, { recursive: true });
     plan.objects.forEach((o, i) => {
@@ -40,47 +44,53 @@ function writeManifests(plan: Plan, dir: string): number {
     return plan.objects.length;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** The CLI, callable in-process: returns the exit code. */
+export async function main(argv: string[], stdout: Output = process.stdout, stderr: Output = process.stderr): Promise<number> {
     let args;
     try {
         args = parseArgs({ args: argv, options: { stack: { type: "string" }, out: { type: "string" }, diff: { type: "string" }, root: { type: "string" }, help: { type: "boolean" } } }).values;
     } catch (e) {
-        process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+        stderr.write(`${(e as Error).message}\n${USAGE}\n`);
         return 2;
     }
     if (args.help) {
-        process.stdout.write(`${USAGE}\n`);
+        stdout.write(`${USAGE}\n`);
         return 0;
     }
     const root = path.resolve(args.root ?? REPO_ROOT);
     const stacks = stackNames(root);
     if (!args.stack || !stacks.includes(args.stack)) {
-        process.stderr.write(`${args.stack ? `no Pulumi.${args.stack}.yaml in ${root}` : "--stack is required"}; stacks: ${stacks.join(", ")}\n${USAGE}\n`);
+        stderr.write(`${args.stack ? `no Pulumi.${args.stack}.yaml in ${root}` : "--stack is required"}; stacks: ${stacks.join(", ")}\n${USAGE}\n`);
         return 2;
     }
-    const plan = await buildPlan(args.stack, { root });
-    if (args.diff) {
-        const old = checkoutAt(root, args.diff);
-        try {
-            const before = fs.existsSync(path.join(old.root, `Pulumi.${args.stack}.yaml`)) ? await buildPlan(args.stack, { root: old.root }) : { ...plan, resources: [], objects: [], images: [], outputs: {} };
-            process.stdout.write(formatDiff(await diffPlans(before, plan), args.stack, args.diff));
-        } finally {
-            old.remove();
-        }
-    } else {
-        process.stdout.write(formatPlan(plan));
-    }
-    if (args.out) {
-        const count = writeManifests(plan, args.out);
-        process.stdout.write(`\nWrote ${count} manifests to ${args.out}\n`);
+    try {
+        await planStack(args.stack, root, args.diff, args.out, stdout);
+    } catch (e) {
+        stderr.write(`plan failed: ${(e as Error).message}\n`);
+        return 1;
     }
     return 0;
 }
 
-main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: Error) => {
-        process.stderr.write(`plan failed: ${e.message}\n`);
-        process.exit(1);
-    },
-);
+async function planStack(stack: string, root: string, diffRef: string | undefined, outDir: string | undefined, stdout: Output): Promise<void> {
+    const plan = await buildPlan(stack, { root });
+    if (diffRef) {
+        const old = checkoutAt(root, diffRef);
+        try {
+            const before = fs.existsSync(path.join(old.root, `Pulumi.${stack}.yaml`)) ? await buildPlan(stack, { root: old.root }) : { ...plan, resources: [], objects: [], images: [], outputs: {} };
+            stdout.write(formatDiff(await diffPlans(before, plan), stack, diffRef));
+        } finally {
+            old.remove();
+        }
+    } else {
+        stdout.write(formatPlan(plan));
+    }
+    if (outDir) {
+        const count = writeManifests(plan, outDir);
+        stdout.write(`\nWrote ${count} manifests to ${outDir}\n`);
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then((code) => process.exit(code));
+}

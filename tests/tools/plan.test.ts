@@ -9,19 +9,30 @@ import { renderChart } from "../../tools/lib/helm";
 import { runProgram } from "../../tools/lib/mock-run";
 import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
 import { buildPlan, formatPlan, objectKey } from "../../tools/lib/plan";
+import { main } from "../../tools/plan";
 import { diffPlans, formatDiff } from "../../tools/lib/plan-diff";
 
 const run = promisify(execFile);
 const NODE = path.join(REPO_ROOT, "node_modules", ".bin", "node");
 
-/** Runs the plan CLI as `npm run plan` does; resolves with exit code and output. */
-async function planCli(args: string[], cwd = REPO_ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+interface CliResult { code: number; stdout: string; stderr: string }
+
+/** Runs the plan CLI in its own process, as `npm run plan` does. */
+async function planProcess(args: string[]): Promise<CliResult> {
     try {
-        const { stdout, stderr } = await run(NODE, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "tools/plan.ts"), ...args], { cwd, maxBuffer: 16 << 20 });
+        const { stdout, stderr } = await run(NODE, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "tools/plan.ts"), ...args], { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
         return { code: 0, stdout, stderr };
     } catch (e: any) {
         return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
     }
+}
+
+/** Runs the same CLI in this process (the same code path, without a second Node start-up). */
+async function planCli(args: string[]): Promise<CliResult> {
+    let stdout = "";
+    let stderr = "";
+    const code = await main(args, { write: (t: string) => (stdout += t) }, { write: (t: string) => (stderr += t) });
+    return { code, stdout, stderr };
 }
 
 describe("plan: an offline picture of what pulumi up would do", function () {
@@ -94,7 +105,7 @@ describe("plan: an offline picture of what pulumi up would do", function () {
 
     it("CLI: writes one manifest file per object with --out", async () => {
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
-        const result = await planCli(["--stack", "client-a", "--out", out]);
+        const result = await planProcess(["--stack", "client-a", "--out", out]);
         assert.strictEqual(result.code, 0, result.stderr);
         const files = fs.readdirSync(out);
         const plan = await buildPlan("client-a");
