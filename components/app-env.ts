@@ -5,7 +5,6 @@
  */
 import * as crypto from "crypto";
 import { TenantConfig } from "./config";
-import { tenantRedisAccess } from "./redis-acl";
 
 /** The seed's names: `kubectl create configmap stock-backend-env` / `secret generic stock-backend-secret`. */
 export const ENV_CONFIGMAP = "stock-backend-env";
@@ -22,6 +21,8 @@ export interface RedisCredential {
     port: number;
     username: string;
     password: string;
+    /** The only keys and channels its ACL user may touch, e.g. `client-a:`. */
+    keyPrefix: string;
 }
 
 export interface BackendEnv {
@@ -45,7 +46,7 @@ export function backendEnv(tenant: TenantConfig, redis: RedisCredential): Backen
         DJANGO_DB_PORT: String(tenant.database.port),
         DJANGO_ALLOWED_HOSTS: tenant.host,
         DJANGO_REDIS_PORT: String(redis.port),
-        DJANGO_REDIS_KEY_PREFIX: tenantRedisAccess(tenant.tenant).keyPrefix,
+        DJANGO_REDIS_KEY_PREFIX: redis.keyPrefix,
     };
     const secret: Record<string, string> = {
         ...tenant.secrets.extraSecretEnv,

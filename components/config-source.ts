@@ -14,7 +14,7 @@ export function readRawConfig(): RawConfig {
     const all = pulumi.runtime.allConfig();
     const values = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(`${PROJECT}:`)));
     const secretKeys = new Set(Object.keys(values).filter((k) => isConfigSecret(k)));
-    return { stack: pulumi.getStack(), values, secretKeys };
+    return { stack: pulumi.getStack(), organization: pulumi.getOrganization(), values, secretKeys };
 }
 
 /** Reads and validates this stack's configuration; throws a ConfigError listing every problem. */

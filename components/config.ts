@@ -63,7 +63,7 @@ const sharedOnly: Role[] = ["shared"];
 
 const quantity = (what: string, pattern: RegExp, example: string) => z.string().regex(pattern, `must be a Kubernetes ${what} quantity such as ${example}`);
 const cpu = quantity("CPU", /^(\d+m|\d+(\.\d+)?)$/, "250m or 1");
-const memory = quantity("memory", /^\d+(Ki|Mi|Gi|Ti)$/, "512Mi");
+const memory = quantity("memory", /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "512Mi");
 /** Requests and limits, both required: the policy pack refuses a container without limits. */
 const resources = z.strictObject({
     requests: z.strictObject({ cpu, memory }),
@@ -88,7 +88,7 @@ const redisSettings = z.strictObject({
     imageTag: z.string().min(1).refine((t) => t !== "latest", "must be a fixed tag, not latest"),
     architecture: z.enum(["standalone", "replication"]),
     persistence: z.strictObject({ enabled: z.boolean(), size: z.string().regex(/^\d+(Mi|Gi|Ti)$/, "must be a size such as 8Gi"), storageClass: z.string().default("") }),
-    resources: z.record(z.string(), z.record(z.string(), z.string())),
+    resources,
 });
 
 const tls = z.union([
@@ -105,7 +105,7 @@ export const KEYS = {
     redis: { description: "The Bitnami Redis release shared by all tenants: chart and version, image, architecture, persistence, resources.", roles: sharedOnly, required: true, schema: redisSettings, example: "see Pulumi.yaml" },
     redisPasswordSeed: { description: "Secret from which every Redis password (the default user's and one per tenant) is derived; generate it once, e.g. with openssl rand -hex 32.", roles: sharedOnly, required: true, secret: true, schema: z.string().min(32, "must be at least 32 characters of randomness, e.g. openssl rand -hex 32"), example: "<openssl rand -hex 32>" },
     redisPasswordGenerations: { description: "Per Redis user (tenant name or default), a generation number; raising it rotates that user's password.", roles: sharedOnly, required: false, schema: z.record(z.string(), z.number().int().min(0)), example: '{"client-a": 2}' },
-    sharedStack: { description: "Fully qualified name of the shared stack this tenant reads Redis from.", roles: tenantOnly, required: true, schema: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "must be <org>/<project>/<stack>, e.g. organization/stock/shared"), example: "organization/stock/shared" },
+    sharedStack: { description: "Fully qualified name of the shared stack this tenant reads Redis from; default <your organization>/stock/shared.", roles: tenantOnly, required: false, schema: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "must be <org>/<project>/<stack>, e.g. organization/stock/shared"), example: "organization/stock/shared" },
     tenant: { description: "The customer's name: its namespace, Redis user and key prefix.", roles: tenantOnly, required: true, schema: dnsLabel("the tenant").refine((t) => !RESERVED_NAMESPACES.includes(t), `must not be one of ${RESERVED_NAMESPACES.join(", ")}`), example: "client-a" },
     host: { description: "The customer's public host: the frontend is served at /, the API at /api on the same host.", roles: tenantOnly, required: true, schema: dnsName, example: "app.client-a.feng.local" },
     buildFor: { description: "The dotenv file under <frontendSource>/envs/ baked into this tenant's frontend image (BUILD_FOR).", roles: tenantOnly, required: true, schema: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a file name (no '/')"), example: "client-a" },
@@ -121,7 +121,7 @@ export const KEYS = {
     dbPassword: { description: "The tenant's database password (DJANGO_DB_PWD).", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<password>" },
     harborServer: { description: "The Harbor registry host[:port] images are pushed to and pulled from.", roles: tenantOnly, required: true, schema: registryHost, example: "harbor.feng.local:9800" },
     harborProject: { description: "The Harbor project holding the images.", roles: tenantOnly, required: true, schema: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*$/, "must be a Harbor project name (lower case)"), example: "library" },
-    harborUsername: { description: "The Harbor robot account used to push and, through the pull secret, to pull.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "robot$stock-deploy" },
+    harborUsername: { description: "The Harbor robot that pushes the images; pods pull with it only when no harborPullUsername is set.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "robot$stock-deploy" },
     harborPassword: { description: "The Harbor robot account's token.", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<robot token>" },
     harborPullUsername: { description: "A pull-only Harbor robot for this tenant's image-pull Secret; without it the pods pull with the push robot (a warning says so).", roles: tenantOnly, required: false, schema: z.string().min(1), example: "robot$client-a-pull" },
     harborPullPassword: { description: "The pull-only robot's token (set with --secret together with harborPullUsername).", roles: tenantOnly, required: false, secret: true, schema: z.string().min(1), example: "<robot token>" },
@@ -203,6 +203,8 @@ export type StackConfig = SharedConfig | TenantConfig;
 /** What Pulumi gives the program: every `stock:*` key as a string (JSON for objects), and which keys are secret. */
 export interface RawConfig {
     stack: string;
+    /** The Pulumi organization of the stack (`organization` on a self-managed backend). */
+    organization: string;
     values: Record<string, string>;
     secretKeys: ReadonlySet<string>;
 }
@@ -287,7 +289,13 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     for (const [key, spec] of Object.entries(KEYS) as [KeyName, KeySpec][]) {
         const full = `${prefix}${key}`;
         const rawValue = raw.values[full];
-        if (!spec.roles.includes(role)) continue;
+        if (!spec.roles.includes(role)) {
+            // Secrets have no project defaults: one here was set in this stack, where it does not belong.
+            if (spec.secret && rawValue !== undefined) {
+                problems.push(`${full} is set in ${file}, but only ${spec.roles.join(" and ")} stacks use it, and a secret must live only where it is needed. Fix: pulumi config rm ${full} -s ${raw.stack}`);
+            }
+            continue;
+        }
         if (rawValue === undefined || rawValue === "") {
             if (spec.required) {
                 problems.push(`${full} is required for ${role} stacks but is not set in ${file}. Fix: ${setCommand(key, raw.stack, spec)}`);
@@ -352,7 +360,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     return {
         ...common,
         role,
-        sharedStack: get("sharedStack"),
+        sharedStack: get("sharedStack") || `${raw.organization}/${PROJECT}/shared`,
         tenant: get("tenant"),
         host: get("host"),
         buildFor: get("buildFor"),

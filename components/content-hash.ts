@@ -30,13 +30,14 @@ export function contextFiles(contextDir: string): string[] {
  * The tag for an image built from `contextDir` with `buildArgs`: `ctx-` and 16 hex digits of a
  * SHA-256 over every file's path, executable bit and bytes, plus the non-secret build arguments.
  * Secret build arguments must not be passed here: a token rotation is no reason to rebuild.
+ * `exclude` leaves out files the build sends but never uses for this image (another tenant's dotenv).
  */
-export function contentTag(contextDir: string, buildArgs: Record<string, string> = {}): string {
+export function contentTag(contextDir: string, buildArgs: Record<string, string> = {}, exclude: (file: string) => boolean = () => false): string {
     if (!fs.existsSync(contextDir) || !fs.statSync(contextDir).isDirectory()) {
         throw new Error(`Build context ${contextDir} does not exist or is not a directory`);
     }
     const hash = crypto.createHash("sha256");
-    for (const file of contextFiles(contextDir)) {
+    for (const file of contextFiles(contextDir).filter((f) => !exclude(f))) {
         const full = path.join(contextDir, file);
         const executable = (fs.statSync(full).mode & 0o111) !== 0;
         hash.update(`file\0${file}\0${executable ? "x" : "-"}\0`);

@@ -9,7 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SharedConfig, TenantConfig, stackFile } from "./config";
 import { readStackConfig } from "./config-source";
-import { reservedEnvKeys } from "./app-env";
+import { RedisCredential, reservedEnvKeys } from "./app-env";
 import { checkFrontendEnv } from "./frontend-env";
 import { SharedRedis } from "./shared-redis";
 import { Tenant } from "./tenant";
@@ -69,16 +69,8 @@ export function checkTenantSources(config: TenantConfig, sources: { backend: str
     return problems;
 }
 
-interface SharedRedisView {
-    host: string;
-    port: number;
-    namespace: string;
-    username: string;
-    password: string;
-}
-
 /** Reads what this tenant needs from the shared stack, with errors that say what to do. */
-async function readSharedStack(config: TenantConfig): Promise<SharedRedisView> {
+async function readSharedStack(config: TenantConfig): Promise<RedisCredential & { namespace: string }> {
     const shared = new pulumi.StackReference("shared", { name: config.sharedStack });
     const read = async (output: string) => {
         try {
@@ -96,10 +88,10 @@ async function readSharedStack(config: TenantConfig): Promise<SharedRedisView> {
         throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant) is not allowed on the shared Redis: stock:tenants of '${config.sharedStack}' lists ${tenants.join(", ") || "no tenant"}. Fix: add ${config.tenant} to stock:tenants in Pulumi.shared.yaml and run 'pulumi up -s shared' first`]);
     }
     const [host, port, namespace, credential] = await Promise.all([read("redisHost"), read("redisPort"), read("redisNamespace"), read(redisCredentialOutput(config.tenant))]);
-    if (typeof host !== "string" || typeof port !== "number" || typeof namespace !== "string" || !credential?.username || !credential?.password) {
+    if (typeof host !== "string" || typeof port !== "number" || typeof namespace !== "string" || !credential?.username || !credential?.password || !credential?.keyPrefix) {
         throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' lacks redisHost, redisPort, redisNamespace or ${redisCredentialOutput(config.tenant)}. Fix: pulumi up -s shared with this version of the program`]);
     }
-    return { host, port, namespace, username: credential.username, password: credential.password };
+    return { host, port, namespace, username: credential.username, password: credential.password, keyPrefix: credential.keyPrefix };
 }
 
 async function deployTenant(config: TenantConfig): Promise<Record<string, unknown>> {

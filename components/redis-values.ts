@@ -39,6 +39,24 @@ export function aclChecksum(aclFile: string): string {
     return crypto.createHash("sha256").update(aclFile).digest("hex").slice(0, 16);
 }
 
+const UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** Bytes of a Kubernetes memory quantity (the forms components/config.ts accepts). */
+export function memoryBytes(quantity: string): number {
+    const match = /^(\d+(?:\.\d+)?)([kMGT]i?)?$/.exec(quantity);
+    if (!match) throw new Error(`not a memory quantity: ${quantity}`);
+    return Math.floor(Number(match[1]) * UNITS[match[2] ?? ""]);
+}
+
+/**
+ * Redis's own memory ceiling: three quarters of the container's memory limit, leaving room for
+ * fork-time copy-on-write and buffers. Without it, noeviction never triggers and the kernel
+ * OOM-kills Redis instead, taking every tenant's queues down.
+ */
+export function redisMaxMemory(settings: Pick<RedisSettings, "resources">): number {
+    return Math.floor(memoryBytes(settings.resources.limits.memory) * 0.75);
+}
+
 export function redisChartValues(settings: RedisSettings, checksum: string): Record<string, unknown> {
     const aclNode = {
         extraFlags: ["--aclfile", `${REDIS_ACL_DIR}/${REDIS_ACL_FILE}`],
@@ -59,8 +77,8 @@ export function redisChartValues(settings: RedisSettings, checksum: string): Rec
             existingSecretPasswordKey: REDIS_AUTH_SECRET_KEY,
             acl: { enabled: false },
         },
-        // A broker must never drop queued tasks to make room: fail writes instead.
-        commonConfiguration: ["appendonly yes", 'save ""', "maxmemory-policy noeviction"].join("\n"),
+        // A broker must never drop queued tasks to make room: at the ceiling, writes fail instead.
+        commonConfiguration: ["appendonly yes", 'save ""', `maxmemory ${redisMaxMemory(settings)}`, "maxmemory-policy noeviction"].join("\n"),
         master: aclNode,
         replica: settings.architecture === "standalone" ? { replicaCount: 0 } : aclNode,
         networkPolicy: {

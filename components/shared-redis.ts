@@ -33,11 +33,12 @@ export class SharedRedis extends pulumi.ComponentResource {
     public readonly credentials: Record<string, pulumi.Output<TenantRedisCredential>>;
 
     constructor(name: string, args: SharedRedisArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stock:index:SharedRedis", name, {}, opts);
+        // Everything that can fail is computed before the component registers.
         const { redis: settings, tenants } = args.config;
         const passwords = redisPasswords(args.config);
         const aclFile = redisAclFile(tenants, passwords);
         const values = redisChartValues(settings, aclChecksum(aclFile));
+        super("stock:index:SharedRedis", name, {}, opts);
         this.namespace = settings.namespace;
         this.host = redisMasterHost(settings);
         this.port = REDIS_PORT;

@@ -42,11 +42,13 @@ export class Tenant extends pulumi.ComponentResource {
     public readonly envKeys: { config: string[]; secret: string[] };
 
     constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stock:index:Tenant", name, {}, opts);
+        // Everything that can fail is computed before the component registers.
         const { config, sources, redis } = args;
         const env: BackendEnv = backendEnv(config, redis);
         const backendTag = contentTag(sources.backend);
-        const frontendTag = contentTag(sources.frontend, { BUILD_FOR: config.buildFor });
+        // Other tenants' dotenv files are not part of this tenant's image.
+        const frontendTag = contentTag(sources.frontend, { BUILD_FOR: config.buildFor }, (file) => file.startsWith("envs/") && file !== `envs/${config.buildFor}`);
+        super("stock:index:Tenant", name, {}, opts);
         this.namespace = config.tenant;
         this.urls = tenantUrls(config);
         this.nginxServerBlock = nginxServerBlock(config);
@@ -72,7 +74,7 @@ export class Tenant extends pulumi.ComponentResource {
         const metadata = (resourceName: string) => ({ name: resourceName, namespace: config.tenant, labels: { [TENANT_LABEL]: config.tenant } });
 
         // Nothing reaches or leaves a tenant's pods unless a chart's NetworkPolicy allows it.
-        new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
+        const defaultDeny = new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
             metadata: metadata("default-deny"),
             spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
         }, inNamespace);
@@ -132,11 +134,12 @@ export class Tenant extends pulumi.ComponentResource {
             namespace: config.tenant,
             values: values[chartName],
         }, { ...child, dependsOn });
-        const runtimeInputs = [namespace, configMap, secret, pullSecret, this.images];
+        // No pod starts before the namespace denies by default.
+        const runtimeInputs = [namespace, defaultDeny, configMap, secret, pullSecret, this.images];
         // The API chart runs the migration Job for this image; workers start after it.
         const api = chart("backend-api", runtimeInputs);
         chart("celery", [...runtimeInputs, api]);
-        chart("frontend", [namespace, pullSecret, this.images]);
+        chart("frontend", [namespace, defaultDeny, pullSecret, this.images]);
 
         this.registerOutputs({ namespace: this.namespace, urls: this.urls, nginxServerBlock: this.nginxServerBlock });
     }

@@ -29,7 +29,7 @@ describe("app/backend: Django API under gunicorn (real servers)", function () {
         dir = tempDir("backend");
         // Redis is not running in this suite: a closed loopback port, so task endpoints meet a dead broker.
         const deadRedisPort = await freePort();
-        t = tenantEnv({ host: "127.0.0.1", port: deadRedisPort, username: "client-a", password: "FAKE-SECRET-redis-password" });
+        t = tenantEnv({ host: "127.0.0.1", port: deadRedisPort, username: "client-a", password: "FAKE-SECRET-redis-password", keyPrefix: "client-a:" });
         tenantHost = t.env.config.DJANGO_ALLOWED_HOSTS.split(",")[0];
 
         const testEnv = processEnv(t.env, {

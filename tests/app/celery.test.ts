@@ -48,7 +48,7 @@ describe("app/backend: Celery worker on a shared Redis with tenant ACLs (real se
         dir = tempDir("celery");
         redisPort = await freePort();
         const access = tenantRedisAccess("client-a");
-        t = tenantEnv({ host: "127.0.0.1", port: redisPort, username: access.username, password: FAKE_TENANT_PASSWORD });
+        t = tenantEnv({ host: "127.0.0.1", port: redisPort, username: access.username, password: FAKE_TENANT_PASSWORD, keyPrefix: access.keyPrefix });
         prefix = t.env.config.DJANGO_REDIS_KEY_PREFIX;
         tenantHost = t.env.config.DJANGO_ALLOWED_HOSTS.split(",")[0];
 

@@ -39,6 +39,7 @@ describe("shared stack under mocks", () => {
         assert.match(v.master.podAnnotations["checksum/acl"], /^[0-9a-f]{16}$/);
         assert.strictEqual(v.replica.replicaCount, 0);
         assert.match(v.commonConfiguration, /^maxmemory-policy noeviction$/m);
+        assert.match(v.commonConfiguration, new RegExp(`^maxmemory ${Math.floor(0.75 * 2 ** 30)}$`, "m"), "three quarters of the 1Gi limit");
         assert.deepStrictEqual(v.master.persistence, { enabled: true, size: "8Gi", storageClass: "" });
         assert.strictEqual(v.master.resources.limits.memory, "1Gi");
         assert.strictEqual(v.networkPolicy.allowExternal, false);

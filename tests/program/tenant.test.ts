@@ -148,6 +148,17 @@ describe("tenant stack client-a under mocks", function () {
         assert.deepStrictEqual(frontend.ingress.hosts[0], { host: "app.client-a.feng.local", paths: [{ path: "/", pathType: "Prefix" }] });
     });
 
+    it("starts no chart before the namespace denies by default and the env, pull secret and images exist", () => {
+        const urn = (type: string, name: string) => run.one(type, name).urn;
+        const deny = urn("kubernetes:networking.k8s.io/v1:NetworkPolicy", "client-a-default-deny");
+        for (const chart of run.ofType(CHART)) {
+            assert.ok(chart.dependencies.includes(deny), `${chart.name} waits for the default deny`);
+            assert.ok(chart.dependencies.includes(urn("kubernetes:core/v1:Secret", "client-a-pull-secret")), `${chart.name} waits for the pull secret`);
+        }
+        const celery = run.one(CHART, "client-a-celery");
+        assert.ok(celery.dependencies.includes(urn(CHART, "client-a-backend-api")), "workers start after the API chart (its migration Job)");
+    });
+
     it("exports namespace, images, URLs and the load balancer's server block", () => {
         assert.strictEqual(run.outputs.namespace, "client-a");
         assert.strictEqual(run.outputs.frontendUrl, "http://app.client-a.feng.local/");
@@ -206,6 +217,16 @@ describe("content-derived image tags", () => {
         assert.strictEqual(contentTag(app.backend), tag, ".dockerignore'd files do not change the tag");
         assert.notStrictEqual(contentTag(app.frontend, { BUILD_FOR: "client-a" }), contentTag(app.frontend, { BUILD_FOR: "client-b" }));
     });
+
+    it("rebuild a tenant's frontend only when its own dotenv file changes, not another tenant's", async () => {
+        const app = copyOfApp();
+        const sources = { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend };
+        const before = await runProgram("client-a", { overrides: sources });
+        fs.appendFileSync(path.join(app.frontend, "envs", "client-b"), "REACT_APP_FEATURE=1\n");
+        assert.strictEqual((await runProgram("client-a", { overrides: sources })).outputs.frontendImage, before.outputs.frontendImage);
+        fs.appendFileSync(path.join(app.frontend, "envs", "client-a"), "REACT_APP_FEATURE=1\n");
+        assert.notStrictEqual((await runProgram("client-a", { overrides: sources })).outputs.frontendImage, before.outputs.frontendImage);
+    });
 });
 
 describe("checks that run before any resource", () => {
@@ -236,6 +257,20 @@ describe("checks that run before any resource", () => {
         const { message } = await failure({ sharedOutputs: defaultSharedOutputs(["client-b"]) });
         assert.match(message, /tenant 'client-a' \(stock:tenant\) is not allowed on the shared Redis: stock:tenants of 'organization\/stock\/shared' lists client-b/);
         assert.match(message, /Fix: add client-a to stock:tenants in Pulumi.shared.yaml/);
+    });
+
+    it("reads the shared stack of its own organization unless stock:sharedStack says otherwise", async () => {
+        const seen: string[] = [];
+        const run = await runProgram("client-a");
+        seen.push(run.one("pulumi:pulumi:StackReference").inputs.name);
+        const other = await runProgram("client-a", { overrides: { "stock:sharedStack": "acme/stock/shared-eu" } });
+        seen.push(other.one("pulumi:pulumi:StackReference").inputs.name);
+        assert.deepStrictEqual(seen, ["organization/stock/shared", "acme/stock/shared-eu"]);
+    });
+
+    it("refuses a secret of the other role, so the Redis seed never sits in a tenant stack", async () => {
+        const { message } = await failure({ overrides: { "stock:redisPasswordSeed": "x".repeat(40) }, secrets: ["stock:redisPasswordSeed"] });
+        assert.match(message, /stock:redisPasswordSeed is set in Pulumi.client-a.yaml, but only shared stacks use it.*pulumi config rm stock:redisPasswordSeed -s client-a/);
     });
 
     it("refuses a missing shared stack", async () => {

@@ -206,13 +206,16 @@ describe("workflows: structure", function () {
             assert.strictEqual(preview.strategy!["fail-fast"], false);
         });
 
-        it("tests (npm ci + npm test on Node 22) before previewing", function () {
-            const test = wf.jobs.test;
-            const node = test.steps!.find((s) => (s.uses ?? "").startsWith("actions/setup-node@"))!;
-            assert.strictEqual(String(node.with!["node-version"]), "22");
-            assert.strictEqual(node.with!.cache, "npm");
-            const runs = test.steps!.map((s) => s.run).filter(Boolean);
-            assert.deepStrictEqual(runs, ["npm ci", "npm test"]);
+        it("tests before previewing, as .ci/run does (Debian 12 servers, npm ci, npm test on Node 22)", function () {
+            for (const name of ["preview.yml", "deploy.yml"] as const) {
+                const test = workflows[name].jobs.test;
+                assert.strictEqual((test as any).container, "node:22-bookworm", `${name}: Node 22 on Debian 12`);
+                const runs = test.steps!.map((s) => s.run).filter(Boolean);
+                assert.deepStrictEqual(runs, ["bash .ci/run"], name);
+            }
+            const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+            assert.match(ci, /^npm ci\b/m);
+            assert.match(ci, /^npm test$/m);
         });
 
         it("previews each stack with one PR comment per stack", function () {

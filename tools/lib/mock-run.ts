@@ -6,6 +6,8 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { tenantRedisAccess } from "../../components/redis-acl";
+import { redisPassword } from "../../components/redis-passwords";
 import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-files";
 
 /** What the Pulumi engine uses for "not known until apply". */
@@ -20,6 +22,8 @@ export interface RecordedResource {
     provider: string;
     /** Providers handed to a component, by package. */
     providers: Record<string, string>;
+    /** URNs of the resources it depends on (`dependsOn` and input dependencies). */
+    dependencies: string[];
     custom: boolean;
     inputs: Record<string, any>;
     urn: string;
@@ -45,15 +49,16 @@ export interface RunOptions extends LoadOptions {
     preview?: boolean;
 }
 
-/** The outputs the repo's shared stack exports, with fake credentials. */
+/** The outputs the repo's shared stack exports: the credentials it derives from its fake seed. */
 export function defaultSharedOutputs(tenants = ["client-a", "client-b"]): Record<string, any> {
+    const seed = fakeSecret("stock:redisPasswordSeed", "shared");
     return {
         redisHost: "redis-master.redis.svc.cluster.local",
         redisPort: 6379,
         redisNamespace: "redis",
         tenants,
         ...Object.fromEntries(tenants.map((t) => [`redisCredential-${t}`, {
-            username: t, password: fakeSecret(`redis-${t}`, "shared"), keyPrefix: `${t}:`,
+            username: tenantRedisAccess(t).username, password: redisPassword(seed, t), keyPrefix: tenantRedisAccess(t).keyPrefix,
         }])),
     };
 }
@@ -99,7 +104,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
             return { id: preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },
         call: (args) => args.inputs,
-    }, "stock", stack, preview);
+    }, "stock", stack, preview, "organization");
     pulumi.runtime.setAllConfig(raw.values, [...raw.secretKeys]);
 
     const monitor = pulumi.runtime.getMonitor() as any;
@@ -108,6 +113,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         resources.push({
             type: req.getType(), name: req.getName(), parent, provider: req.getProvider() ?? "",
             providers: typeof req.getProvidersMap === "function" ? Object.fromEntries(req.getProvidersMap().entries()) : {},
+            dependencies: typeof req.getDependenciesList === "function" ? req.getDependenciesList() : [],
             custom: typeof req.getCustom === "function" ? req.getCustom() : true, inputs,
             urn: urnOf(stack, parent, req.getType(), req.getName()),
         });

@@ -113,7 +113,7 @@ export function rawStackConfig(stack: string, options: LoadOptions = {}): RawCon
         if (options.secrets?.includes(key)) secretKeys.add(key);
         else secretKeys.delete(key);
     }
-    return { stack, values, secretKeys };
+    return { stack, organization: "organization", values, secretKeys };
 }
 
 export function loadStackConfig(stack: string, options?: LoadOptions): StackConfig {
