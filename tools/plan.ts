@@ -20,15 +20,19 @@ import { diffPlans, formatDiff } from "./lib/plan-diff";
 
 const USAGE = "usage: npm run plan -- --stack <name> [--out DIR] [--diff GIT_REF] [--root REPO]";
 
-/** The same repository at `ref`, checked out beside this one and sharing its node_modules. */
+/** The files of the repository at `ref`, exported to a temporary folder that shares this one's node_modules. Nothing is written to .git. */
 function checkoutAt(repo: string, ref: string): { root: string; remove(): void } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-plan-"));
-    execFileSync("git", ["-C", repo, "worktree", "add", "--detach", "--quiet", dir, ref], { stdio: ["ignore", "ignore", "pipe"] });
+    const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+    try {
+        const archive = execFileSync("git", ["-C", repo, "archive", "--format=tar", ref], { maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
+        execFileSync("tar", ["-x", "-C", dir], { input: archive });
+    } catch (e) {
+        remove();
+        throw new Error(`cannot read git ref '${ref}' in ${repo}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+    }
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
-    return {
-        root: dir,
-        remove: () => execFileSync("git", ["-C", repo, "worktree", "remove", "--force", dir], { stdio: "ignore" }),
-    };
+    return { root: dir, remove };
 }
 
 interface Output {

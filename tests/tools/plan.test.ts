@@ -144,5 +144,8 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         const changed = await planCli(["--stack", "client-b", "--root", clone, "--diff", "HEAD"]);
         assert.strictEqual(changed.code, 0, changed.stderr);
         assert.ok(changed.stdout.includes("  ~ apps/v1/Deployment client-b/stock-backend-api   (chart stock-backend-api)\n    ~ spec.replicas: 3 -> 5\n"), changed.stdout);
+        const unknown = await planCli(["--stack", "client-b", "--root", clone, "--diff", "no-such-ref"]);
+        assert.strictEqual(unknown.code, 1);
+        assert.match(unknown.stderr, /plan failed: cannot read git ref 'no-such-ref'/);
     });
 });
