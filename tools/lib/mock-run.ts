@@ -138,8 +138,8 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     for (const [k, v] of Object.entries(rawOutputs)) {
         if (pulumi.Output.isInstance(v) && await (v as any).isSecret) secretOutputs.push(k);
     }
-    // Let registrations started by the last applies reach the monitor.
-    await new Promise((r) => setTimeout(r, 20));
+    // Every registration still in flight reaches the monitor before anything is inspected.
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
