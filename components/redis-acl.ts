@@ -18,11 +18,16 @@
  * python3-kombu 5.2.4 and python3-redis 4.3.4 (tests/security/).
  */
 
+import { isDnsLabel } from "./config";
+
 /** Everything a tenant needs to reach its own slice of the shared Redis. */
 export interface TenantRedisAccess {
-  tenant: string; // "client-a"
-  username: string; // Redis ACL user, = tenant name
-  keyPrefix: string; // "client-a:"  (the app sets kombu global_keyprefix to this)
+  /** The tenant, e.g. `client-a`. */
+  tenant: string;
+  /** Its Redis ACL user: the tenant name. */
+  username: string;
+  /** The only key and channel prefix it may use, e.g. `client-a:`; the app sets kombu's `global_keyprefix` to it. */
+  keyPrefix: string;
   /**
    * Full ACL rule (keys, channels, commands) for the tenant's Redis user, e.g.
    * "~client-a:* &client-a:* &client-a:/0.celery.pidbox &client-a:/0.celeryev/worker.* +@all -@dangerous -scan ..."
@@ -61,8 +66,6 @@ export const TENANT_DENIED_COMMANDS: readonly string[] = [
   "-script|kill", // would kill another tenant's running script
 ];
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   return value === null ? "null" : typeof value;
@@ -73,7 +76,7 @@ export function validateTenantName(tenant: unknown): asserts tenant is string {
   if (typeof tenant !== "string") {
     throw new Error(`redis-acl: tenant name must be a string, got ${describe(tenant)}`);
   }
-  if (tenant.length === 0 || tenant.length > 63 || !DNS1123_LABEL.test(tenant)) {
+  if (!isDnsLabel(tenant)) {
     throw new Error(
       `redis-acl: tenant ${JSON.stringify(tenant)} is not a DNS-1123 label ` +
         `(lowercase a-z, 0-9 and '-', starting and ending alphanumeric, at most 63 characters)`,
