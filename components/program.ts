@@ -18,7 +18,7 @@ import { tenantUrls } from "./urls";
 /** The repository root: relative build contexts in config are resolved against it. */
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
-/** The stack output that carries one tenant's Redis credential (each tenant reads only its own). */
+/** The stack output that carries one tenant's Redis credential (each tenant stack uses only its own). */
 export function redisCredentialOutput(tenant: string): string {
     return `redisCredential-${tenant}`;
 }

@@ -6,9 +6,8 @@
  */
 import * as assert from "assert";
 import * as path from "path";
-import { freePort } from "../support/free-port";
-import { HttpResponse, ManagedProcess, httpRequest, runToCompletion, startProcess, waitForHttp } from "../support/processes";
-import { BACKEND_DIR, PYTHON, TenantEnv, processEnv, removeDir, requireRealServers, tempDir, tenantEnv } from "./harness";
+import { HttpResponse, ManagedProcess, PYTHON, freePort, httpRequest, requireRealServers, runToCompletion, startProcess, waitForHttp } from "../support/real-servers";
+import { BACKEND_DIR, TenantEnv, processEnv, removeDir, tempDir, tenantEnv } from "./harness";
 
 const QUEUES = ["summary", "stock", "statement", "price", "news"];
 

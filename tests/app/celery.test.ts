@@ -8,9 +8,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { aclFileLines, kombuTransportOptions, tenantRedisAccess } from "../../components/redis-acl";
-import { freePort } from "../support/free-port";
-import { ManagedProcess, httpRequest, runToCompletion, startProcess, waitForFile, waitForHttp, waitForPort, waitUntil } from "../support/processes";
-import { BACKEND_DIR, PYTHON, REDIS_CLI, REDIS_SERVER, TenantEnv, processEnv, removeDir, requireRealServers, tempDir, tenantEnv } from "./harness";
+import {
+    ManagedProcess, PYTHON, REDIS_CLI, REDIS_SERVER, freePort, httpRequest, requireRealServers, runToCompletion, startProcess, waitForFile,
+    waitForHttp, waitForPort, waitUntil,
+} from "../support/real-servers";
+import { BACKEND_DIR, TenantEnv, processEnv, removeDir, tempDir, tenantEnv } from "./harness";
 
 const QUEUES = ["summary", "stock", "statement", "price", "news"];
 const FAKE_TENANT_PASSWORD = "FAKE-SECRET-redis-tenant-password";

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
+import { RELEASES } from "../../components/chart-values";
 import { renderChart } from "../../tools/lib/helm";
 import {
   describeStandardChecks,
@@ -20,7 +21,10 @@ import {
 
 const CHART = "celery" as const;
 const REPO = "harbor.feng.local:9800/library/stock_backend";
+/** The release of the chart tests' own renders (helm template's default, "stock-<chart>"). */
 const NAME = "stock-celery";
+/** The program's release (and the seed's): object names are `stock-backend-celery-<worker>`. */
+const PROGRAM_NAME = RELEASES[CHART];
 const ci = (scenario: string) => ciValuesFiles(CHART).find((f) => path.basename(f) === `${scenario}-values.yaml`) as string;
 const tagged = (extra: object = {}) => ({ image: { tag: TEST_TAG }, ...extra });
 const worker = (name: string, queues: string[], extra: object = {}) => ({ name, queues, replicaCount: 1, concurrency: 2, logLevel: "INFO", ...extra });
@@ -40,7 +44,14 @@ describe("charts/celery", function () {
     it("with the values the program computes (every contract key)", async function () {
       const objs = await renderChart(CHART, programValues(CHART), "client-b");
       await assertValidRender(objs, "client-b");
-      const d = one(objs, "Deployment", `${NAME}-default`);
+      assert.equal(PROGRAM_NAME, "stock-backend-celery");
+      assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+        `Deployment/${PROGRAM_NAME}-default`,
+        `NetworkPolicy/${PROGRAM_NAME}`,
+        `PodDisruptionBudget/${PROGRAM_NAME}-default`,
+        `ServiceAccount/${PROGRAM_NAME}`,
+      ]);
+      const d = one(objs, "Deployment", `${PROGRAM_NAME}-default`);
       assert.deepEqual(d.spec.template.metadata.annotations, { "checksum/env": "0123456789abcdef" });
       assert.equal(egressRule(one(objs, "NetworkPolicy"), 3306)?.to?.[0]?.ipBlock?.cidr, "10.0.0.5/32");
     });

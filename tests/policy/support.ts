@@ -3,8 +3,8 @@
  * without starting it: resource policies per resource with ResourceValidationArgs, stack policies
  * once with StackValidationArgs, properties wrapped in the SDK's unknown-checking proxy (an
  * UnknownValueError becomes an advisory "can't run during preview"), the policy config handed to
- * `getConfig()`, `notApplicable()` recorded. Also turns what the program harness records and what
- * helm renders into the resources the engine would hand the analyzer.
+ * `getConfig()`, `notApplicable()` recorded. Also turns what the mock runner (tools/lib/mock-run.ts)
+ * records and what helm renders into the resources the engine would hand the analyzer.
  */
 import type {
     PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
@@ -164,7 +164,7 @@ export function explain(result: AnalyzeResult | Diagnostic[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// From the program harness and helm to analyzer resources
+// From the mock runner (tools/lib/mock-run.ts) and helm to analyzer resources
 // ---------------------------------------------------------------------------------------------
 
 /** Recorded inputs as the analyzer sees them: secrets unwrapped, unknowns as the engine's sentinel. */

@@ -12,11 +12,12 @@
  *
  * Needs: redis-server redis-tools python3-celery python3-kombu python3-redis.
  * Without them the real-server suite fails, unless STOCK_SKIP_REAL_SERVERS=1
- * (then it is skipped with a message). Every password here is derived from the
- * harness's fake seed (FAKE-SECRET-redisPasswordSeed-shared).
+ * (then it is skipped with a message; tests/support/real-servers.ts). Every
+ * password here is derived from the fake seed the mock runner
+ * (tools/lib/mock-run.ts) fills in (FAKE-SECRET-redisPasswordSeed-shared).
  */
 import { strict as assert } from "node:assert";
-import { ChildProcess, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -24,17 +25,8 @@ import * as path from "node:path";
 import { kombuTransportOptions, tenantRedisAccess, TENANT_REDIS_DB } from "../../components/redis-acl";
 import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis-values";
 import { ProgramRun, reveal, runProgram, RunOptions } from "../../tools/lib/mock-run";
-import {
-  captureOutput,
-  redisCli,
-  RedisServer,
-  requireRealServers,
-  spawnTracked,
-  startRedisServer,
-  stopAllTracked,
-  stopProcess,
-  SYSTEM_PYTHON,
-} from "../support/redis-server";
+import { ManagedProcess, PYTHON, requireRealServers, startProcess, stopAll, waitUntil } from "../support/real-servers";
+import { redisCli, RedisServer, startRedisServer } from "../support/redis-server";
 
 const TENANTS = ["client-a", "client-b"]; // the shared stack's stock:tenants (checked below)
 const QUEUES = "price,news"; // the SAME queue names for both tenants
@@ -102,7 +94,7 @@ function pythonEnv(tenant: string, url: string, transportOptions: Record<string,
 function runClient<T>(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     execFile(
-      SYSTEM_PYTHON,
+      PYTHON,
       [path.join(TASK_MODULE_DIR, "celery_tenant_tasks.py"), ...args],
       { env, cwd: TASK_MODULE_DIR, timeout: timeoutMs, encoding: "utf8", maxBuffer: 4 << 20 },
       (err, stdout, stderr) => {
@@ -123,31 +115,28 @@ function runClient<T>(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 15_000
 interface Worker {
   tenant: string;
   hostname: string;
-  proc: ChildProcess;
-  output: () => string;
+  proc: ManagedProcess;
 }
+
+/** Stop a worker (SIGTERM to its process group, SIGKILL after 3 s). */
+const stopWorker = (w: Worker): Promise<void> => w.proc.stop(3000);
 
 /** Start a Celery worker and wait (bounded) until it logs "ready". */
 async function startWorker(tenant: string, env: NodeJS.ProcessEnv, extraArgs: string[] = [], readyTimeoutMs = 20_000): Promise<Worker> {
   const hostname = `w-${tenant}@stocktest`;
-  const proc = spawnTracked(
-    SYSTEM_PYTHON,
+  const proc = startProcess(
+    `worker for ${tenant}`,
+    PYTHON,
     ["-m", "celery", "-A", "celery_tenant_tasks", "worker", "--pool", "solo", "-Q", QUEUES, "-n", hostname, "-l", "INFO", ...extraArgs],
     { env, cwd: TASK_MODULE_DIR },
   );
-  const output = captureOutput(proc);
-  const deadline = Date.now() + readyTimeoutMs;
-  while (!output().includes(`${hostname} ready.`)) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`worker for ${tenant} exited before it was ready:\n${output()}`);
-    }
-    if (Date.now() > deadline) {
-      await stopProcess(proc);
-      throw new Error(`worker for ${tenant} not ready after ${readyTimeoutMs} ms:\n${output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitUntil(`${hostname} to be ready`, () => proc.log.includes(`${hostname} ready.`), { process: proc, timeoutMs: readyTimeoutMs, intervalMs: 50 });
+  } catch (e) {
+    await proc.stop(3000);
+    throw e;
   }
-  return { tenant, hostname, proc, output };
+  return { tenant, hostname, proc };
 }
 
 function lines(text: string): string[] {
@@ -194,7 +183,7 @@ describe("shared Redis: tenant isolation with real redis-server and Celery worke
 
   before(async function () {
     this.timeout(20_000);
-    await requireRealServers(this);
+    requireRealServers(this, { modules: ["celery", "kombu", "redis"], redis: true });
     shared = await sharedStack();
     assert.deepEqual(shared.tenants, TENANTS);
     // As the Bitnami chart starts it: --requirepass from the redis-auth Secret, plus our --aclfile.
@@ -203,7 +192,7 @@ describe("shared Redis: tenant isolation with real redis-server and Celery worke
 
   after(async function () {
     this.timeout(20_000);
-    await stopAllTracked();
+    await stopAll();
     await server?.stop();
   });
 
@@ -236,7 +225,7 @@ describe("shared Redis: tenant isolation with real redis-server and Celery worke
 
     after(async function () {
       this.timeout(15_000);
-      await Promise.all([...workers.values()].map((w) => stopProcess(w.proc)));
+      await Promise.all([...workers.values()].map(stopWorker));
     });
 
     it(`runs ${TASKS_PER_TENANT} tasks per tenant with no crossover, all finished`, async function () {
@@ -468,7 +457,7 @@ describe("shared Redis: tenant isolation with real redis-server and Celery worke
 
     after(async function () {
       this.timeout(15_000);
-      await Promise.all(workers.map((w) => stopProcess(w.proc)));
+      await Promise.all(workers.map(stopWorker));
     });
 
     it("detects crossover when both tenants share user, db and queue names", async function () {

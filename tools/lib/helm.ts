@@ -5,7 +5,8 @@
 // .cache/helm/<package version>/helm (gitignored) once, and reuses it after.
 //
 // renderChart() is the helper to render the program's computed values with the
-// chart they are for: renderChart("backend-api", values, "client-a").
+// chart they are for, under the program's release name (components/chart-values.ts
+// RELEASES): renderChart("backend-api", values, "client-a").
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -13,14 +14,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import AdmZip from "adm-zip";
 import { parseAllDocuments } from "yaml";
+import { CHARTS_DIR, ChartName, RELEASES } from "../../components/chart-values";
+import { REPO_ROOT } from "./stack-files";
 
-/** Root of the repository (tools/lib/ is two levels below it). */
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
-/** Directory of the charts we own. */
-export const CHARTS_DIR = path.join(REPO_ROOT, "charts");
-
-export type ChartName = "backend-api" | "celery" | "frontend";
-export const CHART_NAMES: readonly ChartName[] = ["backend-api", "celery", "frontend"];
+// Re-exported: the tests take them from here.
+export { CHARTS_DIR, REPO_ROOT };
+export type { ChartName };
+/** The charts we own, in the order of RELEASES. */
+export const CHART_NAMES: readonly ChartName[] = Object.keys(RELEASES) as ChartName[];
 
 /** A rendered Kubernetes object (loosely typed: tests index into it). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -192,8 +193,9 @@ export function chartDir(chart: ChartName): string {
 
 /**
  * Renders one of our charts with the values the program computes, as helm.v4.Chart
- * would (release "stock-<chart>" unless given), and returns the objects.
+ * would (under the program's release name, RELEASES[chart], e.g. "stock-backend-celery",
+ * unless given), and returns the objects.
  */
 export function renderChart(chart: ChartName, values: object, namespace: string, releaseName?: string): Promise<K8sObject[]> {
-  return helmTemplate(chartDir(chart), values, { namespace, releaseName: releaseName ?? `stock-${chart}` });
+  return helmTemplate(chartDir(chart), values, { namespace, releaseName: releaseName ?? RELEASES[chart] });
 }

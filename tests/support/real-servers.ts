@@ -1,18 +1,128 @@
 /**
- * Real servers for tests: spawn a process in its own process group, wait until it answers (a TCP port,
- * an HTTP path, a file), and kill it and all its children reliably, from `after()` hooks, even when a
- * test failed, and as a last resort when mocha itself exits.
+ * Everything the real-server tests (tests/app/*.test.ts, tests/security/redis-isolation.test.ts)
+ * share, in one place:
  *
- *     const server = startProcess("gunicorn", "/usr/bin/python3", ["-m", "gunicorn", ...], { cwd, env });
+ * - the Debian prerequisites: where Debian's python3, redis-server and redis-cli are, which Debian
+ *   package provides what, and `requireRealServers()`, the STOCK_SKIP_REAL_SERVERS logic (fail
+ *   loudly naming the `apt-get install` line, or skip with that message when the variable is 1);
+ * - child processes: spawn a process in its own process group, wait until it answers (a TCP port,
+ *   an HTTP path, a file, a log line), and kill it and all its children reliably, from `after()`
+ *   hooks, even when a test failed, and as a last resort when mocha itself exits;
+ * - a free loopback port, and a plain HTTP client that may set any Host header.
+ *
+ *     before(function () { requireRealServers(this, { redis: true }); });
+ *     const server = startProcess("gunicorn", PYTHON, ["-m", "gunicorn", ...], { cwd, env });
  *     after(() => stopAll());                       // or: after(() => server.stop())
  *     await waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: server });
  *
- * Every failure message carries the tail of the process's stdout+stderr.
+ * Every failure message carries the tail of the process's stdout+stderr. Nothing here touches the
+ * network beyond 127.0.0.1, and every wait is bounded.
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
+
+// ---------------------------------------------------------------------------------------------
+// Debian prerequisites
+// ---------------------------------------------------------------------------------------------
+
+/** Debian's interpreter: Debian's python3-* modules load only under it (the first python3 on PATH may be another). */
+export const PYTHON = "/usr/bin/python3";
+export const REDIS_SERVER = "/usr/bin/redis-server";
+export const REDIS_CLI = "/usr/bin/redis-cli";
+
+/** Python module → the Debian package that ships it (what .ci/run must install). */
+export const PYTHON_MODULES = {
+    django: "python3-django",
+    gunicorn: "gunicorn",
+    celery: "python3-celery",
+    kombu: "python3-kombu",
+    redis: "python3-redis",
+    whitenoise: "python3-whitenoise",
+    pymysql: "python3-pymysql",
+} as const;
+export type PythonModule = keyof typeof PYTHON_MODULES;
+
+/** Binary → the Debian package that ships it. */
+const REDIS_BINARIES: Record<string, string> = { [REDIS_SERVER]: "redis-server", [REDIS_CLI]: "redis-tools" };
+
+/** Set to 1 to skip (with a message) the suites whose Debian packages are missing, instead of failing. */
+export const SKIP_ENV = "STOCK_SKIP_REAL_SERVERS";
+
+export interface RealServerNeeds {
+    /** The Python modules the suite imports under PYTHON; default: all of PYTHON_MODULES. */
+    modules?: readonly PythonModule[];
+    /** Whether the suite starts redis-server and runs redis-cli. */
+    redis?: boolean;
+}
+
+/** Debian packages missing on this machine for a suite with `needs` (empty when all are there). */
+export function missingDebianPackages(needs: RealServerNeeds = {}): string[] {
+    const modules = needs.modules ?? (Object.keys(PYTHON_MODULES) as PythonModule[]);
+    const missing = new Set<string>();
+    if (!fs.existsSync(PYTHON)) {
+        missing.add("python3");
+        modules.forEach((m) => missing.add(PYTHON_MODULES[m]));
+    } else if (modules.length > 0) {
+        const probe = spawnSync(PYTHON, ["-c", [
+            "import importlib.util, sys",
+            "print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))",
+        ].join("\n"), ...modules], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
+        if (probe.status !== 0) throw new Error(`${PYTHON} failed to run: ${probe.stderr}`);
+        for (const mod of probe.stdout.trim().split(/\s+/).filter(Boolean)) missing.add(PYTHON_MODULES[mod as PythonModule]);
+    }
+    if (needs.redis) {
+        for (const [bin, pkg] of Object.entries(REDIS_BINARIES)) if (!fs.existsSync(bin)) missing.add(pkg);
+    }
+    return [...missing].sort();
+}
+
+/**
+ * Call from a `before` hook: fails loudly when Debian's packages are missing, unless
+ * STOCK_SKIP_REAL_SERVERS=1, in which case the suite is skipped with the reason.
+ */
+export function requireRealServers(ctx: Mocha.Context, needs: RealServerNeeds = {}): void {
+    const missing = missingDebianPackages(needs);
+    if (missing.length === 0) return;
+    const install = `apt-get install -y ${missing.join(" ")}`;
+    if (process.env[SKIP_ENV] === "1") {
+        console.warn(`    [skipped: ${SKIP_ENV}=1 and missing Debian packages; run: ${install}]`);
+        ctx.skip();
+    }
+    throw new Error(`the real-server tests need Debian packages that are missing: ${install} ` +
+        `(or set ${SKIP_ENV}=1 to skip these tests)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Free loopback port
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A free TCP port on the loopback interface, chosen by the kernel (listen on port 0, read it, close).
+ * Another process could take it between this call and its use; tests start their server right away,
+ * and `startProcess` fails loudly (with the server's output) if the port was lost.
+ */
+export function freePort(host = "127.0.0.1"): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.unref();
+        server.once("error", reject);
+        server.listen({ host, port: 0, exclusive: true }, () => {
+            const address = server.address();
+            if (address === null || typeof address === "string") {
+                server.close();
+                reject(new Error(`cannot read the port of ${String(address)}`));
+                return;
+            }
+            server.close(() => resolve(address.port));
+        });
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+// ---------------------------------------------------------------------------------------------
 
 const OUTPUT_LIMIT = 64 * 1024;
 const running = new Set<ManagedProcess>();
