@@ -321,3 +321,55 @@ export function describeStandardChecks(chart: ChartName): void {
     }
   });
 }
+
+/** A values file of ci/ by scenario name (`ingress-tls` → ci/ingress-tls-values.yaml). */
+export function ciFile(chart: ChartName, scenario: string): string {
+  const file = ciValuesFiles(chart).find((f) => path.basename(f) === `${scenario}-values.yaml`);
+  if (!file) throw new Error(`charts/${chart}/ci/${scenario}-values.yaml does not exist`);
+  return file;
+}
+
+/**
+ * What the two internet-facing charts share: the per-customer ingress profiles (one host, the
+ * chart's path prefix, class nginx, no rewrite), TLS from a secret or cert-manager, and inbound
+ * traffic from the ingress controller only.
+ */
+export function describePublicEntry(chart: "backend-api" | "frontend", fullname: string, pathPrefix: string): void {
+  const tagged = { image: { tag: TEST_TAG } };
+  describe("ingress (shared by the internet-facing charts)", function () {
+    for (const client of ["client-a", "client-b"]) {
+      it(`profiles/${client}.yaml serves ${pathPrefix} on app.${client}.feng.local with class nginx`, async function () {
+        const f = profileFiles(chart).find((p) => path.basename(p) === `${client}.yaml`) as string;
+        const ing = one(await render(chart, tagged, [f]), "Ingress", fullname);
+        assert.equal(ing.spec.ingressClassName, "nginx");
+        assert.deepEqual(ing.spec.rules, [
+          { host: `app.${client}.feng.local`, http: { paths: [{ path: pathPrefix, pathType: "Prefix", backend: { service: { name: fullname, port: { name: "http" } } } }] } },
+        ]);
+        assert.equal(ing.metadata.annotations?.["nginx.ingress.kubernetes.io/rewrite-target"], undefined, "rewrite-target / would break every path below the prefix");
+        assert.equal(ing.spec.tls, undefined);
+      });
+    }
+
+    it("takes explicit TLS entries", async function () {
+      const ing = one(await render(chart, {}, [ciFile(chart, "ingress-tls")]), "Ingress");
+      assert.deepEqual(ing.spec.tls, [{ hosts: ["app.client-a.feng.local"], secretName: "app-client-a-tls" }]);
+    });
+
+    it("adds the cert-manager annotation and a generated TLS entry for a ClusterIssuer", async function () {
+      const ing = one(await render(chart, {}, [ciFile(chart, "cert-manager")]), "Ingress");
+      assert.equal(ing.metadata.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
+      assert.deepEqual(ing.spec.tls, [{ hosts: ["app.client-b.feng.local"], secretName: `${fullname}-tls` }]);
+    });
+
+    it("admits only the ingress controller, on 8080", async function () {
+      const np = one(await render(chart, tagged), "NetworkPolicy", fullname);
+      assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
+      assert.deepEqual(np.spec.ingress, [
+        {
+          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" } } }],
+          ports: [{ port: 8080, protocol: "TCP" }],
+        },
+      ]);
+    });
+  });
+}

@@ -1,20 +1,19 @@
 import { strict as assert } from "node:assert";
-import * as path from "node:path";
 import { renderChart } from "../../tools/lib/helm";
 import {
+  describePublicEntry,
   describeStandardChecks,
   NAMESPACE,
   TEST_TAG,
   assertEnvFrom,
   assertImage,
   assertValidRender,
-  ciValuesFiles,
+  ciFile,
   container,
   egressRule,
   ofKind,
   one,
   primeChart,
-  profileFiles,
   programValues,
   render,
   renderError,
@@ -23,7 +22,7 @@ import {
 const CHART = "backend-api" as const;
 const REPO = "harbor.feng.local:9800/library/stock_backend";
 const NAME = "stock-backend-api";
-const ci = (scenario: string) => ciValuesFiles(CHART).find((f) => path.basename(f) === `${scenario}-values.yaml`) as string;
+const ci = (scenario: string) => ciFile(CHART, scenario);
 const tagged = (extra: object = {}) => ({ image: { tag: TEST_TAG }, ...extra });
 
 describe("charts/backend-api", function () {
@@ -178,45 +177,16 @@ describe("charts/backend-api", function () {
     });
   });
 
+  describePublicEntry(CHART, NAME, "/api");
+
   describe("ingress", function () {
-    for (const client of ["client-a", "client-b"]) {
-      it(`profiles/${client}.yaml serves /api on app.${client}.feng.local with class nginx`, async function () {
-        const f = profileFiles(CHART).find((p) => path.basename(p) === `${client}.yaml`) as string;
-        const ing = one(await render(CHART, tagged(), [f]), "Ingress", NAME);
-        assert.equal(ing.spec.ingressClassName, "nginx");
-        assert.deepEqual(ing.spec.rules, [
-          { host: `app.${client}.feng.local`, http: { paths: [{ path: "/api", pathType: "Prefix", backend: { service: { name: NAME, port: { name: "http" } } } }] } },
-        ]);
-        assert.equal(ing.metadata.annotations?.["nginx.ingress.kubernetes.io/rewrite-target"], undefined);
-        assert.equal(ing.spec.tls, undefined);
-      });
-    }
-
-    it("takes explicit TLS entries", async function () {
+    it("passes the ci/ scenario's annotations through (bigger uploads to the API)", async function () {
       const ing = one(await render(CHART, {}, [ci("ingress-tls")]), "Ingress");
-      assert.deepEqual(ing.spec.tls, [{ hosts: ["app.client-a.feng.local"], secretName: "app-client-a-tls" }]);
       assert.equal(ing.metadata.annotations["nginx.ingress.kubernetes.io/proxy-body-size"], "8m");
-    });
-
-    it("adds the cert-manager annotation and a generated TLS entry for a ClusterIssuer", async function () {
-      const ing = one(await render(CHART, {}, [ci("cert-manager")]), "Ingress");
-      assert.equal(ing.metadata.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
-      assert.deepEqual(ing.spec.tls, [{ hosts: ["app.client-b.feng.local"], secretName: `${NAME}-tls` }]);
     });
   });
 
   describe("network policy", function () {
-    it("admits only the ingress controller, on 8080", async function () {
-      const np = one(await render(CHART, tagged()), "NetworkPolicy", NAME);
-      assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
-      assert.deepEqual(np.spec.ingress, [
-        {
-          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" } } }],
-          ports: [{ port: 8080, protocol: "TCP" }],
-        },
-      ]);
-    });
-
     it("lets out DNS, Redis and the database only", async function () {
       const np = one(await render(CHART, tagged()), "NetworkPolicy", NAME);
       assert.equal(np.spec.egress.length, 3);

@@ -1,5 +1,4 @@
 import { strict as assert } from "node:assert";
-import * as path from "node:path";
 import { RELEASES } from "../../components/chart-values";
 import { renderChart } from "../../tools/lib/helm";
 import {
@@ -8,7 +7,7 @@ import {
   assertEnvFrom,
   assertImage,
   assertValidRender,
-  ciValuesFiles,
+  ciFile,
   container,
   egressRule,
   ofKind,
@@ -25,7 +24,7 @@ const REPO = "harbor.feng.local:9800/library/stock_backend";
 const NAME = "stock-celery";
 /** The program's release (and the seed's): object names are `stock-backend-celery-<worker>`. */
 const PROGRAM_NAME = RELEASES[CHART];
-const ci = (scenario: string) => ciValuesFiles(CHART).find((f) => path.basename(f) === `${scenario}-values.yaml`) as string;
+const ci = (scenario: string) => ciFile(CHART, scenario);
 const tagged = (extra: object = {}) => ({ image: { tag: TEST_TAG }, ...extra });
 const worker = (name: string, queues: string[], extra: object = {}) => ({ name, queues, replicaCount: 1, concurrency: 2, logLevel: "INFO", ...extra });
 

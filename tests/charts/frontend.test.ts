@@ -8,11 +8,12 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { K8sObject, renderChart } from "../../tools/lib/helm";
 import {
+  describePublicEntry,
   describeStandardChecks,
   TEST_TAG,
   assertImage,
   assertValidRender,
-  ciValuesFiles,
+  ciFile,
   container,
   ofKind,
   one,
@@ -26,7 +27,7 @@ import {
 const CHART = "frontend" as const;
 const REPO = "harbor.feng.local:9800/library/frontend_stock";
 const NAME = "stock-frontend";
-const ci = (scenario: string) => ciValuesFiles(CHART).find((f) => path.basename(f) === `${scenario}-values.yaml`) as string;
+const ci = (scenario: string) => ciFile(CHART, scenario);
 const tagged = (extra: object = {}) => ({ image: { tag: TEST_TAG }, ...extra });
 const nginxConfig = (objs: K8sObject[]) => one(objs, "ConfigMap", `${NAME}-nginx`).data as { "nginx.conf": string; "default.conf": string };
 
@@ -133,46 +134,22 @@ describe("charts/frontend", function () {
     });
   });
 
+  describePublicEntry(CHART, NAME, "/");
+
   describe("ingress", function () {
     for (const client of ["client-a", "client-b"]) {
-      it(`profiles/${client}.yaml serves / on app.${client}.feng.local, the host the API profile uses for /api`, async function () {
-        const f = profileFiles(CHART).find((p) => path.basename(p) === `${client}.yaml`) as string;
-        const ing = one(await render(CHART, tagged(), [f]), "Ingress", NAME);
-        assert.equal(ing.spec.ingressClassName, "nginx");
-        assert.deepEqual(ing.spec.rules, [
-          { host: `app.${client}.feng.local`, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: NAME, port: { name: "http" } } } }] } },
-        ]);
-        assert.equal(ing.metadata.annotations?.["nginx.ingress.kubernetes.io/rewrite-target"], undefined, "rewrite-target / would break every asset");
-        const api = path.join(path.dirname(path.dirname(path.dirname(f))), "backend-api", "profiles", `${client}.yaml`);
-        const apiIng = one(await render("backend-api", tagged(), [api]), "Ingress");
-        assert.equal(apiIng.spec.rules[0].host, ing.spec.rules[0].host, "one host per customer");
+      it(`profiles/${client}.yaml uses the host the API profile uses for /api: one host per customer`, async function () {
+        const ing = one(await render(CHART, tagged(), [profileFiles(CHART).find((p) => path.basename(p) === `${client}.yaml`) as string]), "Ingress");
+        const apiIng = one(await render("backend-api", tagged(), [profileFiles("backend-api").find((p) => path.basename(p) === `${client}.yaml`) as string]), "Ingress");
+        assert.equal(apiIng.spec.rules[0].host, ing.spec.rules[0].host);
         assert.equal(apiIng.spec.rules[0].http.paths[0].path, "/api");
       });
     }
-
-    it("takes explicit TLS entries", async function () {
-      const ing = one(await render(CHART, {}, [ci("ingress-tls")]), "Ingress");
-      assert.deepEqual(ing.spec.tls, [{ hosts: ["app.client-a.feng.local"], secretName: "app-client-a-tls" }]);
-    });
-
-    it("adds the cert-manager annotation and a generated TLS entry for a ClusterIssuer", async function () {
-      const ing = one(await render(CHART, {}, [ci("cert-manager")]), "Ingress");
-      assert.equal(ing.metadata.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
-      assert.deepEqual(ing.spec.tls, [{ hosts: ["app.client-b.feng.local"], secretName: `${NAME}-tls` }]);
-    });
   });
 
   describe("network policy", function () {
-    it("admits only the ingress controller on 8080 and lets nothing out", async function () {
-      const np = one(await render(CHART, tagged()), "NetworkPolicy", NAME);
-      assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
-      assert.deepEqual(np.spec.ingress, [
-        {
-          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" } } }],
-          ports: [{ port: 8080, protocol: "TCP" }],
-        },
-      ]);
-      assert.deepEqual(np.spec.egress, []);
+    it("lets nothing out", async function () {
+      assert.deepEqual(one(await render(CHART, tagged()), "NetworkPolicy", NAME).spec.egress, []);
     });
 
     it("is absent when disabled", async function () {
