@@ -34,9 +34,44 @@ export function redisAclFile(tenants: string[], passwords: RedisPasswords): stri
     return aclFileLines(tenants, passwords.tenants, passwords.defaultPassword).join("\n") + "\n";
 }
 
-/** Changes whenever the ACL file does, so Redis restarts and loads it. Derived from 256-bit passwords, it reveals nothing. */
-export function aclChecksum(aclFile: string): string {
-    return crypto.createHash("sha256").update(aclFile).digest("hex").slice(0, 16);
+/** A short digest for a pod annotation. Of values holding 256-bit passwords, it reveals nothing. */
+export function shortDigest(text: string): string {
+    return crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/** Seconds between two looks of the reload sidecar at the mounted ACL file. */
+export const ACL_RELOAD_INTERVAL_SECONDS = 5;
+
+/**
+ * The reload sidecar's script: when the kubelet updates the mounted ACL Secret (a tenant added or
+ * removed, a password rotated), it applies the file to the running Redis — one `ACL SETUSER <user>
+ * reset <rules>` per line, then `ACL DELUSER` for users no longer listed. Unlike `ACL LOAD`, which
+ * disconnects every client, SETUSER changes a user in place: no tenant loses its connections, and
+ * Redis does not restart. Commands go to redis-cli on stdin, so passwords never appear in argv.
+ * Needs bash, sed, grep, sha256sum and redis-cli (the Redis image has them) and REDIS_PASSWORD
+ * (the default user's) in its environment.
+ */
+export function aclReloadScript(aclPath = `${REDIS_ACL_DIR}/${REDIS_ACL_FILE}`, port = REDIS_PORT): string {
+    return [
+        "set -u",
+        `file=${aclPath}`,
+        `interval=\${ACL_RELOAD_INTERVAL:-${ACL_RELOAD_INTERVAL_SECONDS}}`,
+        `cli() { REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p ${port} --no-auth-warning "$@"; }`,
+        'digest() { sha256sum "$file" | cut -d" " -f1; }',
+        "apply() {",
+        "  local out u",
+        "  out=$(sed -n 's/^user \\([^ ]*\\) \\(.*\\)$/ACL SETUSER \\1 reset \\2/p' \"$file\" | cli 2>&1)",
+        "  if printf '%s\\n' \"$out\" | grep -qv '^OK$'; then echo \"acl-reload: Redis refused part of $file (the other lines were applied): $out\" >&2; return 1; fi",
+        '  for u in $(cli ACL USERS); do grep -q "^user $u " "$file" || cli ACL DELUSER "$u" > /dev/null; done',
+        '  echo "acl-reload: applied $file ($1)"',
+        "}",
+        "applied=$(digest); refused=",
+        'while sleep "$interval"; do',
+        "  now=$(digest)",
+        '  [ "$now" = "$applied" ] || [ "$now" = "$refused" ] && continue',
+        '  if apply "$now"; then applied=$now; else refused=$now; fi',
+        "done",
+    ].join("\n");
 }
 
 const UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
@@ -57,12 +92,36 @@ export function redisMaxMemory(settings: Pick<RedisSettings, "resources">): numb
     return Math.floor(memoryBytes(settings.resources.limits.memory) * 0.75);
 }
 
-export function redisChartValues(settings: RedisSettings, checksum: string): Record<string, unknown> {
+function aclReloadSidecar(settings: RedisSettings): Record<string, unknown> {
+    return {
+        name: "acl-reload",
+        image: `docker.io/${settings.imageRepository}:${settings.imageTag}`,
+        command: ["/bin/bash", "-c", aclReloadScript()],
+        env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: REDIS_AUTH_SECRET, key: REDIS_AUTH_SECRET_KEY } } }],
+        volumeMounts: [{ name: "acl", mountPath: REDIS_ACL_DIR, readOnly: true }],
+        resources: { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "50m", memory: "32Mi" } },
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1001,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+    };
+}
+
+/**
+ * @param defaultPasswordDigest shortDigest of the `default` user's password: Redis and its probes read
+ *   that password at start-up, so only its rotation restarts the pods; tenant users reload live.
+ */
+export function redisChartValues(settings: RedisSettings, defaultPasswordDigest: string): Record<string, unknown> {
     const aclNode = {
         extraFlags: ["--aclfile", `${REDIS_ACL_DIR}/${REDIS_ACL_FILE}`],
         extraVolumes: [{ name: "acl", secret: { secretName: REDIS_ACL_SECRET } }],
         extraVolumeMounts: [{ name: "acl", mountPath: REDIS_ACL_DIR, readOnly: true }],
-        podAnnotations: { "checksum/acl": checksum },
+        sidecars: [aclReloadSidecar(settings)],
+        podAnnotations: { "checksum/default-password": defaultPasswordDigest },
         persistence: settings.persistence,
         resources: settings.resources,
     };

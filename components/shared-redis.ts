@@ -9,7 +9,7 @@ import { tenantRedisAccess } from "./redis-acl";
 import { redisPasswords } from "./redis-passwords";
 import {
     REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY, REDIS_PORT,
-    aclChecksum, redisAclFile, redisChartValues, redisMasterHost,
+    redisAclFile, redisChartValues, redisMasterHost, shortDigest,
 } from "./redis-values";
 
 export interface SharedRedisArgs {
@@ -37,7 +37,7 @@ export class SharedRedis extends pulumi.ComponentResource {
         const { redis: settings, tenants } = args.config;
         const passwords = redisPasswords(args.config);
         const aclFile = redisAclFile(tenants, passwords);
-        const values = redisChartValues(settings, aclChecksum(aclFile));
+        const values = redisChartValues(settings, shortDigest(passwords.defaultPassword));
         super("stock:index:SharedRedis", name, {}, opts);
         this.namespace = settings.namespace;
         this.host = redisMasterHost(settings);

@@ -36,7 +36,14 @@ describe("shared stack under mocks", () => {
         assert.deepStrictEqual(v.master.extraFlags, ["--aclfile", "/opt/bitnami/redis/acl/users.acl"]);
         assert.deepStrictEqual(v.master.extraVolumes, [{ name: "acl", secret: { secretName: "redis-acl" } }]);
         assert.deepStrictEqual(v.master.extraVolumeMounts, [{ name: "acl", mountPath: "/opt/bitnami/redis/acl", readOnly: true }]);
-        assert.match(v.master.podAnnotations["checksum/acl"], /^[0-9a-f]{16}$/);
+        assert.match(v.master.podAnnotations["checksum/default-password"], /^[0-9a-f]{16}$/);
+        const [sidecar] = v.master.sidecars;
+        assert.strictEqual(sidecar.name, "acl-reload");
+        assert.strictEqual(sidecar.image, "docker.io/bitnamilegacy/redis:8.2.1-debian-12-r0", "the Redis image: it has redis-cli and bash");
+        assert.deepStrictEqual(sidecar.env, [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "redis-auth", key: "redis-password" } } }]);
+        assert.deepStrictEqual(sidecar.volumeMounts, [{ name: "acl", mountPath: "/opt/bitnami/redis/acl", readOnly: true }]);
+        assert.match(sidecar.command[2], /ACL SETUSER/);
+        assert.ok(sidecar.resources.limits.memory && sidecar.securityContext.runAsNonRoot && sidecar.securityContext.readOnlyRootFilesystem);
         assert.strictEqual(v.replica.replicaCount, 0);
         assert.match(v.commonConfiguration, /^maxmemory-policy noeviction$/m);
         assert.match(v.commonConfiguration, new RegExp(`^maxmemory ${Math.floor(0.75 * 2 ** 30)}$`, "m"), "three quarters of the 1Gi limit");
@@ -47,12 +54,18 @@ describe("shared stack under mocks", () => {
         for (const user of ["default", "client-a", "client-b"]) assert.ok(!JSON.stringify(v).includes(redisPassword(SEED, user)), `no ${user} password in chart values`);
     });
 
-    it("restarts Redis when a password rotates, and only then", async () => {
-        const checksum = (r: ProgramRun) => r.one("kubernetes:helm.sh/v4:Chart").inputs.values.master.podAnnotations["checksum/acl"];
+    it("restarts Redis only when the default user's password rotates; tenant changes are applied live by the sidecar", async () => {
+        const checksum = (r: ProgramRun) => r.one("kubernetes:helm.sh/v4:Chart").inputs.values.master.podAnnotations["checksum/default-password"];
+        const acl = (r: ProgramRun) => reveal(r.one("kubernetes:core/v1:Secret", "redis-acl").inputs.stringData)["users.acl"];
         const same = await runProgram("shared", { preview: false });
         const rotated = await runProgram("shared", { preview: false, overrides: { "stock:redisPasswordGenerations": { "client-a": 1 } } });
+        const added = await runProgram("shared", { preview: false, overrides: { "stock:tenants": ["client-a", "client-b", "client-c"] } });
+        const rotatedDefault = await runProgram("shared", { preview: false, overrides: { "stock:redisPasswordGenerations": { default: 1 } } });
         assert.strictEqual(checksum(same), checksum(run));
-        assert.notStrictEqual(checksum(rotated), checksum(run));
+        assert.strictEqual(checksum(rotated), checksum(run), "a tenant's rotation does not restart Redis");
+        assert.strictEqual(checksum(added), checksum(run), "a new tenant does not restart Redis");
+        assert.notStrictEqual(acl(rotated), acl(run), "but its ACL file changes, for the sidecar to apply");
+        assert.notStrictEqual(checksum(rotatedDefault), checksum(run), "the default user's rotation restarts Redis (its probes read that password at start-up)");
         assert.notStrictEqual(rotated.outputs["redisCredential-client-a"].password, run.outputs["redisCredential-client-a"].password);
         assert.strictEqual(rotated.outputs["redisCredential-client-b"].password, run.outputs["redisCredential-client-b"].password);
     });

@@ -410,7 +410,7 @@ describe("shared Redis: tenant isolation with real redis-server and Celery worke
     let rotated: SharedStackRedis;
     const whoami = (user: string, pw: string) => redisCli(srv(), { user, password: pw }, ["ACL", "WHOAMI"]);
 
-    /** What the Redis restart of `pulumi up -s shared` does: load the (new) ACL file. */
+    /** Load the (new) ACL file; how it reaches a running Redis live is tests/security/acl-reload.test.ts. */
     async function loadUsersAcl(usersAcl: string): Promise<void> {
       fs.writeFileSync(srv().aclFile, usersAcl, { mode: 0o600 });
       assert.equal(await redisCli(srv(), asDefault(), ["ACL", "LOAD"]), "OK");
