@@ -8,7 +8,9 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { KEYS, KeySpec, PROJECT, RawConfig, StackConfig, TenantConfig, parseStackConfig } from "../../components/config";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+import { REPO_ROOT } from "../../components/names";
+
+export { REPO_ROOT };
 
 export interface ProjectFile {
     config: Record<string, unknown>;
