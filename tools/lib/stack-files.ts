@@ -73,6 +73,8 @@ export interface LoadOptions {
     fakeSecrets?: boolean;
     /** Folder with Pulumi.yaml and the stack files (default: the repository). */
     root?: string;
+    /** Pulumi.yaml already read (for loading many stacks without reading it again). */
+    project?: ProjectFile;
 }
 
 /** Optional secrets that a stack needs once it sets their partner key. */
@@ -87,7 +89,7 @@ export function requiredSecrets(role: string, values: Record<string, string> = {
 
 export function rawStackConfig(stack: string, options: LoadOptions = {}): RawConfig {
     const root = options.root ?? REPO_ROOT;
-    const project = readProjectFile(root);
+    const project = options.project ?? readProjectFile(root);
     const values = projectDefaults(project);
     const secretKeys = new Set<string>();
     const file = path.join(root, `Pulumi.${stack}.yaml`);
