@@ -1,4 +1,10 @@
-// `npm run docs`: regenerates README.md's configuration table from the config model and Pulumi.yaml.
+// `npm run docs`: regenerates what the docs derive from the code: README.md's configuration table
+// (from the config model and Pulumi.yaml) and each chart's parameter tables (from values.yaml).
+import { CHART_NAMES } from "./lib/helm";
+import { writeChartReadme } from "./lib/chart-readme";
 import { writeReadmeTable } from "./lib/config-table";
 
 console.log(writeReadmeTable() ? "README.md: configuration table updated" : "README.md: configuration table already up to date");
+for (const chart of CHART_NAMES) {
+    console.log(writeChartReadme(chart) ? `charts/${chart}/README.md: parameters updated` : `charts/${chart}/README.md: parameters already up to date`);
+}
