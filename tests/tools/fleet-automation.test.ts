@@ -67,8 +67,11 @@ describe("fleet runner on the Automation API (against a stand-in pulumi CLI)", f
             const progress: string[] = [];
             const report = await runFleet({
                 operation: "preview", backend, parallel: 3,
-                plan: { foundation: ["shared"], waves: [{ stacks: ["client-a", "client-b", "x-busy", "x-fail", "x-policy"], failureBudget: 0 }] },
-                progress: { stackStarted() {}, stackProgress: (s, l) => progress.push(`${s}: ${l}`), stackFinished() {}, waveFinished() {} },
+                plan: {
+                    steps: [{ wave: "shared", label: "shared", stacks: ["shared"] }, { wave: 1, label: "wave 1", stacks: ["client-a", "client-b", "x-busy", "x-fail", "x-policy"] }],
+                    haltReason: () => undefined,
+                },
+                progress: { stackStarted() {}, stackProgress: (s, l) => progress.push(`${s}: ${l}`), stackFinished() {}, stepFinished() {} },
             });
             const calls = cli.calls();
 

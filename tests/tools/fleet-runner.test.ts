@@ -1,20 +1,31 @@
 import * as assert from "assert";
 import { FleetEnvironmentError } from "../../tools/lib/fleet/backend";
-import { exitCodeOf, EXIT, StackReport, WaveReport } from "../../tools/lib/fleet/report";
-import { FleetProgress, RolloutPlan, errorSummary, runFleet } from "../../tools/lib/fleet/runner";
+import { exitCodeOf, EXIT, StackReport, StepReport } from "../../tools/lib/fleet/report";
+import { FleetProgress, RolloutPlan, RolloutStepPlan, errorSummary, runFleet } from "../../tools/lib/fleet/runner";
 import { FakeFleetBackend } from "../support/fake-fleet-backend";
 
 const tenants = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
 
-/** shared, then canaries (2, budget 0), then two waves of 6 (budget 1). */
-function plan(): RolloutPlan {
+/** The halt rule of tools/lib/rollout.ts in miniature: shared or canary failures halt, else a budget over all tenant steps. */
+function haltOver(budget: number) {
+    return (step: RolloutStepPlan, failedInStep: number, failedBefore: number): string | undefined => {
+        if (step.wave === "shared" && failedInStep > 0) return "shared failed";
+        if (step.wave === 0 && failedInStep > 0) return `${failedInStep} canary failed`;
+        if (failedBefore + failedInStep > budget) return `${failedBefore + failedInStep} failed, budget ${budget}`;
+        return undefined;
+    };
+}
+
+/** shared, then 2 canaries (wave 0), then wave 1 in two batches of 6; budget 1. */
+function plan(budget = 1): RolloutPlan {
     return {
-        foundation: ["shared"],
-        waves: [
-            { stacks: tenants("canary", 2), failureBudget: 0 },
-            { stacks: tenants("w2", 6), failureBudget: 1 },
-            { stacks: tenants("w3", 6), failureBudget: 1 },
+        steps: [
+            { wave: "shared", label: "shared", stacks: ["shared"] },
+            { wave: 0, label: "wave 0 (canary)", stacks: tenants("canary", 2) },
+            { wave: 1, label: "wave 1 batch 1/2", stacks: tenants("w2", 6) },
+            { wave: 1, label: "wave 1 batch 2/2", stacks: tenants("w3", 6) },
         ],
+        haltReason: haltOver(budget),
     };
 }
 
@@ -41,7 +52,8 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         assert.ok(firstStart(tenants("w2", 6)) >= lastEnd(tenants("canary", 2)), "wave 2 after the canaries");
         assert.ok(firstStart(tenants("w3", 6)) >= lastEnd(tenants("w2", 6)), "wave 3 after wave 2");
         assert.strictEqual(backend.maxRunning, 3, "bounded by --parallel, and using it");
-        assert.deepStrictEqual(report.waves.map((w) => [w.wave, w.stacks.length, w.halted]), [[0, 1, false], [1, 2, false], [2, 6, false], [3, 6, false]]);
+        assert.deepStrictEqual(report.steps.map((w) => [w.label, w.wave, w.stacks.length, w.halted]), [["shared", "shared", 1, false], ["wave 0 (canary)", 0, 2, false], ["wave 1 batch 1/2", 1, 6, false], ["wave 1 batch 2/2", 1, 6, false]]);
+        assert.deepStrictEqual(report.stacks.map((s) => s.wave), ["shared", 0, 0, ...Array(12).fill(1)]);
         assert.strictEqual(exitCodeOf(report), EXIT.ok);
     });
 
@@ -60,7 +72,7 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         }
     });
 
-    it("keeps going inside a wave when a tenant fails, and continues while the wave is within its budget", async () => {
+    it("keeps going inside a step when a tenant fails, and continues while the failures are within the budget", async () => {
         const backend = new FakeFleetBackend({ latencyMs: jitter, failures: { "w2-3": "error" } });
         const report = await runFleet({ operation: "up", plan: plan(), backend, parallel: 2 });
         const r = byStack(report.stacks);
@@ -68,32 +80,41 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         assert.match(r["w2-3"].error!, /error: the program of w2-3 failed: boom/);
         assert.doesNotMatch(r["w2-3"].error!, /some output/, "only the error lines");
         assert.deepStrictEqual(tenants("w2", 6).filter((s) => s !== "w2-3").map((s) => r[s].result), Array(5).fill("succeeded"));
-        assert.deepStrictEqual(tenants("w3", 6).map((s) => r[s].result), Array(6).fill("succeeded"), "1 failure is within wave 2's budget of 1");
+        assert.deepStrictEqual(tenants("w3", 6).map((s) => r[s].result), Array(6).fill("succeeded"), "1 failure is within the budget of 1");
         assert.strictEqual(report.halted, null);
         assert.strictEqual(exitCodeOf(report), EXIT.failed);
     });
 
-    it("halts the rollout when a wave's failures exceed its budget: the whole wave still runs, later waves are skipped and reported", async () => {
+    it("halts the rollout when failures exceed the budget: the whole step still runs, later steps are skipped and reported", async () => {
         const backend = new FakeFleetBackend({ latencyMs: jitter, failures: { "w2-2": "error", "w2-5": "error" } });
         const finished: StackReport[] = [];
-        const waves: WaveReport[] = [];
-        const progress: FleetProgress = { stackStarted() {}, stackProgress() {}, stackFinished: (s) => finished.push(s), waveFinished: (w) => waves.push(w) };
+        const steps: StepReport[] = [];
+        const progress: FleetProgress = { stackStarted() {}, stackProgress() {}, stackFinished: (s) => finished.push(s), stepFinished: (w) => steps.push(w) };
         const report = await runFleet({ operation: "up", plan: plan(), backend, parallel: 3, progress });
         const r = byStack(report.stacks);
         assert.deepStrictEqual(tenants("w2", 6).map((s) => r[s].result), ["succeeded", "failed", "succeeded", "succeeded", "failed", "succeeded"]);
         assert.deepStrictEqual(tenants("w3", 6).map((s) => r[s].result), Array(6).fill("skipped"));
         assert.ok(backend.calls.every((c) => !c.stack.startsWith("w3")), "no stack of wave 3 started");
-        assert.deepStrictEqual(report.halted, { wave: 2, reason: "2 of 6 stacks failed, more than the failure budget of 1" });
-        assert.deepStrictEqual(waves.map((w) => [w.wave, w.failed, w.halted]), [[0, 0, false], [1, 0, false], [2, 2, true]]);
+        assert.deepStrictEqual(report.halted, { step: "wave 1 batch 1/2", reason: "2 failed, budget 1" });
+        assert.deepStrictEqual(steps.map((w) => [w.label, w.failed, w.halted]), [["shared", 0, false], ["wave 0 (canary)", 0, false], ["wave 1 batch 1/2", 2, true]]);
         assert.deepStrictEqual(finished.filter((s) => s.result === "skipped").map((s) => s.stack), tenants("w3", 6), "skipped stacks are reported to the display too");
         assert.strictEqual(exitCodeOf(report), EXIT.failed);
     });
 
-    it("halts after a failing canary (budget 0) before any other tenant is touched", async () => {
+    it("counts failures across steps against one budget", async () => {
+        const backend = new FakeFleetBackend({ failures: { "w2-2": "error", "w3-4": "error" } });
+        const report = await runFleet({ operation: "up", plan: plan(1), backend, parallel: 4 });
+        assert.deepStrictEqual(report.halted, { step: "wave 1 batch 2/2", reason: "2 failed, budget 1" }, "1 + 1 failures exceed 1");
+        assert.strictEqual(report.stacks.filter((s) => s.result === "skipped").length, 0, "the last step halted: nothing left to skip");
+        const lenient = await runFleet({ operation: "up", plan: plan(2), backend: new FakeFleetBackend({ failures: { "w2-2": "error", "w3-4": "error" } }), parallel: 4 });
+        assert.strictEqual(lenient.halted, null);
+    });
+
+    it("halts after a failing canary before any other tenant is touched", async () => {
         const backend = new FakeFleetBackend({ failures: { "canary-1": "error" } });
         const report = await runFleet({ operation: "up", plan: plan(), backend, parallel: 4 });
         assert.deepStrictEqual(backend.calls.map((c) => c.stack).sort(), ["canary-1", "canary-2", "shared"]);
-        assert.strictEqual(report.halted?.wave, 1);
+        assert.deepStrictEqual(report.halted, { step: "wave 0 (canary)", reason: "1 canary failed" });
         assert.strictEqual(report.stacks.filter((s) => s.result === "skipped").length, 12);
     });
 
@@ -113,7 +134,7 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
             const backend = new FakeFleetBackend({ failures: { shared: failure } });
             const report = await runFleet({ operation: "up", plan: plan(), backend, parallel: 4 });
             assert.deepStrictEqual(backend.calls.map((c) => c.stack), ["shared"]);
-            assert.deepStrictEqual(report.halted, { wave: 0, reason: "shared did not succeed, and every tenant depends on it" });
+            assert.deepStrictEqual(report.halted, { step: "shared", reason: "shared failed" });
             assert.strictEqual(report.stacks.filter((s) => s.result === "skipped").length, 14);
             assert.strictEqual(exitCodeOf(report), EXIT.failed);
         }
@@ -163,11 +184,11 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         assert.deepStrictEqual(backend.log, ["prepare"]);
     });
 
-    it("refuses a plan naming a stack twice, or a bad parallelism or budget", async () => {
+    it("refuses a plan naming a stack twice, or a bad parallelism", async () => {
         const backend = new FakeFleetBackend();
-        await assert.rejects(runFleet({ operation: "up", plan: { foundation: ["shared"], waves: [{ stacks: ["a", "shared"], failureBudget: 0 }] }, backend, parallel: 1 }), /shared is in the rollout plan twice/);
+        const twice = { ...plan(), steps: [{ wave: "shared" as const, label: "shared", stacks: ["shared"] }, { wave: 1, label: "wave 1", stacks: ["a", "shared"] }] };
+        await assert.rejects(runFleet({ operation: "up", plan: twice, backend, parallel: 1 }), /shared is in the rollout plan twice/);
         await assert.rejects(runFleet({ operation: "up", plan: plan(), backend, parallel: 0 }), /parallel must be/);
-        await assert.rejects(runFleet({ operation: "up", plan: { foundation: [], waves: [{ stacks: ["a"], failureBudget: -1 }] }, backend, parallel: 1 }), /failure budget/);
         assert.strictEqual(backend.calls.length, 0);
     });
 

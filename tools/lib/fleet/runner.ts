@@ -1,33 +1,41 @@
 /**
- * The fleet runner's scheduling: foundation stacks (shared, ...) first, then the tenants wave by
- * wave, at most `parallel` stacks at once, each worker with its own workspace. One stack failing
- * never stops the others of its wave; on `up` and `destroy` a wave whose failures exceed its budget
- * halts the rollout, and every later stack is reported as skipped.
+ * The fleet runner's scheduling: the rollout plan's steps in order (the shared stack, then the
+ * tenants wave by wave, canaries first, in batches; tools/lib/rollout.ts plans them), at most
+ * `parallel` stacks at once, each worker with its own workspace. One stack failing never stops the
+ * others of its step; on `up` and `destroy` the plan's halt rule may stop the rollout after a step
+ * (a failed canary, failures over the budget), and every later stack is reported as skipped.
+ * preview and refresh change nothing, so they never halt and do not wait between tenant steps.
  */
 import { FleetBackend, FleetWorker, StackBusyError } from "./backend";
 import {
-    FleetOperation, FleetReport, NO_CHANGES, StackReport, WaveReport, changesFromOpMap, driftOf,
+    FleetOperation, FleetReport, NO_CHANGES, StackReport, StepReport, changesFromOpMap, driftOf,
 } from "./report";
 
-export interface RolloutWave {
+/** One step of the rollout (the shape of tools/lib/rollout.ts's RolloutStep): run together, after every earlier step. */
+export interface RolloutStepPlan {
+    /** "shared" for the shared stack(s), else the tenants' `stock:rolloutWave` (0 = canary). */
+    wave: "shared" | number;
+    /** For progress and the report, e.g. `wave 2 batch 1/3`. */
+    label: string;
     stacks: string[];
-    /** How many stacks of this wave may fail before the rollout halts. */
-    failureBudget: number;
 }
 
 export interface RolloutPlan {
-    /** Stacks every tenant needs (the shared Redis, ...): run first, together; on up a failure halts the rollout. Empty when none is selected. */
-    foundation: string[];
-    /** Tenant waves in rollout order (canaries first). */
-    waves: RolloutWave[];
+    steps: RolloutStepPlan[];
+    /**
+     * After a step of `up` or `destroy`: why the rollout stops here, or undefined to go on.
+     * `failedInStep` counts this step's failed stacks (for the shared step, busy ones too: the
+     * tenants need it complete); `failedBefore` the tenant stacks that failed in earlier steps.
+     */
+    haltReason(step: RolloutStepPlan, failedInStep: number, failedBefore: number): string | undefined;
 }
 
 /** What the runner tells the display as it goes (progress.ts). */
 export interface FleetProgress {
-    stackStarted(stack: string, wave: number, worker: number): void;
+    stackStarted(stack: string, step: RolloutStepPlan, worker: number): void;
     stackProgress(stack: string, line: string): void;
     stackFinished(report: StackReport): void;
-    waveFinished(wave: WaveReport): void;
+    stepFinished(step: StepReport): void;
 }
 
 export interface FleetRunOptions {
@@ -43,7 +51,7 @@ export interface FleetRunOptions {
     now?: () => number;
 }
 
-const SILENT: FleetProgress = { stackStarted() {}, stackProgress() {}, stackFinished() {}, waveFinished() {} };
+const SILENT: FleetProgress = { stackStarted() {}, stackProgress() {}, stackFinished() {}, stepFinished() {} };
 
 /** Operations that change what runs: only these roll out in barrier-separated waves and halt. */
 function isRollout(operation: FleetOperation): boolean {
@@ -59,28 +67,17 @@ export function errorSummary(error: unknown, maxChars = 1500): string {
     return chosen.length > maxChars ? `${chosen.slice(0, maxChars)}…` : chosen;
 }
 
-interface Group {
-    wave: number;
-    stacks: string[];
-    failureBudget: number;
-}
-
-/** The groups in the order they run: foundation (wave 0) first, or last for destroy (tenants go before what they use). */
-function groupsOf(plan: RolloutPlan, operation: FleetOperation): Group[] {
-    const foundation: Group[] = plan.foundation.length ? [{ wave: 0, stacks: plan.foundation, failureBudget: 0 }] : [];
-    const waves = plan.waves.map((w, i) => ({ wave: i + 1, stacks: w.stacks, failureBudget: w.failureBudget }));
-    return operation === "destroy" ? [...waves.reverse(), ...foundation] : [...foundation, ...waves];
+/** The steps in the order they run: as planned, or reversed for destroy (tenants go before the shared stack they use). */
+function orderedSteps(plan: RolloutPlan, operation: FleetOperation): RolloutStepPlan[] {
+    return operation === "destroy" ? [...plan.steps].reverse() : plan.steps;
 }
 
 function validatePlan(plan: RolloutPlan, parallel: number): void {
     if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`parallel must be a whole number ≥ 1 (got ${parallel})`);
     const seen = new Set<string>();
-    for (const stack of [...plan.foundation, ...plan.waves.flatMap((w) => w.stacks)]) {
+    for (const stack of plan.steps.flatMap((s) => s.stacks)) {
         if (seen.has(stack)) throw new Error(`stack ${stack} is in the rollout plan twice`);
         seen.add(stack);
-    }
-    for (const w of plan.waves) {
-        if (!Number.isInteger(w.failureBudget) || w.failureBudget < 0) throw new Error(`a wave's failure budget must be a whole number ≥ 0 (got ${w.failureBudget})`);
     }
 }
 
@@ -132,15 +129,17 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     const startedAt = new Date().toISOString();
     await backend.prepare();
 
-    const groups = groupsOf(plan, operation);
+    const steps = orderedSteps(plan, operation);
     const results = new Map<string, StackReport>();
-    const waves: WaveReport[] = [];
+    const stepReports: StepReport[] = [];
     let halted: FleetReport["halted"] = null;
+    let tenantFailures = 0;
     const pool = new WorkerPool(backend, parallel);
 
-    const runStack = async (stack: string, wave: number, worker: FleetWorker, index: number) => {
-        progress.stackStarted(stack, wave, index);
+    const runStack = async (stack: string, step: RolloutStepPlan, worker: FleetWorker, index: number) => {
+        progress.stackStarted(stack, step, index);
         const t0 = now();
+        const wave = step.wave;
         let report: StackReport;
         try {
             const outcome = await worker.run(stack, operation, {
@@ -164,52 +163,47 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
         progress.stackFinished(report);
     };
 
-    const finishWave = (group: Group) => {
-        const failed = group.stacks.filter((s) => results.get(s)?.result === "failed").length;
-        // The foundation must be complete before any tenant uses it: a busy foundation stack halts too.
-        const incomplete = group.wave === 0 ? group.stacks.filter((s) => results.get(s)?.result !== "succeeded").length : failed;
-        const halts = isRollout(operation) && incomplete > group.failureBudget;
-        const report: WaveReport = { wave: group.wave, stacks: group.stacks, failed, failureBudget: group.failureBudget, halted: halts };
-        waves.push(report);
-        progress.waveFinished(report);
-        if (halts) {
-            halted = {
-                wave: group.wave,
-                reason: group.wave === 0
-                    ? `${group.stacks.join(", ")} did not succeed, and every tenant depends on ${group.stacks.length > 1 ? "them" : "it"}`
-                    : `${failed} of ${group.stacks.length} stacks failed, more than the failure budget of ${group.failureBudget}`,
-            };
-        }
+    const finishStep = (step: RolloutStepPlan) => {
+        const failed = step.stacks.filter((s) => results.get(s)?.result === "failed").length;
+        // The shared stack must be complete before any tenant uses it: busy counts as not done.
+        const counted = step.wave === "shared" ? step.stacks.filter((s) => results.get(s)?.result !== "succeeded").length : failed;
+        const reason = isRollout(operation) ? plan.haltReason(step, counted, tenantFailures) : undefined;
+        if (step.wave !== "shared") tenantFailures += failed;
+        const report: StepReport = { label: step.label, wave: step.wave, stacks: step.stacks, failed, halted: !!reason };
+        stepReports.push(report);
+        progress.stepFinished(report);
+        if (reason) halted = { step: step.label, reason };
     };
 
     try {
         if (isRollout(operation)) {
-            for (const group of groups) {
+            for (const step of steps) {
                 if (halted) break;
-                await pool.runAll(group.stacks, (stack, worker, index) => runStack(stack, group.wave, worker, index));
-                finishWave(group);
+                await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index));
+                finishStep(step);
             }
         } else {
-            // Nothing changes, so nothing waits: the foundation first, then every tenant through one pool, in wave order.
-            const [foundation, tenantGroups] = groups[0]?.wave === 0 ? [groups[0], groups.slice(1)] : [undefined, groups];
-            if (foundation) {
-                await pool.runAll(foundation.stacks, (stack, worker, index) => runStack(stack, 0, worker, index));
-                finishWave(foundation);
+            // Nothing changes, so nothing waits: the shared stack first, then every tenant through one pool, in rollout order.
+            const shared = steps.filter((s) => s.wave === "shared");
+            const tenantSteps = steps.filter((s) => s.wave !== "shared");
+            for (const step of shared) {
+                await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index));
+                finishStep(step);
             }
-            const queue = tenantGroups.flatMap((g) => g.stacks.map((stack) => ({ stack, wave: g.wave })));
-            await pool.runAll(queue, ({ stack, wave }, worker, index) => runStack(stack, wave, worker, index));
-            tenantGroups.forEach(finishWave);
+            const queue = tenantSteps.flatMap((step) => step.stacks.map((stack) => ({ stack, step })));
+            await pool.runAll(queue, ({ stack, step }, worker, index) => runStack(stack, step, worker, index));
+            tenantSteps.forEach(finishStep);
         }
     } finally {
         await pool.close();
     }
 
-    const stacks = groups.flatMap((g) => g.stacks.map((stack): StackReport => results.get(stack) ?? {
-        stack, wave: g.wave, result: "skipped", changes: { ...NO_CHANGES }, policyViolations: 0, drift: null, durationMs: 0,
+    const stacks = steps.flatMap((step) => step.stacks.map((stack): StackReport => results.get(stack) ?? {
+        stack, wave: step.wave, result: "skipped", changes: { ...NO_CHANGES }, policyViolations: 0, drift: null, durationMs: 0,
     }));
     for (const s of stacks) if (s.result === "skipped") progress.stackFinished(s);
     return {
         schemaVersion: 1, operation, previewOnly, startedAt, durationMs: Math.max(0, Math.round(now() - started)),
-        waves, halted, stacks,
+        steps: stepReports, halted, stacks,
     };
 }
