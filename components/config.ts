@@ -5,6 +5,7 @@
  * secret) into a validated {@link StackConfig}, or a {@link ConfigError} that lists every problem at
  * once, each naming the key, the stack file and the fix. No Pulumi resources, no I/O.
  */
+import * as path from "path";
 import { z } from "zod";
 
 export const PROJECT = "stock";
@@ -96,6 +97,49 @@ const tls = z.union([
     z.strictObject({ clusterIssuer: z.string().min(1) }),
 ], { error: "must be {secretName: <existing TLS secret>} or {clusterIssuer: <cert-manager ClusterIssuer>}" });
 
+/** Where the Tenant mounts the Python runtime (the Redis key-prefix shim) in every backend container. */
+export const PYTHON_RUNTIME_MOUNT = "/opt/stock-runtime/python";
+
+/** How an API probe is written in config; see {@link parseProbe}. */
+export type ProbeSpec = { kind: "off" } | { kind: "tcp" } | { kind: "http"; path: string } | { kind: "exec"; command: string };
+const PROBE_FORMS = "http:<path> (GET on the API port), tcp (the port accepts), exec:<shell command> or off";
+
+/** `http:/api/v1/`, `tcp`, `exec:<command>` or `off`; undefined for anything else. */
+export function parseProbe(text: string): ProbeSpec | undefined {
+    if (text === "off" || text === "tcp") return { kind: text };
+    if (text.startsWith("http:")) {
+        const probePath = text.slice("http:".length);
+        return /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(probePath) ? { kind: "http", path: probePath } : undefined;
+    }
+    if (text.startsWith("exec:")) {
+        const command = text.slice("exec:".length).trim();
+        return command ? { kind: "exec", command } : undefined;
+    }
+    return undefined;
+}
+
+const probe = z.string()
+    .refine((s) => parseProbe(s) !== undefined, `must be ${PROBE_FORMS}, e.g. http:/api/v1/`)
+    .transform((s) => parseProbe(s) as ProbeSpec);
+const PROBE_HELP = (which: string) => `The API's ${which} probe: ${PROBE_FORMS}. The real app serves /api/v1/; the reference app also /healthz and /readyz.`;
+
+/** Arguments the ping probe's `/bin/sh -c` line may carry without quoting. */
+const SHELL_SAFE = /^[A-Za-z0-9_./:=@+-]+$/;
+const pythonName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?$/, "must be a dotted Python module such as fin.celery (optionally :attribute)");
+const commandLine = z.array(z.string().min(1, "an argument must not be empty")).min(1, "must name at least the executable");
+const absolutePath = z.string().regex(/^(\/[A-Za-z0-9._-]+)+$/, "must be an absolute path of letters, digits and ._- such as /tmp/celerybeat/schedule (no trailing /)")
+    .refine((p) => !p.split("/").includes("..") && !p.split("/").includes("."), "must not contain . or .. segments");
+/** Directories an emptyDir must never hide: the OS, the already writable ones, our runtime mount. */
+const SYSTEM_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/usr", "/var"];
+const writablePath = absolutePath
+    .refine((p) => !SYSTEM_DIRS.includes(p) && !/^\/(proc|sys|dev)(\/|$)/.test(p), "must not be a system directory (an emptyDir there would hide the image's files)")
+    .refine((p) => p !== "/tmp" && !p.startsWith("/tmp/"), "/tmp is always writable already: leave it out")
+    .refine((p) => !PYTHON_RUNTIME_MOUNT.startsWith(p + "/") && !p.startsWith(PYTHON_RUNTIME_MOUNT), `must not hide the Python runtime mounted at ${PYTHON_RUNTIME_MOUNT}`);
+const runAs = z.strictObject({
+    user: z.number().int().min(1, "0 is root: Pod Security restricted requires a non-root user").max(2147483647),
+    group: z.number().int().min(1, "0 is root's group: pick a non-root group").max(2147483647),
+});
+
 /** Every config key the program reads, without the `stock:` prefix. */
 export const KEYS = {
     role: { description: "What this stack deploys: `shared` (the Redis every tenant uses, once per cluster) or `tenant` (one customer).", roles: both, required: true, schema: z.enum(["shared", "tenant"]), example: "tenant" },
@@ -141,6 +185,22 @@ export const KEYS = {
     frontendResources: { description: "CPU and memory requests and limits of each frontend container.", roles: tenantOnly, required: true, schema: resources, example: '{"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "250m", "memory": "128Mi"}}' },
     celeryResources: { description: "CPU and memory requests and limits of each Celery worker container (a worker's own resources in celeryWorkers replace them).", roles: tenantOnly, required: true, schema: resources, example: '{"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}' },
     celeryBeat: { description: "Run the Celery beat scheduler (exactly one replica).", roles: tenantOnly, required: true, schema: z.boolean(), example: "false" },
+    // ---- the app profile: every point where the charts or the program touch the application ----
+    celeryBeatSchedule: { description: "File celery beat keeps its schedule in (-s); its directory becomes a writable emptyDir, the root filesystem staying read-only.", roles: tenantOnly, required: true, schema: absolutePath.refine((p) => path.posix.dirname(p) !== "/", "must be a file inside a directory, e.g. /tmp/celerybeat/schedule"), example: "/tmp/celerybeat/schedule" },
+    celeryApp: { description: "The Celery application passed to -A by workers, beat and the ping probe (the real app: fin.celery).", roles: tenantOnly, required: true, schema: pythonName, example: "fin.celery" },
+    celeryCommand: { description: "The Celery executable and its leading arguments; the charts append -A <celeryApp> and worker, beat or inspect ping with their flags.", roles: tenantOnly, required: true, schema: commandLine.refine((c) => c.every((a) => SHELL_SAFE.test(a)), "each element must be shell-safe (letters, digits and ._/:=@+-): the ping probe runs it through /bin/sh"), example: '["celery"]' },
+    celeryLiveness: { description: "Liveness of the Celery workers: ping (celery inspect ping, works with any app), heartbeat (the file the reference app's bootstep touches) or off.", roles: tenantOnly, required: true, schema: z.enum(["ping", "heartbeat", "off"]), example: "ping" },
+    apiCommand: { description: "The API's executable and its leading arguments, a gunicorn command line; the charts append <wsgiModule> --bind 0.0.0.0:8080 --workers --timeout --worker-tmp-dir.", roles: tenantOnly, required: true, schema: commandLine, example: '["gunicorn"]' },
+    wsgiModule: { description: "The WSGI application gunicorn serves (the real app: fin.wsgi).", roles: tenantOnly, required: true, schema: pythonName, example: "fin.wsgi" },
+    apiStartupProbe: { description: PROBE_HELP("startup"), roles: tenantOnly, required: true, schema: probe, example: "http:/api/v1/" },
+    apiLivenessProbe: { description: PROBE_HELP("liveness"), roles: tenantOnly, required: true, schema: probe, example: "http:/api/v1/" },
+    apiReadinessProbe: { description: PROBE_HELP("readiness"), roles: tenantOnly, required: true, schema: probe, example: "http:/api/v1/" },
+    migrations: { description: "Run the database migration Job (migrationCommand) once per backend image before the API rolls out.", roles: tenantOnly, required: true, schema: z.boolean(), example: "true" },
+    migrationCommand: { description: "The migration Job's command, run in the backend image's working directory.", roles: tenantOnly, required: true, schema: commandLine, example: '["python", "manage.py", "migrate", "--noinput"]' },
+    writablePaths: { description: "Directories the backend writes besides /tmp (HOME), gunicorn's worker dir and beat's schedule dir: each becomes an emptyDir in the API, worker, beat and migration pods.", roles: tenantOnly, required: false, schema: z.array(writablePath), example: '["/code/media"]' },
+    backendRunAs: { description: "Numeric {user, group} the backend image runs as (non-root under Pod Security restricted; the real python:3.8 image defaults to root).", roles: tenantOnly, required: true, schema: runAs, example: '{"user": 1000, "group": 1000}' },
+    frontendRunAs: { description: "Numeric {user, group} the frontend image runs as (101 is nginx in the official nginx images).", roles: tenantOnly, required: true, schema: runAs, example: '{"user": 101, "group": 101}' },
+    redisKeyPrefixMode: { description: "How the tenant's Redis key prefix is applied: shim (our Python shim on PYTHONPATH prefixes every Celery/kombu key; the app needs nothing) or app (the app reads DJANGO_REDIS_KEY_PREFIX itself).", roles: tenantOnly, required: true, schema: z.enum(["shim", "app"]), example: "shim" },
     extraEnv: { description: "More non-secret environment for the backend, added to the ConfigMap.", roles: tenantOnly, required: false, schema: envMap, example: '{"FEATURE_X": "1"}' },
     extraSecretEnv: { description: "More secret environment for the backend, added to the Secret (set with --secret --path).", roles: tenantOnly, required: false, secret: true, schema: envMap, example: '{"SENTRY_DSN": "<dsn>"}' },
     lbUpstream: { description: "Name of the upstream (the cluster's ingress nodes) in the external nginx load balancer.", roles: tenantOnly, required: true, schema: z.string().regex(/^[A-Za-z0-9_]+$/, "must be an nginx upstream name"), example: "k8s" },
@@ -152,6 +212,35 @@ type ValueOf<K extends KeyName> = z.output<(typeof KEYS)[K]["schema"]>;
 export type Resources = z.output<typeof resources>;
 export interface CeleryWorker { name: string; queues: string[]; replicas: number; concurrency: number; logLevel: string; resources?: Resources }
 export type RedisSettings = z.output<typeof redisSettings>;
+
+/** A numeric user and group; never root. */
+export interface RunAs { user: number; group: number }
+
+/**
+ * The app profile: every point where the charts or the program touch the application. The project
+ * defaults (Pulumi.yaml) run the real stock app's images unmodified; the reference app in app/
+ * opts into its hardened endpoints (README, "Bring your own app").
+ */
+export interface AppProfile {
+    api: {
+        /** Executable and leading arguments; the chart appends the WSGI module and gunicorn's flags. */
+        command: string[];
+        wsgiModule: string;
+        probes: { startup: ProbeSpec; liveness: ProbeSpec; readiness: ProbeSpec };
+    };
+    celery: {
+        command: string[];
+        app: string;
+        liveness: "ping" | "heartbeat" | "off";
+        beatSchedule: string;
+    };
+    migrations: { enabled: boolean; command: string[] };
+    /** Extra emptyDirs of every backend container (besides /tmp, gunicorn's worker dir and beat's schedule dir). */
+    writablePaths: string[];
+    runAs: { backend: RunAs; frontend: RunAs };
+    /** `shim`: our runtime applies the tenant's Redis key prefix; `app`: the app reads DJANGO_REDIS_KEY_PREFIX. */
+    redisKeyPrefix: "shim" | "app";
+}
 
 interface Common {
     /** The Pulumi stack name, e.g. `client-a`. */
@@ -192,6 +281,7 @@ export interface TenantConfig extends Common {
     resources: { api: Resources; frontend: Resources; celery: Resources };
     gunicornWorkers: number;
     celery: { queues: string[]; workers: CeleryWorker[]; beat: boolean };
+    app: AppProfile;
     extraEnv: Record<string, string>;
     lbUpstream: string;
     /** Secret values, in memory only: the program wraps each one with `pulumi.secret`. */
@@ -352,6 +442,13 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     if (!get("harborPullUsername") !== !get("harborPullPassword")) {
         problems.push(`${prefix}harborPullUsername and ${prefix}harborPullPassword in ${file} go together: one is set, the other is not. Fix: pulumi config set ${prefix}harborPullUsername 'robot$${raw.stack}-pull' -s ${raw.stack} and pulumi config set --secret ${prefix}harborPullPassword -s ${raw.stack}`);
     }
+    const writablePaths = get("writablePaths") ?? [];
+    writablePaths.filter((p, i) => writablePaths.indexOf(p) !== i).forEach((p) =>
+        problems.push(`${prefix}writablePaths in ${file} lists ${p} twice. Fix: list each directory once`));
+    const scheduleDir = path.posix.dirname(get("celeryBeatSchedule"));
+    if (writablePaths.includes(scheduleDir)) {
+        problems.push(`${prefix}writablePaths in ${file} lists ${scheduleDir}, the directory of ${prefix}celeryBeatSchedule, which beat already gets writable. Fix: remove ${scheduleDir} from ${prefix}writablePaths`);
+    }
     if (get("debug") && get("deployType") === "prod") {
         problems.push(`${prefix}debug is true while ${prefix}deployType is prod in ${file}: Django would show stack traces to customers. Fix: pulumi config set ${prefix}debug false -s ${raw.stack}`);
     }
@@ -380,6 +477,18 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         resources: { api: get("apiResources"), frontend: get("frontendResources"), celery: get("celeryResources") },
         gunicornWorkers: get("gunicornWorkers"),
         celery: { queues, workers, beat: get("celeryBeat") },
+        app: {
+            api: {
+                command: get("apiCommand"),
+                wsgiModule: get("wsgiModule"),
+                probes: { startup: get("apiStartupProbe"), liveness: get("apiLivenessProbe"), readiness: get("apiReadinessProbe") },
+            },
+            celery: { command: get("celeryCommand"), app: get("celeryApp"), liveness: get("celeryLiveness"), beatSchedule: get("celeryBeatSchedule") },
+            migrations: { enabled: get("migrations"), command: get("migrationCommand") },
+            writablePaths: writablePaths,
+            runAs: { backend: get("backendRunAs"), frontend: get("frontendRunAs") },
+            redisKeyPrefix: get("redisKeyPrefixMode"),
+        },
         extraEnv: get("extraEnv") ?? {},
         lbUpstream: get("lbUpstream"),
         secrets: {
