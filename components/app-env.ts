@@ -12,6 +12,8 @@ export const ENV_SECRET = "stock-backend-secret";
 
 /** Keys the program sets in the ConfigMap. */
 export const CONFIG_ENV_KEYS = ["DJANGO_DEBUG", "MYSQL_DATABASE", "DEPLOY_TYPE", "DJANGO_DB_HOST", "DJANGO_DB_PORT", "DJANGO_ALLOWED_HOSTS", "DJANGO_REDIS_PORT", "DJANGO_REDIS_KEY_PREFIX"] as const;
+/** Keys only our Python runtime reads (components/python-runtime.ts), set when stock:redisKeyPrefixMode is shim. */
+export const RUNTIME_ENV_KEYS = ["STOCK_REDIS_KEY_PREFIX"] as const;
 /** Keys the program sets in the Secret. DJANGO_SECRET_KEY is generated per tenant and added by the Tenant component. */
 export const SECRET_ENV_KEYS = ["DJANGO_DB_USER", "DJANGO_DB_PWD", "DJANGO_REDIS_HOST", "DJANGO_SECRET_KEY"] as const;
 
@@ -32,7 +34,7 @@ export interface BackendEnv {
 
 /** Names that `stock:extraEnv` / `stock:extraSecretEnv` may not reuse: the program owns them. */
 export function reservedEnvKeys(): string[] {
-    return [...CONFIG_ENV_KEYS, ...SECRET_ENV_KEYS];
+    return [...CONFIG_ENV_KEYS, ...RUNTIME_ENV_KEYS, ...SECRET_ENV_KEYS];
 }
 
 /** The backend's environment for a tenant. Every value is a plain string; the caller marks the Secret part secret. */
@@ -46,7 +48,8 @@ export function backendEnv(tenant: TenantConfig, redis: RedisCredential): Backen
         DJANGO_DB_PORT: String(tenant.database.port),
         DJANGO_ALLOWED_HOSTS: tenant.host,
         DJANGO_REDIS_PORT: String(redis.port),
-        DJANGO_REDIS_KEY_PREFIX: redis.keyPrefix,
+        // One prefix, applied once: by our shim for an app that knows nothing of it, or by the app itself.
+        ...(tenant.app.redisKeyPrefix === "shim" ? { STOCK_REDIS_KEY_PREFIX: redis.keyPrefix } : { DJANGO_REDIS_KEY_PREFIX: redis.keyPrefix }),
     };
     const secret: Record<string, string> = {
         ...tenant.secrets.extraSecretEnv,

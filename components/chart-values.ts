@@ -5,7 +5,7 @@
  * preview lists each Deployment, Service and Ingress that changes.
  */
 import * as path from "path";
-import { TenantConfig } from "./config";
+import { PYTHON_RUNTIME_MOUNT, ProbeSpec, RunAs, TenantConfig } from "./config";
 import { API_PATH } from "./urls";
 import { ENV_CONFIGMAP, ENV_SECRET } from "./app-env";
 
@@ -33,6 +33,8 @@ export interface ChartInputs {
     /** The `checksum/env` pod annotation: changes whenever the ConfigMap or Secret does. */
     envChecksum: string;
     redis: { namespace: string; port: number };
+    /** Our Python runtime's ConfigMap and checksum, when stock:redisKeyPrefixMode is shim. */
+    pythonRuntime?: { configMap: string; checksum: string };
 }
 
 export type ChartValues = Record<ChartName, Record<string, unknown>>;
@@ -49,10 +51,34 @@ function ingress(tenant: TenantConfig, pathPrefix: string) {
     };
 }
 
-export function chartValues({ tenant, images, envChecksum, redis }: ChartInputs): ChartValues {
+/** An API probe from config, in the backend-api chart's terms (timings stay the chart's). */
+export function probeValues(probe: ProbeSpec): Record<string, unknown> {
+    switch (probe.kind) {
+        case "off": return { enabled: false };
+        case "tcp": return { enabled: true, kind: "tcp" };
+        case "http": return { enabled: true, kind: "http", path: probe.path };
+        case "exec": return { enabled: true, kind: "exec", command: ["/bin/sh", "-c", probe.command] };
+    }
+}
+
+/** The numeric user and group of a chart's pods; helm merges these into the chart's restricted security contexts. */
+function runAsValues(runAs: RunAs) {
+    return {
+        podSecurityContext: { runAsUser: runAs.user, runAsGroup: runAs.group, fsGroup: runAs.group },
+        containerSecurityContext: { runAsUser: runAs.user, runAsGroup: runAs.group },
+    };
+}
+
+export function chartValues({ tenant, images, envChecksum, redis, pythonRuntime }: ChartInputs): ChartValues {
     const image = (ref: ImageRef) => ({ repository: ref.repository, tag: ref.tag, pullPolicy: "IfNotPresent" });
     const imagePullSecrets = [{ name: tenant.pullSecretName }];
-    const podAnnotations = { "checksum/env": envChecksum };
+    const app = tenant.app;
+    const podAnnotations = { "checksum/env": envChecksum, ...(pythonRuntime ? { "checksum/runtime": pythonRuntime.checksum } : {}) };
+    const backendApp = {
+        ...runAsValues(app.runAs.backend),
+        writablePaths: app.writablePaths,
+        pythonRuntime: { configMap: pythonRuntime?.configMap ?? "", mountPath: PYTHON_RUNTIME_MOUNT },
+    };
     const backendNetworkPolicy = {
         enabled: true,
         redis: { namespace: redis.namespace, port: redis.port },
@@ -68,8 +94,12 @@ export function chartValues({ tenant, images, envChecksum, redis }: ChartInputs)
             podAnnotations,
             replicaCount: tenant.replicas.api,
             resources: tenant.resources.api,
-            gunicorn: { workers: tenant.gunicornWorkers, timeout: 60 },
-            migrations: { enabled: true },
+            ...backendApp,
+            gunicorn: { command: app.api.command, wsgiModule: app.api.wsgiModule, workers: tenant.gunicornWorkers, timeout: 60 },
+            startupProbe: probeValues(app.api.probes.startup),
+            livenessProbe: probeValues(app.api.probes.liveness),
+            readinessProbe: probeValues(app.api.probes.readiness),
+            migrations: { enabled: app.migrations.enabled, command: app.migrations.command },
             ingress: ingress(tenant, API_PATH),
             networkPolicy: backendNetworkPolicy,
         },
@@ -87,12 +117,17 @@ export function chartValues({ tenant, images, envChecksum, redis }: ChartInputs)
                 ...(w.resources ? { resources: w.resources } : {}),
             })),
             resources: tenant.resources.celery,
-            beat: { enabled: tenant.celery.beat },
+            ...backendApp,
+            celeryCommand: app.celery.command,
+            celeryApp: app.celery.app,
+            livenessProbe: app.celery.liveness === "off" ? { enabled: false } : { enabled: true, mode: app.celery.liveness },
+            beat: { enabled: tenant.celery.beat, schedulePath: app.celery.beatSchedule },
             networkPolicy: backendNetworkPolicy,
         },
         frontend: {
             image: image(images.frontend),
             imagePullSecrets,
+            ...runAsValues(app.runAs.frontend),
             replicaCount: tenant.replicas.frontend,
             resources: tenant.resources.frontend,
             ingress: ingress(tenant, "/"),

@@ -11,6 +11,7 @@ import { ConfigError, SharedConfig, TenantConfig, stackFile } from "./config";
 import { readStackConfig } from "./config-source";
 import { RedisCredential, reservedEnvKeys } from "./app-env";
 import { checkFrontendEnv } from "./frontend-env";
+import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./python-runtime";
 import { SharedRedis } from "./shared-redis";
 import { Tenant } from "./tenant";
 import { tenantUrls } from "./urls";
@@ -94,15 +95,30 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
     return { host, port, namespace, username: credential.username, password: credential.password, keyPrefix: credential.keyPrefix };
 }
 
+/**
+ * Our Python runtime when the tenant's Redis key prefix is applied by the shim (pushes a problem
+ * and returns undefined when it cannot be read: bad deployment input, never a silent no-prefix).
+ */
+export function tenantPythonRuntime(config: TenantConfig, problems: string[], dir = PYTHON_RUNTIME_DIR): PythonRuntime | undefined {
+    if (config.app.redisKeyPrefix !== "shim") return undefined;
+    try {
+        return readPythonRuntime(dir);
+    } catch (e) {
+        problems.push(`stock:redisKeyPrefixMode is shim (Pulumi.yaml default, or ${stackFile(config.stack)}), but ${(e as Error).message}. Fix: restore runtime/python/ from the repository (git checkout -- runtime/python), or, only if the app applies DJANGO_REDIS_KEY_PREFIX itself, pulumi config set stock:redisKeyPrefixMode app -s ${config.stack}`);
+        return undefined;
+    }
+}
+
 async function deployTenant(config: TenantConfig): Promise<Record<string, unknown>> {
     const resolve = (p: string) => path.resolve(REPO_ROOT, p);
     const sources = { backend: resolve(config.images.backend.source), frontend: resolve(config.images.frontend.source) };
     const problems = checkTenantSources(config, sources);
+    const pythonRuntime = tenantPythonRuntime(config, problems);
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
     const redis = await readSharedStack(config);
 
     const provider = kubernetesProvider(config);
-    const tenant = new Tenant(config.tenant, { config, sources, redis }, { providers: [provider] });
+    const tenant = new Tenant(config.tenant, { config, sources, redis, pythonRuntime }, { providers: [provider] });
     return {
         namespace: tenant.namespace,
         frontendUrl: tenant.urls.frontend,

@@ -13,6 +13,7 @@ import { CHARTS_DIR, ChartName, RELEASES, chartValues } from "./chart-values";
 import { contentTag } from "./content-hash";
 import { TenantImages } from "./images";
 import { nginxServerBlock } from "./nginx";
+import { PYTHON_RUNTIME_CONFIGMAP, PythonRuntime } from "./python-runtime";
 import { REDIS_CLIENT_LABEL } from "./redis-values";
 import { TenantUrls, tenantUrls } from "./urls";
 
@@ -25,6 +26,12 @@ export interface TenantArgs {
     sources: { backend: string; frontend: string };
     /** The tenant's own Redis user on the shared Redis, read from the shared stack. */
     redis: RedisCredential & { namespace: string };
+    /**
+     * Our Python runtime (components/python-runtime.ts `readPythonRuntime()`), shipped as ConfigMap
+     * `stock-python-runtime` and mounted on PYTHONPATH of every backend container. Required when
+     * `config.app.redisKeyPrefix` is `shim`; ignored (nothing mounted) when it is `app`.
+     */
+    pythonRuntime?: PythonRuntime;
 }
 
 /** `.dockerconfigjson` for a registry, as `kubectl create secret docker-registry` writes it. */
@@ -44,6 +51,10 @@ export class Tenant extends pulumi.ComponentResource {
     constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
         // Everything that can fail is computed before the component registers.
         const { config, sources, redis } = args;
+        const runtime = config.app.redisKeyPrefix === "shim" ? args.pythonRuntime : undefined;
+        if (config.app.redisKeyPrefix === "shim" && !runtime?.files.length) {
+            throw new Error(`Tenant ${name}: stock:redisKeyPrefixMode is shim, so args.pythonRuntime (the files of runtime/python/) is required`);
+        }
         const env: BackendEnv = backendEnv(config, redis);
         const backendTag = contentTag(sources.backend);
         // Other tenants' dotenv files are not part of this tenant's image.
@@ -80,6 +91,13 @@ export class Tenant extends pulumi.ComponentResource {
         }, inNamespace);
 
         const configMap = new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: metadata(ENV_CONFIGMAP), data: env.config }, inNamespace);
+        // The shim that puts an unmodified app's Redis keys under the tenant's prefix (docs/app-contract.md).
+        const runtimeConfigMap = runtime
+            ? new k8s.core.v1.ConfigMap(`${name}-python-runtime`, {
+                metadata: metadata(PYTHON_RUNTIME_CONFIGMAP),
+                data: Object.fromEntries(runtime.files.map((f) => [f.key, f.content])),
+            }, inNamespace)
+            : undefined;
 
         // Generated once and kept in state; not part of the checksum, which must be known at preview.
         const djangoSecretKey = new random.RandomPassword(`${name}-django-secret-key`, { length: 50, special: false }, child);
@@ -126,6 +144,7 @@ export class Tenant extends pulumi.ComponentResource {
             images: { backend: this.images.backendRef, frontend: this.images.frontendRef },
             envChecksum: envChecksum(env),
             redis: { namespace: redis.namespace, port: redis.port },
+            pythonRuntime: runtime ? { configMap: PYTHON_RUNTIME_CONFIGMAP, checksum: runtime.checksum } : undefined,
         });
         const chart = (chartName: ChartName, dependsOn: pulumi.Resource[]) => new k8s.helm.v4.Chart(`${name}-${chartName}`, {
             // Relative to where Pulumi runs, so the same on every machine (no diff between CI runners).
@@ -135,7 +154,7 @@ export class Tenant extends pulumi.ComponentResource {
             values: values[chartName],
         }, { ...child, dependsOn });
         // No pod starts before the namespace denies by default.
-        const runtimeInputs = [namespace, defaultDeny, configMap, secret, pullSecret, this.images];
+        const runtimeInputs = [namespace, defaultDeny, configMap, secret, pullSecret, this.images, ...(runtimeConfigMap ? [runtimeConfigMap] : [])];
         // The API chart runs the migration Job for this image; workers start after it.
         const api = chart("backend-api", runtimeInputs);
         chart("celery", [...runtimeInputs, api]);

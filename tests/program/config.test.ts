@@ -24,7 +24,7 @@ function rejects(options: LoadOptions, ...fragments: string[]) {
 
 describe("config model", () => {
     it("accepts every stack file in the repo", () => {
-        assert.deepStrictEqual(stackNames(), ["client-a", "client-b", "shared"]);
+        assert.deepStrictEqual(stackNames(), ["client-a", "client-b", "client-c", "shared"]);
         for (const stack of stackNames()) loadStackConfig(stack);
     });
 
@@ -54,7 +54,7 @@ describe("config model", () => {
         const shared = loadStackConfig("shared");
         assert.strictEqual(shared.role, "shared");
         if (shared.role !== "shared") return;
-        assert.deepStrictEqual(shared.tenants, ["client-a", "client-b"]);
+        assert.deepStrictEqual(shared.tenants, ["client-a", "client-b", "client-c"]);
         assert.strictEqual(shared.redis.imageRepository, "bitnamilegacy/redis");
         assert.match(shared.redis.chartVersion, /^\d+\.\d+\.\d+$/);
     });
@@ -130,6 +130,88 @@ describe("config model", () => {
 
     it("rejects an unknown role", () =>
         assert.throws(() => loadStackConfig("client-a", { overrides: { "stock:role": "tenants" } }), /stock:role is 'tenants'.*must be 'shared' or 'tenant'/));
+});
+
+describe("app profile", () => {
+    const PROFILE_KEYS = ["celeryBeatSchedule", "celeryApp", "celeryCommand", "celeryLiveness", "apiCommand", "wsgiModule", "apiStartupProbe", "apiLivenessProbe",
+        "apiReadinessProbe", "migrations", "migrationCommand", "writablePaths", "backendRunAs", "frontendRunAs", "redisKeyPrefixMode"];
+
+    it("defaults (client-c sets none of its keys) run the real stock app unmodified", () => {
+        const stackFileText = require("fs").readFileSync(require("path").join(__dirname, "..", "..", "Pulumi.client-c.yaml"), "utf8") as string;
+        for (const key of PROFILE_KEYS) assert.ok(!stackFileText.includes(`stock:${key}:`), `Pulumi.client-c.yaml sets stock:${key}`);
+        const c = loadTenantConfig("client-c");
+        assert.deepStrictEqual(c.app, {
+            api: {
+                command: ["gunicorn"],
+                wsgiModule: "fin.wsgi",
+                probes: { startup: { kind: "http", path: "/api/v1/" }, liveness: { kind: "http", path: "/api/v1/" }, readiness: { kind: "http", path: "/api/v1/" } },
+            },
+            celery: { command: ["celery"], app: "fin.celery", liveness: "ping", beatSchedule: "/tmp/celerybeat/schedule" },
+            migrations: { enabled: true, command: ["python", "manage.py", "migrate", "--noinput"] },
+            writablePaths: [],
+            runAs: { backend: { user: 1000, group: 1000 }, frontend: { user: 101, group: 101 } },
+            redisKeyPrefix: "shim",
+        });
+        assert.strictEqual(c.images.backend.source, "fixtures/upstream-app/backend");
+    });
+
+    it("client-a and client-b opt into the reference app's hardened endpoints and its own key prefix", () => {
+        for (const stack of ["client-a", "client-b"]) {
+            const t = loadTenantConfig(stack);
+            assert.deepStrictEqual(t.app.api.probes, { startup: { kind: "http", path: "/healthz" }, liveness: { kind: "http", path: "/healthz" }, readiness: { kind: "http", path: "/readyz" } }, stack);
+            assert.strictEqual(t.app.celery.liveness, "heartbeat", stack);
+            assert.strictEqual(t.app.redisKeyPrefix, "app", stack);
+        }
+    });
+
+    it("reads every probe form: http:<path>, tcp, exec:<command>, off", () => {
+        const probes = (value: string) => loadTenantConfig("client-c", { overrides: { "stock:apiLivenessProbe": value } }).app.api.probes;
+        assert.deepStrictEqual(probes("http:/api/v1/?format=json").liveness, { kind: "http", path: "/api/v1/?format=json" });
+        assert.deepStrictEqual(probes("tcp").liveness, { kind: "tcp" });
+        assert.deepStrictEqual(probes("exec: python -c 'import fin'").liveness, { kind: "exec", command: "python -c 'import fin'" });
+        assert.deepStrictEqual(probes("off").liveness, { kind: "off" });
+        assert.deepStrictEqual(probes("off").readiness, { kind: "http", path: "/api/v1/" }, "one probe overridden, the others keep their defaults");
+    });
+
+    it("rejects a probe in any other form, naming the forms", () => {
+        for (const bad of ["/api/v1/", "http:api/v1", "http:/a b", "exec:", "grpc", "HTTP:/api/v1/"]) {
+            rejects({ overrides: { "stock:apiReadinessProbe": bad } }, "stock:apiReadinessProbe in Pulumi.client-a.yaml", "http:<path>", "tcp", "exec:<shell command>", "off", "Fix: pulumi config set stock:apiReadinessProbe 'http:/api/v1/' -s client-a");
+        }
+    });
+
+    it("rejects a Celery liveness mode or key prefix mode it does not know", () => {
+        rejects({ overrides: { "stock:celeryLiveness": "heartbeats" } }, "stock:celeryLiveness", "Fix: pulumi config set stock:celeryLiveness 'ping'");
+        rejects({ overrides: { "stock:redisKeyPrefixMode": "none" } }, "stock:redisKeyPrefixMode", "Fix: pulumi config set stock:redisKeyPrefixMode 'shim'");
+    });
+
+    it("rejects module names and commands that cannot run", () => {
+        rejects({ overrides: { "stock:celeryApp": "fin/celery" } }, "stock:celeryApp", "dotted Python module");
+        rejects({ overrides: { "stock:wsgiModule": "fin.wsgi;rm" } }, "stock:wsgiModule", "dotted Python module");
+        rejects({ overrides: { "stock:apiCommand": [] } }, "stock:apiCommand", "at least the executable");
+        rejects({ overrides: { "stock:migrationCommand": ["python", ""] } }, "stock:migrationCommand[1]", "must not be empty");
+        rejects({ overrides: { "stock:celeryCommand": ["celery", "--config=$(id)"] } }, "stock:celeryCommand", "shell-safe");
+        assert.deepStrictEqual(loadTenantConfig("client-c", { overrides: { "stock:celeryCommand": ["python", "-m", "celery"] } }).app.celery.command, ["python", "-m", "celery"]);
+        assert.strictEqual(loadTenantConfig("client-c", { overrides: { "stock:migrations": false } }).app.migrations.enabled, false);
+    });
+
+    it("rejects root, or a user without its group", () => {
+        rejects({ overrides: { "stock:backendRunAs": { user: 0, group: 1000 } } }, "stock:backendRunAs.user", "non-root", "Fix: pulumi config set stock:backendRunAs");
+        rejects({ overrides: { "stock:frontendRunAs": { user: 101 } } }, "stock:frontendRunAs.group");
+        rejects({ overrides: { "stock:backendRunAs": { user: "1000", group: 1000 } } }, "stock:backendRunAs.user");
+    });
+
+    it("takes writable paths and a beat schedule, refusing ones that would hide the image or collide", () => {
+        const c = loadTenantConfig("client-c", { overrides: { "stock:writablePaths": ["/code/media", "/var/www/static/CACHE"], "stock:celeryBeatSchedule": "/code/beat/schedule" } });
+        assert.deepStrictEqual(c.app.writablePaths, ["/code/media", "/var/www/static/CACHE"]);
+        assert.strictEqual(c.app.celery.beatSchedule, "/code/beat/schedule");
+        for (const [bad, why] of [["relative/dir", "absolute path"], ["/", "absolute path"], ["/code/", "absolute path"], ["/code/../etc", ". or .. segments"], ["/usr", "system directory"],
+            ["/proc/self", "system directory"], ["/tmp/x", "/tmp is always writable"], ["/opt/stock-runtime", "Python runtime"]]) {
+            rejects({ overrides: { "stock:writablePaths": [bad] } }, "stock:writablePaths[0]", why);
+        }
+        rejects({ overrides: { "stock:writablePaths": ["/code/media", "/code/media"] } }, "lists /code/media twice");
+        rejects({ overrides: { "stock:writablePaths": ["/code/beat"], "stock:celeryBeatSchedule": "/code/beat/schedule" } }, "the directory of stock:celeryBeatSchedule");
+        rejects({ overrides: { "stock:celeryBeatSchedule": "/schedule" } }, "stock:celeryBeatSchedule", "inside a directory");
+    });
 });
 
 describe("Pulumi.yaml and the config model agree", () => {

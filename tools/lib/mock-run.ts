@@ -50,7 +50,7 @@ export interface RunOptions extends LoadOptions {
 }
 
 /** The outputs the repo's shared stack exports: the credentials it derives from its fake seed. */
-export function defaultSharedOutputs(tenants = ["client-a", "client-b"]): Record<string, any> {
+export function defaultSharedOutputs(tenants = ["client-a", "client-b", "client-c"]): Record<string, any> {
     const seed = fakeSecret("stock:redisPasswordSeed", "shared");
     return {
         redisHost: "redis-master.redis.svc.cluster.local",
