@@ -54,8 +54,8 @@ const kinds = (resources: InputResource[], type: string) => resources.filter((r)
 describe("policy pack over the stacks in the repository", function () {
     this.timeout(120_000);
 
-    it("covers every stack file: shared, client-a, client-b", () => {
-        assert.deepEqual(stackNames(), ["client-a", "client-b", "shared"]);
+    it("covers every stack file: shared, client-a, client-b, client-c", () => {
+        assert.deepEqual(stackNames(), ["client-a", "client-b", "client-c", "shared"]);
     });
 
     for (const stack of stackNames()) {
