@@ -59,7 +59,7 @@ describe("shared stack under mocks", () => {
         const acl = (r: ProgramRun) => reveal(r.one("kubernetes:core/v1:Secret", "redis-acl").inputs.stringData)["users.acl"];
         const same = await runProgram("shared", { preview: false });
         const rotated = await runProgram("shared", { preview: false, overrides: { "stock:redisPasswordGenerations": { "client-a": 1 } } });
-        const added = await runProgram("shared", { preview: false, overrides: { "stock:tenants": ["client-a", "client-b", "client-c"] } });
+        const added = await runProgram("shared", { preview: false, overrides: { "stock:tenants": ["client-a", "client-b", "client-c", "client-d"] } });
         const rotatedDefault = await runProgram("shared", { preview: false, overrides: { "stock:redisPasswordGenerations": { default: 1 } } });
         assert.strictEqual(checksum(same), checksum(run));
         assert.strictEqual(checksum(rotated), checksum(run), "a tenant's rotation does not restart Redis");
@@ -87,7 +87,7 @@ describe("shared stack under mocks", () => {
         assert.ok(unwrapSecret(acl.stringData).secret);
         const lines = reveal(acl.stringData)["users.acl"].trim().split("\n");
         assert.deepStrictEqual(lines.map((l: string) => l.split(" ").slice(0, 3).join(" ")), [
-            "user default on", "user client-a on", "user client-b on",
+            "user default on", "user client-a on", "user client-b on", "user client-c on",
         ]);
         assert.ok(lines[0].includes(`>${redisPassword(SEED, "default")}`));
         assert.ok(lines[1].includes(`>${redisPassword(SEED, "client-a")}`) && lines[1].includes("~client-a:*"));
@@ -98,9 +98,9 @@ describe("shared stack under mocks", () => {
     it("exports the master host, port, tenants and one secret credential per tenant", () => {
         assert.strictEqual(run.outputs.redisHost, "redis-master.redis.svc.cluster.local");
         assert.strictEqual(run.outputs.redisPort, 6379);
-        assert.deepStrictEqual(run.outputs.tenants, ["client-a", "client-b"]);
+        assert.deepStrictEqual(run.outputs.tenants, ["client-a", "client-b", "client-c"]);
         assert.deepStrictEqual(run.outputs["redisCredential-client-a"], { username: "client-a", password: redisPassword(SEED, "client-a"), keyPrefix: "client-a:" });
         assert.ok(!JSON.stringify(run.outputs).includes(redisPassword(SEED, "default")), "the default user's password is never handed out");
-        assert.deepStrictEqual(run.secretOutputs.sort(), ["redisCredential-client-a", "redisCredential-client-b"]);
+        assert.deepStrictEqual(run.secretOutputs.sort(), ["redisCredential-client-a", "redisCredential-client-b", "redisCredential-client-c"]);
     });
 });
