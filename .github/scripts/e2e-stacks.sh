@@ -63,6 +63,14 @@ config:
   stock:apiReplicas: 1
   stock:frontendReplicas: 1
   stock:gunicornWorkers: 2
+  # The reference app (app/) with its hardened endpoints (README, "Bring your own app").
+  stock:backendSource: app/backend
+  stock:frontendSource: app/frontend
+  stock:apiStartupProbe: http:/healthz
+  stock:apiLivenessProbe: http:/healthz
+  stock:apiReadinessProbe: http:/readyz
+  stock:celeryLiveness: heartbeat
+  stock:redisKeyPrefixMode: app
   stock:celeryWorkers:
     - name: default
       queues: [summary, stock, statement, price, news]

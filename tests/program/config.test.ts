@@ -164,6 +164,14 @@ describe("app profile", () => {
         }
     });
 
+    it("asks every tenant stack which app it deploys: no source defaults to the reference app, whose profile differs", () => {
+        const found = problems({ overrides: { "stock:backendSource": undefined, "stock:frontendSource": undefined } }, "client-a").join("\n");
+        // The project default "" is no choice.
+        assert.match(found, /stock:backendSource is required for tenant stacks but is not set in Pulumi\.client-a\.yaml\. Fix: pulumi config set stock:backendSource 'app\/backend' -s client-a/);
+        assert.match(found, /stock:frontendSource is required for tenant stacks but is not set in Pulumi\.client-a\.yaml/);
+        assert.strictEqual(readProjectFile().config.backendSource && (readProjectFile().config.backendSource as { default: string }).default, "");
+    });
+
     it("reads every probe form: http:<path>, tcp, exec:<command>, off", () => {
         const probes = (value: string) => loadTenantConfig("client-c", { overrides: { "stock:apiLivenessProbe": value } }).app.api.probes;
         assert.deepStrictEqual(probes("http:/api/v1/?format=json").liveness, { kind: "http", path: "/api/v1/?format=json" });
