@@ -7,11 +7,12 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { REPO_ROOT } from "./names";
 
 /** The ConfigMap's name in every tenant namespace (fixed: the charts and docs name it). */
 export const PYTHON_RUNTIME_CONFIGMAP = "stock-python-runtime";
 /** Where the runtime lives in this repository. */
-export const PYTHON_RUNTIME_DIR = path.join(__dirname, "..", "runtime", "python");
+export const PYTHON_RUNTIME_DIR = path.join(REPO_ROOT, "runtime", "python");
 /** A ConfigMap holds at most 1 MiB. */
 const CONFIGMAP_LIMIT_BYTES = 1024 * 1024;
 
