@@ -43,14 +43,22 @@ export function readPythonRuntime(dir: string = PYTHON_RUNTIME_DIR): PythonRunti
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
         throw new Error(`the Python runtime directory ${shown} does not exist`);
     }
-    const entries = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => !ignored(e.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((e) => !ignored(e.name))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const nested = entries.filter((e) => !e.isFile());
     if (nested.length) {
-        throw new Error(`the Python runtime directory ${shown} holds ${nested.map((e) => e.name).join(", ")}, which is not a plain file: a ConfigMap is flat, keep every module at the top of ${shown}`);
+        throw new Error(
+            `the Python runtime directory ${shown} holds ${nested.map((e) => e.name).join(", ")}, which is not a plain file: a ConfigMap is flat, keep every module at the top of ${shown}`,
+        );
     }
     if (entries.length === 0) throw new Error(`the Python runtime directory ${shown} is empty`);
     const badNames = entries.filter((e) => !/^[-._a-zA-Z0-9]+$/.test(e.name));
-    if (badNames.length) throw new Error(`${badNames.map((e) => path.join(shown, e.name)).join(", ")}: a ConfigMap key may hold only letters, digits, '-', '_' and '.'; rename the file`);
+    if (badNames.length)
+        throw new Error(
+            `${badNames.map((e) => path.join(shown, e.name)).join(", ")}: a ConfigMap key may hold only letters, digits, '-', '_' and '.'; rename the file`,
+        );
     const decoder = new TextDecoder("utf-8", { fatal: true });
     const files = entries.map((e) => {
         const bytes = fs.readFileSync(path.join(dir, e.name));
@@ -61,7 +69,8 @@ export function readPythonRuntime(dir: string = PYTHON_RUNTIME_DIR): PythonRunti
         }
     });
     const size = files.reduce((n, f) => n + Buffer.byteLength(f.key) + Buffer.byteLength(f.content), 0);
-    if (size > CONFIGMAP_LIMIT_BYTES) throw new Error(`the Python runtime in ${shown} is ${size} bytes, more than a ConfigMap holds (1 MiB)`);
+    if (size > CONFIGMAP_LIMIT_BYTES)
+        throw new Error(`the Python runtime in ${shown} is ${size} bytes, more than a ConfigMap holds (1 MiB)`);
     return { files, checksum: runtimeChecksum(files) };
 }
 

@@ -13,7 +13,16 @@ import { K8sObject, helmTemplate } from "../../tools/lib/helm";
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { REPO_ROOT, loadTenantConfig } from "../../tools/lib/stack-files";
 import { PYTHON_RUNTIME_DIR } from "../../components/python-runtime";
-import { ManagedProcess, PYTHON, freePort, httpRequest, requireRealServers, runToCompletion, startProcess, waitForPort } from "../support/real-servers";
+import {
+    ManagedProcess,
+    PYTHON,
+    freePort,
+    httpRequest,
+    requireRealServers,
+    runToCompletion,
+    startProcess,
+    waitForPort,
+} from "../support/real-servers";
 
 const STACK = "client-c";
 /** Where the image's root-owned layers stand, inside the test's own mount namespace only. */
@@ -49,7 +58,10 @@ function podOf(template: K8sObject, envFrom: Record<string, string>): Pod {
         env: { ...envFrom, ...Object.fromEntries((c.env ?? []).map((e: K8sObject) => [e.name, String(e.value)])) },
         mounts: (c.volumeMounts ?? []).map((m: K8sObject) => {
             const v = volumes[m.name];
-            assert.ok(v.emptyDir || v.configMap?.name === "stock-python-runtime", `${m.name}: only emptyDirs and the runtime ConfigMap are expected`);
+            assert.ok(
+                v.emptyDir || v.configMap?.name === "stock-python-runtime",
+                `${m.name}: only emptyDirs and the runtime ConfigMap are expected`,
+            );
             return { path: m.mountPath, source: v.emptyDir ? "emptyDir" : "runtime" };
         }),
         user: c.securityContext.runAsUser,
@@ -90,13 +102,23 @@ function podScript(pod: Pod, command: string[]): string {
             // Mount points must exist already: nothing is created on this machine's own root.
             lines.push(`test -d ${sh(m.path)}`, `mount -t tmpfs -o mode=1777 emptydir ${sh(m.path)}`);
         } else {
-            lines.push(`mount -t tmpfs -o mode=755 runtime /opt`, `mkdir -p ${sh(m.path)}`, `cp ${sh(PYTHON_RUNTIME_DIR)}/*.py ${sh(m.path)}/`, `mount -o remount,ro,bind /opt`);
+            lines.push(
+                `mount -t tmpfs -o mode=755 runtime /opt`,
+                `mkdir -p ${sh(m.path)}`,
+                `cp ${sh(PYTHON_RUNTIME_DIR)}/*.py ${sh(m.path)}/`,
+                `mount -o remount,ro,bind /opt`,
+            );
         }
     }
     // readOnlyRootFilesystem: the root and the image's layers.
     lines.push("mount -o remount,ro,bind /", `mount -o remount,ro,bind ${IMAGE_ROOT}`, "mount -o remount,ro,bind /var/www");
-    const env = Object.entries({ PATH: "/usr/bin:/bin", HOSTNAME: "stock-backend-api-0", ...pod.env }).map(([k, v]) => sh(`${k}=${v}`)).join(" ");
-    lines.push(`cd ${WORKDIR}`, `exec setpriv --reuid=${pod.user} --regid=${pod.group} --clear-groups env -i ${env} ${local(command).map(sh).join(" ")}`);
+    const env = Object.entries({ PATH: "/usr/bin:/bin", HOSTNAME: "stock-backend-api-0", ...pod.env })
+        .map(([k, v]) => sh(`${k}=${v}`))
+        .join(" ");
+    lines.push(
+        `cd ${WORKDIR}`,
+        `exec setpriv --reuid=${pod.user} --regid=${pod.group} --clear-groups env -i ${env} ${local(command).map(sh).join(" ")}`,
+    );
     return lines.join("\n");
 }
 
@@ -113,7 +135,10 @@ describe("the default profile runs the real app's layout as a non-root user on a
         const envMap = reveal(program.one("kubernetes:core/v1:ConfigMap", `${STACK}-env`).inputs.data);
         const secret = reveal(program.one("kubernetes:core/v1:Secret", `${STACK}-secret`).inputs.stringData);
         const chart = program.ofType("kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("backend-api"))!;
-        const objects = await helmTemplate(chart.inputs.chart, reveal(chart.inputs.values), { releaseName: chart.inputs.name, namespace: chart.inputs.namespace });
+        const objects = await helmTemplate(chart.inputs.chart, reveal(chart.inputs.values), {
+            releaseName: chart.inputs.name,
+            namespace: chart.inputs.namespace,
+        });
         const envFrom = { ...envMap, ...secret };
         api = podOf(objects.find((o) => o.kind === "Deployment")!.spec.template, envFrom);
         migrate = podOf(objects.find((o) => o.kind === "Job")!.spec.template, envFrom);
@@ -135,7 +160,10 @@ describe("the default profile runs the real app's layout as a non-root user on a
     it("the migration Job migrates (SQLite under the /tmp emptyDir here: no MySQL on this machine)", () => {
         // DEPLOY_TYPE=test is the fixture's SQLite switch; everything else is the rendered Job.
         const pod = { ...migrate, env: { ...migrate.env, DEPLOY_TYPE: "test" } };
-        const out = runToCompletion("unshare", ["--mount", "/bin/sh", "-c", podScript(pod, [...pod.command, "-v", "1"])], { env: { PATH: "/usr/bin:/bin" }, timeoutMs: 90_000 });
+        const out = runToCompletion("unshare", ["--mount", "/bin/sh", "-c", podScript(pod, [...pod.command, "-v", "1"])], {
+            env: { PATH: "/usr/bin:/bin" },
+            timeoutMs: 90_000,
+        });
         assert.match(out, /Apply(ing)? .*OK|No migrations to apply/);
     });
 
@@ -147,7 +175,9 @@ describe("the default profile runs the real app's layout as a non-root user on a
         command[bind + 1] = `127.0.0.1:${port}`; // a free loopback port here instead
         // DEPLOY_TYPE=test: the fixture's SQLite switch (this machine has no MySQL client library).
         const pod = { ...api, env: { ...api.env, DEPLOY_TYPE: "test" } };
-        server = startProcess("gunicorn (as uid 1000, read-only root)", "unshare", ["--mount", "/bin/sh", "-c", podScript(pod, command)], { env: { PATH: "/usr/bin:/bin" } });
+        server = startProcess("gunicorn (as uid 1000, read-only root)", "unshare", ["--mount", "/bin/sh", "-c", podScript(pod, command)], {
+            env: { PATH: "/usr/bin:/bin" },
+        });
         await waitForPort(port, { process: server, timeoutMs: 60_000 });
         const probePath = loadTenantConfig(STACK).app.api.probes.liveness;
         assert.ok(probePath.kind === "http");

@@ -21,7 +21,11 @@ describe("app profile under mocks", function () {
             const tenant = run.one("stock:index:Tenant", "client-c");
             const cm = run.one("kubernetes:core/v1:ConfigMap", "client-c-python-runtime");
             assert.strictEqual(cm.parent, tenant.urn);
-            assert.deepStrictEqual(cm.inputs.metadata, { name: PYTHON_RUNTIME_CONFIGMAP, namespace: "client-c", labels: { "stock-deploy/tenant": "client-c" } });
+            assert.deepStrictEqual(cm.inputs.metadata, {
+                name: PYTHON_RUNTIME_CONFIGMAP,
+                namespace: "client-c",
+                labels: { "stock-deploy/tenant": "client-c" },
+            });
             const runtime = readPythonRuntime();
             assert.deepStrictEqual(cm.inputs.data, Object.fromEntries(runtime.files.map((f) => [f.key, f.content])));
             assert.ok("sitecustomize.py" in cm.inputs.data, "the shim is loaded through sitecustomize");
@@ -37,7 +41,11 @@ describe("app profile under mocks", function () {
             const runtime = readPythonRuntime();
             for (const chart of ["backend-api", "celery"]) {
                 const values = valuesOf(run, chart);
-                assert.deepStrictEqual(values.pythonRuntime, { configMap: PYTHON_RUNTIME_CONFIGMAP, mountPath: "/opt/stock-runtime/python" }, chart);
+                assert.deepStrictEqual(
+                    values.pythonRuntime,
+                    { configMap: PYTHON_RUNTIME_CONFIGMAP, mountPath: "/opt/stock-runtime/python" },
+                    chart,
+                );
                 assert.strictEqual(values.podAnnotations["checksum/runtime"], runtime.checksum, chart);
             }
             assert.strictEqual(valuesOf(run, "frontend").pythonRuntime, undefined, "the frontend is no Python");
@@ -49,13 +57,21 @@ describe("app profile under mocks", function () {
 
         it("probes /api/v1/, pings Celery, runs gunicorn and celery on the real app's modules as uid/gid 1000 (frontend 101)", () => {
             const api = valuesOf(run, "backend-api");
-            for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) assert.deepStrictEqual(api[probe], { enabled: true, kind: "http", path: "/api/v1/" }, probe);
+            for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"])
+                assert.deepStrictEqual(api[probe], { enabled: true, kind: "http", path: "/api/v1/" }, probe);
             assert.deepStrictEqual(api.gunicorn, { command: ["gunicorn"], wsgiModule: "fin.wsgi", workers: 3, timeout: 60 });
             assert.deepStrictEqual(api.migrations, { enabled: true, command: ["python", "manage.py", "migrate", "--noinput"] });
             const celery = valuesOf(run, "celery");
-            assert.deepStrictEqual([celery.celeryCommand, celery.celeryApp, celery.livenessProbe], [["celery"], "fin.celery", { enabled: true, mode: "ping" }]);
+            assert.deepStrictEqual(
+                [celery.celeryCommand, celery.celeryApp, celery.livenessProbe],
+                [["celery"], "fin.celery", { enabled: true, mode: "ping" }],
+            );
             assert.strictEqual(celery.beat.schedulePath, "/tmp/celerybeat/schedule");
-            for (const [chart, id] of [["backend-api", 1000], ["celery", 1000], ["frontend", 101]] as const) {
+            for (const [chart, id] of [
+                ["backend-api", 1000],
+                ["celery", 1000],
+                ["frontend", 101],
+            ] as const) {
                 const values = valuesOf(run, chart);
                 assert.deepStrictEqual(values.podSecurityContext, { runAsUser: id, runAsGroup: id, fsGroup: id }, chart);
                 assert.deepStrictEqual(values.containerSecurityContext, { runAsUser: id, runAsGroup: id }, chart);
@@ -63,7 +79,14 @@ describe("app profile under mocks", function () {
         });
 
         it("follows a stack's override of one profile key and keeps every other default", async () => {
-            const changed = await runProgram("client-c", { overrides: { "stock:apiReadinessProbe": "tcp", "stock:celeryLiveness": "off", "stock:migrations": false, "stock:writablePaths": ["/code/media"] } });
+            const changed = await runProgram("client-c", {
+                overrides: {
+                    "stock:apiReadinessProbe": "tcp",
+                    "stock:celeryLiveness": "off",
+                    "stock:migrations": false,
+                    "stock:writablePaths": ["/code/media"],
+                },
+            });
             const api = valuesOf(changed, "backend-api");
             assert.deepStrictEqual(api.readinessProbe, { enabled: true, kind: "tcp" });
             assert.deepStrictEqual(api.livenessProbe, { enabled: true, kind: "http", path: "/api/v1/" });
@@ -84,7 +107,10 @@ describe("app profile under mocks", function () {
 
             it("probes /healthz and /readyz, checks the heartbeat file, and lets the app apply its own key prefix", () => {
                 const api = valuesOf(run, "backend-api");
-                assert.deepStrictEqual([api.startupProbe.path, api.livenessProbe.path, api.readinessProbe.path], ["/healthz", "/healthz", "/readyz"]);
+                assert.deepStrictEqual(
+                    [api.startupProbe.path, api.livenessProbe.path, api.readinessProbe.path],
+                    ["/healthz", "/healthz", "/readyz"],
+                );
                 assert.deepStrictEqual(valuesOf(run, "celery").livenessProbe, { enabled: true, mode: "heartbeat" });
                 const env = run.one("kubernetes:core/v1:ConfigMap", `${stack}-env`).inputs.data;
                 assert.strictEqual(env.DJANGO_REDIS_KEY_PREFIX, `${stack}:`);
@@ -92,7 +118,10 @@ describe("app profile under mocks", function () {
             });
 
             it("creates no runtime ConfigMap and mounts none", () => {
-                assert.deepStrictEqual(run.ofType("kubernetes:core/v1:ConfigMap").map((c) => c.name), [`${stack}-env`]);
+                assert.deepStrictEqual(
+                    run.ofType("kubernetes:core/v1:ConfigMap").map((c) => c.name),
+                    [`${stack}-env`],
+                );
                 for (const chart of ["backend-api", "celery"]) {
                     const values = valuesOf(run, chart);
                     assert.strictEqual(values.pythonRuntime.configMap, "", chart);

@@ -18,9 +18,15 @@ function runtimeDir(files: Record<string, string | Buffer>): string {
 
 describe("the Python runtime ConfigMap content (components/python-runtime.ts)", () => {
     it("reads every file, sorted, with a checksum of names and contents", () => {
-        const dir = runtimeDir({ "sitecustomize.py": "import stock_redis_prefix\n", "stock_redis_prefix.py": "PREFIX_ENV = 'STOCK_REDIS_KEY_PREFIX'\n" });
+        const dir = runtimeDir({
+            "sitecustomize.py": "import stock_redis_prefix\n",
+            "stock_redis_prefix.py": "PREFIX_ENV = 'STOCK_REDIS_KEY_PREFIX'\n",
+        });
         const runtime = readPythonRuntime(dir);
-        assert.deepStrictEqual(runtime.files.map((f) => f.key), ["sitecustomize.py", "stock_redis_prefix.py"]);
+        assert.deepStrictEqual(
+            runtime.files.map((f) => f.key),
+            ["sitecustomize.py", "stock_redis_prefix.py"],
+        );
         assert.strictEqual(runtime.files[0].content, "import stock_redis_prefix\n");
         assert.match(runtime.checksum, /^[0-9a-f]{16}$/);
         assert.strictEqual(readPythonRuntime(dir).checksum, runtime.checksum, "stable across reads");
@@ -31,8 +37,19 @@ describe("the Python runtime ConfigMap content (components/python-runtime.ts)", 
         assert.notStrictEqual(readPythonRuntime(runtimeDir({ "a.py": "x = 2\n", "b.py": "y = 2\n" })).checksum, base);
         assert.notStrictEqual(readPythonRuntime(runtimeDir({ "a2.py": "x = 1\n", "b.py": "y = 2\n" })).checksum, base);
         // Moving bytes between two files must not keep the digest either.
-        assert.notStrictEqual(runtimeChecksum([{ key: "a.py", content: "x = 1\ny" }, { key: "b.py", content: " = 2\n" }]), base);
-        const withCache = runtimeDir({ "a.py": "x = 1\n", "b.py": "y = 2\n", "__pycache__/a.cpython-311.pyc": Buffer.from([0, 1, 2]), "c.pyc": Buffer.from([3]) });
+        assert.notStrictEqual(
+            runtimeChecksum([
+                { key: "a.py", content: "x = 1\ny" },
+                { key: "b.py", content: " = 2\n" },
+            ]),
+            base,
+        );
+        const withCache = runtimeDir({
+            "a.py": "x = 1\n",
+            "b.py": "y = 2\n",
+            "__pycache__/a.cpython-311.pyc": Buffer.from([0, 1, 2]),
+            "c.pyc": Buffer.from([3]),
+        });
         assert.strictEqual(readPythonRuntime(withCache).checksum, base);
     });
 
@@ -50,7 +67,10 @@ describe("the Python runtime ConfigMap content (components/python-runtime.ts)", 
         const problems: string[] = [];
         assert.strictEqual(tenantPythonRuntime(config, problems, runtimeDir({})), undefined);
         assert.strictEqual(problems.length, 1);
-        assert.match(problems[0], /^stock:redisKeyPrefixMode is shim .*Pulumi\.client-a\.yaml.*is empty\. Fix: restore runtime\/python\/.*pulumi config set stock:redisKeyPrefixMode app -s client-a/);
+        assert.match(
+            problems[0],
+            /^stock:redisKeyPrefixMode is shim .*Pulumi\.client-a\.yaml.*is empty\. Fix: restore runtime\/python\/.*pulumi config set stock:redisKeyPrefixMode app -s client-a/,
+        );
     });
 
     it("is not read at all when the app applies the prefix itself", () => {
