@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, KEYS, parseStackConfig } from "../../components/config";
-import { LoadOptions, loadStackConfig, loadTenantConfig, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
+import { LoadOptions, loadStackConfig, loadTenantConfig, projectDefaults, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
 
 /** The problems the config model reports for client-a with these changes. */
 function problems(options: LoadOptions, stack = "client-a"): string[] {
@@ -164,12 +164,13 @@ describe("app profile", () => {
         }
     });
 
-    it("asks every tenant stack which app it deploys: no source defaults to the reference app, whose profile differs", () => {
-        const found = problems({ overrides: { "stock:backendSource": undefined, "stock:frontendSource": undefined } }, "client-a").join("\n");
-        // The project default "" is no choice.
-        assert.match(found, /stock:backendSource is required for tenant stacks but is not set in Pulumi\.client-a\.yaml\. Fix: pulumi config set stock:backendSource 'app\/backend' -s client-a/);
-        assert.match(found, /stock:frontendSource is required for tenant stacks but is not set in Pulumi\.client-a\.yaml/);
-        assert.strictEqual(readProjectFile().config.backendSource && (readProjectFile().config.backendSource as { default: string }).default, "");
+    it("builds, on the defaults, the app the default profile fits: the stand-in shaped like the real one", () => {
+        const defaults = projectDefaults();
+        assert.deepStrictEqual([defaults["stock:backendSource"], defaults["stock:frontendSource"]], ["fixtures/upstream-app/backend", "fixtures/upstream-app/frontend"]);
+        for (const stack of ["client-a", "client-b"]) {
+            const t = loadTenantConfig(stack);
+            assert.deepStrictEqual([t.images.backend.source, t.app.redisKeyPrefix], ["app/backend", "app"], `${stack} builds the reference app with its own profile`);
+        }
     });
 
     it("reads every probe form: http:<path>, tcp, exec:<command>, off", () => {

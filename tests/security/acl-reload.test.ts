@@ -57,7 +57,7 @@ describe("shared Redis: the acl-reload sidecar applies ACL changes without a res
 
     before(async function () {
         requireRealServers(this, { redis: true });
-        initial = await sharedStack();
+        initial = await sharedStack({ "stock:tenants": ["client-a", "client-b"] }); // client-c joins below
         server = await startRedisServer({ usersAcl: initial.acl, extraArgs: ["--requirepass", initial.defaultPassword] });
         sidecar = startProcess("acl-reload", "/bin/bash", ["-c", aclReloadScript(server.aclFile, server.port)], {
             env: { PATH: "/usr/bin:/bin", REDIS_PASSWORD: initial.defaultPassword, ACL_RELOAD_INTERVAL: "0.2" },

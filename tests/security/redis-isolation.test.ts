@@ -28,7 +28,7 @@ import { ProgramRun, reveal, runProgram, RunOptions } from "../../tools/lib/mock
 import { ManagedProcess, PYTHON, requireRealServers, startProcess, stopAll, waitUntil } from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServer } from "../support/redis-server";
 
-const TENANTS = ["client-a", "client-b"]; // the shared stack's stock:tenants (checked below)
+const TENANTS = ["client-a", "client-b", "client-c"]; // the shared stack's stock:tenants (checked below)
 const QUEUES = "price,news"; // the SAME queue names for both tenants
 const TASKS_PER_TENANT = 6;
 const TASK_MODULE_DIR = __dirname;
