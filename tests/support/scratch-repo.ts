@@ -18,9 +18,14 @@ export function scratchRepo(): { root: string; remove(): void } {
     for (const file of listed.split("\0").filter(Boolean)) {
         const from = path.join(REPO_ROOT, file);
         if (!fs.existsSync(from)) continue; // deleted in the working tree
-        fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-        fs.copyFileSync(from, path.join(root, file));
-        fs.chmodSync(path.join(root, file), fs.statSync(from).mode);
+        const to = path.join(root, file);
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        if (fs.lstatSync(from).isSymbolicLink()) {
+            fs.symlinkSync(fs.readlinkSync(from), to); // e.g. the charts' links to charts/stock-common
+            continue;
+        }
+        fs.copyFileSync(from, to);
+        fs.chmodSync(to, fs.statSync(from).mode);
     }
     return { root, remove: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
@@ -32,6 +37,7 @@ export function fingerprint(root: string): Record<string, string> {
         for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
             const child = rel ? `${rel}/${entry.name}` : entry.name;
             if (entry.isDirectory()) walk(child);
+            else if (entry.isSymbolicLink()) result[child] = `-> ${fs.readlinkSync(path.join(root, child))}`;
             else {
                 const full = path.join(root, child);
                 result[child] =
