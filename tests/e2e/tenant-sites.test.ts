@@ -1,0 +1,116 @@
+/**
+ * End to end on loopback, the seed's "visit http://client-a.blah.com": Chromium opens each tenant's
+ * host, which resolves to a real nginx load balancer holding exactly the stacks' nginxServerBlock
+ * outputs; it proxies to a real nginx whose routing is generated from the Ingresses the charts
+ * render; behind it the frontend pod (the tenant's build, the chart's nginx config, non-root,
+ * read-only) and the API (gunicorn, env from the stack) whose Celery worker runs on a redis-server
+ * holding the shared stack's ACL users. The page must show that tenant's own data.
+ * Then the same with one piece broken at a time: the test must fail, saying what the page showed.
+ */
+import * as assert from "assert";
+import { API_URL_VARIABLE } from "../../components/frontend-env";
+import { RELEASES } from "../../components/chart-values";
+import { freePort, requireRealServers } from "../support/real-servers";
+import { PageReport, assertTenantPage, openPage } from "./browser";
+import { Backends, Breakage, Site, startBackends, startSite } from "./site";
+import { TenantStack } from "./stacks";
+
+const STACKS = ["client-a", "client-b"];
+
+describe("e2e: each tenant's site in a browser, through the load balancer and the ingress (real servers)", function () {
+    this.timeout(60_000);
+    let started = 0;
+    let backends: Backends | undefined;
+    let site: Site | undefined;
+
+    before(async function () {
+        started = Date.now();
+        requireRealServers(this, { redis: true, browser: true });
+        backends = await startBackends(STACKS);
+        site = await startSite(backends);
+    });
+
+    after(async function () {
+        await site?.stop();
+        await backends?.stop();
+        console.log(`      (e2e suite: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    });
+
+    const tenants = (): TenantStack[] => backends!.tenants;
+    const expected = (t: TenantStack) => ({ tenant: t.config.tenant, apiUrl: t.outputs.apiUrl });
+
+    it("each tenant's page loads, calls the API URL it baked in and shows its own tenant and task result", async function () {
+        const reports = await Promise.all(tenants().map((t) => openPage(site!.browser, t.outputs.frontendUrl, t.config.tenant)));
+        tenants().forEach((t, i) => assertTenantPage(reports[i], expected(t)));
+        assert.notStrictEqual(reports[0].tenant, reports[1].tenant);
+    });
+
+    /** Starts a site with `breakage`, opens `t`'s page, and returns the error assertTenantPage raises. */
+    async function brokenPage(name: string, breakage: Breakage, t = tenants()[0]): Promise<{ report: PageReport; failure: string }> {
+        const broken = await startSite(backends!, breakage);
+        try {
+            const report = await openPage(broken.browser, t.outputs.frontendUrl, name);
+            let failure = "";
+            try {
+                assertTenantPage(report, expected(t));
+            } catch (err) {
+                failure = (err as Error).message;
+            }
+            assert.ok(failure, `the e2e check passed although ${name}: ${JSON.stringify(report)}`);
+            return { report, failure };
+        } finally {
+            await broken.stop();
+        }
+    }
+
+    describe("fails, saying what the page showed, when", function () {
+        it("the frontend was built for the wrong API host (the other tenant's): error state naming the URL, not a blank page", async function () {
+            const other = tenants()[1];
+            const { report, failure } = await brokenPage("wrong-api-url", {
+                dotenv: (t, env) => (t === tenants()[0] ? { ...env, [API_URL_VARIABLE]: new URL(other.outputs.apiUrl).origin } : env),
+            });
+            assert.strictEqual(report.state, "error", failure);
+            assert.match(failure, new RegExp(`calls the API at ${other.outputs.apiUrl.replace(/\./g, "\\.")}`));
+            assert.match(report.error, /The API cannot be used: GET http:\/\/app\.client-b\.feng\.local\/api\/v1\/ failed/);
+            // The browser refused the cross-origin answer: client-b's API allows no other origin.
+            assert.ok(report.console.some((l) => /CORS/.test(l)), report.console.join("\n"));
+        });
+
+        it("the frontend was built for a host that does not resolve: error state, not a hang", async function () {
+            const { report, failure } = await brokenPage("unresolvable-api-url", {
+                dotenv: (t, env) => ({ ...env, [API_URL_VARIABLE]: "http://api.nowhere.feng.local" }),
+            });
+            assert.strictEqual(report.state, "error", failure);
+            assert.match(report.error, /GET http:\/\/api\.nowhere\.feng\.local\/api\/v1\/ failed/);
+        });
+
+        it("the load balancer's server block names another host", async function () {
+            const { report, failure } = await brokenPage("wrong-lb-block", {
+                serverBlock: (t, block) => block.replace(`server_name ${t.config.host};`, `server_name www.${t.config.host};`),
+            });
+            assert.strictEqual(report.load, "HTTP 404", failure);
+            assert.match(failure, /load balancer: no server block for host app\.client-a\.feng\.local/);
+        });
+
+        it("the API Ingress routes another path (/apis instead of /api): the API calls reach the frontend", async function () {
+            const { report, failure } = await brokenPage("wrong-ingress-path", {
+                objects: (_t, objects) => objects.map((o) => (o.kind === "Ingress" && o.metadata.name === RELEASES["backend-api"]
+                    ? { ...o, spec: { ...o.spec, rules: o.spec.rules.map((r: any) => ({ ...r, http: { paths: r.http.paths.map((p: any) => ({ ...p, path: "/apis" })) } })) } }
+                    : o)),
+            });
+            assert.strictEqual(report.state, "error", failure);
+            assert.match(report.error, /answered HTTP 200 text\/html.*not the API's JSON/);
+        });
+
+        it("the API is down: the page's error state within its request deadline, not a hang", async function () {
+            const closedPort = await freePort();
+            const t0 = Date.now();
+            const { report, failure } = await brokenPage("api-down", {
+                endpoints: (e) => ({ ...e, [`client-a/${RELEASES["backend-api"]}`]: `127.0.0.1:${closedPort}` }),
+            });
+            assert.strictEqual(report.state, "error", failure);
+            assert.match(report.error, /answered HTTP 502/);
+            assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
+        });
+    });
+});
