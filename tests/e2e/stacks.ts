@@ -10,7 +10,8 @@ import { K8sObject, helmTemplate } from "../../tools/lib/helm";
 import { ProgramRun, reveal, runProgram } from "../../tools/lib/mock-run";
 import { loadTenantConfig } from "../../tools/lib/stack-files";
 import { TenantConfig } from "../../components/config";
-import { ENV_CONFIGMAP, ENV_SECRET, BackendEnv } from "../../components/app-env";
+import { BackendEnv } from "../../components/app-env";
+import { ENV_CONFIGMAP, ENV_SECRET, SHARED_OUTPUTS } from "../../components/names";
 import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis-values";
 
 export interface SharedStack {
@@ -52,7 +53,7 @@ export async function tenantStack(stack: string, shared: SharedStack, redis: { h
     const run = await runProgram(stack, {
         preview: false,
         overrides,
-        sharedOutputs: { ...shared.outputs, redisHost: redis.host, redisPort: redis.port },
+        sharedOutputs: { ...shared.outputs, [SHARED_OUTPUTS.redisHost]: redis.host, [SHARED_OUTPUTS.redisPort]: redis.port },
     });
     const charts: Record<string, K8sObject[]> = {};
     for (const chart of run.ofType("kubernetes:helm.sh/v4:Chart")) {
