@@ -23,8 +23,14 @@ export function launchBrowser(hosts: Record<string, number>): Promise<Browser> {
         headless: true,
         // playwright gives each launch a fresh --user-data-dir of its own.
         args: [
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", `--host-resolver-rules=${rules}`,
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            `--host-resolver-rules=${rules}`,
         ],
         timeout: 20_000,
     });
@@ -51,8 +57,21 @@ export async function openPage(browser: Browser, url: string, screenshotName: st
     const context = await browser.newContext({ viewport: { width: 1000, height: 420 } });
     const page = await context.newPage();
     const consoleErrors: string[] = [];
-    page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
-    const report: PageReport = { url, load: "", state: "", apiUrl: "", tenant: "", task: "", taskResult: "", error: "", console: consoleErrors, screenshot: "" };
+    page.on("console", (m) => {
+        if (m.type() === "error") consoleErrors.push(m.text());
+    });
+    const report: PageReport = {
+        url,
+        load: "",
+        state: "",
+        apiUrl: "",
+        tenant: "",
+        task: "",
+        taskResult: "",
+        error: "",
+        console: consoleErrors,
+        screenshot: "",
+    };
     try {
         try {
             const res = await page.goto(url, { waitUntil: "load", timeout: 10_000 });
@@ -62,10 +81,22 @@ export async function openPage(browser: Browser, url: string, screenshotName: st
             report.load = (err as Error).message.split("\n")[0];
         }
         if (report.load === "HTTP 200") {
-            await page.waitForSelector("body[data-state=ready], body[data-state=error]", { timeout: PAGE_SETTLES_MS }).catch(() => undefined);
-            const text = (sel: string) => page.locator(sel).first().textContent({ timeout: 1000 }).then((t) => (t ?? "").trim()).catch(() => "");
-            report.state = (await page.getAttribute("body", "data-state", { timeout: 1000 }).catch(() => null)) ?? "(no data-state: not the stock page)";
-            [report.apiUrl, report.tenant, report.task, report.taskResult] = await Promise.all(["#api-url", "#tenant", "#task", "#task-result"].map(text));
+            await page
+                .waitForSelector("body[data-state=ready], body[data-state=error]", { timeout: PAGE_SETTLES_MS })
+                .catch(() => undefined);
+            const text = (sel: string) =>
+                page
+                    .locator(sel)
+                    .first()
+                    .textContent({ timeout: 1000 })
+                    .then((t) => (t ?? "").trim())
+                    .catch(() => "");
+            report.state =
+                (await page.getAttribute("body", "data-state", { timeout: 1000 }).catch(() => null)) ??
+                "(no data-state: not the stock page)";
+            [report.apiUrl, report.tenant, report.task, report.taskResult] = await Promise.all(
+                ["#api-url", "#tenant", "#task", "#task-result"].map(text),
+            );
             report.error = await text("#error");
         }
         fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -87,13 +118,16 @@ export function assertTenantPage(report: PageReport, expected: { tenant: string;
     if (report.load !== "HTTP 200") problems.push(`the page did not load: ${report.load}${report.error ? ` (${report.error})` : ""}`);
     else {
         if (report.state !== "ready") problems.push(`the page is in state "${report.state}"${report.error ? `: ${report.error}` : ""}`);
-        if (report.apiUrl !== expected.apiUrl) problems.push(`the page calls the API at ${report.apiUrl || "(none)"}, expected ${expected.apiUrl}`);
+        if (report.apiUrl !== expected.apiUrl)
+            problems.push(`the page calls the API at ${report.apiUrl || "(none)"}, expected ${expected.apiUrl}`);
         if (report.tenant !== expected.tenant) problems.push(`the page shows tenant "${report.tenant}", expected "${expected.tenant}"`);
         const done = `run by ${expected.tenant} on queue summary`;
         if (report.taskResult !== done) problems.push(`the task result reads "${report.taskResult}", expected "${done}"`);
     }
     if (problems.length) {
         const consoleLines = report.console.length ? `\n  browser console:\n    ${report.console.join("\n    ")}` : "";
-        throw new Error(`${report.url} is not ${expected.tenant}'s working site:\n  - ${problems.join("\n  - ")}${consoleLines}\n  screenshot: ${report.screenshot}`);
+        throw new Error(
+            `${report.url} is not ${expected.tenant}'s working site:\n  - ${problems.join("\n  - ")}${consoleLines}\n  screenshot: ${report.screenshot}`,
+        );
     }
 }

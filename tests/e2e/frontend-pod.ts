@@ -36,17 +36,25 @@ function one<T>(items: T[], what: string): T {
 }
 
 export async function startFrontendPod(spec: FrontendPodSpec): Promise<ManagedProcess> {
-    const deployment = one(spec.objects.filter((o) => o.kind === "Deployment"), "Deployment in the frontend chart");
+    const deployment = one(
+        spec.objects.filter((o) => o.kind === "Deployment"),
+        "Deployment in the frontend chart",
+    );
     const podSpec = deployment.spec.template.spec;
     const container = one<any>(podSpec.containers ?? [], `container in Deployment ${deployment.metadata.name}`);
     const where = `Deployment ${deployment.metadata.name} container ${container.name}`;
-    const httpPort = one<any>((container.ports ?? []).filter((p: { name: string }) => p.name === "http"), `port named http in ${where}`).containerPort;
+    const httpPort = one<any>(
+        (container.ports ?? []).filter((p: { name: string }) => p.name === "http"),
+        `port named http in ${where}`,
+    ).containerPort;
     const security = { ...(podSpec.securityContext ?? {}), ...(container.securityContext ?? {}) };
     const uid = security.runAsUser;
     const gid = security.runAsGroup;
-    if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid === 0) throw new Error(`${where}: runAsUser/runAsGroup must be set and non-root (got ${uid}/${gid})`);
+    if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid === 0)
+        throw new Error(`${where}: runAsUser/runAsGroup must be set and non-root (got ${uid}/${gid})`);
     if (security.allowPrivilegeEscalation !== false) throw new Error(`${where}: allowPrivilegeEscalation must be false`);
-    if (JSON.stringify(security.capabilities) !== JSON.stringify({ drop: ["ALL"] })) throw new Error(`${where}: capabilities ${JSON.stringify(security.capabilities)} are not emulated (drop ALL only)`);
+    if (JSON.stringify(security.capabilities) !== JSON.stringify({ drop: ["ALL"] }))
+        throw new Error(`${where}: capabilities ${JSON.stringify(security.capabilities)} are not emulated (drop ALL only)`);
 
     const script: string[] = ["set -eu", "mount --make-rprivate /"];
     // The image: its site and conf.d, read-only; it has an (empty) /var/cache/nginx.
@@ -58,8 +66,11 @@ export async function startFrontendPod(spec: FrontendPodSpec): Promise<ManagedPr
         "mount -t tmpfs -o mode=0755 image-conf /etc/nginx/conf.d",
         `cp ${quote(path.join(image, "conf.d", "default.conf"))} /etc/nginx/conf.d/default.conf`,
         "mount -o remount,ro /etc/nginx/conf.d",
-        `mount --bind ${quote(spec.buildDir)} /usr/share/nginx/html`, "mount -o remount,bind,ro /usr/share/nginx/html",
-        "mount -t tmpfs -o mode=0755 image-var-cache /var/cache", "mkdir /var/cache/nginx", "mount -o remount,ro /var/cache",
+        `mount --bind ${quote(spec.buildDir)} /usr/share/nginx/html`,
+        "mount -o remount,bind,ro /usr/share/nginx/html",
+        "mount -t tmpfs -o mode=0755 image-var-cache /var/cache",
+        "mkdir /var/cache/nginx",
+        "mount -o remount,ro /var/cache",
     );
 
     // The volumes: ConfigMap files first (their staged sources may lie under an emptyDir's path).
@@ -71,7 +82,10 @@ export async function startFrontendPod(spec: FrontendPodSpec): Promise<ManagedPr
         if (!volume) throw new Error(`${where}: volumeMount ${mount.name} has no volume`);
         const kinds = Object.keys(volume).filter((k) => k !== "name");
         if (kinds.length === 1 && kinds[0] === "configMap") {
-            const cm = one(spec.objects.filter((o) => o.kind === "ConfigMap" && o.metadata.name === volume.configMap.name), `ConfigMap ${volume.configMap.name}`);
+            const cm = one(
+                spec.objects.filter((o) => o.kind === "ConfigMap" && o.metadata.name === volume.configMap.name),
+                `ConfigMap ${volume.configMap.name}`,
+            );
             if (!mount.subPath) throw new Error(`${where}: a ConfigMap mounted without subPath is not emulated`);
             let text: string | undefined = cm.data?.[mount.subPath];
             if (text === undefined) throw new Error(`${where}: ConfigMap ${cm.metadata.name} has no key ${mount.subPath}`);
@@ -94,13 +108,20 @@ export async function startFrontendPod(spec: FrontendPodSpec): Promise<ManagedPr
     if (security.readOnlyRootFilesystem) script.push("mount -o remount,bind,ro /");
     // stdout through a pipe of the container's user, as a container runtime gives it: node's stdio
     // are sockets, which the chart's `access_log /dev/stdout` cannot open.
-    script.push(`exec setpriv --reuid=${uid} --regid=${gid} --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- /bin/sh -c '"$@" | cat' pod "$@"`);
+    script.push(
+        `exec setpriv --reuid=${uid} --regid=${gid} --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- /bin/sh -c '"$@" | cat' pod "$@"`,
+    );
 
     const command: string[] = [...(container.command ?? []), ...(container.args ?? [])];
     if (command.length === 0) throw new Error(`${where}: no command (the image's entrypoint is not emulated)`);
-    const pod = startProcess(`frontend pod ${deployment.metadata.namespace}`, "unshare", ["-m", "--", "/bin/sh", "-c", script.join("\n"), "pod", ...command], {
-        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/tmp" },
-    });
+    const pod = startProcess(
+        `frontend pod ${deployment.metadata.namespace}`,
+        "unshare",
+        ["-m", "--", "/bin/sh", "-c", script.join("\n"), "pod", ...command],
+        {
+            env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/tmp" },
+        },
+    );
     await waitForPort(spec.port, { process: pod, timeoutMs: 10_000 });
     return pod;
 }

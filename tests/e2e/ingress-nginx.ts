@@ -18,10 +18,20 @@ const INGRESS_SHAPE: Shape = {
     metadata: { name: "string", namespace: "string", labels: "map", annotations: "map" },
     spec: {
         ingressClassName: "string",
-        rules: [{
-            host: "string",
-            http: { paths: [{ path: "string", pathType: "string", backend: { service: { name: "string", port: { name: "string", number: "number" } } } }] },
-        }],
+        rules: [
+            {
+                host: "string",
+                http: {
+                    paths: [
+                        {
+                            path: "string",
+                            pathType: "string",
+                            backend: { service: { name: "string", port: { name: "string", number: "number" } } },
+                        },
+                    ],
+                },
+            },
+        ],
     },
 };
 
@@ -32,7 +42,8 @@ function unsupported(value: unknown, shape: Shape, where: string, problems: stri
     if (shape === "string" || shape === "number") {
         if (typeof value !== shape) problems.push(`${where} is ${JSON.stringify(value)}, expected a ${shape}`);
     } else if (shape === "map") {
-        if (!value || typeof value !== "object" || Object.values(value).some((v) => typeof v !== "string")) problems.push(`${where} is not a string map`);
+        if (!value || typeof value !== "object" || Object.values(value).some((v) => typeof v !== "string"))
+            problems.push(`${where} is not a string map`);
     } else if (Array.isArray(shape)) {
         if (!Array.isArray(value)) problems.push(`${where} is not a list`);
         else value.forEach((item, i) => unsupported(item, shape[0], `${where}[${i}]`, problems));
@@ -71,7 +82,8 @@ export function ingressRoutes(objects: K8sObject[]): IngressRoute[] {
         const own: string[] = [];
         unsupported(ing, INGRESS_SHAPE, "", own);
         if (ing.apiVersion !== "networking.k8s.io/v1") own.push(`apiVersion ${ing.apiVersion} is not networking.k8s.io/v1`);
-        if (ing.spec?.ingressClassName !== INGRESS_CLASS) own.push(`spec.ingressClassName is ${JSON.stringify(ing.spec?.ingressClassName)}: only class "${INGRESS_CLASS}" is served`);
+        if (ing.spec?.ingressClassName !== INGRESS_CLASS)
+            own.push(`spec.ingressClassName is ${JSON.stringify(ing.spec?.ingressClassName)}: only class "${INGRESS_CLASS}" is served`);
         for (const key of Object.keys(ing.metadata.annotations ?? {})) {
             if (!KNOWN_ANNOTATIONS.includes(key)) own.push(`annotation ${key} is not emulated`);
         }
@@ -79,15 +91,28 @@ export function ingressRoutes(objects: K8sObject[]): IngressRoute[] {
         for (const rule of ing.spec?.rules ?? []) {
             if (!rule.host) own.push("a rule without host is not emulated");
             for (const p of rule.http?.paths ?? []) {
-                if (p.pathType !== "Prefix" && p.pathType !== "Exact") own.push(`path ${p.path}: pathType ${p.pathType} is not emulated (Prefix, Exact)`);
+                if (p.pathType !== "Prefix" && p.pathType !== "Exact")
+                    own.push(`path ${p.path}: pathType ${p.pathType} is not emulated (Prefix, Exact)`);
                 if (typeof p.path !== "string" || !p.path.startsWith("/")) own.push(`path ${JSON.stringify(p.path)} does not start with /`);
-                const svc = services.find((s) => s.metadata.name === p.backend?.service?.name && (s.metadata.namespace ?? namespace) === namespace);
+                const svc = services.find(
+                    (s) => s.metadata.name === p.backend?.service?.name && (s.metadata.namespace ?? namespace) === namespace,
+                );
                 const port = p.backend?.service?.port ?? {};
                 if (!svc) own.push(`path ${p.path}: backend Service ${namespace}/${p.backend?.service?.name} is not rendered`);
-                else if (!(svc.spec.ports ?? []).some((sp: { name?: string; port: number }) => (port.name !== undefined ? sp.name === port.name : sp.port === port.number))) {
+                else if (
+                    !(svc.spec.ports ?? []).some((sp: { name?: string; port: number }) =>
+                        port.name !== undefined ? sp.name === port.name : sp.port === port.number,
+                    )
+                ) {
                     own.push(`path ${p.path}: Service ${svc.metadata.name} has no port ${JSON.stringify(port)}`);
                 }
-                routes.push({ ingress: id(ing), host: rule.host, path: p.path, pathType: p.pathType, service: `${namespace}/${p.backend?.service?.name}` });
+                routes.push({
+                    ingress: id(ing),
+                    host: rule.host,
+                    path: p.path,
+                    pathType: p.pathType,
+                    service: `${namespace}/${p.backend?.service?.name}`,
+                });
             }
         }
         problems.push(...own.map((p) => `${id(ing)}: ${p}`));
@@ -99,7 +124,10 @@ export function ingressRoutes(objects: K8sObject[]): IngressRoute[] {
         if (other && other !== r.ingress) problems.push(`${r.ingress} and ${other} both route ${r.host}${r.path} (${r.pathType})`);
         seen.set(key, r.ingress);
     }
-    if (problems.length) throw new Error(`the e2e ingress emulation (tests/e2e/ingress-nginx.ts) refuses the rendered Ingresses:\n  - ${problems.join("\n  - ")}`);
+    if (problems.length)
+        throw new Error(
+            `the e2e ingress emulation (tests/e2e/ingress-nginx.ts) refuses the rendered Ingresses:\n  - ${problems.join("\n  - ")}`,
+        );
     return routes;
 }
 

@@ -31,7 +31,9 @@ export function loadBalancerHttp(blocks: string[], upstreams: Record<string, str
         const servers = block.match(/^\s*server\s*\{/gm) ?? [];
         const listens = block.match(/^\s*listen\s+80;\s*$/gm) ?? [];
         if (servers.length === 0 || listens.length !== servers.length) {
-            throw new Error(`expected one "listen 80;" per server {} in the stack's nginxServerBlock, found ${listens.length} in ${servers.length}:\n${block}`);
+            throw new Error(
+                `expected one "listen 80;" per server {} in the stack's nginxServerBlock, found ${listens.length} in ${servers.length}:\n${block}`,
+            );
         }
         out.push(block.replace(/^(\s*)listen\s+80;\s*$/gm, `$1listen 127.0.0.1:${port};`));
     }

@@ -48,28 +48,59 @@ export async function startBackends(stacks: string[]): Promise<Backends> {
         const tenants: TenantStack[] = [];
         for (const s of stacks) tenants.push(await tenantStack(s, shared, { host: redis.host, port: redis.port }));
         const endpoints: Record<string, string> = {};
-        await Promise.all(tenants.map(async (t) => {
-            const dir = tempDir(`e2e-${t.config.tenant}`);
-            dirs.push(dir);
-            // No MySQL here: the API and worker touch no table, SQLite stands in (as in tests/app).
-            const env = processEnv(t.env, {
-                DEPLOY_TYPE: "test",
-                DJANGO_SQLITE_PATH: path.join(dir, "stock.sqlite3"),
-                DJANGO_STATIC_ROOT: path.join(dir, "static"),
-                CELERY_HEARTBEAT_FILE: path.join(dir, "celery", "worker_heartbeat"),
-            }, dir);
-            const port = await freePort();
-            const api = startProcess(`gunicorn ${t.config.tenant}`, PYTHON, ["-m", "gunicorn", "fin.wsgi", "--bind", `127.0.0.1:${port}`, "--workers", "1", "--graceful-timeout", "2"], { cwd: BACKEND_DIR, env });
-            const worker = startProcess(`celery ${t.config.tenant}`, PYTHON,
-                ["-m", "celery", "-A", "fin.celery", "worker", "-Q", t.config.celery.queues.join(","), "--pool", "solo", "-l", "INFO", "-n", `${t.config.tenant}@%h`],
-                { cwd: BACKEND_DIR, env });
-            processes.push(api, worker);
-            await Promise.all([
-                waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: api, status: 200, timeoutMs: 20_000 }),
-                waitUntil(`${t.config.tenant}'s Celery worker to be ready`, () => / ready\.\s*$/m.test(worker.log), { process: worker, timeoutMs: 20_000 }),
-            ]);
-            endpoints[`${t.config.tenant}/${RELEASES["backend-api"]}`] = `127.0.0.1:${port}`;
-        }));
+        await Promise.all(
+            tenants.map(async (t) => {
+                const dir = tempDir(`e2e-${t.config.tenant}`);
+                dirs.push(dir);
+                // No MySQL here: the API and worker touch no table, SQLite stands in (as in tests/app).
+                const env = processEnv(
+                    t.env,
+                    {
+                        DEPLOY_TYPE: "test",
+                        DJANGO_SQLITE_PATH: path.join(dir, "stock.sqlite3"),
+                        DJANGO_STATIC_ROOT: path.join(dir, "static"),
+                        CELERY_HEARTBEAT_FILE: path.join(dir, "celery", "worker_heartbeat"),
+                    },
+                    dir,
+                );
+                const port = await freePort();
+                const api = startProcess(
+                    `gunicorn ${t.config.tenant}`,
+                    PYTHON,
+                    ["-m", "gunicorn", "fin.wsgi", "--bind", `127.0.0.1:${port}`, "--workers", "1", "--graceful-timeout", "2"],
+                    { cwd: BACKEND_DIR, env },
+                );
+                const worker = startProcess(
+                    `celery ${t.config.tenant}`,
+                    PYTHON,
+                    [
+                        "-m",
+                        "celery",
+                        "-A",
+                        "fin.celery",
+                        "worker",
+                        "-Q",
+                        t.config.celery.queues.join(","),
+                        "--pool",
+                        "solo",
+                        "-l",
+                        "INFO",
+                        "-n",
+                        `${t.config.tenant}@%h`,
+                    ],
+                    { cwd: BACKEND_DIR, env },
+                );
+                processes.push(api, worker);
+                await Promise.all([
+                    waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: api, status: 200, timeoutMs: 20_000 }),
+                    waitUntil(`${t.config.tenant}'s Celery worker to be ready`, () => / ready\.\s*$/m.test(worker.log), {
+                        process: worker,
+                        timeoutMs: 20_000,
+                    }),
+                ]);
+                endpoints[`${t.config.tenant}/${RELEASES["backend-api"]}`] = `127.0.0.1:${port}`;
+            }),
+        );
         return { shared, redis, tenants, endpoints, processes, stop };
     } catch (err) {
         await stop();
@@ -91,6 +122,8 @@ export interface Breakage {
 
 export interface Site {
     browser: Browser;
+    /** The frontend pods, by tenant. */
+    frontendPods: Record<string, ManagedProcess>;
     lb: NginxServer;
     ingress: NginxServer;
     stop(): Promise<void>;
@@ -124,36 +157,49 @@ export async function startSite(backends: Backends, breakage: Breakage = {}): Pr
     };
     try {
         const endpoints = { ...backends.endpoints };
+        const frontendPods: Record<string, ManagedProcess> = {};
         const objects: K8sObject[] = [];
-        await Promise.all(backends.tenants.map(async (t) => {
-            const stage = path.join(dir, t.config.tenant);
-            const build = path.join(stage, "build");
-            fs.mkdirSync(build, { recursive: true });
-            const dotenv = tenantDotenv(t);
-            buildFrontend(t, build, breakage.dotenv ? breakage.dotenv(t, dotenv) : dotenv);
-            const port = await freePort();
-            const frontendObjects = t.charts[RELEASES.frontend];
-            const pod = await startFrontendPod({
-                objects: frontendObjects, buildDir: build, stageDir: stage, port,
-                imageSiteConf: fs.readFileSync(path.join(t.frontendBuild.context, "nginx.conf"), "utf8"),
-            });
-            started.push(pod);
-            endpoints[`${t.config.tenant}/${RELEASES.frontend}`] = `127.0.0.1:${port}`;
-            const rendered = Object.values(t.charts).flat();
-            objects.push(...(breakage.objects ? breakage.objects(t, rendered) : rendered));
-        }));
+        await Promise.all(
+            backends.tenants.map(async (t) => {
+                const stage = path.join(dir, t.config.tenant);
+                const build = path.join(stage, "build");
+                fs.mkdirSync(build, { recursive: true });
+                const dotenv = tenantDotenv(t);
+                buildFrontend(t, build, breakage.dotenv ? breakage.dotenv(t, dotenv) : dotenv);
+                const port = await freePort();
+                const frontendObjects = t.charts[RELEASES.frontend];
+                const pod = await startFrontendPod({
+                    objects: frontendObjects,
+                    buildDir: build,
+                    stageDir: stage,
+                    port,
+                    imageSiteConf: fs.readFileSync(path.join(t.frontendBuild.context, "nginx.conf"), "utf8"),
+                });
+                started.push(pod);
+                frontendPods[t.config.tenant] = pod;
+                endpoints[`${t.config.tenant}/${RELEASES.frontend}`] = `127.0.0.1:${port}`;
+                const rendered = Object.values(t.charts).flat();
+                objects.push(...(breakage.objects ? breakage.objects(t, rendered) : rendered));
+            }),
+        );
         const routes = ingressRoutes(objects);
         const ingressPort = await freePort();
-        const ingress = await startNginx("ingress", ingressPort, (d) => httpMain(d, ingressNginxHttp(routes, breakage.endpoints ? breakage.endpoints(endpoints) : endpoints, ingressPort)));
+        const ingress = await startNginx("ingress", ingressPort, (d) =>
+            httpMain(d, ingressNginxHttp(routes, breakage.endpoints ? breakage.endpoints(endpoints) : endpoints, ingressPort)),
+        );
         started.push(ingress);
         const lbPort = await freePort();
-        const blocks = backends.tenants.map((t) => (breakage.serverBlock ? breakage.serverBlock(t, t.nginxServerBlock) : t.nginxServerBlock));
+        const blocks = backends.tenants.map((t) =>
+            breakage.serverBlock ? breakage.serverBlock(t, t.nginxServerBlock) : t.nginxServerBlock,
+        );
         const upstreams = Object.fromEntries(backends.tenants.map((t) => [t.config.lbUpstream, `127.0.0.1:${ingressPort}`]));
         const lb = await startNginx("load balancer", lbPort, (d) => httpMain(d, loadBalancerHttp(blocks, upstreams, lbPort)));
         started.push(lb);
-        const hosts = Object.fromEntries(backends.tenants.flatMap((t) => [t.outputs.frontendUrl, t.outputs.apiUrl].map((u: string) => [new URL(u).hostname, lbPort])));
+        const hosts = Object.fromEntries(
+            backends.tenants.flatMap((t) => [t.outputs.frontendUrl, t.outputs.apiUrl].map((u: string) => [new URL(u).hostname, lbPort])),
+        );
         browser = await launchBrowser(hosts);
-        return { browser, lb, ingress, stop };
+        return { browser, frontendPods, lb, ingress, stop };
     } catch (err) {
         await stop();
         throw err;

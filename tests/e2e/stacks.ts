@@ -49,7 +49,12 @@ export interface TenantStack {
     frontendBuild: { context: string; buildFor: string };
 }
 
-export async function tenantStack(stack: string, shared: SharedStack, redis: { host: string; port: number }, overrides: Record<string, unknown> = {}): Promise<TenantStack> {
+export async function tenantStack(
+    stack: string,
+    shared: SharedStack,
+    redis: { host: string; port: number },
+    overrides: Record<string, unknown> = {},
+): Promise<TenantStack> {
     const run = await runProgram(stack, {
         preview: false,
         overrides,
@@ -60,8 +65,12 @@ export async function tenantStack(stack: string, shared: SharedStack, redis: { h
         const { name, namespace, values } = chart.inputs;
         charts[name] = await helmTemplate(path.resolve(chart.inputs.chart), reveal(values), { releaseName: name, namespace });
     }
-    const frontend = run.ofType("docker:index/image:Image").map((i) => reveal(i.inputs.build)).filter((b) => b.args?.BUILD_FOR);
-    if (frontend.length !== 1) throw new Error(`expected one frontend image build (with BUILD_FOR) in stack ${stack}, found ${frontend.length}`);
+    const frontend = run
+        .ofType("docker:index/image:Image")
+        .map((i) => reveal(i.inputs.build))
+        .filter((b) => b.args?.BUILD_FOR);
+    if (frontend.length !== 1)
+        throw new Error(`expected one frontend image build (with BUILD_FOR) in stack ${stack}, found ${frontend.length}`);
     return {
         stack,
         config: loadTenantConfig(stack, { overrides }),

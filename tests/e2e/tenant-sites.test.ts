@@ -8,6 +8,7 @@
  * Then the same with one piece broken at a time: the test must fail, saying what the page showed.
  */
 import * as assert from "assert";
+import * as fs from "fs";
 import { API_URL_VARIABLE } from "../../components/frontend-env";
 import { RELEASES } from "../../components/chart-values";
 import { freePort, requireRealServers } from "../support/real-servers";
@@ -16,6 +17,32 @@ import { Backends, Breakage, Site, startBackends, startSite } from "./site";
 import { TenantStack } from "./stacks";
 
 const STACKS = ["client-a", "client-b"];
+
+/** Processes of a process group, with their ids and effective capabilities (from /proc). */
+function processesOfGroup(pgid: number): { pid: number; comm: string; uid: string; gid: string; capEff: string }[] {
+    const out = [];
+    for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+        try {
+            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            // pid (comm) state ppid pgrp ...
+            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            if (Number(fields[2]) !== pgid) continue;
+            const status = fs.readFileSync(`/proc/${entry}/status`, "utf8");
+            const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, "m").exec(status)![1].trim().split(/\s+/).join(" ");
+            out.push({ pid: Number(entry), comm: field("Name"), uid: field("Uid"), gid: field("Gid"), capEff: field("CapEff") });
+        } catch {
+            // gone meanwhile
+        }
+    }
+    return out;
+}
+
+/** Mount point → mount options, as the process sees its mount namespace. */
+function mountOptions(pid: number): Record<string, string> {
+    const lines = fs.readFileSync(`/proc/${pid}/mountinfo`, "utf8").trim().split("\n");
+    // id parent major:minor root mountpoint options ...; the last mount of a path wins.
+    return Object.fromEntries(lines.map((l) => l.split(" ")).map((f) => [f[4], f[5]]));
+}
 
 describe("e2e: each tenant's site in a browser, through the load balancer and the ingress (real servers)", function () {
     this.timeout(60_000);
@@ -43,6 +70,25 @@ describe("e2e: each tenant's site in a browser, through the load balancer and th
         const reports = await Promise.all(tenants().map((t) => openPage(site!.browser, t.outputs.frontendUrl, t.config.tenant)));
         tenants().forEach((t, i) => assertTenantPage(reports[i], expected(t)));
         assert.notStrictEqual(reports[0].tenant, reports[1].tenant);
+    });
+
+    it("the frontend pods run nginx as the chart's user, without capabilities, on a read-only root with the chart's mounts", function () {
+        for (const t of tenants()) {
+            const pod = site!.frontendPods[t.config.tenant];
+            const nginx = processesOfGroup(pod.pid!).filter((p) => p.comm === "nginx");
+            assert.ok(nginx.length >= 2, `no nginx master and worker in ${t.config.tenant}'s pod: ${JSON.stringify(nginx)}`);
+            for (const p of nginx) {
+                assert.deepStrictEqual(
+                    { uid: p.uid, gid: p.gid, capEff: p.capEff },
+                    { uid: "101 101 101 101", gid: "101 101 101 101", capEff: "0000000000000000" },
+                );
+            }
+            const mounts = mountOptions(nginx[0].pid);
+            assert.match(mounts["/"], /^ro\b/);
+            for (const ro of ["/etc/nginx/nginx.conf", "/etc/nginx/conf.d/default.conf", "/usr/share/nginx/html"])
+                assert.match(mounts[ro] ?? "", /^ro\b/, ro);
+            for (const rw of ["/tmp", "/var/cache/nginx"]) assert.match(mounts[rw] ?? "", /^rw\b/, rw);
+        }
     });
 
     /** Starts a site with `breakage`, opens `t`'s page, and returns the error assertTenantPage raises. */
@@ -73,7 +119,10 @@ describe("e2e: each tenant's site in a browser, through the load balancer and th
             assert.match(failure, new RegExp(`calls the API at ${other.outputs.apiUrl.replace(/\./g, "\\.")}`));
             assert.match(report.error, /The API cannot be used: GET http:\/\/app\.client-b\.feng\.local\/api\/v1\/ failed/);
             // The browser refused the cross-origin answer: client-b's API allows no other origin.
-            assert.ok(report.console.some((l) => /CORS/.test(l)), report.console.join("\n"));
+            assert.ok(
+                report.console.some((l) => /CORS/.test(l)),
+                report.console.join("\n"),
+            );
         });
 
         it("the frontend was built for a host that does not resolve: error state, not a hang", async function () {
@@ -94,9 +143,21 @@ describe("e2e: each tenant's site in a browser, through the load balancer and th
 
         it("the API Ingress routes another path (/apis instead of /api): the API calls reach the frontend", async function () {
             const { report, failure } = await brokenPage("wrong-ingress-path", {
-                objects: (_t, objects) => objects.map((o) => (o.kind === "Ingress" && o.metadata.name === RELEASES["backend-api"]
-                    ? { ...o, spec: { ...o.spec, rules: o.spec.rules.map((r: any) => ({ ...r, http: { paths: r.http.paths.map((p: any) => ({ ...p, path: "/apis" })) } })) } }
-                    : o)),
+                objects: (_t, objects) =>
+                    objects.map((o) =>
+                        o.kind === "Ingress" && o.metadata.name === RELEASES["backend-api"]
+                            ? {
+                                  ...o,
+                                  spec: {
+                                      ...o.spec,
+                                      rules: o.spec.rules.map((r: any) => ({
+                                          ...r,
+                                          http: { paths: r.http.paths.map((p: any) => ({ ...p, path: "/apis" })) },
+                                      })),
+                                  },
+                              }
+                            : o,
+                    ),
             });
             assert.strictEqual(report.state, "error", failure);
             assert.match(report.error, /answered HTTP 200 text\/html.*not the API's JSON/);

@@ -33,7 +33,10 @@ export function httpMain(dir: string, http: string): string {
         "http {",
         "    access_log off;",
         ...temp,
-        ...http.trimEnd().split("\n").map((l) => (l ? `    ${l}` : l)),
+        ...http
+            .trimEnd()
+            .split("\n")
+            .map((l) => (l ? `    ${l}` : l)),
         "}",
         "",
     ].join("\n");
@@ -55,7 +58,9 @@ export async function startNginx(name: string, port: number, config: (dir: strin
         runToCompletion(NGINX, ["-t", "-q", ...args], { timeoutMs: 10_000 });
     } catch (err) {
         fs.rmSync(dir, { recursive: true, force: true });
-        throw new Error(`nginx (${name}) refuses its configuration: ${(err as Error).message}\n--- configuration ---\n${text}`);
+        throw new Error(`nginx (${name}) refuses its configuration: ${(err as Error).message}\n--- configuration ---\n${text}`, {
+            cause: err,
+        });
     }
     const proc = startProcess(`nginx (${name})`, NGINX, [...args, "-g", "daemon off;"]);
     const stop = async () => {
