@@ -4,8 +4,12 @@
  * e2e test instead of being ignored); the load balancer takes the stacks' blocks as they are.
  */
 import * as assert from "assert";
+import * as http from "http";
+import { AddressInfo } from "net";
 import { RELEASES } from "../../components/chart-values";
 import { K8sObject } from "../../tools/lib/helm";
+import { httpMain, startNginx } from "../support/nginx";
+import { freePort, httpRequest, requireRealServers } from "../support/real-servers";
 import { ingressNginxHttp, ingressRoutes } from "./ingress-nginx";
 import { loadBalancerHttp } from "./load-balancer";
 import { TenantStack, sharedStack, tenantStack } from "./stacks";
@@ -123,6 +127,66 @@ describe("e2e emulation: ingress from the rendered Ingresses, load balancer from
             }),
             /both route app\.client-a\.feng\.local\/ \(Prefix\)/,
         );
+    });
+
+    describe("ingress-nginx's CORS annotations (the API on its own host, stock:apiHost)", function () {
+        const FRONTEND_ORIGIN = "http://app.client-a.feng.local";
+        const withCors = (annotations: Record<string, string>) =>
+            withIngress(RELEASES["backend-api"], (i) => ({ ...i, metadata: { ...i.metadata, annotations } }));
+        const cors = {
+            "nginx.ingress.kubernetes.io/enable-cors": "true",
+            "nginx.ingress.kubernetes.io/cors-allow-origin": FRONTEND_ORIGIN,
+            "nginx.ingress.kubernetes.io/cors-allow-credentials": "false",
+            "nginx.ingress.kubernetes.io/cors-max-age": "600",
+        };
+
+        it("refuses a cors-* annotation without enable-cors, and an origin pattern it does not implement", function () {
+            refused(
+                withCors({ "nginx.ingress.kubernetes.io/cors-allow-origin": FRONTEND_ORIGIN }),
+                /cors-allow-origin without enable-cors has no effect/,
+            );
+            refused(
+                withCors({ ...cors, "nginx.ingress.kubernetes.io/cors-allow-origin": "https://*.feng.local" }),
+                /cors-allow-origin "https:\/\/\*\.feng\.local" is not emulated/,
+            );
+        });
+
+        it("with real nginx: the allowed origin gets Access-Control-Allow-Origin and a 204 preflight, any other origin no CORS header", async function () {
+            requireRealServers(this, { modules: [], browser: true });
+            const api = http.createServer((_req, res) => res.writeHead(200, { "Content-Type": "application/json" }).end('{"ok":true}'));
+            await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+            const apiPort = (api.address() as AddressInfo).port;
+            const port = await freePort();
+            const routes = ingressRoutes(withCors(cors));
+            const endpoints = {
+                [`client-a/${RELEASES.frontend}`]: "127.0.0.1:1",
+                [`client-a/${RELEASES["backend-api"]}`]: `127.0.0.1:${apiPort}`,
+            };
+            const ingress = await startNginx("ingress", port, (d) => httpMain(d, ingressNginxHttp(routes, endpoints, port)));
+            try {
+                const call = (method: string, origin: string) =>
+                    httpRequest(`http://127.0.0.1:${port}/api/v1/`, {
+                        method,
+                        headers: { Host: "app.client-a.feng.local", Origin: origin },
+                    });
+                const allowed = await call("GET", FRONTEND_ORIGIN);
+                assert.strictEqual(allowed.status, 200, allowed.body);
+                assert.strictEqual(allowed.headers["access-control-allow-origin"], FRONTEND_ORIGIN);
+                assert.strictEqual(allowed.headers["access-control-allow-credentials"], undefined);
+                const preflight = await call("OPTIONS", FRONTEND_ORIGIN);
+                assert.strictEqual(preflight.status, 204);
+                assert.strictEqual(preflight.headers["access-control-allow-origin"], FRONTEND_ORIGIN);
+                assert.strictEqual(preflight.headers["access-control-max-age"], "600");
+                for (const other of ["http://app.client-b.feng.local", "http://app.client-a.feng.local.evil.example", "null"]) {
+                    const res = await call("GET", other);
+                    assert.strictEqual(res.headers["access-control-allow-origin"], undefined, other);
+                    assert.notStrictEqual((await call("OPTIONS", other)).status, 204, other);
+                }
+            } finally {
+                await ingress.stop();
+                await new Promise((resolve) => api.close(resolve));
+            }
+        });
     });
 
     it("load balancer: the stack's block as it is, only `listen 80;` moved to the loopback port, its upstream defined", function () {

@@ -35,8 +35,55 @@ const INGRESS_SHAPE: Shape = {
     },
 };
 
-/** Annotations the emulation implements (none of ours change routing today); any other is refused. */
-const KNOWN_ANNOTATIONS: readonly string[] = [];
+const NGINX_INGRESS = "nginx.ingress.kubernetes.io/";
+/** The annotations the emulation implements: ingress-nginx's CORS (the API's Ingress with stock:apiHost). Any other is refused. */
+const CORS_ANNOTATIONS = [
+    "enable-cors",
+    "cors-allow-origin",
+    "cors-allow-methods",
+    "cors-allow-headers",
+    "cors-allow-credentials",
+    "cors-max-age",
+].map((a) => NGINX_INGRESS + a);
+
+/** ingress-nginx's CORS settings of one Ingress (its defaults where an annotation is absent). */
+export interface Cors {
+    /** Exact origins (scheme://host[:port]); ingress-nginx answers only a request whose Origin is one of them. */
+    allowOrigins: string[];
+    allowMethods: string;
+    allowHeaders: string;
+    allowCredentials: boolean;
+    maxAge: string;
+}
+
+function corsOf(annotations: Record<string, string>, problems: string[]): Cors | undefined {
+    const a = (name: string) => annotations[NGINX_INGRESS + name];
+    if (a("enable-cors") === undefined) {
+        for (const name of CORS_ANNOTATIONS)
+            if (annotations[name] !== undefined) problems.push(`annotation ${name} without enable-cors has no effect`);
+        return undefined;
+    }
+    if (a("enable-cors") !== "true")
+        problems.push(`annotation ${NGINX_INGRESS}enable-cors is ${JSON.stringify(a("enable-cors"))}, expected "true"`);
+    const allowOrigins = (a("cors-allow-origin") ?? "*")
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean);
+    for (const origin of allowOrigins) {
+        if (!/^https?:\/\/[a-z0-9.-]+(:\d+)?$/.test(origin))
+            problems.push(`cors-allow-origin ${JSON.stringify(origin)} is not emulated (exact scheme://host[:port] origins only)`);
+    }
+    const allowCredentials = (a("cors-allow-credentials") ?? "true") === "true";
+    return {
+        allowOrigins,
+        allowMethods: a("cors-allow-methods") ?? "GET, PUT, POST, DELETE, PATCH, OPTIONS",
+        allowHeaders:
+            a("cors-allow-headers") ??
+            "DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization",
+        allowCredentials,
+        maxAge: a("cors-max-age") ?? "1728000",
+    };
+}
 
 function unsupported(value: unknown, shape: Shape, where: string, problems: string[]): void {
     if (shape === "string" || shape === "number") {
@@ -65,6 +112,7 @@ export interface IngressRoute {
     pathType: "Prefix" | "Exact";
     /** `<namespace>/<service>` */
     service: string;
+    cors?: Cors;
 }
 
 const id = (o: K8sObject) => `Ingress ${o.metadata.namespace ?? "?"}/${o.metadata.name}`;
@@ -85,8 +133,9 @@ export function ingressRoutes(objects: K8sObject[]): IngressRoute[] {
         if (ing.spec?.ingressClassName !== INGRESS_CLASS)
             own.push(`spec.ingressClassName is ${JSON.stringify(ing.spec?.ingressClassName)}: only class "${INGRESS_CLASS}" is served`);
         for (const key of Object.keys(ing.metadata.annotations ?? {})) {
-            if (!KNOWN_ANNOTATIONS.includes(key)) own.push(`annotation ${key} is not emulated`);
+            if (!CORS_ANNOTATIONS.includes(key)) own.push(`annotation ${key} is not emulated`);
         }
+        const cors = corsOf(ing.metadata.annotations ?? {}, own);
         const namespace = ing.metadata.namespace;
         for (const rule of ing.spec?.rules ?? []) {
             if (!rule.host) own.push("a rule without host is not emulated");
@@ -112,6 +161,7 @@ export function ingressRoutes(objects: K8sObject[]): IngressRoute[] {
                     path: p.path,
                     pathType: p.pathType,
                     service: `${namespace}/${p.backend?.service?.name}`,
+                    cors,
                 });
             }
         }
@@ -144,6 +194,29 @@ function locations(r: IngressRoute): string[] {
 }
 
 /**
+ * ingress-nginx's CORS: a request whose Origin is allowed gets Access-Control-Allow-Origin with
+ * that origin, its preflight (OPTIONS) is answered 204 by the controller; any other origin gets no
+ * CORS header at all, so the browser refuses the answer.
+ */
+function corsLines(cors: Cors): string[] {
+    const q = (v: string) => JSON.stringify(v);
+    const origin = cors.allowOrigins.includes("*") ? "*" : "$http_origin";
+    const common = [
+        `add_header Access-Control-Allow-Origin ${origin} always;`,
+        ...(cors.allowCredentials ? ["add_header Access-Control-Allow-Credentials true always;"] : []),
+    ];
+    return [
+        '        set $cors "";',
+        ...cors.allowOrigins.map((o) =>
+            o === "*" ? '        set $cors "true";' : `        if ($http_origin = ${q(o)}) { set $cors "true"; }`,
+        ),
+        '        if ($request_method = OPTIONS) { set $cors "${cors}options"; }',
+        `        if ($cors = "true") { ${common.join(" ")} }`,
+        `        if ($cors = "trueoptions") { ${common.join(" ")} add_header Access-Control-Allow-Methods ${q(cors.allowMethods)} always; add_header Access-Control-Allow-Headers ${q(cors.allowHeaders)} always; add_header Access-Control-Max-Age ${q(cors.maxAge)} always; return 204; }`,
+    ];
+}
+
+/**
  * The http {} body of the ingress nginx listening on 127.0.0.1:`port`: one server per host, one
  * location per path, proxied to `endpoints[<namespace>/<service>]` (host:port of the process that
  * stands for the Service's pods). Unknown hosts get the controller's default backend (404).
@@ -171,7 +244,12 @@ export function ingressNginxHttp(routes: IngressRoute[], endpoints: Record<strin
         for (const r of routes.filter((x) => x.host === host)) {
             for (const loc of locations(r)) {
                 out.push(`    # ${r.ingress}: ${r.path} (${r.pathType}) -> ${r.service}`);
-                out.push(`    location ${loc} {`, `        proxy_pass http://${endpoints[r.service]};`, "    }");
+                out.push(
+                    `    location ${loc} {`,
+                    ...(r.cors ? corsLines(r.cors) : []),
+                    `        proxy_pass http://${endpoints[r.service]};`,
+                    "    }",
+                );
             }
         }
         out.push("}");
