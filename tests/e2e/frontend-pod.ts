@@ -11,6 +11,7 @@
  * every "pod" here shares the host's network. Debian's nginx stands in for the image's nginx.
  * Volume kinds and security settings the chart does not use are refused.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { K8sObject } from "../../tools/lib/helm";
@@ -112,6 +113,13 @@ export async function startFrontendPod(spec: FrontendPodSpec): Promise<ManagedPr
         `exec setpriv --reuid=${uid} --regid=${gid} --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- /bin/sh -c '"$@" | cat' pod "$@"`,
     );
 
+    const probe = spawnSync("unshare", ["-m", "--", "/bin/true"], { encoding: "utf8" });
+    if (probe.status !== 0) {
+        throw new Error(
+            `the e2e frontend pod needs a mount namespace of its own (unshare -m: root with CAP_SYS_ADMIN, as .ci/run runs; ` +
+                `in a container: --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined): ${probe.stderr.trim()}`,
+        );
+    }
     const command: string[] = [...(container.command ?? []), ...(container.args ?? [])];
     if (command.length === 0) throw new Error(`${where}: no command (the image's entrypoint is not emulated)`);
     const pod = startProcess(
