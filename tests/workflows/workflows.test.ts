@@ -35,14 +35,7 @@ type Job = {
     env?: Record<string, unknown>;
     steps?: Step[];
 };
-type Workflow = {
-    name?: string;
-    on: Record<string, any>;
-    permissions?: Record<string, string> | string;
-    env?: Record<string, unknown>;
-    concurrency?: unknown;
-    jobs: Record<string, Job>;
-};
+type Workflow = { name?: string; on: Record<string, any>; permissions?: Record<string, string> | string; env?: Record<string, unknown>; concurrency?: unknown; jobs: Record<string, Job> };
 
 function readWorkflow(file: string): Workflow {
     return YAML.parse(fs.readFileSync(path.join(WORKFLOW_DIR, file), "utf8"));
@@ -100,10 +93,7 @@ function secretEchoes(script: string, names: Iterable<string>): string[] {
 const XTRACE = /\bset\s+-[a-z]*x|\bset\s+-o\s+xtrace\b|\bbash\s+-[a-z]*x\b/;
 
 function scripts(): string[] {
-    return fs
-        .readdirSync(SCRIPT_DIR)
-        .filter((f) => f.endsWith(".sh"))
-        .sort();
+    return fs.readdirSync(SCRIPT_DIR).filter((f) => f.endsWith(".sh")).sort();
 }
 
 const bashAvailable = spawnSync("bash", ["-c", "true"]).status === 0;
@@ -181,11 +171,7 @@ describe("workflows: actionlint", function () {
 describe("workflows: the secret-echo rule", function () {
     const names = ["PULUMI_ACCESS_TOKEN", "E2E_REGISTRY_PASSWORD"];
     it("flags a secret printed to the log", function () {
-        for (const line of [
-            'echo "$PULUMI_ACCESS_TOKEN"',
-            "printf '%s\\n' \"${E2E_REGISTRY_PASSWORD}\" >&2",
-            "echo token=$PULUMI_ACCESS_TOKEN > /dev/stderr",
-        ]) {
+        for (const line of ['echo "$PULUMI_ACCESS_TOKEN"', "printf '%s\\n' \"${E2E_REGISTRY_PASSWORD}\" >&2", "echo token=$PULUMI_ACCESS_TOKEN > /dev/stderr"]) {
             assert.deepStrictEqual(secretEchoes(line, names), [line]);
         }
     });
@@ -213,10 +199,7 @@ describe("workflows: structure", function () {
         it("takes its stack matrix from the discovery job's output, not a literal list", function () {
             const stacks = wf.jobs.stacks;
             assert.ok(stacks, "a `stacks` job");
-            assert.ok(
-                stacks.steps!.some((s) => (s.run ?? "").includes(".github/scripts/discover-stacks.sh")),
-                "stacks job runs discover-stacks.sh",
-            );
+            assert.ok(stacks.steps!.some((s) => (s.run ?? "").includes(".github/scripts/discover-stacks.sh")), "stacks job runs discover-stacks.sh");
             assert.match(stacks.outputs!.stacks, /steps\.\w+\.outputs\.stacks/);
             assert.deepStrictEqual(needsOf(preview).sort(), ["stacks", "test"]);
             assert.strictEqual(preview.strategy!.matrix!.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
@@ -289,10 +272,7 @@ describe("workflows: structure", function () {
         });
 
         it("never runs two updates of one stack at once, nor cancels one", function () {
-            for (const [name, job] of [
-                ["shared", wf.jobs.shared],
-                ["tenants", wf.jobs.tenants],
-            ] as const) {
+            for (const [name, job] of [["shared", wf.jobs.shared], ["tenants", wf.jobs.tenants]] as const) {
                 const c = job.concurrency as { group: string; "cancel-in-progress": boolean };
                 assert.strictEqual(c["cancel-in-progress"], false, `${name}: cancel-in-progress`);
                 assert.match(c.group, name === "shared" ? /shared/ : /matrix\.stack/);
@@ -307,15 +287,7 @@ describe("workflows: structure", function () {
 
         it("runs on pull requests that touch the program, its charts, app, stacks or itself", function () {
             const paths: string[] = wf.on.pull_request.paths;
-            for (const p of [
-                "index.ts",
-                "components/**",
-                "charts/**",
-                "app/**",
-                "Pulumi*.yaml",
-                "package*.json",
-                ".github/workflows/e2e.yml",
-            ]) {
+            for (const p of ["index.ts", "components/**", "charts/**", "app/**", "Pulumi*.yaml", "package*.json", ".github/workflows/e2e.yml"]) {
                 assert.ok(paths.includes(p), `paths has ${p}`);
             }
         });
@@ -333,14 +305,8 @@ describe("workflows: structure", function () {
         });
 
         it("installs a pinned ingress-nginx release for kind", function () {
-            assert.match(
-                String(wf.env!.INGRESS_NGINX_MANIFEST),
-                /^https:\/\/raw\.githubusercontent\.com\/kubernetes\/ingress-nginx\/controller-v\d+\.\d+\.\d+\/deploy\/static\/provider\/kind\/deploy\.yaml$/,
-            );
-            assert.ok(
-                steps.some((s) => s.run === ".github/scripts/e2e-ingress.sh"),
-                "an install step",
-            );
+            assert.match(String(wf.env!.INGRESS_NGINX_MANIFEST), /^https:\/\/raw\.githubusercontent\.com\/kubernetes\/ingress-nginx\/controller-v\d+\.\d+\.\d+\/deploy\/static\/provider\/kind\/deploy\.yaml$/);
+            assert.ok(steps.some((s) => s.run === ".github/scripts/e2e-ingress.sh"), "an install step");
             const script = fs.readFileSync(path.join(SCRIPT_DIR, "e2e-ingress.sh"), "utf8");
             assert.match(script, /kubectl apply -f "\$INGRESS_NGINX_MANIFEST"/);
             assert.match(script, /rollout status deployment\/ingress-nginx-controller --timeout=\d+s/, "waits for the controller");
@@ -355,14 +321,8 @@ describe("workflows: structure", function () {
             const check = order((s) => (s.run ?? "").includes("e2e-check.sh"));
             const diag = order((s) => (s.run ?? "").includes("e2e-diagnostics.sh"));
             const destroy = order((s) => (s.run ?? "").includes("e2e-destroy.sh"));
-            assert.ok(
-                [login, init, upShared, upCi, check, diag, destroy].every((i) => i >= 0),
-                "all steps present",
-            );
-            assert.ok(
-                login < init && init < upShared && upShared < upCi && upCi < check && check < diag && diag < destroy,
-                "in this order",
-            );
+            assert.ok([login, init, upShared, upCi, check, diag, destroy].every((i) => i >= 0), "all steps present");
+            assert.ok(login < init && init < upShared && upShared < upCi && upCi < check && check < diag && diag < destroy, "in this order");
             assert.strictEqual(steps[diag].if, "failure()");
             assert.strictEqual(steps[destroy].if, "always()");
             assert.strictEqual(destroy, steps.length - 1, "destroy is the last step");
@@ -371,9 +331,7 @@ describe("workflows: structure", function () {
         });
 
         it("installs the Pulumi CLI with a pinned action", function () {
-            const install = steps.filter(
-                (s) => (s.uses ?? "").startsWith("pulumi/actions@") || (s.uses ?? "").startsWith("pulumi/setup-pulumi@"),
-            );
+            const install = steps.filter((s) => (s.uses ?? "").startsWith("pulumi/actions@") || (s.uses ?? "").startsWith("pulumi/setup-pulumi@"));
             assert.strictEqual(install.length, 1);
             assert.strictEqual(install[0].with?.command, undefined, "install only");
         });
@@ -408,9 +366,7 @@ describe("workflows: structure", function () {
             });
 
             it(`${file}: every action is pinned to a release tag or a commit SHA`, function () {
-                const uses = allSteps(wf)
-                    .map(({ step }) => step.uses)
-                    .filter((u): u is string => !!u);
+                const uses = allSteps(wf).map(({ step }) => step.uses).filter((u): u is string => !!u);
                 assert.ok(uses.length > 0);
                 for (const u of uses) {
                     assert.match(u, /^[\w.-]+\/[\w./-]+@(?:v\d+(?:\.\d+){0,2}|[0-9a-f]{40})$/, `${file}: ${u}`);
@@ -496,14 +452,7 @@ describe("workflows: scripts", function () {
         });
 
         it("shared, client-a, client-b from their files; not Pulumi.yaml, other extensions or subdirectories", async function () {
-            touch(
-                "Pulumi.yaml",
-                "Pulumi.shared.yaml",
-                "Pulumi.client-b.yaml",
-                "Pulumi.client-a.yaml",
-                "Pulumi.client-c.yml",
-                "NotPulumi.x.yaml",
-            );
+            touch("Pulumi.yaml", "Pulumi.shared.yaml", "Pulumi.client-b.yaml", "Pulumi.client-a.yaml", "Pulumi.client-c.yml", "NotPulumi.x.yaml");
             fs.mkdirSync(path.join(dir, "sub"));
             fs.writeFileSync(path.join(dir, "sub", "Pulumi.nested.yaml"), "");
             const r = await runScript("discover-stacks.sh", [dir]);
@@ -583,11 +532,7 @@ describe("workflows: scripts", function () {
                 const r = await runScript("e2e-secrets.sh", [], { env: { GITHUB_ENV: githubEnv } });
                 assert.strictEqual(r.status, 0, r.stderr);
                 const exported = outputs(fs.readFileSync(githubEnv, "utf8"));
-                assert.deepStrictEqual(Object.keys(exported).sort(), [
-                    "E2E_DB_PASSWORD",
-                    "E2E_REGISTRY_PASSWORD",
-                    "PULUMI_CONFIG_PASSPHRASE",
-                ]);
+                assert.deepStrictEqual(Object.keys(exported).sort(), ["E2E_DB_PASSWORD", "E2E_REGISTRY_PASSWORD", "PULUMI_CONFIG_PASSPHRASE"]);
                 const values = Object.values(exported);
                 assert.strictEqual(new Set(values).size, 3);
                 for (const v of values) {
@@ -654,29 +599,13 @@ esac
                 const r = await runScript("e2e-stacks.sh", [], { env, cwd: work });
                 assert.strictEqual(r.status, 0, r.stderr);
 
-                assert.deepStrictEqual(fs.readdirSync(path.join(dir, "committed-stack-config")).sort(), [
-                    "Pulumi.client-a.yaml",
-                    "Pulumi.shared.yaml",
-                ]);
-                assert.deepStrictEqual(
-                    fs
-                        .readdirSync(work)
-                        .filter((f) => f.startsWith("Pulumi."))
-                        .sort(),
-                    ["Pulumi.ci.yaml", "Pulumi.shared.yaml", "Pulumi.yaml"],
-                );
-                assert.strictEqual(
-                    fs.readFileSync(path.join(work, "app/frontend/envs/ci"), "utf8"),
-                    "REACT_APP_HOST_URL=http://app.ci.localtest.me\n",
-                );
+                assert.deepStrictEqual(fs.readdirSync(path.join(dir, "committed-stack-config")).sort(), ["Pulumi.client-a.yaml", "Pulumi.shared.yaml"]);
+                assert.deepStrictEqual(fs.readdirSync(work).filter((f) => f.startsWith("Pulumi.")).sort(), ["Pulumi.ci.yaml", "Pulumi.shared.yaml", "Pulumi.yaml"]);
+                assert.strictEqual(fs.readFileSync(path.join(work, "app/frontend/envs/ci"), "utf8"), "REACT_APP_HOST_URL=http://app.ci.localtest.me\n");
 
                 const shared = YAML.parse(fs.readFileSync(path.join(work, "Pulumi.shared.yaml"), "utf8"));
                 assert.strictEqual(shared.encryptionsalt, "v1:fake", "written after `stack init`, kept its salt");
-                assert.deepStrictEqual(shared.config, {
-                    "stock:role": "shared",
-                    "stock:kubeContext": "kind-stock-e2e",
-                    "stock:tenants": ["ci"],
-                });
+                assert.deepStrictEqual(shared.config, { "stock:role": "shared", "stock:kubeContext": "kind-stock-e2e", "stock:tenants": ["ci"] });
 
                 const ci = YAML.parse(fs.readFileSync(path.join(work, "Pulumi.ci.yaml"), "utf8")).config;
                 const expected: Record<string, unknown> = {
@@ -693,10 +622,7 @@ esac
                 };
                 for (const [k, v] of Object.entries(expected)) assert.strictEqual(ci[k], v, k);
                 for (const k of ["stock:dbHost", "stock:dbName", "stock:dbUser"]) assert.ok(ci[k], k);
-                assert.ok(
-                    ci["stock:celeryWorkers"].some((w: { queues: string[] }) => w.queues.includes("price")),
-                    "a worker consumes the price queue",
-                );
+                assert.ok(ci["stock:celeryWorkers"].some((w: { queues: string[] }) => w.queues.includes("price")), "a worker consumes the price queue");
 
                 const { "stock:redisPasswordSeed": seed, ...tenantSecrets } = fake.secrets();
                 assert.match(seed, /^[0-9a-f]{64}$/, "a fresh seed for the shared stack's Redis passwords");
@@ -706,16 +632,8 @@ esac
                     "stock:npmToken": secret.E2E_NPM_TOKEN,
                 });
                 // What the job writes is what the program accepts: the real config model, the real Pulumi.yaml.
-                for (const [stack, secrets] of [
-                    ["shared", { "stock:redisPasswordSeed": seed }],
-                    ["ci", tenantSecrets],
-                ] as const) {
-                    const raw = rawStackConfig(stack, {
-                        root: work,
-                        fakeSecrets: false,
-                        overrides: secrets,
-                        secrets: Object.keys(secrets),
-                    });
+                for (const [stack, secrets] of [["shared", { "stock:redisPasswordSeed": seed }], ["ci", tenantSecrets]] as const) {
+                    const raw = rawStackConfig(stack, { root: work, fakeSecrets: false, overrides: secrets, secrets: Object.keys(secrets) });
                     assert.doesNotThrow(() => parseStackConfig(raw), `the e2e ${stack} stack passes validation`);
                 }
                 const log = fake.log();
@@ -739,20 +657,9 @@ esac
                 const fake = fakePulumi(dir);
                 fs.writeFileSync(path.join(dir, "stacks"), existing.map((s) => s + "\n").join(""));
                 fs.writeFileSync(path.join(dir, "fail"), failing.map((s) => s + "\n").join(""));
-                const env = {
-                    ...fake.env,
-                    FAKE_PULUMI_STACKS: path.join(dir, "stacks"),
-                    FAKE_PULUMI_FAIL: path.join(dir, "fail"),
-                    E2E_TENANT: "ci",
-                };
+                const env = { ...fake.env, FAKE_PULUMI_STACKS: path.join(dir, "stacks"), FAKE_PULUMI_FAIL: path.join(dir, "fail"), E2E_TENANT: "ci" };
                 const r = await runScript("e2e-destroy.sh", [], { env, cwd: dir });
-                return {
-                    r,
-                    destroyed: fake
-                        .log()
-                        .filter((l) => l.startsWith("destroy"))
-                        .map((l) => l.split(" ")[2]),
-                };
+                return { r, destroyed: fake.log().filter((l) => l.startsWith("destroy")).map((l) => l.split(" ")[2]) };
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
@@ -781,13 +688,7 @@ esac
     describe("e2e-check.sh, against a local stand-in for the tenant", function () {
         const HOST = "app.ci.localtest.me";
         type Behaviour = { builtFor: string; resultTenant: string; finalState: string; pendingPolls: number; inlineInPage: boolean };
-        const good: Behaviour = {
-            builtFor: `http://${HOST}`,
-            resultTenant: "ci",
-            finalState: "SUCCESS",
-            pendingPolls: 2,
-            inlineInPage: false,
-        };
+        const good: Behaviour = { builtFor: `http://${HOST}`, resultTenant: "ci", finalState: "SUCCESS", pendingPolls: 2, inlineInPage: false };
         let server: http.Server;
         let port: number;
         let behaviour: Behaviour;
@@ -803,24 +704,16 @@ esac
                 };
                 const url = req.url ?? "/";
                 const id = "0b6f3c1e-1d2a-4c5b-9e8f-7a6b5c4d3e2f";
-                if (req.method === "GET" && url === "/api/v1/")
-                    return json(200, { service: "stock-backend", tenant: "ci", deploy_type: "test", version: "1" });
-                if (req.method === "POST" && url === "/api/v1/tasks/price/")
-                    return json(202, { id, task: "fin.tasks.price", queue: "price" });
+                if (req.method === "GET" && url === "/api/v1/") return json(200, { service: "stock-backend", tenant: "ci", deploy_type: "test", version: "1" });
+                if (req.method === "POST" && url === "/api/v1/tasks/price/") return json(202, { id, task: "fin.tasks.price", queue: "price" });
                 if (req.method === "GET" && url === `/api/v1/tasks/${id}/`) {
                     if (behaviour.pendingPolls-- > 0) return json(200, { id, state: "PENDING" });
-                    return json(200, {
-                        id,
-                        state: behaviour.finalState,
-                        result: { queue: "price", tenant: behaviour.resultTenant, prefix: "ci" },
-                    });
+                    return json(200, { id, state: behaviour.finalState, result: { queue: "price", tenant: behaviour.resultTenant, prefix: "ci" } });
                 }
                 if (req.method === "GET" && url === "/") {
                     res.writeHead(200, { "Content-Type": "text/html" });
                     const inline = behaviour.inlineInPage ? `<script>window.API="${behaviour.builtFor}"</script>` : "";
-                    return res.end(
-                        `<!doctype html><html><head>${inline}<script defer="defer" src="/static/js/main.abc123.js"></script></head><body></body></html>`,
-                    );
+                    return res.end(`<!doctype html><html><head>${inline}<script defer="defer" src="/static/js/main.abc123.js"></script></head><body></body></html>`);
                 }
                 if (req.method === "GET" && url === "/static/js/main.abc123.js") {
                     res.writeHead(200, { "Content-Type": "application/javascript" });
@@ -841,14 +734,7 @@ esac
 
         const check = () =>
             runScript("e2e-check.sh", [], {
-                env: {
-                    E2E_HOST: HOST,
-                    E2E_TENANT: "ci",
-                    E2E_INGRESS_PORT: String(port),
-                    E2E_POLL_INTERVAL: "0.1",
-                    E2E_READY_TIMEOUT: "1",
-                    E2E_TASK_TIMEOUT: "3",
-                },
+                env: { E2E_HOST: HOST, E2E_TENANT: "ci", E2E_INGRESS_PORT: String(port), E2E_POLL_INTERVAL: "0.1", E2E_READY_TIMEOUT: "1", E2E_TASK_TIMEOUT: "3" },
             });
 
         it("passes: API for the tenant, frontend built for its URL (in a bundle), task run by its worker", async function () {
