@@ -14,7 +14,7 @@ import { processEnv, removeDir, tempDir } from "../app/harness";
 import { NginxServer, httpMain, startNginx } from "../support/nginx";
 import { ManagedProcess, PYTHON, freePort, runToCompletion, startProcess, waitForHttp, waitUntil } from "../support/real-servers";
 import { RedisServer, startRedisServer } from "../support/redis-server";
-import { launchBrowser } from "./browser";
+import { PageReport, assertTenantPage, launchBrowser, openPage } from "./browser";
 import { startFrontendPod } from "./frontend-pod";
 import { ingressNginxHttp, ingressRoutes } from "./ingress-nginx";
 import { loadBalancerHttp } from "./load-balancer";
@@ -32,8 +32,14 @@ export interface Backends {
     stop(): Promise<void>;
 }
 
+/** A tenant stack to deploy, optionally with config keys changed (as `pulumi config set` would). */
+export interface StackSpec {
+    stack: string;
+    overrides?: Record<string, unknown>;
+}
+
 /** redis-server with the shared stack's ACL file; per tenant stack, gunicorn and a Celery worker with the env it computes. */
-export async function startBackends(stacks: string[]): Promise<Backends> {
+export async function startBackends(stacks: StackSpec[]): Promise<Backends> {
     const shared = await sharedStack();
     const redis = await startRedisServer({ usersAcl: shared.usersAcl, extraArgs: ["--requirepass", shared.defaultPassword] });
     const dirs: string[] = [];
@@ -46,7 +52,7 @@ export async function startBackends(stacks: string[]): Promise<Backends> {
     try {
         // One program at a time: Pulumi's mocks are global to the process.
         const tenants: TenantStack[] = [];
-        for (const s of stacks) tenants.push(await tenantStack(s, shared, { host: redis.host, port: redis.port }));
+        for (const s of stacks) tenants.push(await tenantStack(s.stack, shared, { host: redis.host, port: redis.port }, s.overrides));
         const endpoints: Record<string, string> = {};
         await Promise.all(
             tenants.map(async (t) => {
@@ -203,5 +209,29 @@ export async function startSite(backends: Backends, breakage: Breakage = {}): Pr
     } catch (err) {
         await stop();
         throw err;
+    }
+}
+
+/**
+ * Starts a site with `breakage`, opens `t`'s page and returns what assertTenantPage says about it:
+ * the proof that the e2e check fails (and how it reads) when that piece is wrong.
+ */
+export async function openBrokenPage(
+    backends: Backends,
+    name: string,
+    breakage: Breakage,
+    t: TenantStack,
+): Promise<{ report: PageReport; failure: string }> {
+    const broken = await startSite(backends, breakage);
+    try {
+        const report = await openPage(broken.browser, t.outputs.frontendUrl, name);
+        try {
+            assertTenantPage(report, { tenant: t.config.tenant, apiUrl: t.outputs.apiUrl });
+        } catch (err) {
+            return { report, failure: (err as Error).message };
+        }
+        throw new Error(`the e2e check passed although ${name}: ${JSON.stringify(report)}`);
+    } finally {
+        await broken.stop();
     }
 }

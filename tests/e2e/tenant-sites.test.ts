@@ -12,8 +12,8 @@ import * as fs from "fs";
 import { API_URL_VARIABLE } from "../../components/frontend-env";
 import { RELEASES } from "../../components/chart-values";
 import { freePort, requireRealServers } from "../support/real-servers";
-import { PageReport, assertTenantPage, openPage } from "./browser";
-import { Backends, Breakage, Site, startBackends, startSite } from "./site";
+import { assertTenantPage, openPage } from "./browser";
+import { Backends, Breakage, Site, openBrokenPage, startBackends, startSite } from "./site";
 import { TenantStack } from "./stacks";
 
 const STACKS = ["client-a", "client-b"];
@@ -53,7 +53,7 @@ describe("e2e: each tenant's site in a browser, through the load balancer and th
     before(async function () {
         started = Date.now();
         requireRealServers(this, { redis: true, browser: true });
-        backends = await startBackends(STACKS);
+        backends = await startBackends(STACKS.map((stack) => ({ stack })));
         site = await startSite(backends);
     });
 
@@ -91,23 +91,7 @@ describe("e2e: each tenant's site in a browser, through the load balancer and th
         }
     });
 
-    /** Starts a site with `breakage`, opens `t`'s page, and returns the error assertTenantPage raises. */
-    async function brokenPage(name: string, breakage: Breakage, t = tenants()[0]): Promise<{ report: PageReport; failure: string }> {
-        const broken = await startSite(backends!, breakage);
-        try {
-            const report = await openPage(broken.browser, t.outputs.frontendUrl, name);
-            let failure = "";
-            try {
-                assertTenantPage(report, expected(t));
-            } catch (err) {
-                failure = (err as Error).message;
-            }
-            assert.ok(failure, `the e2e check passed although ${name}: ${JSON.stringify(report)}`);
-            return { report, failure };
-        } finally {
-            await broken.stop();
-        }
-    }
+    const brokenPage = (name: string, breakage: Breakage, t = tenants()[0]) => openBrokenPage(backends!, name, breakage, t);
 
     describe("fails, saying what the page showed, when", function () {
         it("the frontend was built for the wrong API host (the other tenant's): error state naming the URL, not a blank page", async function () {
