@@ -80,6 +80,7 @@ const js = `"use strict";
     });
   }
 
+  $("page-origin").textContent = window.location.origin;
   setState("loading", "Contacting the API at " + API + "…");
   call("GET", API)
     .then(function (index) {
@@ -115,7 +116,7 @@ const html = `<!doctype html>
 </head>
 <body data-state="loading">
 <h1>Stock</h1>
-<p>Built for <code id="host-url">${escapeHtml(origin)}</code>; API at <code id="api-url">${escapeHtml(apiUrl)}</code>.</p>
+<p>Served from <code id="page-origin"></code>; built with REACT_APP_HOST_URL=<code id="host-url">${escapeHtml(origin)}</code>, so the API is at <code id="api-url">${escapeHtml(apiUrl)}</code>.</p>
 <dl>
 <dt>Tenant</dt><dd id="tenant">…</dd>
 <dt>Task</dt><dd id="task">…</dd>
