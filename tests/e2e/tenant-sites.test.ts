@@ -12,6 +12,7 @@ import * as fs from "fs";
 import { API_URL_VARIABLE } from "../../components/frontend-env";
 import { RELEASES } from "../../components/chart-values";
 import { freePort, requireRealServers } from "../support/real-servers";
+import { redisCli } from "../support/redis-server";
 import { assertTenantPage, openPage } from "./browser";
 import { Backends, Breakage, Site, openBrokenPage, startBackends, startSite } from "./site";
 import { TenantStack } from "./stacks";
@@ -70,6 +71,9 @@ describe("e2e: each tenant's site in a browser, through the load balancer and th
         const reports = await Promise.all(tenants().map((t) => openPage(site!.browser, t.outputs.frontendUrl, t.config.tenant)));
         tenants().forEach((t, i) => assertTenantPage(reports[i], expected(t)));
         assert.notStrictEqual(reports[0].tenant, reports[1].tenant);
+        // Each tenant stayed inside its ACL user's keys and channels on the shared Redis.
+        const denied = await redisCli(backends!.redis, { user: "default", password: backends!.shared.defaultPassword }, ["ACL", "LOG"]);
+        assert.strictEqual(denied, "", `Redis ACL denials:\n${denied}`);
     });
 
     it("the frontend pods run nginx as the chart's user, without capabilities, on a read-only root with the chart's mounts", function () {
