@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, KEYS, parseStackConfig } from "../../components/config";
-import { LoadOptions, loadStackConfig, loadTenantConfig, projectDefaults, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
+import { LoadOptions, loadStackConfig, loadTenantConfig, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
 
 /** The problems the config model reports for client-a with these changes. */
 function problems(options: LoadOptions, stack = "client-a"): string[] {
@@ -164,13 +164,14 @@ describe("app profile", () => {
         }
     });
 
-    it("builds, on the defaults, the app the default profile fits: the stand-in shaped like the real one", () => {
-        const defaults = projectDefaults();
-        assert.deepStrictEqual([defaults["stock:backendSource"], defaults["stock:frontendSource"]], ["fixtures/upstream-app/backend", "fixtures/upstream-app/frontend"]);
+    it("client-a and client-b name the reference app they build, client-c the stand-in shaped like the real app", () => {
         for (const stack of ["client-a", "client-b"]) {
-            const t = loadTenantConfig(stack);
-            assert.deepStrictEqual([t.images.backend.source, t.app.redisKeyPrefix], ["app/backend", "app"], `${stack} builds the reference app with its own profile`);
+            const text = require("fs").readFileSync(require("path").join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8") as string;
+            assert.ok(text.includes("stock:backendSource: app/backend") && text.includes("stock:frontendSource: app/frontend"), `${stack} says which app it builds`);
+            assert.strictEqual(loadTenantConfig(stack).app.redisKeyPrefix, "app");
         }
+        const c = loadTenantConfig("client-c");
+        assert.deepStrictEqual([c.images.backend.source, c.images.frontend.source], ["fixtures/upstream-app/backend", "fixtures/upstream-app/frontend"]);
     });
 
     it("reads every probe form: http:<path>, tcp, exec:<command>, off", () => {

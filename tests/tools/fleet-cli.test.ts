@@ -59,14 +59,14 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
         const r = await fleet(["preview", "--json", "--parallel", "2"], { outcome: (s) => ({ changeSummary: s === "client-b" ? { update: 1, same: 20 } : { same: 20 }, policyViolations: 0 }) });
         assert.strictEqual(r.code, EXIT.ok, r.stderr);
         const report = parseFleetReport(r.stdout);
-        assert.deepStrictEqual(report.stacks.map((s) => [s.stack, s.wave, s.result]), [["shared", "shared", "succeeded"], ["client-a", 1, "succeeded"], ["client-b", 1, "succeeded"]]);
+        assert.deepStrictEqual(report.stacks.map((s) => [s.stack, s.wave, s.result]), [["shared", "shared", "succeeded"], ["client-a", 1, "succeeded"], ["client-b", 1, "succeeded"], ["client-c", 1, "succeeded"]]);
         assert.deepStrictEqual(report.stacks[2].changes, { create: 0, update: 1, replace: 0, delete: 0, same: 20 });
         assert.strictEqual(r.backend.calls[0].stack, "shared");
         assert.match(r.stderr, /fleet preview: every stack/);
         assert.match(r.stderr, /\] client-a: started \(wave 1, worker \d\)/);
         assert.match(r.stderr, /\] client-b: succeeded \+0 ~1 ±0 -0/);
         assert.match(r.stderr, /│ client-b │ 1 +│ succeeded │ \+0 ~1 ±0 -0 =20/);
-        assert.match(r.stderr, /fleet preview: 3\/3 succeeded\n$/);
+        assert.match(r.stderr, /fleet preview: 4\/4 succeeded\n$/);
     });
 
     it("names the failed stacks and exits 1; a stack busy elsewhere exits 3", async () => {
@@ -98,7 +98,7 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
         assert.ok(drift.backend.calls.every((c) => c.operation === "refresh" && c.options.previewOnly));
         const report = parseFleetReport(drift.stdout);
         assert.strictEqual(report.previewOnly, true);
-        assert.deepStrictEqual(report.stacks.map((s) => [s.stack, s.drift]), [["shared", false], ["client-a", true], ["client-b", false]]);
+        assert.deepStrictEqual(report.stacks.map((s) => [s.stack, s.drift]), [["shared", false], ["client-a", true], ["client-b", false], ["client-c", false]]);
         const refreshed = await fleet(["preview", "--refresh"]);
         assert.ok(refreshed.backend.calls.every((c) => c.options.refresh));
     });
