@@ -391,9 +391,10 @@ function sharedRules(get: <K extends KeyName>(k: K) => ValueOf<K>, stack: string
     if (duplicates.length) checked.problems.push(`${prefix}tenants in ${file} lists ${duplicates.join(", ")} more than once. Fix: delete the repeated line(s) from ${prefix}tenants in ${file}, keeping one entry per tenant`);
     const reserved = tenants.filter((t) => RESERVED_NAMESPACES.includes(t));
     if (reserved.length) checked.problems.push(`${prefix}tenants in ${file} contains reserved name(s) ${reserved.join(", ")}. Fix: rename the entry in ${file} to the customer's name, which must not be one of ${RESERVED_NAMESPACES.join(", ")}`);
-    const stacks = entries.map((e) => e.stack);
+    const unique = entries.filter((e, i) => tenants.indexOf(e.tenant) === i);
+    const stacks = unique.map((e) => e.stack);
     for (const s of [...new Set(stacks.filter((x, i) => stacks.indexOf(x) !== i))]) {
-        const owners = entries.filter((e) => e.stack === s).map((e) => e.tenant);
+        const owners = unique.filter((e) => e.stack === s).map((e) => e.tenant);
         checked.problems.push(`${prefix}tenants in ${file} has stack '${s}' deploy ${owners.join(" and ")}, but a stack deploys exactly one tenant. Fix: give each of them its own stack, e.g. {tenant: ${owners[1]}, stack: ${owners[1]}}`);
     }
     if (stacks.includes(stack)) checked.problems.push(`${prefix}tenants in ${file} has this shared stack '${stack}' deploy a tenant. Fix: name the tenant's own stack in its entry`);

@@ -137,7 +137,7 @@ export function rawStackConfig(stack: string, options: LoadOptions = {}): Loaded
         if (options.secrets?.includes(key)) secretKeys.add(key);
         else secretKeys.delete(key);
     }
-    return { stack, organization: "organization", values, secretKeys, placeholders: placeholders.filter((k) => secretKeys.has(k)) };
+    return { stack, organization: "organization", values, secretKeys, placeholders: placeholders.filter((k) => !(k in (options.overrides ?? {}))) };
 }
 
 export function loadStackConfig(stack: string, options?: LoadOptions): StackConfig {
