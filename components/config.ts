@@ -240,10 +240,9 @@ export function stackFile(stack: string): string {
     return `Pulumi.${stack}.yaml`;
 }
 
-/** Keys whose examples name a tenant: shown for the stack at hand. Other keys' examples are shown as written. */
+/** Examples of tenant keys are written for client-a: shown for the stack at hand. The shared stack's name is never a tenant's. */
 function exampleFor(spec: KeySpec, stack: string): string {
-    if (spec.roles.includes("shared")) return spec.example;
-    // Examples are written for client-a; show them for the stack at hand.
+    if (!spec.roles.includes("tenant")) return spec.example;
     return spec.example.replace(/client-a/g, stack).replace(/client_a/g, stack.replace(/-/g, "_"));
 }
 
@@ -475,9 +474,10 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     const roleRaw = raw.values[`${prefix}role`];
     const role: Role | undefined = roleRaw === "shared" || roleRaw === "tenant" ? roleRaw : undefined;
     if (!role) {
+        const likely = raw.stack.includes("shared") ? "shared" : "tenant";
         problems.push(roleRaw === undefined
-            ? `${prefix}role is missing: set it in Pulumi.yaml or ${file} (shared or tenant). Fix: pulumi config set ${prefix}role tenant -s ${raw.stack}`
-            : `${prefix}role is '${roleRaw}' in ${file}: must be 'shared' or 'tenant'. Fix: pulumi config set ${prefix}role tenant -s ${raw.stack}`);
+            ? `${prefix}role is missing: set it in Pulumi.yaml or ${file} (shared or tenant). Fix: pulumi config set ${prefix}role ${likely} -s ${raw.stack}`
+            : `${prefix}role is '${roleRaw}' in ${file}: must be 'shared' or 'tenant'. Fix: pulumi config set ${prefix}role ${likely} -s ${raw.stack}`);
         throw new ConfigError(raw.stack, problems);
     }
 

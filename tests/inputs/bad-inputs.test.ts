@@ -3,6 +3,7 @@
 // rule; or, where a user may mean it, accepted with a warning that says so.
 import * as assert from "assert";
 import * as fs from "fs";
+import { z } from "zod";
 import { ConfigError, KEYS, KeySpec } from "../../components/config";
 import { RecordedResource, RunOptions, runProgram } from "../../tools/lib/mock-run";
 import { Scratch, scratchCopy } from "../../tools/lib/scratch";
@@ -155,14 +156,37 @@ describe("bad input: one stack's keys", function () {
         assert.match(unknownField.join("\n"), /stock:apiResources in Pulumi\.client-a\.yaml: Unrecognized key: "limit" .*Fix: remove 'limit' from stock:apiResources in Pulumi\.client-a\.yaml; pulumi config rm --path 'stock:apiResources\.limit' -s client-a/);
     });
 
-    it("suggests only values that pass every rule: each key's example, set on its stack, is accepted", () => {
+    it("suggests only values that pass every rule: each key's fix, applied, is accepted", () => {
+        let applied = 0;
         for (const [key, spec] of Object.entries(KEYS) as [string, KeySpec][]) {
-            if (spec.secret || spec.fix) continue; // secrets are typed in, never suggested; keys with their own fix text
-            const stack = spec.roles.includes("tenant") ? "client-a" : "shared";
-            let value: unknown = spec.example;
-            try { value = JSON.parse(spec.example); } catch { /* a plain string */ }
-            assert.deepStrictEqual(problems(stack, { [`stock:${key}`]: value }), [], `the example of stock:${key}`);
+            if (key === "role") continue; // decides which keys apply: its own test below
+            for (const stack of ["client-a", "client-b", "shared"]) {
+                if (!spec.roles.includes(stack === "shared" ? "shared" : "tenant")) continue;
+                // A value of the wrong shape, or none at all where any string passes.
+                const wrong = spec.schema instanceof z.ZodArray ? { not: "a list" } : spec.schema instanceof z.ZodString ? undefined : [1, 2];
+                const found = problems(stack, { [`stock:${key}`]: wrong }, spec.secret ? [`stock:${key}`] : []);
+                // An optional string: nothing to fix, or only the pairing rule of the pull robot (tested with the program).
+                if (!spec.required && wrong === undefined && (found.length === 0 || found.every((p) => p.includes(" go together")))) continue;
+                assert.strictEqual(found.length, 1, `${key} on ${stack}: ${found.join("\n")}`);
+                assert.match(found[0], new RegExp(`^stock:${key} (in|is) .*Pulumi\\.${stack}\\.yaml`));
+                const command = new RegExp(`Fix: pulumi config set stock:${key} '(.*)' -s ${stack}$`).exec(found[0]);
+                if (spec.secret) assert.match(found[0], new RegExp(`Fix: pulumi config set --secret stock:${key} -s ${stack}$`));
+                else if (spec.fix) assert.ok(!command, "a key with its own fix text");
+                else {
+                    assert.ok(command, found[0]);
+                    let value: unknown = command[1];
+                    try { value = JSON.parse(command[1]); } catch { /* a plain string */ }
+                    assert.deepStrictEqual(problems(stack, { [`stock:${key}`]: value }), [], `the fix of stock:${key} on ${stack}: ${found[0]}`);
+                    applied++;
+                }
+            }
         }
+        assert.ok(applied > 40, `${applied} fixes applied`);
+    });
+
+    it("suggests the role a stack's name suggests", () => {
+        assert.match(problems("shared", { "stock:role": "shard" }).join(), /Fix: pulumi config set stock:role shared -s shared$/);
+        assert.match(problems("client-a", { "stock:role": "tenants" }).join(), /Fix: pulumi config set stock:role tenant -s client-a$/);
     });
 
     it("gives stock:tenants fixes that never put the shared stack's name in the list", () => {
