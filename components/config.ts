@@ -94,16 +94,19 @@ const redisSettings = z.strictObject({
     resources,
 });
 
-/** A Pulumi stack name (the part after the last '/'). */
-const stackName = z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a Pulumi stack name such as client-a");
 /**
  * An entry of `stock:tenants`: the customer's name, deployed by the stack of the same name, or
- * `{tenant, stack}` when another stack deploys it. `- client-c` is all `tenant add` appends.
+ * `<tenant>@<stack>` when a stack of another name deploys it. A string, so that Pulumi.yaml can
+ * declare the key as a list of strings; `- client-c` is all `tenant add` appends.
  */
-const tenantEntry = z.union([
-    dnsLabel("a tenant name"),
-    z.strictObject({ tenant: dnsLabel("a tenant name"), stack: stackName }),
-], { error: "must be a tenant name such as client-a, or {tenant: client-a, stack: <the stack that deploys it>}" });
+export function parseTenantEntry(entry: string): { tenant: string; stack: string } {
+    const [tenant, stack] = entry.split("@");
+    return { tenant, stack: stack ?? tenant };
+}
+const tenantEntry = z.string().refine((e) => {
+    const [tenant, stack, ...rest] = e.split("@");
+    return rest.length === 0 && isDnsLabel(tenant) && (stack === undefined || /^[A-Za-z0-9_.-]+$/.test(stack));
+}, "a tenant must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit), optionally followed by @<stack> when a stack of another name deploys it");
 
 const tls = z.union([
     z.strictObject({ secretName: dnsLabel("tls.secretName") }),
@@ -115,7 +118,7 @@ export const KEYS = {
     role: { description: "What this stack deploys: `shared` (the Redis every tenant uses, once per cluster) or `tenant` (one customer).", roles: both, required: true, schema: z.enum(["shared", "tenant"]), example: "tenant" },
     kubeContext: { description: "The kubeconfig context to deploy to; every Kubernetes resource goes through a provider pinned to it.", roles: both, required: true, schema: z.string().min(1), example: "feng-k8s" },
     kubeconfig: { description: "Path to the kubeconfig file holding kubeContext; empty means $KUBECONFIG or ~/.kube/config.", roles: both, required: false, schema: z.string(), example: "~/.kube/config" },
-    tenants: { description: "The customers allowed on the shared Redis; a tenant stack whose tenant is not listed is refused.", roles: sharedOnly, required: true, schema: z.array(tenantEntry).min(1, "list at least one tenant"), example: '["client-a", "client-b"]', fix: (stack, file) => `list each customer on its own line under stock:tenants in ${file} (- client-a), or pulumi config set --path 'stock:tenants[0]' client-a -s ${stack}` },
+    tenants: { description: "The customers allowed on the shared Redis, one per line: the tenant's name, deployed by the stack of that name, or <tenant>@<stack>; a tenant stack not listed for its tenant is refused.", roles: sharedOnly, required: true, schema: z.array(tenantEntry).min(1, "list at least one tenant"), example: '["client-a", "client-b"]', fix: (stack, file) => `list each customer on its own line under stock:tenants in ${file} (- client-a), or pulumi config set --path 'stock:tenants[0]' client-a -s ${stack}` },
     redis: { description: "The Bitnami Redis release shared by all tenants: chart and version, image, architecture, persistence, resources.", roles: sharedOnly, required: true, schema: redisSettings, example: "see Pulumi.yaml", fix: (_stack, file) => `remove stock:redis from ${file} to use the value in Pulumi.yaml, or copy that value and change only what differs` },
     redisPasswordSeed: { description: "Secret from which every Redis password (the default user's and one per tenant) is derived; generate it once, e.g. with openssl rand -hex 32.", roles: sharedOnly, required: true, secret: true, schema: z.string().min(32, "must be at least 32 characters of randomness, e.g. openssl rand -hex 32"), example: "<openssl rand -hex 32>" },
     redisPasswordGenerations: { description: "Per Redis user (tenant name or default), a generation number; raising it rotates that user's password.", roles: sharedOnly, required: false, schema: z.record(z.string(), z.number().int().min(0)), example: '{"client-a": 2}' },
@@ -384,7 +387,7 @@ function schemaProblem(key: KeyName, spec: KeySpec, issue: z.core.$ZodIssue, dec
 /** Rules across the shared stack's keys; returns the tenants and which stack deploys each. */
 function sharedRules(get: <K extends KeyName>(k: K) => ValueOf<K>, stack: string, file: string, checked: Checked): { tenants: string[]; tenantStacks: Record<string, string> } {
     const prefix = `${PROJECT}:`;
-    const entries = get("tenants").map((e) => (typeof e === "string" ? { tenant: e, stack: e } : e));
+    const entries = get("tenants").map(parseTenantEntry);
     const tenants = entries.map((e) => e.tenant);
     const duplicates = [...new Set(tenants.filter((t, i) => tenants.indexOf(t) !== i))];
     if (duplicates.length) checked.problems.push(`${prefix}tenants in ${file} lists ${duplicates.join(", ")} more than once. Fix: delete the repeated line(s) from ${prefix}tenants in ${file}, keeping one entry per tenant`);
@@ -394,9 +397,9 @@ function sharedRules(get: <K extends KeyName>(k: K) => ValueOf<K>, stack: string
     const stacks = unique.map((e) => e.stack);
     for (const s of [...new Set(stacks.filter((x, i) => stacks.indexOf(x) !== i))]) {
         const owners = unique.filter((e) => e.stack === s).map((e) => e.tenant);
-        checked.problems.push(`${prefix}tenants in ${file} has stack '${s}' deploy ${owners.join(" and ")}, but a stack deploys exactly one tenant. Fix: give each of them its own stack, e.g. {tenant: ${owners[1]}, stack: ${owners[1]}}`);
+        checked.problems.push(`${prefix}tenants in ${file} has stack '${s}' deploy ${owners.join(" and ")}, but a stack deploys exactly one tenant. Fix: give each of them its own stack: write '${owners[1]}' (deployed by stack ${owners[1]}) or '${owners[1]}@<its stack>' in ${file}`);
     }
-    if (stacks.includes(stack)) checked.problems.push(`${prefix}tenants in ${file} has this shared stack '${stack}' deploy a tenant. Fix: name the tenant's own stack in its entry`);
+    if (stacks.includes(stack)) checked.problems.push(`${prefix}tenants in ${file} has this shared stack '${stack}' deploy a tenant. Fix: write the tenant's own stack after its name, '<tenant>@<its stack>', in ${file}`);
     const generations = get("redisPasswordGenerations") ?? {};
     const strangers = Object.keys(generations).filter((u) => u !== "default" && !tenants.includes(u));
     if (strangers.length) checked.problems.push(`${prefix}redisPasswordGenerations in ${file} names ${strangers.join(", ")}, which is neither 'default' nor in ${prefix}tenants. Fix: remove it from ${prefix}redisPasswordGenerations in ${file}, or add the tenant to ${prefix}tenants`);

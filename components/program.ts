@@ -90,7 +90,7 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
         throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' does not say which stack deploys tenant '${config.tenant}' (no 'tenantStacks' output). Fix: pulumi up -s shared with this version of the program`]);
     }
     if (owner !== config.stack) {
-        throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant in ${stackFile(config.stack)}) is deployed by stack '${owner}' according to stock:tenants of '${config.sharedStack}', and a tenant is deployed by exactly one stack; this is stack '${config.stack}'. Fix: pulumi config set stock:tenant '<customer of this stack>' -s ${config.stack}, or, to move the tenant here, change its entry in Pulumi.shared.yaml to '{tenant: ${config.tenant}, stack: ${config.stack}}' and run 'pulumi up -s shared'`]);
+        throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant in ${stackFile(config.stack)}) is deployed by stack '${owner}' according to stock:tenants of '${config.sharedStack}', and a tenant is deployed by exactly one stack; this is stack '${config.stack}'. Fix: pulumi config set stock:tenant '<customer of this stack>' -s ${config.stack}, or, to move the tenant here, change its entry in stock:tenants of Pulumi.shared.yaml to '${config.tenant}@${config.stack}' and run 'pulumi up -s shared'`]);
     }
     const [host, port, namespace, credential] = await Promise.all([read("redisHost"), read("redisPort"), read("redisNamespace"), read(redisCredentialOutput(config.tenant))]);
     if (typeof host !== "string" || typeof port !== "number" || typeof namespace !== "string" || !credential?.username || !credential?.password || !credential?.keyPrefix) {

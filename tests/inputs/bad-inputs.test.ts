@@ -72,9 +72,9 @@ describe("bad input: conflicts between stacks", function () {
         fs.rmSync(repo.file("Pulumi.client-b.yaml"));
         await refused("client-z", { root: repo.root },
             "tenant 'client-a' (stock:tenant in Pulumi.client-z.yaml) is deployed by stack 'client-a' according to stock:tenants of 'organization/stock/shared'",
-            "to move the tenant here, change its entry in Pulumi.shared.yaml to '{tenant: client-a, stack: client-z}'");
+            "to move the tenant here, change its entry in stock:tenants of Pulumi.shared.yaml to 'client-a@client-z'");
         // Done that way, the shared stack hands the tenant to client-z.
-        edit("Pulumi.shared.yaml", "    - client-a\n", "    - { tenant: client-a, stack: client-z }\n");
+        edit("Pulumi.shared.yaml", "    - client-a\n", "    - client-a@client-z\n");
         const run = await runProgram("client-z", { root: repo.root });
         assert.strictEqual(run.outputs.namespace, "client-a");
     });
@@ -202,8 +202,8 @@ describe("bad input: one stack's keys", function () {
             assert.match(p, /Pulumi\.shared\.yaml.*Fix: /, p);
             assert.ok(!/tenants.*["' ]shared["',\]]/.test(p.split("Fix:")[1]), `the fix does not list 'shared' as a tenant: ${p}`);
         }
-        assert.match(all[2], /stock:tenants\[1\] in Pulumi\.shared\.yaml: a tenant name must be a DNS-1123 label.*\(got "Client_B"\)\. Fix: pulumi config set --path 'stock:tenants\[1\]' <value> -s shared/);
-        assert.match(problems("shared", { "stock:tenants": ["client-a", { tenant: "client-b", stack: "client-a" }] }).join("\n"), /has stack 'client-a' deploy client-a and client-b, but a stack deploys exactly one tenant/);
+        assert.match(all[2], /stock:tenants\[1\] in Pulumi\.shared\.yaml: a tenant must be a DNS-1123 label.*\(got "Client_B"\)\. Fix: pulumi config set --path 'stock:tenants\[1\]' <value> -s shared/);
+        assert.match(problems("shared", { "stock:tenants": ["client-a", "client-b@client-a"] }).join("\n"), /has stack 'client-a' deploy client-a and client-b, but a stack deploys exactly one tenant/);
     });
 
     it("refuses extra env, plain or secret, that the program or its charts set", async () => {

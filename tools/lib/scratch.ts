@@ -16,10 +16,23 @@ export interface Scratch {
     remove(): void;
 }
 
+/** What .gitignore keeps out, for a source that is not a git checkout (itself a scratch copy). */
+const NOT_COPIED = new Set(["node_modules", ".git", ".cache", "bin", "plan-out", "__pycache__"]);
+
+function filesOf(source: string): string[] {
+    if (fs.existsSync(path.join(source, ".git"))) {
+        return execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: source, maxBuffer: 64 << 20 })
+            .toString().split("\0").filter(Boolean);
+    }
+    const walk = (dir: string): string[] => fs.readdirSync(path.join(source, dir), { withFileTypes: true })
+        .filter((e) => !NOT_COPIED.has(e.name) && !e.name.endsWith(".pyc"))
+        .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    return walk("");
+}
+
 export function scratchCopy(prefix = "stock-scratch-", source = REPO_ROOT): Scratch {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    const listed = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: source, maxBuffer: 64 << 20 })
-        .toString().split("\0").filter(Boolean);
+    const listed = filesOf(source);
     for (const relative of listed) {
         const from = path.join(source, relative);
         if (!fs.existsSync(from) || fs.lstatSync(from).isDirectory()) continue; // deleted in the working tree, or a submodule
