@@ -21,9 +21,8 @@ export interface StackIdentity {
     frontendSource: string;
 }
 
-/** Parses a YAML file, or throws an error naming the file, line and column. */
-export function readYamlFile(file: string): unknown {
-    const text = fs.readFileSync(file, "utf8");
+/** Parses YAML text read from `file`, or throws an error naming the file, line and column. */
+export function parseYaml(text: string, file: string): unknown {
     const doc = YAML.parseDocument(text, { prettyErrors: true });
     if (doc.errors.length > 0) {
         const e = doc.errors[0];
@@ -33,15 +32,23 @@ export function readYamlFile(file: string): unknown {
     return doc.toJS();
 }
 
-/** The `config:` map of a Pulumi project or stack file, or an error naming the file. */
-export function configOf(file: string): Record<string, unknown> {
-    const parsed = readYamlFile(file);
+export function readYamlFile(file: string): unknown {
+    return parseYaml(fs.readFileSync(file, "utf8"), file);
+}
+
+/** The `config:` map of a Pulumi project or stack file's text, or an error naming the file. */
+export function configFromText(text: string, file: string): Record<string, unknown> {
+    const parsed = parseYaml(text, file);
     const config = parsed === null || parsed === undefined ? undefined : (parsed as { config?: unknown }).config;
     if (config === undefined || config === null) return {};
     if (typeof config !== "object" || Array.isArray(config)) {
         throw new Error(`${path.basename(file)}: 'config' must be a map of keys to values (got ${Array.isArray(config) ? "a list" : typeof config}). Fix: write each setting as '  ${PROJECT}:<key>: <value>' under 'config:' in ${file}`);
     }
     return config as Record<string, unknown>;
+}
+
+export function configOf(file: string): Record<string, unknown> {
+    return configFromText(fs.readFileSync(file, "utf8"), file);
 }
 
 function projectDefault(project: Record<string, unknown>, key: string): unknown {

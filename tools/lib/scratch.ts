@@ -26,7 +26,7 @@ function filesOf(source: string): string[] {
     }
     const walk = (dir: string): string[] => fs.readdirSync(path.join(source, dir), { withFileTypes: true })
         .filter((e) => !NOT_COPIED.has(e.name) && !e.name.endsWith(".pyc"))
-        .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+        .flatMap((e) => (e.isDirectory() && !e.isSymbolicLink() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
     return walk("");
 }
 
@@ -35,9 +35,14 @@ export function scratchCopy(prefix = "stock-scratch-", source = REPO_ROOT): Scra
     const listed = filesOf(source);
     for (const relative of listed) {
         const from = path.join(source, relative);
-        if (!fs.existsSync(from) || fs.lstatSync(from).isDirectory()) continue; // deleted in the working tree, or a submodule
+        if (!fs.existsSync(from)) continue; // deleted in the working tree
         const to = path.join(root, relative);
         fs.mkdirSync(path.dirname(to), { recursive: true });
+        if (fs.lstatSync(from).isSymbolicLink()) {
+            fs.symlinkSync(fs.readlinkSync(from), to); // relative links, e.g. the charts' charts/stock-common
+            continue;
+        }
+        if (fs.statSync(from).isDirectory()) continue; // a submodule
         fs.copyFileSync(from, to);
         fs.chmodSync(to, fs.statSync(from).mode);
     }

@@ -6,9 +6,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { KEYS, KeySpec, PROJECT, RawConfig, StackConfig, TenantConfig, parseStackConfig } from "../../components/config";
-import { configOf, readYamlFile } from "../../components/stack-conflicts";
+import { configFromText, readYamlFile } from "../../components/stack-conflicts";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+import { REPO_ROOT } from "../../components/names";
+
+export { REPO_ROOT };
 
 export interface ProjectFile {
     config: Record<string, unknown>;
@@ -72,6 +74,10 @@ export interface LoadOptions {
     fakeSecrets?: boolean;
     /** Folder with Pulumi.yaml and the stack files (default: the repository). */
     root?: string;
+    /** Pulumi.yaml already read (for loading many stacks without reading it again). */
+    project?: ProjectFile;
+    /** The stack file's text, instead of reading Pulumi.<stack>.yaml (to validate a file before writing it). */
+    stackFileText?: string;
 }
 
 /** Optional secrets that a stack needs once it sets their partner key. */
@@ -107,12 +113,13 @@ function withFakeSecrets(value: unknown, fake: () => string): { value: unknown; 
 
 export function rawStackConfig(stack: string, options: LoadOptions = {}): LoadedConfig {
     const root = options.root ?? REPO_ROOT;
-    const project = readProjectFile(root);
+    const project = options.project ?? readProjectFile(root);
     const values = projectDefaults(project);
     const secretKeys = new Set<string>();
     const placeholders: string[] = [];
     const file = path.join(root, `Pulumi.${stack}.yaml`);
-    const stackConfig: Record<string, unknown> = fs.existsSync(file) ? configOf(file) : {};
+    const text = options.stackFileText ?? (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+    const stackConfig: Record<string, unknown> = configFromText(text, file);
     for (const [key, value] of Object.entries(stackConfig)) {
         const { value: plain, secret } = withFakeSecrets(value, () => fakeSecret(key, stack));
         values[qualified(key)] = encode(plain);
