@@ -48,9 +48,9 @@ function deployShared(config: SharedConfig): Record<string, unknown> {
 }
 
 /** Problems only the file system can reveal: build contexts, Dockerfiles, the frontend's baked API URL. */
-export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }): string[] {
+export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }, root = REPO_ROOT): string[] {
     // Another stack's dotenv file is never the fix: its own conflict message says what to change.
-    const problems: string[] = stackConflicts(config, sources.frontend, tenantStacksIn(REPO_ROOT));
+    const problems: string[] = stackConflicts(config, sources.frontend, tenantStacksIn(root));
     const dotenvShared = problems.some((p) => p.startsWith("stock:buildFor"));
     for (const [key, dir] of [["backendSource", sources.backend], ["frontendSource", sources.frontend]] as const) {
         if (!fs.existsSync(path.join(dir, "Dockerfile"))) {

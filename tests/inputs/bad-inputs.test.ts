@@ -9,6 +9,8 @@ import { RecordedResource, RunOptions, runProgram } from "../../tools/lib/mock-r
 import { Scratch, scratchCopy } from "../../tools/lib/scratch";
 import { loadStackConfig } from "../../tools/lib/stack-files";
 import { main } from "../../tools/plan";
+import { withTenantUnlisted } from "../../tools/lib/tenants";
+import * as YAML from "yaml";
 
 /** Runs the stack and expects a refusal; returns the message. Nothing but the shared stack's reference was registered. */
 async function refused(stack: string, options: RunOptions, ...fragments: Array<string | RegExp>): Promise<string> {
@@ -222,5 +224,15 @@ describe("bad input: one stack's keys", function () {
         } finally {
             repo.remove();
         }
+    });
+});
+
+describe("stock:tenants entries: <tenant> or <tenant>@<stack>", () => {
+    it("are what the tenant CLI lists and removes, by tenant", () => {
+        const text = "config:\n  stock:role: shared\n  stock:tenants:\n    - client-a\n    - client-b@eu-client-b\n";
+        assert.deepStrictEqual(YAML.parse(withTenantUnlisted(text, "client-b")).config["stock:tenants"], ["client-a"]);
+        const shared = loadStackConfig("shared", { overrides: { "stock:tenants": ["client-a", "client-b@eu-client-b"] } });
+        assert.ok(shared.role === "shared");
+        assert.deepStrictEqual([shared.tenants, shared.tenantStacks], [["client-a", "client-b"], { "client-a": "client-a", "client-b": "eu-client-b" }]);
     });
 });
