@@ -55,7 +55,9 @@ describe("config model", () => {
         assert.strictEqual(shared.role, "shared");
         if (shared.role !== "shared") return;
         assert.deepStrictEqual(shared.tenants, ["client-a", "client-b"]);
-        assert.strictEqual(shared.redis.imageRepository, "bitnamilegacy/redis");
+        assert.strictEqual(shared.redis.imageRepository, "library/redis");
+        assert.match(shared.redis.imageDigest, /^sha256:[0-9a-f]{64}$/);
+        assert.strictEqual(shared.redis.revokeGraceSeconds, 600);
         assert.match(shared.redis.chartVersion, /^\d+\.\d+\.\d+$/);
     });
 
