@@ -14,7 +14,7 @@
  * tenant's prefix is a prefix of another tenant's prefix ("client-a:" never
  * matches "client-ab:x").
  *
- * Checked against Debian 12's redis-server 7.0.15, python3-celery 5.2.6,
+ * Checked against Debian 12's redis-server 7.0.15 and Redis 8.0 (every command of both: tests/security/redis-command-table.test.ts), python3-celery 5.2.6,
  * python3-kombu 5.2.4 and python3-redis 4.3.4 (tests/security/).
  */
 

@@ -61,6 +61,24 @@ describe("config model", () => {
         assert.match(shared.redis.chartVersion, /^\d+\.\d+\.\d+$/);
     });
 
+    it("rejects a Redis image without its digest, or with a malformed one, naming stock:redis and the shared stack file", () => {
+        const shared = loadStackConfig("shared");
+        assert.ok(shared.role === "shared");
+        const { imageDigest, ...withoutDigest } = shared.redis;
+        for (const redis of [withoutDigest, { ...shared.redis, imageDigest: "sha256:abc" }, { ...shared.redis, imageDigest: imageDigest.replace("sha256:", "") }]) {
+            let text = "";
+            try {
+                loadStackConfig("shared", { overrides: { "stock:redis": redis } });
+            } catch (e) {
+                if (!(e instanceof ConfigError)) throw e;
+                text = e.problems.join("\n");
+            }
+            assert.match(text, /stock:redis/, JSON.stringify(redis.imageDigest));
+            assert.match(text, /imageDigest/);
+            assert.match(text, /Pulumi\.shared\.yaml/);
+        }
+    });
+
     it("rejects a missing required key, naming it and the command that sets it", () =>
         rejects({ overrides: { "stock:host": undefined } }, "stock:host is required", "pulumi config set stock:host"));
 
