@@ -35,14 +35,19 @@ export function podBudgets(config: Pick<TenantConfig, "replicas" | "resources" |
     const budgets: PodBudget[] = [
         { what: "Deployment stock-backend-api", pods: updatePeak(config.replicas.api, "RollingUpdate"), resources: config.resources.api },
         { what: "Job stock-backend-api-migrate", pods: 1, resources: config.resources.api },
-        { what: "Deployment stock-frontend", pods: updatePeak(config.replicas.frontend, "RollingUpdate"), resources: config.resources.frontend },
+        {
+            what: "Deployment stock-frontend",
+            pods: updatePeak(config.replicas.frontend, "RollingUpdate"),
+            resources: config.resources.frontend,
+        },
         ...config.celery.workers.map((w) => ({
             what: `Deployment stock-backend-celery-${w.name}`,
             pods: updatePeak(w.replicas, "RollingUpdate"),
             resources: w.resources ?? config.resources.celery,
         })),
     ];
-    if (config.celery.beat) budgets.push({ what: "Deployment stock-backend-celery-beat", pods: updatePeak(1, "Recreate"), resources: CELERY_BEAT_RESOURCES });
+    if (config.celery.beat)
+        budgets.push({ what: "Deployment stock-backend-celery-beat", pods: updatePeak(1, "Recreate"), resources: CELERY_BEAT_RESOURCES });
     return budgets;
 }
 
@@ -59,7 +64,11 @@ export interface TenantQuota {
     /** `spec.hard` of the ResourceQuota. */
     hard: { pods: string; "requests.cpu": string; "requests.memory": string; "limits.cpu": string; "limits.memory": string };
     /** The Container limits of the LimitRange: no container above the largest the config asks for, defaults for one that sets none. */
-    limitRange: { max: { cpu: string; memory: string }; default: { cpu: string; memory: string }; defaultRequest: { cpu: string; memory: string } };
+    limitRange: {
+        max: { cpu: string; memory: string };
+        default: { cpu: string; memory: string };
+        defaultRequest: { cpu: string; memory: string };
+    };
 }
 
 /** The quota of a tenant namespace: exactly the sum of podBudgets(), so a pod beyond the config is refused. */

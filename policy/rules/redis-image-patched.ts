@@ -47,15 +47,20 @@ export function checkRedisImagePatched(r: ResourceView): string[] {
         const ref = typeof c.spec.image === "string" ? c.spec.image : "";
         if (!isRedisServerImage(ref)) continue;
         const version = redisVersionOfTag(parseImageRef(ref).tag);
-        const fix = "Fix: set stock:redis imageTag (an exact release, e.g. 8.2.10-bookworm) and its imageDigest to a patched image (SECURITY.md, the Redis image).";
+        const fix =
+            "Fix: set stock:redis imageTag (an exact release, e.g. 8.2.10-bookworm) and its imageDigest to a patched image (SECURITY.md, the Redis image).";
         if (!version) {
-            out.push(`${describe(r)}: ${c.label} runs the Redis image "${ref}", whose tag names no exact release, so it cannot be shown to be ${REDIS_MIN_PATCHED_VERSION} or newer (${REDIS_CVES.map((v) => v.id).join(", ")}). ${fix}`);
+            out.push(
+                `${describe(r)}: ${c.label} runs the Redis image "${ref}", whose tag names no exact release, so it cannot be shown to be ${REDIS_MIN_PATCHED_VERSION} or newer (${REDIS_CVES.map((v) => v.id).join(", ")}). ${fix}`,
+            );
             continue;
         }
         if (!older(version, parseVersion(REDIS_MIN_PATCHED_VERSION))) continue;
         const open = REDIS_CVES.filter((v) => older(version, parseVersion(v.fixedIn)));
-        out.push(`${describe(r)}: ${c.label} runs Redis ${version.join(".")} ("${ref}"), older than ${REDIS_MIN_PATCHED_VERSION}: ` +
-            `${open.map((v) => `${v.id} (${v.what}; fixed in ${v.fixedIn})`).join(", ")}. ${fix}`);
+        out.push(
+            `${describe(r)}: ${c.label} runs Redis ${version.join(".")} ("${ref}"), older than ${REDIS_MIN_PATCHED_VERSION}: ` +
+                `${open.map((v) => `${v.id} (${v.what}; fixed in ${v.fixedIn})`).join(", ")}. ${fix}`,
+        );
     }
     return out;
 }

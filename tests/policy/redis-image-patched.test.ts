@@ -3,7 +3,12 @@
 // it still carries; the image the shared stack deploys passes.
 import * as assert from "node:assert/strict";
 import {
-    REDIS_MIN_PATCHED_VERSION, checkRedisImagePatched, isRedisServerImage, policies, redisImagePatched, redisVersionOfTag,
+    REDIS_MIN_PATCHED_VERSION,
+    checkRedisImagePatched,
+    isRedisServerImage,
+    policies,
+    redisImagePatched,
+    redisVersionOfTag,
 } from "../../policy/policies";
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { loadStackConfig } from "../../tools/lib/stack-files";
@@ -17,7 +22,12 @@ function statefulSet(containers: Array<{ name: string; image: string }>): InputR
         type: STATEFUL_SET,
         name: "redis-master",
         urn: `urn:pulumi:shared::stock::${STATEFUL_SET}::redis-master`,
-        props: { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "redis-master", namespace: "redis" }, spec: { template: { spec: { containers } } } },
+        props: {
+            apiVersion: "apps/v1",
+            kind: "StatefulSet",
+            metadata: { name: "redis-master", namespace: "redis" },
+            spec: { template: { spec: { containers } } },
+        },
     };
 }
 const one = (image: string) => statefulSet([{ name: "redis", image }]);
@@ -51,7 +61,15 @@ describe("policy: redis-image-patched", () => {
 
     it("refuses Debian 12's 7.0.15 and an older major, passes 8.2.3, 8.2.10 and later lines", async () => {
         assert.equal((await violations([one("redis:7.0.15"), one("redis:6.2.0-alpine")])).length, 2);
-        assert.deepEqual(await violations([one("redis:8.2.3"), one("docker.io/library/redis:8.2.10-bookworm@sha256:" + "a".repeat(64)), one("redis:8.4.0-alpine"), one("redis:9.0.0")]), []);
+        assert.deepEqual(
+            await violations([
+                one("redis:8.2.3"),
+                one("docker.io/library/redis:8.2.10-bookworm@sha256:" + "a".repeat(64)),
+                one("redis:8.4.0-alpine"),
+                one("redis:9.0.0"),
+            ]),
+            [],
+        );
     });
 
     it("refuses a tag that names no exact release (floating, latest, digest only): its version cannot be shown", async () => {
@@ -64,9 +82,25 @@ describe("policy: redis-image-patched", () => {
     it("judges only Redis server images, and every container of the pod (the acl-reload sidecar too)", async () => {
         assert.equal(isRedisServerImage("docker.io/bitnami/redis-exporter:1.76.0"), false);
         assert.equal(isRedisServerImage("harbor.feng.local:9800/mirror/redis:8.2.10"), true);
-        assert.deepEqual(await violations([statefulSet([{ name: "metrics", image: "bitnami/redis-exporter:1.0.0" }, { name: "web", image: "nginx:1.27" }])]), []);
-        const both = checkRedisImagePatched(statefulSet([{ name: "redis", image: "redis:8.2.10" }, { name: "acl-reload", image: "redis:8.2.1" }]));
-        assert.deepEqual(both.map((m) => m.split(" runs ")[0]), ['StatefulSet redis/redis-master: container "acl-reload"']);
+        assert.deepEqual(
+            await violations([
+                statefulSet([
+                    { name: "metrics", image: "bitnami/redis-exporter:1.0.0" },
+                    { name: "web", image: "nginx:1.27" },
+                ]),
+            ]),
+            [],
+        );
+        const both = checkRedisImagePatched(
+            statefulSet([
+                { name: "redis", image: "redis:8.2.10" },
+                { name: "acl-reload", image: "redis:8.2.1" },
+            ]),
+        );
+        assert.deepEqual(
+            both.map((m) => m.split(" runs ")[0]),
+            ['StatefulSet redis/redis-master: container "acl-reload"'],
+        );
         assert.deepEqual(redisVersionOfTag("v7.0.15"), [7, 0, 15]);
         assert.equal(redisVersionOfTag("8.2"), undefined);
     });
@@ -76,7 +110,10 @@ describe("policy: redis-image-patched", () => {
             const run = await runProgram("shared", { preview: false, overrides });
             const values = reveal(run.one("kubernetes:helm.sh/v4:Chart").inputs.values);
             // The images as the chart renders them (common.images.image: registry/repository:tag).
-            return statefulSet([{ name: "redis", image: `${values.image.registry}/${values.image.repository}:${values.image.tag}` }, ...values.master.sidecars]);
+            return statefulSet([
+                { name: "redis", image: `${values.image.registry}/${values.image.repository}:${values.image.tag}` },
+                ...values.master.sidecars,
+            ]);
         };
         assert.deepEqual(await violations([await podOf({})]), []);
         const shared = loadStackConfig("shared");

@@ -65,7 +65,8 @@ describe("config model", () => {
         const shared = loadStackConfig("shared");
         assert.ok(shared.role === "shared");
         const { imageDigest, ...withoutDigest } = shared.redis;
-        for (const redis of [withoutDigest, { ...shared.redis, imageDigest: "sha256:abc" }, { ...shared.redis, imageDigest: imageDigest.replace("sha256:", "") }]) {
+        const variants: Array<Record<string, unknown>> = [withoutDigest, { ...shared.redis, imageDigest: "sha256:abc" }, { ...shared.redis, imageDigest: imageDigest.replace("sha256:", "") }];
+        for (const redis of variants) {
             let text = "";
             try {
                 loadStackConfig("shared", { overrides: { "stock:redis": redis } });

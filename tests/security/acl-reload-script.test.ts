@@ -53,6 +53,7 @@ describe("the acl-reload sidecar's script", function () {
             ACL_REVOKE_GRACE: "600",
             REDIS_PASSWORD: "(from a Secret)",
         });
-        for (const name of Object.keys(env)) assert.match(fs.readFileSync(ACL_RELOAD_SCRIPT_PATH, "utf8"), new RegExp(`\\$\\{?${name}\\b`), `the script reads ${name}`);
+        for (const name of Object.keys(env))
+            assert.match(fs.readFileSync(ACL_RELOAD_SCRIPT_PATH, "utf8"), new RegExp(`\\$\\{?${name}\\b`), `the script reads ${name}`);
     });
 });

@@ -9,19 +9,31 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY, aclReloadEnv, aclReloadScript } from "../../components/redis-values";
+import {
+    REDIS_ACL_FILE,
+    REDIS_ACL_SECRET,
+    REDIS_AUTH_SECRET,
+    REDIS_AUTH_SECRET_KEY,
+    aclReloadEnv,
+    aclReloadScript,
+} from "../../components/redis-values";
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { ManagedProcess, requireRealServers, startProcess, stopAll, waitUntil } from "../support/real-servers";
 import { REDIS_BUILDS, RedisServer, redisCli, requireRedisBuild, startRedisServer } from "../support/redis-server";
 import { RespConnection } from "../support/resp";
 
-interface SharedRedis { acl: string; defaultPassword: string; password: (tenant: string) => string }
+interface SharedRedis {
+    acl: string;
+    defaultPassword: string;
+    password: (tenant: string) => string;
+}
 
 const ALL = ["client-a", "client-b", "client-c"];
 
 async function sharedStack(overrides: Record<string, unknown> = {}): Promise<SharedRedis> {
     const run = await runProgram("shared", { preview: false, overrides });
-    const secret = (name: string) => reveal(run.ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === name)!.inputs.stringData);
+    const secret = (name: string) =>
+        reveal(run.ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === name)!.inputs.stringData);
     return {
         acl: secret(REDIS_ACL_SECRET)[REDIS_ACL_FILE],
         defaultPassword: secret(REDIS_AUTH_SECRET)[REDIS_AUTH_SECRET_KEY],
@@ -72,7 +84,10 @@ for (const build of REDIS_BUILDS) {
             initial = await sharedStack();
             server = await startRedisServer({ usersAcl: initial.acl, extraArgs: ["--requirepass", initial.defaultPassword], build });
             // The environment the program gives the sidecar, pointed at this server; faster looks.
-            const env = { ...aclReloadEnv({ revokeGraceSeconds: REVOKE_GRACE_SECONDS }, server.aclFile, server.port), ACL_RELOAD_INTERVAL: "0.2" };
+            const env = {
+                ...aclReloadEnv({ revokeGraceSeconds: REVOKE_GRACE_SECONDS }, server.aclFile, server.port),
+                ACL_RELOAD_INTERVAL: "0.2",
+            };
             sidecar = startProcess("acl-reload", "/bin/bash", ["-c", aclReloadScript()], {
                 env: { PATH: `${path.dirname(server.cli)}:/usr/bin:/bin`, REDIS_PASSWORD: initial.defaultPassword, ...env },
             });
@@ -93,7 +108,10 @@ for (const build of REDIS_BUILDS) {
             assert.equal(await canLogIn(server, "client-c", after.password("client-c")), false, "client-c does not exist yet");
             publish(server.aclFile, after.acl);
             // The sidecar logs once the whole file is applied (users added and removed).
-            await waitUntil("the sidecar to log the change applied", () => logLines(sidecar, /^acl-reload: applied/).length === 1, { timeoutMs: 10000, process: sidecar });
+            await waitUntil("the sidecar to log the change applied", () => logLines(sidecar, /^acl-reload: applied/).length === 1, {
+                timeoutMs: 10000,
+                process: sidecar,
+            });
             assert.equal(await canLogIn(server, "client-c", after.password("client-c")), true, "client-c can log in");
 
             assert.equal(await runId(), idBefore, "the same Redis process: no restart");
@@ -104,7 +122,10 @@ for (const build of REDIS_BUILDS) {
         it("removes a tenant that left the list", async () => {
             const users = async () => (await redisCli(server, asDefault(), ["ACL", "USERS"])).split("\n").join(",");
             publish(server.aclFile, (await sharedStack({ "stock:tenants": ["client-a", "client-b"] })).acl);
-            await waitUntil("client-c is gone", async () => (await users()) === "client-a,client-b,default", { timeoutMs: 10000, process: sidecar });
+            await waitUntil("client-c is gone", async () => (await users()) === "client-a,client-b,default", {
+                timeoutMs: 10000,
+                process: sidecar,
+            });
             publish(server.aclFile, (await sharedStack({ "stock:tenants": ALL })).acl);
             await waitUntil("client-c is back", async () => (await users()).includes("client-c"), { timeoutMs: 10000, process: sidecar });
         });
@@ -112,12 +133,23 @@ for (const build of REDIS_BUILDS) {
         it("rotates one tenant's password live, then closes its old sessions after the grace period, and nobody else's", async () => {
             const oldA = await connect(server, "client-a", initial.password("client-a"));
             const subscribedA = await connect(server, "client-a", initial.password("client-a"));
-            assert.deepEqual(await subscribedA.call("SUBSCRIBE", "client-a:/0.celery.pidbox"), ["subscribe", "client-a:/0.celery.pidbox", 1]);
-            const liveB = await Promise.all([connect(server, "client-b", initial.password("client-b")), connect(server, "client-b", initial.password("client-b"))]);
+            assert.deepEqual(await subscribedA.call("SUBSCRIBE", "client-a:/0.celery.pidbox"), [
+                "subscribe",
+                "client-a:/0.celery.pidbox",
+                1,
+            ]);
+            const liveB = await Promise.all([
+                connect(server, "client-b", initial.password("client-b")),
+                connect(server, "client-b", initial.password("client-b")),
+            ]);
 
             const rotated = await sharedStack({ "stock:tenants": ALL, "stock:redisPasswordGenerations": { "client-a": 1 } });
             publish(server.aclFile, rotated.acl);
-            await waitUntil("the sidecar to report client-a's password change", () => logLines(sidecar, /password changed for client-a at \d+/).length === 1, { timeoutMs: 10000, process: sidecar });
+            await waitUntil(
+                "the sidecar to report client-a's password change",
+                () => logLines(sidecar, /password changed for client-a at \d+/).length === 1,
+                { timeoutMs: 10000, process: sidecar },
+            );
             const changedAt = Number(/password changed for client-a at (\d+)/.exec(sidecar.log)![1]);
             assert.equal(await canLogIn(server, "client-a", rotated.password("client-a")), true, "the new password works");
             assert.equal(await canLogIn(server, "client-a", initial.password("client-a")), false, "the old password is refused");
@@ -125,10 +157,17 @@ for (const build of REDIS_BUILDS) {
 
             // A pod that already has the new password connects after the change (the server's clock
             // past the change's second, which the sidecar treats as before it): it must stay.
-            await waitUntil("the server clock to pass the change", async () => Number((await redisCli(server, asDefault(), ["TIME"])).split("\n")[0]) > changedAt + 1, { timeoutMs: 5000 });
+            await waitUntil(
+                "the server clock to pass the change",
+                async () => Number((await redisCli(server, asDefault(), ["TIME"])).split("\n")[0]) > changedAt + 1,
+                { timeoutMs: 5000 },
+            );
             const newA = await connect(server, "client-a", rotated.password("client-a"));
 
-            await waitUntil("client-a's old sessions to be closed", async () => !(await alive(oldA)) && !(await alive(subscribedA)), { timeoutMs: (REVOKE_GRACE_SECONDS + 5) * 1000, process: sidecar });
+            await waitUntil("client-a's old sessions to be closed", async () => !(await alive(oldA)) && !(await alive(subscribedA)), {
+                timeoutMs: (REVOKE_GRACE_SECONDS + 5) * 1000,
+                process: sidecar,
+            });
             assert.ok(Date.now() / 1000 >= changedAt + REVOKE_GRACE_SECONDS, "not before the grace period");
             assert.match(sidecar.log, /closed 2 connection\(s\) of client-a opened before its password changed/);
             assert.equal(await alive(newA), true, "client-a's session on the new password stays");
@@ -140,7 +179,10 @@ for (const build of REDIS_BUILDS) {
         it("reports a line Redis refuses, and keeps every other user working", async () => {
             const good = fs.readFileSync(server.aclFile, "utf8");
             publish(server.aclFile, `${good}user broken on >x ~* +@nonsense-category\n`);
-            await waitUntil("the sidecar reports the refusal", () => /Redis refused part of/.test(sidecar.log), { timeoutMs: 10000, process: sidecar });
+            await waitUntil("the sidecar reports the refusal", () => /Redis refused part of/.test(sidecar.log), {
+                timeoutMs: 10000,
+                process: sidecar,
+            });
             assert.equal(await canLogIn(server, "broken", "x"), false);
             const rotated = await sharedStack({ "stock:tenants": ALL, "stock:redisPasswordGenerations": { "client-a": 1 } });
             assert.equal(await canLogIn(server, "client-c", rotated.password("client-c")), true);

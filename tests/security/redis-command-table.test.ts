@@ -21,7 +21,7 @@ import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { requireRealServers, waitUntil } from "../support/real-servers";
 import { REDIS_BUILDS, RedisServer, requireRedisBuild, startRedisServer } from "../support/redis-server";
-import { RespConnection, RespError, RespValue } from "../support/resp";
+import { RespConnection, RespError, RespValue, text } from "../support/resp";
 
 const ME = "client-a";
 const OTHER = "client-b";
@@ -33,25 +33,25 @@ const OTHER_KEY = `${tenantRedisAccess(OTHER).keyPrefix}k`;
  * A name here that the server does not have is fine (it belongs to another version).
  */
 export const CONNECTION_ONLY: Record<string, string> = {
-    "auth": "logs this connection in",
-    "hello": "protocol and login of this connection",
-    "quit": "closes this connection",
-    "reset": "resets this connection",
-    "select": "switches this connection's db; key permissions apply in every db",
-    "ping": "answers the caller",
-    "echo": "answers the caller",
-    "time": "the server clock",
-    "lolwut": "prints the server version",
-    "multi": "transaction of this connection",
-    "exec": "runs this connection's transaction; each queued command was checked when queued",
-    "discard": "transaction of this connection",
-    "unwatch": "this connection's WATCHes",
-    "readonly": "cluster read flag of this connection",
-    "readwrite": "cluster read flag of this connection",
-    "asking": "cluster redirect flag of this connection",
-    "unsubscribe": "this connection's subscriptions",
-    "punsubscribe": "this connection's subscriptions",
-    "sunsubscribe": "this connection's subscriptions",
+    auth: "logs this connection in",
+    hello: "protocol and login of this connection",
+    quit: "closes this connection",
+    reset: "resets this connection",
+    select: "switches this connection's db; key permissions apply in every db",
+    ping: "answers the caller",
+    echo: "answers the caller",
+    time: "the server clock",
+    lolwut: "prints the server version",
+    multi: "transaction of this connection",
+    exec: "runs this connection's transaction; each queued command was checked when queued",
+    discard: "transaction of this connection",
+    unwatch: "this connection's WATCHes",
+    readonly: "cluster read flag of this connection",
+    readwrite: "cluster read flag of this connection",
+    asking: "cluster redirect flag of this connection",
+    unsubscribe: "this connection's subscriptions",
+    punsubscribe: "this connection's subscriptions",
+    sunsubscribe: "this connection's subscriptions",
     "client|id": "this connection",
     "client|info": "this connection only (CLIENT LIST, for all, is refused)",
     "client|getname": "this connection",
@@ -80,8 +80,8 @@ export const CONNECTION_ONLY: Record<string, string> = {
     "object|help": "help text",
     "slowlog|help": "help text",
     "script|help": "help text",
-    "wait": "waits for the caller's own writes to reach the replicas; tells only the replica count",
-    "waitaof": "waits for the caller's own writes to be fsynced; tells only the replica count",
+    wait: "waits for the caller's own writes to reach the replicas; tells only the replica count",
+    waitaof: "waits for the caller's own writes to be fsynced; tells only the replica count",
     "script|load": "adds to the script cache; a script runs with the caller's own permissions",
 };
 
@@ -93,14 +93,14 @@ const CHANNEL_COMMANDS = new Set(["publish", "subscribe", "psubscribe", "spublis
  * server that has them (the holes closed so far, and what a careless rule would let through).
  */
 export const MUST_REFUSE: Record<string, string> = {
-    "keys": "every key name",
-    "scan": "every key name, whatever the key pattern",
-    "randomkey": "another tenant's key name",
-    "dbsize": "the key count of all tenants",
-    "flushall": "deletes every tenant's keys",
-    "flushdb": "deletes every tenant's keys",
-    "swapdb": "swaps every tenant's keys",
-    "monitor": "every command of every client",
+    keys: "every key name",
+    scan: "every key name, whatever the key pattern",
+    randomkey: "another tenant's key name",
+    dbsize: "the key count of all tenants",
+    flushall: "deletes every tenant's keys",
+    flushdb: "deletes every tenant's keys",
+    swapdb: "swaps every tenant's keys",
+    monitor: "every command of every client",
     "client|list": "every client, with its user and last command",
     "client|kill": "closes other tenants' connections",
     "client|tracking": "BCAST tracking sends every key name any client writes (redis/redis#15371)",
@@ -108,7 +108,7 @@ export const MUST_REFUSE: Record<string, string> = {
     "pubsub|channels": "other tenants' channel names",
     "pubsub|numsub": "other tenants' subscriptions",
     "pubsub|shardchannels": "other tenants' channel names",
-    "info": "server state, every client's and db's counts",
+    info: "server state, every client's and db's counts",
     "config|get": "server configuration",
     "config|set": "server configuration",
     "acl|list": "every user and rule",
@@ -118,8 +118,8 @@ export const MUST_REFUSE: Record<string, string> = {
     "memory|doctor": "server memory",
     "slowlog|get": "other tenants' slow commands with arguments",
     "latency|latest": "server latency",
-    "debug": "server internals",
-    "shutdown": "stops the server",
+    debug: "server internals",
+    shutdown: "stops the server",
     "script|flush": "drops every tenant's cached scripts",
     "script|kill": "kills another tenant's running script",
     "script|exists": "probes other tenants' cached scripts",
@@ -129,7 +129,7 @@ export const MUST_REFUSE: Record<string, string> = {
     "function|list": "other tenants' functions",
     "cluster|getkeysinslot": "key names of a slot, whatever the key pattern",
     "cluster|countkeysinslot": "key counts of all tenants",
-    "xackdel": "CVE-2025-62507 (streams are refused: -@stream)",
+    xackdel: "CVE-2025-62507 (streams are refused: -@stream)",
 };
 
 interface Command {
@@ -155,14 +155,20 @@ function commandLine(docs: Map<string, RespValue> | undefined, key: string): str
     const build = (a: Arg): string[] => {
         const token = typeof a.get("token") === "string" ? [a.get("token") as string] : [];
         switch (a.get("type")) {
-            case "pure-token": return token;
-            case "integer": case "double": case "unix-time": return [...token, "1"];
-            case "block": return [...token, ...argList(a.get("arguments")).flatMap(include)];
+            case "pure-token":
+                return token;
+            case "integer":
+            case "double":
+            case "unix-time":
+                return [...token, "1"];
+            case "block":
+                return [...token, ...argList(a.get("arguments")).flatMap(include)];
             case "oneof": {
                 const options = argList(a.get("arguments"));
                 return [...token, ...build(options.find(containsKey) ?? options[0])];
             }
-            default: return [...token, key]; // key, string, pattern
+            default:
+                return [...token, key]; // key, string, pattern
         }
     };
     const include = (a: Arg): string[] => (flagsOf(a).includes("optional") && !containsKey(a) ? [] : build(a));
@@ -189,7 +195,7 @@ async function commandTable(admin: RespConnection): Promise<Command[]> {
     const docs = (await admin.ok("COMMAND", "DOCS")) as Map<string, Map<string, RespValue>>;
     const leaves: Command[] = [];
     const visit = (entry: RespValue[], parentDocs: Map<string, RespValue> | undefined) => {
-        const name = String(entry[0]).toLowerCase();
+        const name = text(entry[0]).toLowerCase();
         const ownDocs = parentDocs
             ? (parentDocs.get("subcommands") as Map<string, Map<string, RespValue>> | undefined)?.get(name)
             : docs.get(name);
@@ -205,7 +211,9 @@ async function commandTable(admin: RespConnection): Promise<Command[]> {
             flags,
             categories: (entry[6] as string[]).map(String),
             // Sharded pub/sub declares its channels as key specs flagged not_key.
-            hasKeys: (entry[8] as Map<string, RespValue>[]).some((spec) => !(spec.get("flags") as string[]).includes("not_key")) || flags.includes("movablekeys"),
+            hasKeys:
+                (entry[8] as Map<string, RespValue>[]).some((spec) => !(spec.get("flags") as string[]).includes("not_key")) ||
+                flags.includes("movablekeys"),
             docs: ownDocs,
         });
     };
@@ -213,7 +221,7 @@ async function commandTable(admin: RespConnection): Promise<Command[]> {
     return leaves.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-const refusedToRun = (reply: RespValue) => /no permissions to run the '([^']+)' command/.test(String(reply));
+const refusedToRun = (reply: RespValue) => /no permissions to run the '([^']+)' command/.test(text(reply));
 
 for (const build of REDIS_BUILDS) {
     describe(`shared Redis: every command of the server, classified for tenants (${build.name})`, function () {
@@ -227,9 +235,14 @@ for (const build of REDIS_BUILDS) {
             requireRealServers(this, { modules: [], redis: true });
             requireRedisBuild(this, build);
             const run = await runProgram("shared", { preview: false });
-            const secret = (name: string) => reveal(run.ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === name)!.inputs.stringData);
+            const secret = (name: string) =>
+                reveal(run.ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === name)!.inputs.stringData);
             const password = secret(REDIS_AUTH_SECRET)[REDIS_AUTH_SECRET_KEY];
-            server = await startRedisServer({ usersAcl: secret(REDIS_ACL_SECRET)[REDIS_ACL_FILE], extraArgs: ["--requirepass", password], build });
+            server = await startRedisServer({
+                usersAcl: secret(REDIS_ACL_SECRET)[REDIS_ACL_FILE],
+                extraArgs: ["--requirepass", password],
+                build,
+            });
             admin = await RespConnection.connect(server.host, server.port);
             await admin.ok("HELLO", "3", "AUTH", "default", password);
             table = await commandTable(admin);
@@ -242,12 +255,20 @@ for (const build of REDIS_BUILDS) {
 
         it("reads the whole command table of the running server", () => {
             assert.ok(table.length > 200, `only ${table.length} commands in COMMAND INFO`);
-            for (const name of ["get", "set", "eval", "client|tracking", "acl|dryrun"]) assert.ok(table.some((c) => c.name === name), name);
+            for (const name of ["get", "set", "eval", "client|tracking", "acl|dryrun"])
+                assert.ok(
+                    table.some((c) => c.name === name),
+                    name,
+                );
         });
 
         it("refuses every command a tenant may run on another tenant's keys and channels; every other allowed command is classified", async () => {
             const problems: string[] = [];
-            let allowed = 0, keyed = 0, channels = 0, connection = 0, refused = 0;
+            let allowed = 0,
+                keyed = 0,
+                channels = 0,
+                connection = 0,
+                refused = 0;
             for (const c of table) {
                 const own = invocation(c, OWN_KEY);
                 const reply = await dryRun(ME, own);
@@ -256,7 +277,9 @@ for (const build of REDIS_BUILDS) {
                     continue;
                 }
                 if (reply !== "OK") {
-                    problems.push(`${c.name}: cannot build a valid command line (${own.join(" ")} -> ${String(reply)}); add it to COMMAND_LINES`);
+                    problems.push(
+                        `${c.name}: cannot build a valid command line (${own.join(" ")} -> ${text(reply)}); add it to COMMAND_LINES`,
+                    );
                     continue;
                 }
                 allowed++;
@@ -264,30 +287,43 @@ for (const build of REDIS_BUILDS) {
                     if (c.hasKeys) {
                         const keys = await admin.call("COMMAND", "GETKEYS", ...own);
                         if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => k !== OWN_KEY)) {
-                            problems.push(`${c.name}: the command line ${own.join(" ")} does not name the key (${String(keys)}); add it to COMMAND_LINES`);
+                            problems.push(
+                                `${c.name}: the command line ${own.join(" ")} does not name the key (${text(keys)}); add it to COMMAND_LINES`,
+                            );
                             continue;
                         }
                         keyed++;
                     } else channels++;
                     const other = await dryRun(ME, invocation(c, OTHER_KEY));
-                    if (!new RegExp(`no permissions to access the '${tenantRedisAccess(OTHER).keyPrefix}[^']*' (key|channel)`).test(String(other))) {
-                        problems.push(`${c.name}: ${ME} may run it on ${OTHER}'s ${c.hasKeys ? "key" : "channel"} (${String(other)})`);
+                    if (
+                        !new RegExp(`no permissions to access the '${tenantRedisAccess(OTHER).keyPrefix}[^']*' (key|channel)`).test(
+                            text(other),
+                        )
+                    ) {
+                        problems.push(`${c.name}: ${ME} may run it on ${OTHER}'s ${c.hasKeys ? "key" : "channel"} (${text(other)})`);
                     }
                 } else if (c.name in CONNECTION_ONLY) {
                     connection++;
                 } else {
-                    problems.push(`${c.name} [${c.categories.join(" ")}]: keyless, allowed for tenants and not classified: refuse it in the rule (components/redis-acl.ts) or add it to CONNECTION_ONLY with the reason it reveals and affects no other tenant`);
+                    problems.push(
+                        `${c.name} [${c.categories.join(" ")}]: keyless, allowed for tenants and not classified: refuse it in the rule (components/redis-acl.ts) or add it to CONNECTION_ONLY with the reason it reveals and affects no other tenant`,
+                    );
                 }
             }
             assert.deepEqual(problems, []);
             assert.equal(allowed + refused, table.length);
             assert.equal(keyed + channels + connection, allowed);
-            console.log(`      redis ${server.version}: ${table.length} commands, ${refused} refused to tenants, ${keyed} with keys and ${channels} pub/sub refused on other tenants, ${connection} connection-only`);
+            console.log(
+                `      redis ${server.version}: ${table.length} commands, ${refused} refused to tenants, ${keyed} with keys and ${channels} pub/sub refused on other tenants, ${connection} connection-only`,
+            );
         });
 
         it("refuses every command that reveals or affects other tenants (those this server has)", async () => {
             const present = Object.keys(MUST_REFUSE).filter((name) => table.some((c) => c.name === name));
-            assert.ok(present.length >= Object.keys(MUST_REFUSE).length - 4, `most of MUST_REFUSE exist on ${server.version}: ${present.join(" ")}`);
+            assert.ok(
+                present.length >= Object.keys(MUST_REFUSE).length - 4,
+                `most of MUST_REFUSE exist on ${server.version}: ${present.join(" ")}`,
+            );
             const allowedNames: string[] = [];
             for (const name of present) {
                 const c = table.find((x) => x.name === name)!;
@@ -302,7 +338,7 @@ for (const build of REDIS_BUILDS) {
                 assert.equal(await dryRun("default", invocation(c, OWN_KEY)), "OK", name);
             }
             assert.equal(await dryRun(ME, ["get", OWN_KEY]), "OK");
-            assert.match(String(await dryRun(ME, ["get", OTHER_KEY])), /no permissions to access/);
+            assert.match(text(await dryRun(ME, ["get", OTHER_KEY])), /no permissions to access/);
         });
 
         it("a command Redis runs for real agrees with ACL DRYRUN (client tracking, a stream command)", async () => {
@@ -312,9 +348,9 @@ for (const build of REDIS_BUILDS) {
                 const credential = reveal(run.outputs[`redisCredential-${ME}`]);
                 await tenant.ok("HELLO", "3", "AUTH", ME, credential.password);
                 const tracking = await tenant.call("CLIENT", "TRACKING", "on", "BCAST");
-                assert.ok(tracking instanceof RespError && /NOPERM/.test(tracking.message), `CLIENT TRACKING answered ${String(tracking)}`);
+                assert.ok(tracking instanceof RespError && /NOPERM/.test(tracking.message), `CLIENT TRACKING answered ${text(tracking)}`);
                 const xadd = await tenant.call("XADD", OWN_KEY, "*", "f", "v");
-                assert.ok(xadd instanceof RespError && /NOPERM/.test(xadd.message), `XADD answered ${String(xadd)}`);
+                assert.ok(xadd instanceof RespError && /NOPERM/.test(xadd.message), `XADD answered ${text(xadd)}`);
             } finally {
                 tenant.close();
             }
@@ -322,18 +358,27 @@ for (const build of REDIS_BUILDS) {
 
         it("control: a rule without -client|tracking leaks another tenant's key names through BCAST invalidations", async () => {
             const run = await runProgram("shared", { preview: false });
-            const rule = tenantRedisAccess(ME).aclRule.split(" ").filter((w) => w !== "-client|tracking");
+            const rule = tenantRedisAccess(ME)
+                .aclRule.split(" ")
+                .filter((w) => w !== "-client|tracking");
             await admin.ok("ACL", "SETUSER", "leaky", "on", ">fake-leaky-password", ...rule);
-            const [leaky, writer] = await Promise.all([RespConnection.connect(server.host, server.port), RespConnection.connect(server.host, server.port)]);
+            const [leaky, writer] = await Promise.all([
+                RespConnection.connect(server.host, server.port),
+                RespConnection.connect(server.host, server.port),
+            ]);
             try {
                 await leaky.ok("HELLO", "3", "AUTH", "leaky", "fake-leaky-password");
                 assert.equal(await leaky.ok("CLIENT", "TRACKING", "on", "BCAST"), "OK");
                 await writer.ok("AUTH", OTHER, reveal(run.outputs[`redisCredential-${OTHER}`]).password);
                 await writer.ok("SET", `${OTHER_KEY}-private-name`, "1");
-                await waitUntil("the leaky user to receive client-b's key name", async () => {
-                    await leaky.ok("PING"); // a round trip: pushes sent before it have arrived
-                    return JSON.stringify(leaky.pushes).includes(`${OTHER_KEY}-private-name`);
-                }, { timeoutMs: 5000 });
+                await waitUntil(
+                    "the leaky user to receive client-b's key name",
+                    async () => {
+                        await leaky.ok("PING"); // a round trip: pushes sent before it have arrived
+                        return JSON.stringify(leaky.pushes).includes(`${OTHER_KEY}-private-name`);
+                    },
+                    { timeoutMs: 5000 },
+                );
             } finally {
                 leaky.close();
                 writer.close();

@@ -38,7 +38,8 @@ function extract(tag: string, dir: string, into: string): void {
 
 /** Why the chart cannot be had, or the path of a renderable copy of bitnami/redis at `version`. */
 export function bitnamiRedisChart(version: string): { dir: string } | { missing: string } {
-    if (!fs.existsSync(BITNAMI_MIRROR)) return { missing: `no bitnami/charts mirror at ${BITNAMI_MIRROR} (set STOCK_BITNAMI_CHARTS_MIRROR)` };
+    if (!fs.existsSync(BITNAMI_MIRROR))
+        return { missing: `no bitnami/charts mirror at ${BITNAMI_MIRROR} (set STOCK_BITNAMI_CHARTS_MIRROR)` };
     const tag = `redis/${version}`;
     if (!hasTag(tag)) return { missing: `the mirror ${BITNAMI_MIRROR} has no tag ${tag}` };
     const scratch = path.join(os.tmpdir(), `stock-bitnami-redis-${version}-${process.pid}`);
@@ -47,10 +48,13 @@ export function bitnamiRedisChart(version: string): { dir: string } | { missing:
     fs.rmSync(scratch, { recursive: true, force: true });
     fs.mkdirSync(scratch, { recursive: true });
     extract(tag, "bitnami/redis", scratch);
-    const lock = YAML.parse(fs.readFileSync(path.join(chart, "Chart.lock"), "utf8")) as { dependencies: Array<{ name: string; version: string }> };
+    const lock = YAML.parse(fs.readFileSync(path.join(chart, "Chart.lock"), "utf8")) as {
+        dependencies: Array<{ name: string; version: string }>;
+    };
     const common = lock.dependencies.find((d) => d.name === "common");
     if (!common) return { missing: `${tag}'s Chart.lock has no common dependency` };
-    if (!hasTag(`common/${common.version}`)) return { missing: `the mirror has no tag common/${common.version} (pinned by ${tag}'s Chart.lock)` };
+    if (!hasTag(`common/${common.version}`))
+        return { missing: `the mirror has no tag common/${common.version} (pinned by ${tag}'s Chart.lock)` };
     extract(`common/${common.version}`, "bitnami/common", scratch);
     fs.mkdirSync(path.join(chart, "charts"), { recursive: true });
     fs.renameSync(path.join(scratch, "bitnami", "common"), path.join(chart, "charts", "common"));

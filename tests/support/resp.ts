@@ -19,6 +19,15 @@ export class RespError {
     }
 }
 
+/** A reply as text: an error's message, a string as is, anything else as JSON. */
+export function text(value: RespValue): string {
+    if (value instanceof RespError) return value.message;
+    if (typeof value === "string") return value;
+    return JSON.stringify(value, (_k, v: unknown) =>
+        v instanceof Map ? Object.fromEntries(v) : typeof v === "bigint" ? v.toString() : v instanceof RespError ? v.message : v,
+    );
+}
+
 /** A push message (RESP3 `>`), e.g. `["invalidate", ["client-b:k"]]`. */
 export type RespPush = RespValue[];
 
@@ -42,13 +51,20 @@ function parse(buf: Buffer, offset: number): { value: RespValue; next: number; p
         return { value: items, next, push };
     };
     switch (type) {
-        case "+": return { value: line, next: after, push: false };
-        case "-": return { value: new RespError(line), next: after, push: false };
-        case ":": return { value: Number(line), next: after, push: false };
-        case "(": return { value: BigInt(line), next: after, push: false };
-        case ",": return { value: Number(line), next: after, push: false };
-        case "#": return { value: line === "t", next: after, push: false };
-        case "_": return { value: null, next: after, push: false };
+        case "+":
+            return { value: line, next: after, push: false };
+        case "-":
+            return { value: new RespError(line), next: after, push: false };
+        case ":":
+            return { value: Number(line), next: after, push: false };
+        case "(":
+            return { value: BigInt(line), next: after, push: false };
+        case ",":
+            return { value: Number(line), next: after, push: false };
+        case "#":
+            return { value: line === "t", next: after, push: false };
+        case "_":
+            return { value: null, next: after, push: false };
         case "$":
         case "=":
         case "!": {
@@ -64,19 +80,22 @@ function parse(buf: Buffer, offset: number): { value: RespValue; next: number; p
             const count = Number(line);
             return count < 0 ? { value: null, next: after, push: false } : aggregate(count);
         }
-        case ">": return aggregate(Number(line), true);
+        case ">":
+            return aggregate(Number(line), true);
         case "%":
         case "|": {
             const pairs = aggregate(Number(line) * 2);
             const items = pairs.value;
             const map = new Map<string, RespValue>();
-            for (let i = 0; i < items.length; i += 2) map.set(String(items[i]), items[i + 1]);
+            for (let i = 0; i < items.length; i += 2) map.set(text(items[i]), items[i + 1]);
             // Attributes (`|`) precede the real reply: skip them.
             if (type === "|") return parse(buf, pairs.next);
             return { value: map, next: pairs.next, push: false };
         }
         default:
-            throw new Error(`unexpected RESP type ${JSON.stringify(type)} in ${JSON.stringify(buf.toString("utf8", offset, Math.min(buf.length, offset + 80)))}`);
+            throw new Error(
+                `unexpected RESP type ${JSON.stringify(type)} in ${JSON.stringify(buf.toString("utf8", offset, Math.min(buf.length, offset + 80)))}`,
+            );
     }
 }
 
@@ -93,7 +112,10 @@ export class RespConnection {
     /** Push messages received so far (RESP3 only). */
     readonly pushes: RespPush[] = [];
 
-    private constructor(private readonly socket: net.Socket, private readonly timeoutMs: number) {
+    private constructor(
+        private readonly socket: net.Socket,
+        private readonly timeoutMs: number,
+    ) {
         socket.on("data", (chunk: Buffer) => this.onData(chunk));
         socket.on("close", () => this.fail(new Error("the connection was closed by the server")));
         socket.on("error", (e) => this.fail(e));
@@ -128,8 +150,14 @@ export class RespConnection {
         return new Promise((resolve, reject) => {
             const timer = setTimeout(() => reject(new Error(`no reply to ${args[0]} within ${this.timeoutMs} ms`)), this.timeoutMs);
             this.waiting.push({
-                resolve: (v) => { clearTimeout(timer); resolve(v); },
-                reject: (e) => { clearTimeout(timer); reject(e); },
+                resolve: (v) => {
+                    clearTimeout(timer);
+                    resolve(v);
+                },
+                reject: (e) => {
+                    clearTimeout(timer);
+                    reject(e);
+                },
             });
             this.socket.write(encode(args));
         });
