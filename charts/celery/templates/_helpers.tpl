@@ -106,30 +106,55 @@ env:
 
 
 {{/*
-The workers, normalised: a JSON list where every worker has name, queues,
-replicaCount, concurrency, logLevel, resources and autoscaling (the top-level
-autoscaling with the worker's own keys on top). Keys are tested with hasKey so
-that 0 and false given by a worker are kept. Fails on duplicate or reserved names.
-Use: {{- $workers := include "celery.workers" . | fromJsonArray }}
+Every problem with the workers, one message each (Bitnami's validateValues pattern): names
+missing, used twice or reserved, workers without queues. celery.workers fails once with all of them.
 */}}
-{{- define "celery.workers" -}}
-{{- $out := list -}}
+{{- define "celery.validateValues.workers" -}}
+{{- $messages := list -}}
 {{- $seen := dict -}}
 {{- range $i, $w := .Values.workers -}}
 {{- if not (hasKey $w "name") -}}
-{{- fail (printf "workers[%d].name is required" $i) -}}
-{{- end -}}
+{{- $messages = append $messages (printf "workers[%d].name is required" $i) -}}
+{{- else -}}
 {{- if hasKey $seen $w.name -}}
-{{- fail (printf "workers[%d].name %q is used twice: every worker needs its own name (it names the Deployment)" $i $w.name) -}}
+{{- $messages = append $messages (printf "workers[%d].name %q is used twice: every worker needs its own name (it names the Deployment)" $i $w.name) -}}
 {{- end -}}
 {{- if eq $w.name "beat" -}}
-{{- fail (printf "workers[%d].name must not be \"beat\": that name belongs to the beat Deployment" $i) -}}
+{{- $messages = append $messages (printf "workers[%d].name must not be \"beat\": that name belongs to the beat Deployment" $i) -}}
 {{- end -}}
 {{- $_ := set $seen $w.name true -}}
-{{- $queues := get $w "queues" | default list -}}
-{{- if not $queues -}}
-{{- fail (printf "workers[%d] (%s): queues must list at least one queue" $i $w.name) -}}
 {{- end -}}
+{{- if not (get $w "queues") -}}
+{{- $messages = append $messages (printf "workers[%d] (%s): queues must list at least one queue" $i (get $w "name" | default "unnamed")) -}}
+{{- end -}}
+{{- end -}}
+{{- join "\n" $messages -}}
+{{- end }}
+
+{{/*
+Fails once, listing every values problem the chart finds.
+*/}}
+{{- define "celery.validateValues" -}}
+{{- $messages := without (list (include "celery.validateValues.workers" .)) "" -}}
+{{- $message := join "\n" $messages -}}
+{{- if $message -}}
+{{- printf "\nVALUES VALIDATION:\n%s" $message | fail -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+The workers, normalised: a JSON list where every worker has name, queues,
+replicaCount, concurrency, logLevel, resources and autoscaling (the top-level
+autoscaling with the worker's own keys on top). Keys are tested with hasKey so
+that 0 and false given by a worker are kept. Fails with every problem of
+celery.validateValues first.
+Use: {{- $workers := include "celery.workers" . | fromJsonArray }}
+*/}}
+{{- define "celery.workers" -}}
+{{- include "celery.validateValues" . -}}
+{{- $out := list -}}
+{{- range $i, $w := .Values.workers -}}
+{{- $queues := get $w "queues" | default list -}}
 {{- $as := deepCopy $.Values.autoscaling -}}
 {{- $own := get $w "autoscaling" | default dict -}}
 {{- range $k, $v := $own -}}
