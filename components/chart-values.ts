@@ -7,6 +7,7 @@
 import { PYTHON_RUNTIME_MOUNT, ProbeSpec, RunAs, TenantConfig } from "./config";
 import { API_PATH } from "./urls";
 import { ENV_CONFIGMAP, ENV_SECRET } from "./app-env";
+import { CELERY_BEAT_RESOURCES } from "./quota";
 
 export { CHARTS_DIR } from "./names";
 
@@ -120,7 +121,8 @@ export function chartValues({ tenant, images, envChecksum, redis, pythonRuntime 
             celeryCommand: app.celery.command,
             celeryApp: app.celery.app,
             livenessProbe: app.celery.liveness === "off" ? { enabled: false } : { enabled: true, mode: app.celery.liveness },
-            beat: { enabled: tenant.celery.beat, schedulePath: app.celery.beatSchedule },
+            // beat's resources set here (the chart's default values) so that the namespace's quota knows them.
+            beat: { enabled: tenant.celery.beat, schedulePath: app.celery.beatSchedule, resources: CELERY_BEAT_RESOURCES },
             networkPolicy: backendNetworkPolicy,
         },
         frontend: {
