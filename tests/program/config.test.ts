@@ -226,7 +226,7 @@ describe("app profile", () => {
     });
 
     it("rejects root, or a user without its group", () => {
-        rejects({ overrides: { "stock:backendRunAs": { user: 0, group: 1000 } } }, "stock:backendRunAs.user", "non-root", "Fix: pulumi config set stock:backendRunAs");
+        rejects({ overrides: { "stock:backendRunAs": { user: 0, group: 1000 } } }, "stock:backendRunAs.user", "non-root", "Fix: pulumi config set --path 'stock:backendRunAs.user'");
         rejects({ overrides: { "stock:frontendRunAs": { user: 101 } } }, "stock:frontendRunAs.group");
         rejects({ overrides: { "stock:backendRunAs": { user: "1000", group: 1000 } } }, "stock:backendRunAs.user");
     });
