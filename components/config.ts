@@ -139,10 +139,12 @@ export function parseProbe(text: string): ProbeSpec | undefined {
     return undefined;
 }
 
-const probe = z.string()
-    .refine((s) => parseProbe(s) !== undefined, `must be ${PROBE_FORMS}, e.g. http:/api/v1/`)
-    .transform((s) => parseProbe(s) as ProbeSpec);
+/** A probe as written in config (a string Pulumi can type); {@link parseProbe} reads it once valid. */
+const probe = z.string().refine((s) => parseProbe(s) !== undefined, `must be ${PROBE_FORMS}, e.g. http:/api/v1/`);
 const PROBE_HELP = (which: string) => `The API's ${which} probe: ${PROBE_FORMS}. The real app serves /api/v1/; the reference app also /healthz and /readyz.`;
+
+/** A probe string the schema has accepted. */
+const probeOf = (text: string): ProbeSpec => parseProbe(text) as ProbeSpec;
 
 /** Arguments the ping probe's `/bin/sh -c` line may carry without quoting. */
 const SHELL_SAFE = /^[A-Za-z0-9_./:=@+-]+$/;
@@ -646,7 +648,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
             api: {
                 command: get("apiCommand"),
                 wsgiModule: get("wsgiModule"),
-                probes: { startup: get("apiStartupProbe"), liveness: get("apiLivenessProbe"), readiness: get("apiReadinessProbe") },
+                probes: { startup: probeOf(get("apiStartupProbe")), liveness: probeOf(get("apiLivenessProbe")), readiness: probeOf(get("apiReadinessProbe")) },
             },
             celery: { command: get("celeryCommand"), app: get("celeryApp"), liveness: get("celeryLiveness"), beatSchedule: get("celeryBeatSchedule") },
             migrations: { enabled: get("migrations"), command: get("migrationCommand") },
