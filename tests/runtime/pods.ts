@@ -53,14 +53,22 @@ function containerOf(pod: K8sObject, owner: string): RenderedContainer[] {
     }));
 }
 
-/** Run the program for `stack` and render its charts the way the plan does. */
-export async function tenantPods(stack: string, options: RunOptions): Promise<TenantPods> {
+/**
+ * Run the program for `stack` and render its charts the way the plan does. `celeryLiveness`, when
+ * given, replaces the celery chart's livenessProbe values the program computed.
+ */
+export async function tenantPods(stack: string, options: RunOptions, celeryLiveness?: Record<string, unknown>): Promise<TenantPods> {
     const program = await runProgram(stack, { ...options, preview: false });
     const configMap = reveal(program.one("kubernetes:core/v1:ConfigMap").inputs);
     const secret = reveal(program.one("kubernetes:core/v1:Secret", `${stack}-secret`).inputs);
     const charts = program.ofType("kubernetes:helm.sh/v4:Chart");
+    const valuesOf = (c: (typeof charts)[number]) => {
+        const values = reveal(c.inputs.values);
+        if (!celeryLiveness || path.basename(c.inputs.chart) !== "celery") return values;
+        return { ...values, livenessProbe: { ...values.livenessProbe, ...celeryLiveness } };
+    };
     const objects = (await Promise.all(charts.map((c) =>
-        helmTemplate(c.inputs.chart, reveal(c.inputs.values), { releaseName: c.inputs.name, namespace: c.inputs.namespace })))).flat();
+        helmTemplate(c.inputs.chart, valuesOf(c), { releaseName: c.inputs.name, namespace: c.inputs.namespace })))).flat();
     const pods = objects.filter((o) => o.kind === "Deployment" || o.kind === "Job").flatMap((o) => containerOf(o.spec.template, `${o.kind}/${o.metadata.name}`));
     const byComponent = (test: (pod: string) => boolean) => pods.filter((c) => test(c.pod));
     const [api] = byComponent((p) => p === "Deployment/stock-backend-api");
@@ -111,7 +119,7 @@ export function localize(container: RenderedContainer, value: string, paths: Loc
 }
 
 /** How to run `container` here: its command and exactly the env the pod would have. */
-export function localRun(pods: TenantPods, container: RenderedContainer, paths: LocalPaths, extraEnv: Record<string, string> = {}): LocalRun {
+export function localRun(pods: TenantPods, container: RenderedContainer, paths: LocalPaths, extraEnv: Record<string, string | undefined> = {}): LocalRun {
     const podEnv: Record<string, string> = { ...pods.envFrom, ...container.env };
     const env: NodeJS.ProcessEnv = {
         PATH: "/usr/bin:/bin",
@@ -122,7 +130,10 @@ export function localRun(pods: TenantPods, container: RenderedContainer, paths: 
         TMPDIR: paths.tmp,
     };
     for (const [k, v] of Object.entries(podEnv)) env[k] = localize(container, v, paths);
-    Object.assign(env, extraEnv);
+    for (const [k, v] of Object.entries(extraEnv)) {
+        if (v === undefined) delete env[k];
+        else env[k] = v;
+    }
     const words = container.command.map((w) => localize(container, w, paths));
     if (paths.bind) {
         const i = words.indexOf("--bind");
