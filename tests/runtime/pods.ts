@@ -19,6 +19,14 @@ export const RUNTIME_MOUNT = "/opt/stock-runtime/python";
 export const RUNTIME_DIR = path.join(REPO_ROOT, "runtime", "python");
 export const PREFIX_ENV = "STOCK_REDIS_KEY_PREFIX";
 
+/**
+ * Optional, for a manual run: a directory holding other Celery/kombu sources (`celery/`, `kombu/`
+ * packages) to run instead of Debian's, put on PYTHONPATH after the runtime, e.g.
+ * `git archive v5.3.6 celery | tar -x -C /tmp/celery-5.3.6`. CI runs Debian's (no other Celery is
+ * installable there); docs/app-contract.md lists the versions this was run with.
+ */
+export const OTHER_PYTHON_SOURCES = process.env.STOCK_TEST_PYTHON_SOURCES;
+
 export interface RenderedContainer {
     pod: string;
     name: string;

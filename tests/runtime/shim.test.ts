@@ -15,9 +15,10 @@ import { TENANT_REDIS_DB } from "../../components/redis-acl";
 import { PYTHON, requireRealServers } from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServer } from "../support/redis-server";
 import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
-import { PREFIX_ENV, RUNTIME_DIR } from "./pods";
+import { OTHER_PYTHON_SOURCES, PREFIX_ENV, RUNTIME_DIR } from "./pods";
 
 const CHECKS = path.join(__dirname, "shim_checks.py");
+const KOMBU_SOURCE = OTHER_PYTHON_SOURCES;
 
 interface PythonRun {
     status: number | null;
@@ -25,7 +26,7 @@ interface PythonRun {
     stderr: string;
 }
 
-function python(args: string[], env: Record<string, string | undefined>, pythonPath = RUNTIME_DIR): PythonRun {
+function python(args: string[], env: Record<string, string | undefined>, pythonPath = [RUNTIME_DIR, KOMBU_SOURCE].filter(Boolean).join(":")): PythonRun {
     const full: NodeJS.ProcessEnv = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", HOME: os.tmpdir(), PYTHONDONTWRITEBYTECODE: "1", PYTHONPATH: pythonPath };
     for (const [k, v] of Object.entries(env)) if (v !== undefined) full[k] = v;
     const r = spawnSync(PYTHON, args, { cwd: __dirname, env: full, encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" });
@@ -38,7 +39,7 @@ function check<T>(name: string, url: string, env: Record<string, string | undefi
     return { report: JSON.parse(r.stdout.trim().split("\n").pop()!) as T, stderr: r.stderr };
 }
 
-describe("runtime/python: the stock runtime shim with Debian's kombu and redis-server", function () {
+describe(`runtime/python: the stock runtime shim with ${KOMBU_SOURCE ? `the kombu in ${KOMBU_SOURCE}` : "Debian's kombu"} and redis-server`, function () {
     this.timeout(30_000);
     let shared: SharedStackRedis;
     let redis: RedisServer;
@@ -110,7 +111,7 @@ describe("runtime/python: the stock runtime shim with Debian's kombu and redis-s
                 "print('image sitecustomize ran, shim installed before it:', any(type(f).__name__ == '_PostImportFinder' for f in sys.meta_path))",
                 "",
             ].join("\n"));
-            const r = python(["-c", "import sitecustomize, sys; print('module:', sitecustomize.__file__)"], { [PREFIX_ENV]: "client-a:" }, `${RUNTIME_DIR}:${image}`);
+            const r = python(["-c", "import sitecustomize, sys; print('module:', sitecustomize.__file__)"], { [PREFIX_ENV]: "client-a:" }, [RUNTIME_DIR, image, KOMBU_SOURCE].filter(Boolean).join(":"));
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(r.stdout.trim().split("\n"), [
                 "image sitecustomize ran, shim installed before it: True",

@@ -27,7 +27,7 @@ import { REPO_ROOT } from "../../tools/lib/stack-files";
 import { freePort, httpRequest, ManagedProcess, requireRealServers, runToCompletion, startProcess, stopAll, waitUntil } from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServerOnPort } from "../support/redis-server";
 import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
-import { LocalPaths, localize, localRun, PREFIX_ENV, RenderedContainer, RUNTIME_CONFIGMAP, RUNTIME_DIR, RUNTIME_MOUNT, TenantPods, tenantPods } from "./pods";
+import { LocalPaths, localize, localRun, OTHER_PYTHON_SOURCES, PREFIX_ENV, RenderedContainer, RUNTIME_CONFIGMAP, RUNTIME_DIR, RUNTIME_MOUNT, TenantPods, tenantPods } from "./pods";
 
 const FIXTURE = path.join(REPO_ROOT, "fixtures", "upstream-app", "backend");
 const TENANTS = ["client-a", "client-b"];
@@ -70,6 +70,11 @@ const databaseOf = (t: Tenant) => t.pods.envFrom.MYSQL_DATABASE;
  * /opt/stock-runtime/python, PYTHONPATH pointing there, STOCK_REDIS_KEY_PREFIX in the env.
  */
 function runtimeEnv(pods: TenantPods, c: RenderedContainer): Record<string, string> {
+    const extra: Record<string, string> = OTHER_PYTHON_SOURCES ? { PYTHONPATH: `${RUNTIME_DIR}:${OTHER_PYTHON_SOURCES}` } : {};
+    return { ...runtimeWiring(pods, c), ...extra };
+}
+
+function runtimeWiring(pods: TenantPods, c: RenderedContainer): Record<string, string> {
     const wiring = {
         mount: c.mounts[RUNTIME_MOUNT] === `configMap:${RUNTIME_CONFIGMAP}`,
         pythonPath: c.env.PYTHONPATH === RUNTIME_MOUNT,
@@ -83,7 +88,9 @@ function runtimeEnv(pods: TenantPods, c: RenderedContainer): Record<string, stri
 }
 
 function start(t: Tenant, c: RenderedContainer, label: string, extraEnv: Record<string, string | undefined> = {}, bind?: string): ManagedProcess {
-    const run = localRun(t.pods, c, { ...t.paths, bind }, { ...runtimeEnv(t.pods, c), ...extraEnv });
+    const env = { ...runtimeEnv(t.pods, c), ...extraEnv };
+    if ("PYTHONPATH" in extraEnv && extraEnv.PYTHONPATH === undefined && OTHER_PYTHON_SOURCES) env.PYTHONPATH = OTHER_PYTHON_SOURCES; // no shim, same Celery
+    const run = localRun(t.pods, c, { ...t.paths, bind }, env);
     return startProcess(`${t.name} ${label}`, run.command, run.args, { cwd: run.cwd, env: run.env });
 }
 
