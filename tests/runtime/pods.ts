@@ -49,13 +49,19 @@ export interface TenantPods {
 }
 
 function containerOf(pod: K8sObject, owner: string): RenderedContainer[] {
-    const volumes: Record<string, string> = Object.fromEntries((pod.spec.volumes ?? []).map((v: K8sObject) =>
-        [v.name, v.configMap ? `configMap:${v.configMap.name}` : v.emptyDir ? "emptyDir" : "other"]));
+    const volumes: Record<string, string> = Object.fromEntries(
+        (pod.spec.volumes ?? []).map((v: K8sObject) => [
+            v.name,
+            v.configMap ? `configMap:${v.configMap.name}` : v.emptyDir ? "emptyDir" : "other",
+        ]),
+    );
     return pod.spec.containers.map((c: K8sObject) => ({
         pod: owner,
         name: c.name,
         command: [...(c.command ?? []), ...(c.args ?? [])],
-        env: Object.fromEntries((c.env ?? []).filter((e: K8sObject) => e.value !== undefined).map((e: K8sObject) => [e.name, String(e.value)])),
+        env: Object.fromEntries(
+            (c.env ?? []).filter((e: K8sObject) => e.value !== undefined).map((e: K8sObject) => [e.name, String(e.value)]),
+        ),
         mounts: Object.fromEntries((c.volumeMounts ?? []).map((m: K8sObject) => [m.mountPath, volumes[m.name]])),
         livenessProbe: c.livenessProbe,
     }));
@@ -75,9 +81,14 @@ export async function tenantPods(stack: string, options: RunOptions, celeryLiven
         if (!celeryLiveness || path.basename(c.inputs.chart) !== "celery") return values;
         return { ...values, livenessProbe: { ...values.livenessProbe, ...celeryLiveness } };
     };
-    const objects = (await Promise.all(charts.map((c) =>
-        helmTemplate(c.inputs.chart, valuesOf(c), { releaseName: c.inputs.name, namespace: c.inputs.namespace })))).flat();
-    const pods = objects.filter((o) => o.kind === "Deployment" || o.kind === "Job").flatMap((o) => containerOf(o.spec.template, `${o.kind}/${o.metadata.name}`));
+    const objects = (
+        await Promise.all(
+            charts.map((c) => helmTemplate(c.inputs.chart, valuesOf(c), { releaseName: c.inputs.name, namespace: c.inputs.namespace })),
+        )
+    ).flat();
+    const pods = objects
+        .filter((o) => o.kind === "Deployment" || o.kind === "Job")
+        .flatMap((o) => containerOf(o.spec.template, `${o.kind}/${o.metadata.name}`));
     const byComponent = (test: (pod: string) => boolean) => pods.filter((c) => test(c.pod));
     const [api] = byComponent((p) => p === "Deployment/stock-backend-api");
     assert.ok(api, `${stack}: no API Deployment rendered`);
@@ -127,7 +138,12 @@ export function localize(container: RenderedContainer, value: string, paths: Loc
 }
 
 /** How to run `container` here: its command and exactly the env the pod would have. */
-export function localRun(pods: TenantPods, container: RenderedContainer, paths: LocalPaths, extraEnv: Record<string, string | undefined> = {}): LocalRun {
+export function localRun(
+    pods: TenantPods,
+    container: RenderedContainer,
+    paths: LocalPaths,
+    extraEnv: Record<string, string | undefined> = {},
+): LocalRun {
     const podEnv: Record<string, string> = { ...pods.envFrom, ...container.env };
     const env: NodeJS.ProcessEnv = {
         PATH: "/usr/bin:/bin",

@@ -26,8 +26,18 @@ interface PythonRun {
     stderr: string;
 }
 
-function python(args: string[], env: Record<string, string | undefined>, pythonPath = [RUNTIME_DIR, KOMBU_SOURCE].filter(Boolean).join(":")): PythonRun {
-    const full: NodeJS.ProcessEnv = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", HOME: os.tmpdir(), PYTHONDONTWRITEBYTECODE: "1", PYTHONPATH: pythonPath };
+function python(
+    args: string[],
+    env: Record<string, string | undefined>,
+    pythonPath = [RUNTIME_DIR, KOMBU_SOURCE].filter(Boolean).join(":"),
+): PythonRun {
+    const full: NodeJS.ProcessEnv = {
+        PATH: "/usr/bin:/bin",
+        LANG: "C.UTF-8",
+        HOME: os.tmpdir(),
+        PYTHONDONTWRITEBYTECODE: "1",
+        PYTHONPATH: pythonPath,
+    };
     for (const [k, v] of Object.entries(env)) if (v !== undefined) full[k] = v;
     const r = spawnSync(PYTHON, args, { cwd: __dirname, env: full, encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" });
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
@@ -80,9 +90,15 @@ describe(`runtime/python: the stock runtime shim with ${KOMBU_SOURCE ? `the komb
 
     for (const bad of ["", "client-a", "Client-A:", "client-a:*", "client-a:x:"]) {
         it(`opens no channel with ${PREFIX_ENV}=${JSON.stringify(bad)} and names the cause`, function () {
-            const r = python(["-c", `from kombu import Connection\nConnection(${JSON.stringify(url("client-a"))}).SimpleQueue("price").put({})`], { [PREFIX_ENV]: bad });
+            const r = python(
+                ["-c", `from kombu import Connection\nConnection(${JSON.stringify(url("client-a"))}).SimpleQueue("price").put({})`],
+                { [PREFIX_ENV]: bad },
+            );
             assert.notEqual(r.status, 0);
-            assert.match(r.stderr, /StockRedisPrefixError: cannot put kombu's Redis keys under the tenant prefix \(STOCK_REDIS_KEY_PREFIX=.* is not a tenant prefix/);
+            assert.match(
+                r.stderr,
+                /StockRedisPrefixError: cannot put kombu's Redis keys under the tenant prefix \(STOCK_REDIS_KEY_PREFIX=.* is not a tenant prefix/,
+            );
         });
     }
 
@@ -90,28 +106,45 @@ describe(`runtime/python: the stock runtime shim with ${KOMBU_SOURCE ? `the komb
         const { report, stderr } = check<Record<string, unknown>>("layout", url("client-a"), {});
         assert.equal(report.applied, false);
         assert.equal(report.opened, false);
-        assert.match(String(report.error), /^StockRedisPrefixError: .*GlobalKeyPrefixMixin has no PREFIXED_SIMPLE_COMMANDS list \/ PREFIXED_COMPLEX_COMMANDS dict/);
+        assert.match(
+            String(report.error),
+            /^StockRedisPrefixError: .*GlobalKeyPrefixMixin has no PREFIXED_SIMPLE_COMMANDS list \/ PREFIXED_COMPLEX_COMMANDS dict/,
+        );
         assert.match(stderr, /ERROR cannot put kombu's Redis keys under the tenant prefix/);
     });
 
     it(`without ${PREFIX_ENV} changes nothing, says so, and the tenant's user refuses the unprefixed keys`, async function () {
-        const r = python(["-c", `from kombu import Connection\nConnection(${JSON.stringify(url("client-a"))}).SimpleQueue("price").put({})`], {});
+        const r = python(
+            ["-c", `from kombu import Connection\nConnection(${JSON.stringify(url("client-a"))}).SimpleQueue("price").put({})`],
+            {},
+        );
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /STOCK_REDIS_KEY_PREFIX is not set: kombu's Redis keys stay as the app sets them/);
         assert.match(r.stderr, /NoPermissionError/);
         // The refused key is the app's own, unprefixed queue (kombu's priority sub-queues end in \x06\x16<n>).
-        assert.match(await redisCli(redis, asDefault(), ["ACL", "LOG"]), /\nobject\nprice(\x06\x16\d)?\nusername\nclient-a\n/);
+        const priority = String.fromCharCode(6, 0x16);
+        assert.match(
+            await redisCli(redis, asDefault(), ["ACL", "LOG"]),
+            new RegExp(`\nobject\nprice(${priority}\\d)?\nusername\nclient-a\n`),
+        );
     });
 
     it("chain-loads the image's own sitecustomize after installing itself, once", function () {
         const image = fs.mkdtempSync(path.join(os.tmpdir(), "stock-image-site-"));
         try {
-            fs.writeFileSync(path.join(image, "sitecustomize.py"), [
-                "import sys",
-                "print('image sitecustomize ran, shim installed before it:', any(type(f).__name__ == '_PostImportFinder' for f in sys.meta_path))",
-                "",
-            ].join("\n"));
-            const r = python(["-c", "import sitecustomize, sys; print('module:', sitecustomize.__file__)"], { [PREFIX_ENV]: "client-a:" }, [RUNTIME_DIR, image, KOMBU_SOURCE].filter(Boolean).join(":"));
+            fs.writeFileSync(
+                path.join(image, "sitecustomize.py"),
+                [
+                    "import sys",
+                    "print('image sitecustomize ran, shim installed before it:', any(type(f).__name__ == '_PostImportFinder' for f in sys.meta_path))",
+                    "",
+                ].join("\n"),
+            );
+            const r = python(
+                ["-c", "import sitecustomize, sys; print('module:', sitecustomize.__file__)"],
+                { [PREFIX_ENV]: "client-a:" },
+                [RUNTIME_DIR, image, KOMBU_SOURCE].filter(Boolean).join(":"),
+            );
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(r.stdout.trim().split("\n"), [
                 "image sitecustomize ran, shim installed before it: True",

@@ -11,7 +11,7 @@
  * the users.acl and --requirepass the shared stack deploys, on port 6379 of a loopback address of
  * its own (the app hard-codes the port); that address is the shared stack's redisHost here.
  *
- * Test-only deviations, all in `stackOverrides`: DEPLOY_TYPE=test (the fixture's SQLite in the
+ * Test-only deviations, all in `STACK_OVERRIDES`: DEPLOY_TYPE=test (the fixture's SQLite in the
  * pod's /tmp instead of MySQL), one worker per tenant on every queue with concurrency 1 and one
  * gunicorn worker (two cores shared by the whole suite), beat on.
  */
@@ -24,10 +24,31 @@ import { spawnSync } from "node:child_process";
 import { tenantRedisAccess } from "../../components/redis-acl";
 import { defaultSharedOutputs } from "../../tools/lib/mock-run";
 import { REPO_ROOT } from "../../tools/lib/stack-files";
-import { freePort, httpRequest, ManagedProcess, requireRealServers, runToCompletion, startProcess, stopAll, waitUntil } from "../support/real-servers";
+import {
+    freePort,
+    httpRequest,
+    ManagedProcess,
+    requireRealServers,
+    runToCompletion,
+    startProcess,
+    stopAll,
+    waitUntil,
+} from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServerOnPort } from "../support/redis-server";
 import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
-import { LocalPaths, localize, localRun, OTHER_PYTHON_SOURCES, PREFIX_ENV, RenderedContainer, RUNTIME_CONFIGMAP, RUNTIME_DIR, RUNTIME_MOUNT, TenantPods, tenantPods } from "./pods";
+import {
+    LocalPaths,
+    localize,
+    localRun,
+    OTHER_PYTHON_SOURCES,
+    PREFIX_ENV,
+    RenderedContainer,
+    RUNTIME_CONFIGMAP,
+    RUNTIME_DIR,
+    RUNTIME_MOUNT,
+    TenantPods,
+    tenantPods,
+} from "./pods";
 
 const FIXTURE = path.join(REPO_ROOT, "fixtures", "upstream-app", "backend");
 const TENANTS = ["client-a", "client-b"];
@@ -37,13 +58,13 @@ const SENT_QUEUES = ["summary", "statement", "price", "news"];
 /** The port the app hard-codes. */
 const REDIS_PORT = 6379;
 
-const stackOverrides = (tenant: string): Record<string, unknown> => ({
+const STACK_OVERRIDES: Record<string, unknown> = {
     "stock:backendSource": FIXTURE,
     "stock:deployType": "test",
     "stock:celeryBeat": true,
     "stock:gunicornWorkers": 1,
     "stock:celeryWorkers": [{ name: "default", queues: QUEUES, replicas: 1, concurrency: 1 }],
-});
+};
 
 interface Tenant {
     name: string;
@@ -87,7 +108,13 @@ function runtimeWiring(pods: TenantPods, c: RenderedContainer): Record<string, s
     return { PYTHONPATH: RUNTIME_DIR, [PREFIX_ENV]: tenantRedisAccess(tenant).keyPrefix };
 }
 
-function start(t: Tenant, c: RenderedContainer, label: string, extraEnv: Record<string, string | undefined> = {}, bind?: string): ManagedProcess {
+function start(
+    t: Tenant,
+    c: RenderedContainer,
+    label: string,
+    extraEnv: Record<string, string | undefined> = {},
+    bind?: string,
+): ManagedProcess {
     const env = { ...runtimeEnv(t.pods, c), ...extraEnv };
     if ("PYTHONPATH" in extraEnv && extraEnv.PYTHONPATH === undefined && OTHER_PYTHON_SOURCES) env.PYTHONPATH = OTHER_PYTHON_SOURCES; // no shim, same Celery
     const run = localRun(t.pods, c, { ...t.paths, bind }, env);
@@ -100,17 +127,28 @@ function runProbe(t: Tenant, c: RenderedContainer, timeoutMs: number): { status:
     assert.ok(exec, `${c.pod}: no exec liveness probe`);
     const run = localRun(t.pods, { ...c, command: exec }, t.paths, runtimeEnv(t.pods, c));
     const r = spawnSync(run.command, run.args, { cwd: run.cwd, env: run.env, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
-    return { status: r.status, output: `$ ${[run.command, ...run.args].join(" ")}\n${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? `\n${r.error.message}` : ""}` };
+    return {
+        status: r.status,
+        output: `$ ${[run.command, ...run.args].join(" ")}\n${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? `\n${r.error.message}` : ""}`,
+    };
 }
 
 /** The shim's one line: which kombu, which prefix (the API logs it at its first task send). */
 function assertPrefixLogged(p: ManagedProcess, tenant: string): void {
-    assert.match(p.log, new RegExp(`stock-runtime\\[\\d+\\]: Redis keys and channels of kombu [0-9.]+ are put under '${tenant}:'`), `${p.name} did not log the prefix`);
+    assert.match(
+        p.log,
+        new RegExp(`stock-runtime\\[\\d+\\]: Redis keys and channels of kombu [0-9.]+ are put under '${tenant}:'`),
+        `${p.name} did not log the prefix`,
+    );
 }
 
 async function sendTask(t: Tenant, queue: string): Promise<string> {
     const res = await httpRequest(`${t.apiUrl}/api/v1/task/${queue}/`, { method: "POST", headers: { Host: "app.example" } });
-    assert.equal(res.status, 201, `${t.name}: POST api/v1/task/${queue}/ answered ${res.status}: ${res.body.slice(0, 500)}\n${t.processes.api.tail()}`);
+    assert.equal(
+        res.status,
+        201,
+        `${t.name}: POST api/v1/task/${queue}/ answered ${res.status}: ${res.body.slice(0, 500)}\n${t.processes.api.tail()}`,
+    );
     return res.json<{ id: string }>().id;
 }
 
@@ -129,15 +167,22 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
 
     before(async function () {
         this.timeout(120_000);
-        requireRealServers(this, { modules: ["django", "celery", "kombu", "redis", "django_celery_results", "corsheaders", "gunicorn"], redis: true, commands: true });
+        requireRealServers(this, {
+            modules: ["django", "celery", "kombu", "redis", "django_celery_results", "corsheaders", "gunicorn"],
+            redis: true,
+            commands: true,
+        });
         shared = await sharedStackRedis();
         assert.deepEqual(shared.tenants, TENANTS);
-        redis = await startRedisServerOnPort(REDIS_PORT, { usersAcl: shared.usersAcl, extraArgs: ["--requirepass", shared.defaultPassword] });
+        redis = await startRedisServerOnPort(REDIS_PORT, {
+            usersAcl: shared.usersAcl,
+            extraArgs: ["--requirepass", shared.defaultPassword],
+        });
         const sharedOutputs = { ...defaultSharedOutputs(TENANTS), redisHost: redis.host, redisPort: REDIS_PORT };
         for (const name of TENANTS) {
             // The chart's `ping` liveness mode: the app has no heartbeat bootstep. Until a stack key
             // selects it (issue 9, app profile), the test selects it in the chart values.
-            const pods = await tenantPods(name, { overrides: stackOverrides(name), sharedOutputs }, { mode: "ping" });
+            const pods = await tenantPods(name, { overrides: STACK_OVERRIDES, sharedOutputs }, { mode: "ping" });
             const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `stock-runtime-${name}-`));
             dirs.push(tmp);
             const t: Tenant = { name, pods, paths: { cwd: FIXTURE, tmp }, apiUrl: "", worker: pods.workers[0], processes: {} };
@@ -145,7 +190,8 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
             // Every emptyDir the containers mount under /tmp exists, as the kubelet makes it.
             for (const c of [pods.api, ...pods.workers, pods.beat!, pods.migration!]) {
                 for (const [mountPath, source] of Object.entries(c.mounts)) {
-                    if (source === "emptyDir" && mountPath.startsWith("/tmp")) fs.mkdirSync(localize(c, mountPath, t.paths), { recursive: true });
+                    if (source === "emptyDir" && mountPath.startsWith("/tmp"))
+                        fs.mkdirSync(localize(c, mountPath, t.paths), { recursive: true });
                 }
             }
             assert.ok(pods.migration, `${name}: the migration Job is rendered`);
@@ -162,8 +208,14 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
             t.processes.beat = start(t, t.pods.beat!, "beat");
         }
         for (const t of tenants) {
-            await waitUntil(`${t.name}'s worker to be ready`, () => / ready\.$/m.test(t.processes.worker.log), { process: t.processes.worker, timeoutMs: 60_000 });
-            await waitUntil(`${t.name}'s API to answer api/v1/`, async () => (await httpRequest(`${t.apiUrl}/api/v1/`)).status === 200, { process: t.processes.api, timeoutMs: 30_000 });
+            await waitUntil(`${t.name}'s worker to be ready`, () => / ready\.$/m.test(t.processes.worker.log), {
+                process: t.processes.worker,
+                timeoutMs: 60_000,
+            });
+            await waitUntil(`${t.name}'s API to answer api/v1/`, async () => (await httpRequest(`${t.apiUrl}/api/v1/`)).status === 200, {
+                process: t.processes.api,
+                timeoutMs: 30_000,
+            });
         }
     });
 
@@ -189,7 +241,11 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
         for (const { t, ids } of sent) {
             for (const [i, id] of ids.entries()) {
                 let row: TaskRow | undefined;
-                await waitUntil(`${t.name}'s task ${id} on ${SENT_QUEUES[i]} to succeed`, async () => (row = await taskRow(t, id)).status === "SUCCESS", { process: t.processes.worker, timeoutMs: 30_000 });
+                await waitUntil(
+                    `${t.name}'s task ${id} on ${SENT_QUEUES[i]} to succeed`,
+                    async () => (row = await taskRow(t, id)).status === "SUCCESS",
+                    { process: t.processes.worker, timeoutMs: 30_000 },
+                );
                 assert.equal(row!.result!.database, databaseOf(t), `${t.name}'s task ran against ${row!.result!.database}`);
                 assert.equal(row!.result!.queue, SENT_QUEUES[i]);
                 const other = tenants.find((o) => o !== t)!;
@@ -203,11 +259,17 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
     it("beat schedules the periodic tasks, and the tenant's own worker runs them", async function () {
         for (const t of tenants) {
             let rows: TaskRow[] = [];
-            await waitUntil(`${t.name}'s beat-sent get_news to run`, async () => {
-                // Without result_extended (the real app does not set it) the row has no task name: the result names the task.
-                rows = (await httpRequest(`${t.apiUrl}/api/v1/taskresult/`)).json<{ objects: TaskRow[] }>().objects.filter((r) => r.status === "SUCCESS" && r.result?.origin?.startsWith(`gen${t.processes.beat.pid}@`));
-                return rows.length > 0;
-            }, { process: t.processes.beat, timeoutMs: 30_000, intervalMs: 250 });
+            await waitUntil(
+                `${t.name}'s beat-sent get_news to run`,
+                async () => {
+                    // Without result_extended (the real app does not set it) the row has no task name: the result names the task.
+                    rows = (await httpRequest(`${t.apiUrl}/api/v1/taskresult/`))
+                        .json<{ objects: TaskRow[] }>()
+                        .objects.filter((r) => r.status === "SUCCESS" && r.result?.origin?.startsWith(`gen${t.processes.beat.pid}@`));
+                    return rows.length > 0;
+                },
+                { process: t.processes.beat, timeoutMs: 30_000, intervalMs: 250 },
+            );
             assert.match(t.processes.beat.log, /Scheduler: Sending due task Get news every 2 seconds \(stock\.tasks\.get_news\)/);
             for (const r of rows) {
                 assert.equal(r.result!.task, "get_news");
@@ -219,13 +281,25 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
     it("leaves every key under a tenant prefix, with no ACL denial of the prefixed traffic", async function () {
         assert.equal(await redisCli(redis, asDefault(), ["ACL", "LOG"]), "", "unexpected ACL denials");
         const keys = (await redisCli(redis, asDefault(), ["--scan"])).split("\n").filter(Boolean);
-        for (const t of TENANTS) for (const q of QUEUES) assert.ok(keys.includes(`${t}:_kombu.binding.${q}`), `${t}:_kombu.binding.${q} missing`);
-        assert.deepEqual(keys.filter((k) => !TENANTS.some((t) => k.startsWith(`${t}:`))), []);
+        for (const t of TENANTS)
+            for (const q of QUEUES) assert.ok(keys.includes(`${t}:_kombu.binding.${q}`), `${t}:_kombu.binding.${q} missing`);
+        assert.deepEqual(
+            keys.filter((k) => !TENANTS.some((t) => k.startsWith(`${t}:`))),
+            [],
+        );
     });
 
     it("refuses a tenant's credential on the other tenant's queues, bindings and pidbox (NOPERM)", async function () {
-        for (const [me, other] of [["client-a", "client-b"], ["client-b", "client-a"]]) {
-            for (const args of [["LLEN", `${other}:price`], ["SMEMBERS", `${other}:_kombu.binding.price`], ["LPUSH", `${other}:news`, "{}"], ["BRPOP", `${other}:summary`, "1"]]) {
+        for (const [me, other] of [
+            ["client-a", "client-b"],
+            ["client-b", "client-a"],
+        ]) {
+            for (const args of [
+                ["LLEN", `${other}:price`],
+                ["SMEMBERS", `${other}:_kombu.binding.price`],
+                ["LPUSH", `${other}:news`, "{}"],
+                ["BRPOP", `${other}:summary`, "1"],
+            ]) {
                 assert.match(await redisCli(redis, asTenant(me), args), /^NOPERM/, `${me}: ${args.join(" ")}`);
             }
             assert.match(await redisCli(redis, asTenant(me), ["PUBLISH", `${other}:/0.celery.pidbox`, "{}"]), /^NOPERM/);
@@ -250,7 +324,10 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
         } finally {
             a.processes.worker.signal("SIGCONT");
         }
-        await waitUntil("the resumed worker to answer its probe", () => runProbe(a, a.worker, probeTimeoutMs).status === 0, { timeoutMs: 60_000, intervalMs: 500 });
+        await waitUntil("the resumed worker to answer its probe", () => runProbe(a, a.worker, probeTimeoutMs).status === 0, {
+            timeoutMs: 60_000,
+            intervalMs: 500,
+        });
     });
 
     describe("fail closed: without the prefix the tenant's Redis user refuses the app", function () {
@@ -261,9 +338,17 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
         it("without the shim on PYTHONPATH the API's task send fails with NOPERM on the unprefixed queue", async function () {
             const t = tenants[0];
             const port = await freePort();
-            const api = start(t, t.pods.api, "API without the shim", { PYTHONPATH: undefined, [PREFIX_ENV]: undefined }, `127.0.0.1:${port}`);
+            const api = start(
+                t,
+                t.pods.api,
+                "API without the shim",
+                { PYTHONPATH: undefined, [PREFIX_ENV]: undefined },
+                `127.0.0.1:${port}`,
+            );
             const url = `http://127.0.0.1:${port}`;
-            await waitUntil("the shim-less API to answer", async () => (await httpRequest(`${url}/api/v1/`)).status === 200, { timeoutMs: 30_000 });
+            await waitUntil("the shim-less API to answer", async () => (await httpRequest(`${url}/api/v1/`)).status === 200, {
+                timeoutMs: 30_000,
+            });
             const res = await httpRequest(`${url}/api/v1/task/price/`, { method: "POST" });
             assert.equal(res.status, 500);
             const log = await redisCli(redis, asDefault(), ["ACL", "LOG"]);

@@ -1,5 +1,6 @@
 /**
- * Test support: start/stop a real (Debian) redis-server on a free loopback port with a given ACL
+ * Test support: start/stop a real (Debian) redis-server on a free loopback port (or on a fixed
+ * port of a loopback address of its own, for an app that hard-codes 6379) with a given ACL
  * file, and run redis-cli against it. The binaries, the prerequisites check, the free port and the
  * process tracking (so that after() can always clean up, even when a test failed half way) are the
  * ones of ./real-servers.
