@@ -6,8 +6,10 @@
  * runtime/python). The image's WORKDIR (/code for an app shaped like the real one) is `cwd`.
  */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ENV_CONFIGMAP, ENV_SECRET } from "../../components/names";
 import { K8sObject, helmTemplate } from "../../tools/lib/helm";
 import { reveal, runProgram, RunOptions } from "../../tools/lib/mock-run";
 import { REPO_ROOT } from "../../tools/lib/stack-files";
@@ -42,6 +44,8 @@ export interface TenantPods {
     stack: string;
     /** ConfigMap data + Secret stringData the containers import with envFrom. */
     envFrom: Record<string, string>;
+    /** The data of every ConfigMap the program creates, by name (what a configMap volume shows). */
+    configMaps: Record<string, Record<string, string>>;
     api: RenderedContainer;
     workers: RenderedContainer[];
     beat?: RenderedContainer;
@@ -73,8 +77,13 @@ function containerOf(pod: K8sObject, owner: string): RenderedContainer[] {
  */
 export async function tenantPods(stack: string, options: RunOptions, celeryLiveness?: Record<string, unknown>): Promise<TenantPods> {
     const program = await runProgram(stack, { ...options, preview: false });
-    const configMap = reveal(program.one("kubernetes:core/v1:ConfigMap").inputs);
-    const secret = reveal(program.one("kubernetes:core/v1:Secret", `${stack}-secret`).inputs);
+    const named = (type: string, name: string) => {
+        const found = program.ofType(type).filter((r) => reveal(r.inputs.metadata)?.name === name);
+        assert.equal(found.length, 1, `${stack}: expected one ${type} named ${name}`);
+        return reveal(found[0].inputs);
+    };
+    const configMap = named("kubernetes:core/v1:ConfigMap", ENV_CONFIGMAP);
+    const secret = named("kubernetes:core/v1:Secret", ENV_SECRET);
     const charts = program.ofType("kubernetes:helm.sh/v4:Chart");
     const valuesOf = (c: (typeof charts)[number]) => {
         const values = reveal(c.inputs.values);
@@ -92,9 +101,13 @@ export async function tenantPods(stack: string, options: RunOptions, celeryLiven
     const byComponent = (test: (pod: string) => boolean) => pods.filter((c) => test(c.pod));
     const [api] = byComponent((p) => p === "Deployment/stock-backend-api");
     assert.ok(api, `${stack}: no API Deployment rendered`);
+    const configMaps = Object.fromEntries(
+        program.ofType("kubernetes:core/v1:ConfigMap").map((r) => [reveal(r.inputs.metadata).name, reveal(r.inputs.data) ?? {}]),
+    );
     return {
         stack,
         envFrom: { ...configMap.data, ...secret.stringData },
+        configMaps,
         api,
         workers: byComponent((p) => p.startsWith("Deployment/stock-backend-celery-") && !p.endsWith("-beat")),
         beat: byComponent((p) => p.endsWith("-celery-beat"))[0],
@@ -119,20 +132,49 @@ function binaryFor(word: string): string {
 export interface LocalPaths {
     /** The image's WORKDIR. */
     cwd: string;
-    /** Where the pod's /tmp emptyDir lives on this machine (per tenant: it also holds the fixture's SQLite database). */
+    /**
+     * Where the pod's /tmp emptyDir lives on this machine (per tenant: it also holds the fixture's
+     * SQLite database). Its parent directory holds the mounted ConfigMaps (configMapDir).
+     */
     tmp: string;
     /** `--bind` of gunicorn: a free loopback address instead of 0.0.0.0:8080. */
     bind?: string;
 }
 
+/** Where the files of ConfigMap `name`, as a volume shows them, are on this machine (see mountConfigMaps). */
+export function configMapDir(paths: LocalPaths, name: string): string {
+    return path.join(path.dirname(paths.tmp), `configmap-${name}`);
+}
+
 /**
- * Container paths → local ones: /tmp (the emptyDir) and the runtime ConfigMap's mount. Every other
- * path the command or env names must not exist in the container spec (asserted by the caller).
+ * Write every ConfigMap the containers mount as the kubelet shows it: one read-only file per key,
+ * with exactly the data the program put in the ConfigMap.
+ */
+export function mountConfigMaps(pods: TenantPods, containers: RenderedContainer[], paths: LocalPaths): string[] {
+    const names = new Set(
+        containers
+            .flatMap((c) => Object.values(c.mounts))
+            .filter((s) => s?.startsWith("configMap:"))
+            .map((s) => s.slice(10)),
+    );
+    return [...names].map((name) => {
+        const data = pods.configMaps[name];
+        assert.ok(data, `${pods.stack}: a container mounts ConfigMap ${name}, which the program does not create`);
+        const dir = configMapDir(paths, name);
+        fs.mkdirSync(dir, { recursive: true });
+        for (const [file, content] of Object.entries(data)) fs.writeFileSync(path.join(dir, file), content, { mode: 0o444 });
+        return dir;
+    });
+}
+
+/**
+ * Container paths → local ones: /tmp (the emptyDir) and the mounted ConfigMaps (mountConfigMaps).
+ * Every other path the command or env names must not exist in the container spec (asserted by the caller).
  */
 export function localize(container: RenderedContainer, value: string, paths: LocalPaths): string {
     let out = value;
     for (const [mountPath, source] of Object.entries(container.mounts)) {
-        if (source === `configMap:${RUNTIME_CONFIGMAP}`) out = out.split(mountPath).join(RUNTIME_DIR);
+        if (source?.startsWith("configMap:")) out = out.split(mountPath).join(configMapDir(paths, source.slice(10)));
     }
     return out.replace(/(^|[:=\s])\/tmp(?=\/|$|[:\s])/g, `$1${paths.tmp}`);
 }

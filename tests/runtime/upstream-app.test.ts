@@ -39,6 +39,7 @@ import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
 import {
     LocalPaths,
     localize,
+    mountConfigMaps,
     localRun,
     OTHER_PYTHON_SOURCES,
     PREFIX_ENV,
@@ -88,11 +89,14 @@ const databaseOf = (t: Tenant) => t.pods.envFrom.MYSQL_DATABASE;
 
 /**
  * The runtime shim as the charts wire it: ConfigMap stock-python-runtime mounted at
- * /opt/stock-runtime/python, PYTHONPATH pointing there, STOCK_REDIS_KEY_PREFIX in the env.
+ * /opt/stock-runtime/python (its files as the program creates them, see mountConfigMaps), PYTHONPATH
+ * pointing there, STOCK_REDIS_KEY_PREFIX in the env.
  */
-function runtimeEnv(pods: TenantPods, c: RenderedContainer): Record<string, string> {
-    const extra: Record<string, string> = OTHER_PYTHON_SOURCES ? { PYTHONPATH: `${RUNTIME_DIR}:${OTHER_PYTHON_SOURCES}` } : {};
-    return { ...runtimeWiring(pods, c), ...extra };
+function runtimeEnv(t: Tenant, c: RenderedContainer): Record<string, string> {
+    const wired = runtimeWiring(t.pods, c);
+    if (!OTHER_PYTHON_SOURCES) return wired;
+    const shim = wired.PYTHONPATH ?? localize(c, c.env.PYTHONPATH, t.paths);
+    return { ...wired, PYTHONPATH: `${shim}:${OTHER_PYTHON_SOURCES}` };
 }
 
 function runtimeWiring(pods: TenantPods, c: RenderedContainer): Record<string, string> {
@@ -115,7 +119,7 @@ function start(
     extraEnv: Record<string, string | undefined> = {},
     bind?: string,
 ): ManagedProcess {
-    const env = { ...runtimeEnv(t.pods, c), ...extraEnv };
+    const env = { ...runtimeEnv(t, c), ...extraEnv };
     if ("PYTHONPATH" in extraEnv && extraEnv.PYTHONPATH === undefined && OTHER_PYTHON_SOURCES) env.PYTHONPATH = OTHER_PYTHON_SOURCES; // no shim, same Celery
     const run = localRun(t.pods, c, { ...t.paths, bind }, env);
     return startProcess(`${t.name} ${label}`, run.command, run.args, { cwd: run.cwd, env: run.env });
@@ -125,7 +129,7 @@ function start(
 function runProbe(t: Tenant, c: RenderedContainer, timeoutMs: number): { status: number | null; output: string } {
     const exec = c.livenessProbe?.exec?.command as string[] | undefined;
     assert.ok(exec, `${c.pod}: no exec liveness probe`);
-    const run = localRun(t.pods, { ...c, command: exec }, t.paths, runtimeEnv(t.pods, c));
+    const run = localRun(t.pods, { ...c, command: exec }, t.paths, runtimeEnv(t, c));
     const r = spawnSync(run.command, run.args, { cwd: run.cwd, env: run.env, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
     return {
         status: r.status,
@@ -183,19 +187,23 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
             // The chart's `ping` liveness mode: the app has no heartbeat bootstep. Until a stack key
             // selects it (issue 9, app profile), the test selects it in the chart values.
             const pods = await tenantPods(name, { overrides: STACK_OVERRIDES, sharedOutputs }, { mode: "ping" });
-            const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `stock-runtime-${name}-`));
-            dirs.push(tmp);
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), `stock-runtime-${name}-`));
+            dirs.push(root);
+            const tmp = path.join(root, "tmp");
+            fs.mkdirSync(tmp);
             const t: Tenant = { name, pods, paths: { cwd: FIXTURE, tmp }, apiUrl: "", worker: pods.workers[0], processes: {} };
             assert.equal(pods.workers.length, 1, `${name}: one worker Deployment`);
+            assert.ok(pods.beat && pods.migration, `${name}: beat and the migration Job are rendered`);
+            const containers = [pods.api, ...pods.workers, pods.beat!, pods.migration!];
+            mountConfigMaps(pods, containers, t.paths);
             // Every emptyDir the containers mount under /tmp exists, as the kubelet makes it.
-            for (const c of [pods.api, ...pods.workers, pods.beat!, pods.migration!]) {
+            for (const c of containers) {
                 for (const [mountPath, source] of Object.entries(c.mounts)) {
                     if (source === "emptyDir" && mountPath.startsWith("/tmp"))
                         fs.mkdirSync(localize(c, mountPath, t.paths), { recursive: true });
                 }
             }
-            assert.ok(pods.migration, `${name}: the migration Job is rendered`);
-            const migrate = localRun(pods, pods.migration, t.paths, runtimeEnv(pods, pods.migration));
+            const migrate = localRun(pods, pods.migration, t.paths, runtimeEnv(t, pods.migration));
             runToCompletion(migrate.command, migrate.args, { cwd: migrate.cwd, env: migrate.env, timeoutMs: 60_000 });
             tenants.push(t);
         }
