@@ -10,6 +10,8 @@ What it does, once `kombu.transport.redis` is imported (nothing is imported earl
     transport options say (a different value set by the app is replaced, and logged);
   * WATCH and EXISTS are prefixed too (kombu 5.2 leaves WATCH out, every kombu up to 5.6 leaves
     EXISTS out), so the unacked-restore transaction and passive queue declares stay inside it.
+And once `celery.backends.redis` is imported: a Redis result backend's result, group and chord keys
+(and so its result channels) start with the prefix too.
 
 Fail closed: the tenant's Redis ACL user may only use keys and channels under its prefix, so a
 process that does not prefix gets NOPERM, never another tenant's queue. This module never lets a
@@ -29,6 +31,11 @@ import sys
 
 PREFIX_ENV = "STOCK_REDIS_KEY_PREFIX"
 TARGET_MODULE = "kombu.transport.redis"
+RESULT_BACKEND_MODULE = "celery.backends.redis"
+
+# The key prefixes of Celery's key-value result backends (results, groups, chords; their pub/sub
+# channels are the result keys themselves).
+_RESULT_KEYPREFIXES = ("task_keyprefix", "group_keyprefix", "chord_keyprefix")
 
 # The shape of a tenant prefix (components/redis-acl.ts): a DNS-1123 label and ":".
 _PREFIX_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:$")
@@ -54,8 +61,7 @@ def log(message):
 
 def requested_prefix(environ=None):
     """The prefix from the environment: None when unset, else the raw value (validated later)."""
-    value = (os.environ if environ is None else environ).get(PREFIX_ENV)
-    return None if value is None else value
+    return (os.environ if environ is None else environ).get(PREFIX_ENV)
 
 
 def layout_problem(module):
@@ -131,6 +137,41 @@ def apply(module, prefix):
     return True
 
 
+def apply_result_backend(module, prefix):
+    """Patch an imported celery.backends.redis so that a Redis result backend's keys use `prefix`."""
+    backend = getattr(module, "RedisBackend", None)
+    problem = None
+    if not _PREFIX_RE.match(prefix):
+        problem = "%s=%r is not a tenant prefix such as 'client-a:'" % (PREFIX_ENV, prefix)
+    elif backend is None or not all(isinstance(getattr(backend, a, None), (str, bytes)) for a in _RESULT_KEYPREFIXES):
+        problem = "celery.backends.redis.RedisBackend has no %s" % "/".join(_RESULT_KEYPREFIXES)
+    if problem is not None:
+        message = ("cannot put the Redis result backend's keys under the tenant prefix (%s), so it is not "
+                   "created. Fix: see docs/app-contract.md, 'Tenant Redis prefix (runtime shim)'" % problem)
+        if backend is not None:
+            def refuse(self, *args, **kwargs):
+                raise StockRedisPrefixError(message)
+            backend.__init__ = refuse
+        log("ERROR " + message)
+        return False
+
+    original_init = backend.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        # Celery >= 5.3 may already have put the app's result_backend_transport_options prefix in
+        # front; ours goes before whatever the instance ended up with.
+        for attr in _RESULT_KEYPREFIXES:
+            value = getattr(self, attr)
+            ours = self.key_t(prefix) if hasattr(self, "key_t") else prefix
+            if not value.startswith(ours):
+                setattr(self, attr, ours + value)
+
+    backend.__init__ = __init__
+    log("Redis result backend keys and channels are put under %r (%s)" % (prefix, PREFIX_ENV))
+    return True
+
+
 class _PatchingLoader(importlib.abc.Loader):
     """Runs the real loader, then the patch, so the module is never seen unpatched."""
 
@@ -147,14 +188,13 @@ class _PatchingLoader(importlib.abc.Loader):
 
 
 class _PostImportFinder(importlib.abc.MetaPathFinder):
-    """Finds `kombu.transport.redis` through the other finders and wraps its loader."""
+    """Finds the modules to patch through the other finders and wraps their loaders."""
 
-    def __init__(self, fullname, patch):
-        self._fullname = fullname
-        self._patch = patch
+    def __init__(self, patches):
+        self._patches = patches
 
     def find_spec(self, fullname, path, target=None):
-        if fullname != self._fullname:
+        if fullname not in self._patches:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
@@ -162,24 +202,30 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _PatchingLoader(spec.loader, self._patch)
+                    spec.loader = _PatchingLoader(spec.loader, self._patches[fullname])
                 return spec
         return None
 
 
 def install(environ=None):
-    """Called by sitecustomize: arrange for the patch to run when kombu's Redis transport loads."""
+    """Called by sitecustomize: arrange for the patches to run when kombu's Redis transport and
+    Celery's Redis result backend load."""
     prefix = requested_prefix(environ)
     if prefix is None:
         def notice(module):
             log("%s is not set: kombu's Redis keys stay as the app sets them (an app that does not "
                 "prefix them itself gets NOPERM from the tenant's Redis user)" % PREFIX_ENV)
-        patch = notice
+        patches = {TARGET_MODULE: notice}
     else:
-        def patch(module):
-            apply(module, prefix)
-
-    if TARGET_MODULE in sys.modules:  # imported before us (python -X importtime tricks): patch now
-        patch(sys.modules[TARGET_MODULE])
-        return
-    sys.meta_path.insert(0, _PostImportFinder(TARGET_MODULE, patch))
+        patches = {
+            TARGET_MODULE: lambda module: apply(module, prefix),
+            RESULT_BACKEND_MODULE: lambda module: apply_result_backend(module, prefix),
+        }
+    pending = {}
+    for name, patch in patches.items():
+        if name in sys.modules:  # imported before us (an unusual start-up): patch now
+            patch(sys.modules[name])
+        else:
+            pending[name] = patch
+    if pending:
+        sys.meta_path.insert(0, _PostImportFinder(pending))

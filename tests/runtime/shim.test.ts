@@ -61,7 +61,7 @@ describe(`runtime/python: the stock runtime shim with ${KOMBU_SOURCE ? `the komb
 
     before(async function () {
         this.timeout(30_000);
-        requireRealServers(this, { modules: ["kombu", "redis"], redis: true });
+        requireRealServers(this, { modules: ["celery", "kombu", "redis"], redis: true });
         shared = await sharedStackRedis();
         redis = await startRedisServer({ usersAcl: shared.usersAcl, extraArgs: ["--requirepass", shared.defaultPassword] });
     });
@@ -86,6 +86,13 @@ describe(`runtime/python: the stock runtime shim with ${KOMBU_SOURCE ? `the komb
         assert.deepEqual(report, { payload: { hello: "world" }, channel_prefix: "client-a:" });
         assert.match(stderr, /WARNING the app's global_keyprefix 'not-the-tenant:' is replaced by the tenant prefix 'client-a:'/);
         assert.equal(await redisCli(redis, asDefault(), ["EXISTS", "client-a:_kombu.binding.news"]), "1");
+    });
+
+    it("puts a Redis result backend's keys and result channels under the prefix (store, read, wait by pub/sub)", async function () {
+        const { report, stderr } = check<Record<string, unknown>>("results", url("client-a"), { [PREFIX_ENV]: "client-a:" });
+        assert.deepEqual(report, { task_key: "client-a:celery-task-meta-t-1", waited: { x: 1 }, meta_status: "SUCCESS" });
+        assert.match(stderr, /Redis result backend keys and channels are put under 'client-a:'/);
+        assert.equal(await redisCli(redis, asDefault(), ["ACL", "LOG"]), "", "no ACL denial");
     });
 
     for (const bad of ["", "client-a", "Client-A:", "client-a:*", "client-a:x:"]) {

@@ -4,6 +4,7 @@ the shim through sitecustomize (PYTHONPATH) and so sees kombu exactly as an app 
   python3 shim_checks.py restore <broker_url>      unacked restore (WATCH) and passive declare (EXISTS)
   python3 shim_checks.py app-prefix <broker_url>   the app's own global_keyprefix is replaced
   python3 shim_checks.py layout <broker_url>       a kombu without the known layout opens no channel
+  python3 shim_checks.py results <broker_url>      a Redis result backend: store, read, wait (pub/sub)
 
 Each prints one JSON line with what happened; the test decides.
 """
@@ -67,8 +68,32 @@ def layout(url):
         return {"applied": applied, "opened": False, "error": describe(exc)}
 
 
+def results(url):
+    import threading
+
+    from celery import Celery
+
+    app = Celery("shim_checks", broker=url, backend=url)
+    backend = app.backend
+    report = {"task_key": backend.get_key_for_task("t-1")}
+    if isinstance(report["task_key"], bytes):
+        report["task_key"] = report["task_key"].decode()
+    waiting = app.AsyncResult("t-1")
+    # Store once the waiter has subscribed to the result channel (AsyncResult.get() on Redis).
+    timer = threading.Timer(0.5, lambda: backend.store_result("t-1", {"x": 1}, "SUCCESS"))
+    timer.start()
+    try:
+        report["waited"] = waiting.get(timeout=10)
+    except Exception as exc:
+        report["waited"] = describe(exc)
+    timer.join()
+    report["meta_status"] = backend.get_task_meta("t-1")["status"]
+    backend.forget("t-1")
+    return report
+
+
 if __name__ == "__main__":
-    checks = {"restore": restore, "app-prefix": app_prefix, "layout": layout}
+    checks = {"restore": restore, "app-prefix": app_prefix, "layout": layout, "results": results}
     if len(sys.argv) != 3 or sys.argv[1] not in checks:
         sys.exit(__doc__)
     print(json.dumps(checks[sys.argv[1]](sys.argv[2])))
