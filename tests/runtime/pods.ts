@@ -172,11 +172,12 @@ export function mountConfigMaps(pods: TenantPods, containers: RenderedContainer[
  * Every other path the command or env names must not exist in the container spec (asserted by the caller).
  */
 export function localize(container: RenderedContainer, value: string, paths: LocalPaths): string {
-    let out = value;
+    // /tmp first: the local directories put in below may themselves live under this machine's /tmp.
+    let out = value.replace(/(^|[:=\s])\/tmp(?=\/|$|[:\s])/g, `$1${paths.tmp}`);
     for (const [mountPath, source] of Object.entries(container.mounts)) {
         if (source?.startsWith("configMap:")) out = out.split(mountPath).join(configMapDir(paths, source.slice(10)));
     }
-    return out.replace(/(^|[:=\s])\/tmp(?=\/|$|[:\s])/g, `$1${paths.tmp}`);
+    return out;
 }
 
 /** How to run `container` here: its command and exactly the env the pod would have. */

@@ -22,7 +22,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 
-import { tenantRedisAccess } from "../../components/redis-acl";
 import { defaultSharedOutputs } from "../../tools/lib/mock-run";
 import { REPO_ROOT, projectDefaults } from "../../tools/lib/stack-files";
 import {
@@ -46,7 +45,6 @@ import {
     PREFIX_ENV,
     RenderedContainer,
     RUNTIME_CONFIGMAP,
-    RUNTIME_DIR,
     RUNTIME_MOUNT,
     TenantPods,
     tenantPods,
@@ -115,11 +113,9 @@ function runtimeWiring(pods: TenantPods, c: RenderedContainer): Record<string, s
         pythonPath: c.env.PYTHONPATH === RUNTIME_MOUNT,
         prefix: pods.envFrom[PREFIX_ENV] !== undefined,
     };
-    if (Object.values(wiring).every(Boolean)) return {};
-    assert.ok(!Object.values(wiring).some(Boolean), `${pods.stack} ${c.pod}: the runtime is only partly wired: ${JSON.stringify(wiring)}`);
-    // Until the charts mount it (issue 9, app profile), the test adds exactly what they will add.
-    const tenant = pods.envFrom.DJANGO_REDIS_HOST.split(":")[0];
-    return { PYTHONPATH: RUNTIME_DIR, [PREFIX_ENV]: tenantRedisAccess(tenant).keyPrefix };
+    // The default profile (redisKeyPrefixMode shim) wires all three; the test adds nothing.
+    assert.ok(Object.values(wiring).every(Boolean), `${pods.stack} ${c.pod}: the runtime is not wired as the charts should: ${JSON.stringify(wiring)}`);
+    return {};
 }
 
 function start(
