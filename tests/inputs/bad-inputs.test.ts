@@ -107,6 +107,10 @@ describe("bad input: conflicts between stacks", function () {
         const sibling = await planCli(["--stack", "client-a", "--root", repo.root]);
         assert.strictEqual(sibling.code, 1);
         assert.match(sibling.stderr, /Pulumi\.client-b\.yaml is not valid YAML at line \d+/);
+        fs.appendFileSync(repo.file("Pulumi.yaml"), "  broken: [\n");
+        const project = await planCli(["--stack", "client-a", "--root", repo.root]);
+        assert.strictEqual(project.code, 1);
+        assert.match(project.stderr, /Pulumi\.yaml is not valid YAML at line \d+, column \d+/);
     });
 
     it("notices a tenant removed from Pulumi.shared.yaml", async () => {
