@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { z } from "zod";
 import { ConfigError, KEYS, KeySpec } from "../../components/config";
-import { RecordedResource, RunOptions, runProgram } from "../../tools/lib/mock-run";
+import { RecordedResource, RunOptions, defaultSharedOutputs, runProgram } from "../../tools/lib/mock-run";
 import { Scratch, scratchCopy } from "../../tools/lib/scratch";
 import { loadStackConfig } from "../../tools/lib/stack-files";
 import { main } from "../../tools/plan";
@@ -79,6 +79,15 @@ describe("bad input: conflicts between stacks", function () {
         edit("Pulumi.shared.yaml", "    - client-a\n", "    - client-a@client-z\n");
         const run = await runProgram("client-z", { root: repo.root });
         assert.strictEqual(run.outputs.namespace, "client-a");
+    });
+
+    it("takes a shared stack without tenantStacks (an older version) to name each tenant's own stack, and refuses one whose list disagrees", async () => {
+        const older = defaultSharedOutputs();
+        delete older.tenantStacks;
+        assert.strictEqual((await runProgram("client-a", { sharedOutputs: older })).outputs.namespace, "client-a");
+        fs.renameSync(repo.file("Pulumi.client-a.yaml"), repo.file("Pulumi.client-z.yaml"));
+        await refused("client-z", { root: repo.root, sharedOutputs: older }, "is deployed by stack 'client-a'");
+        await refused("client-a", { sharedOutputs: { ...older, tenantStacks: { "client-b": "client-b" } } }, "does not say which stack deploys tenant 'client-a'");
     });
 
     it("refuses two stacks serving one host, suggesting a host no stack uses", async () => {
