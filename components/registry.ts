@@ -42,7 +42,7 @@ function request(url: URL, method: string, headers: Record<string, string>, time
         const req = lib.request(url, { method, headers, timeout: timeoutMs }, (res) => {
             let body = "";
             res.setEncoding("utf8");
-            res.on("data", (d) => (body += d.length + body.length < 65536 ? d : ""));
+            res.on("data", (d: string) => (body += d.length + body.length < 65536 ? d : ""));
             res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
         });
         req.on("timeout", () => req.destroy(new Error(`no answer from ${url.host} within ${timeoutMs} ms`)));
@@ -65,7 +65,8 @@ function basic(c: RegistryCredentials): string {
 
 async function lookupAt(base: string, image: RegistryImage, credentials: RegistryCredentials, timeoutMs: number): Promise<string | null> {
     const url = new URL(`${base}/v2/${image.repository}/manifests/${encodeURIComponent(image.tag)}`);
-    const ask = (authorization?: string) => request(url, "HEAD", { Accept: MANIFEST_TYPES, ...(authorization ? { Authorization: authorization } : {}) }, timeoutMs);
+    const ask = (authorization?: string) =>
+        request(url, "HEAD", { Accept: MANIFEST_TYPES, ...(authorization ? { Authorization: authorization } : {}) }, timeoutMs);
     let answer = await ask();
     if (answer.status === 401) {
         const challenge = parseChallenge(String(answer.headers["www-authenticate"] ?? ""));
@@ -74,7 +75,8 @@ async function lookupAt(base: string, image: RegistryImage, credentials: Registr
             if (challenge.params.service) tokenUrl.searchParams.set("service", challenge.params.service);
             tokenUrl.searchParams.set("scope", challenge.params.scope ?? `repository:${image.repository}:pull`);
             const token = await request(tokenUrl, "GET", { Authorization: basic(credentials) }, timeoutMs);
-            if (token.status !== 200) throw new Error(`the registry's token service (${tokenUrl.origin}) refused ${credentials.username}: HTTP ${token.status}`);
+            if (token.status !== 200)
+                throw new Error(`the registry's token service (${tokenUrl.origin}) refused ${credentials.username}: HTTP ${token.status}`);
             const parsed = JSON.parse(token.body) as { token?: string; access_token?: string };
             answer = await ask(`Bearer ${parsed.token ?? parsed.access_token}`);
         } else {
@@ -83,7 +85,8 @@ async function lookupAt(base: string, image: RegistryImage, credentials: Registr
     }
     if (answer.status === 200) return String(answer.headers["docker-content-digest"] ?? "") || "sha256:unknown";
     if (answer.status === 404) return null;
-    if (answer.status === 401 || answer.status === 403) throw new Error(`${image.server} refused ${credentials.username} reading ${image.repository} (HTTP ${answer.status})`);
+    if (answer.status === 401 || answer.status === 403)
+        throw new Error(`${image.server} refused ${credentials.username} reading ${image.repository} (HTTP ${answer.status})`);
     throw new Error(`${image.server} answered HTTP ${answer.status} for ${image.repository}:${image.tag}`);
 }
 
@@ -95,7 +98,10 @@ export const registryTagDigest: TagLookup = async (image, credentials) => {
     } catch (e) {
         // Only a registry that does not speak TLS at all gets a second, plain-HTTP try.
         const code = (e as NodeJS.ErrnoException).code ?? "";
-        const noTls = code === "EPROTO" || code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number|packet length too long/i.test((e as Error).message);
+        const noTls =
+            code === "EPROTO" ||
+            code === "ERR_SSL_WRONG_VERSION_NUMBER" ||
+            /wrong version number|packet length too long/i.test((e as Error).message);
         if (!noTls) throw e;
         return lookupAt(`http://${image.server}`, image, credentials, timeoutMs);
     }

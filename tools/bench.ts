@@ -44,7 +44,7 @@ function timed(args: string[], cwd = REPO_ROOT): Promise<ProcessResult> {
             const ms = performance.now() - t0;
             if (code !== 0) return reject(new Error(`${args.join(" ")} exited ${code}:\n${stderr.slice(-2000)}`));
             const last = stdout.trim().split("\n").pop() ?? "";
-            let out: Record<string, any> = {};
+            let out: Record<string, any>;
             try {
                 out = JSON.parse(last);
             } catch {
@@ -70,13 +70,16 @@ function makeFleet(n: number, frontend: string): Fleet {
     const tenants = Array.from({ length: n }, (_, i) => tenantName(i + 1));
     const repo = syntheticRepo(tenants.map((name, i) => ({ name, wave: i < 2 ? 0 : 1, config: { "stock:frontendSource": frontend } })));
     fs.symlinkSync(path.join(REPO_ROOT, "index.ts"), path.join(repo.root, "index.ts"));
-    const git = (...args: string[]) => execFileSync("git", ["-C", repo.root, "-c", "user.name=bench", "-c", "user.email=bench@stock-deploy.invalid", ...args], { stdio: "ignore" });
+    const git = (...args: string[]) =>
+        execFileSync("git", ["-C", repo.root, "-c", "user.name=bench", "-c", "user.email=bench@stock-deploy.invalid", ...args], {
+            stdio: "ignore",
+        });
     git("init", "-q");
     git("add", "-A");
     git("commit", "-qm", "fleet");
     fs.appendFileSync(path.join(repo.root, `Pulumi.${tenants[0]}.yaml`), "# a change to one tenant\n");
     git("commit", "-qam", "one tenant changes");
-    return { root: repo.root, tenants, remove: repo.remove };
+    return { root: repo.root, tenants, remove: () => repo.remove() };
 }
 
 /** The app's frontend with a dotenv for every generated tenant, shared by all bench fleets. */
@@ -94,7 +97,10 @@ function makeFloor(dir: string): string {
     fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
     fs.writeFileSync(path.join(root, "Pulumi.floor.yaml"), "config:\n  stock:role: shared\n");
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(root, "node_modules"), "dir");
-    fs.writeFileSync(path.join(root, "index.ts"), 'import * as k8s from "@pulumi/kubernetes";\nexport const name = new k8s.core.v1.Namespace("floor").metadata.name;\n');
+    fs.writeFileSync(
+        path.join(root, "index.ts"),
+        'import * as k8s from "@pulumi/kubernetes";\nexport const name = new k8s.core.v1.Namespace("floor").metadata.name;\n',
+    );
     return root;
 }
 
@@ -130,17 +136,33 @@ async function measure(n: number, fleet: Fleet, floor: string, runs: number, log
     }
     // A probe that evaluated less than a whole tenant would make a flattering figure.
     if (tenant.some((r) => r.out.resources < 10) || floorRuns.some((r) => r.out.resources !== 1)) {
-        throw new Error(`unexpected resource counts: tenant ${tenant.map((r) => r.out.resources).join("/")}, floor ${floorRuns.map((r) => r.out.resources).join("/")}`);
+        throw new Error(
+            `unexpected resource counts: tenant ${tenant.map((r) => r.out.resources).join("/")}, floor ${floorRuns.map((r) => r.out.resources).join("/")}`,
+        );
     }
-    log(`  ${n}: tenant eval ${ms(median(tenant.map((r) => r.ms)))} ms (${tenant[0].out.resources} resources), floor ${ms(median(floorRuns.map((r) => r.ms)))} ms`);
+    log(
+        `  ${n}: tenant eval ${ms(median(tenant.map((r) => r.ms)))} ms (${tenant[0].out.resources} resources), floor ${ms(median(floorRuns.map((r) => r.ms)))} ms`,
+    );
     const samples = fleet.tenants.slice(0, Math.min(3, n));
     const charts = await probe("charts", { root: fleet.root, samples, tenants: fleet.tenants, repeat: runs });
     log(`  ${n}: charts ${ms(median(charts.out.perTenantMs))} ms per tenant`);
     const fleetRuns = await repeat(runs, () => probe("fleet", { root: fleet.root }));
-    if (fleetRuns.some((r) => r.out.stacks !== n + 1)) throw new Error(`fleet preview of ${n} tenants reported ${fleetRuns.map((r) => r.out.stacks).join("/")} stacks`);
+    if (fleetRuns.some((r) => r.out.stacks !== n + 1))
+        throw new Error(`fleet preview of ${n} tenants reported ${fleetRuns.map((r) => r.out.stacks).join("/")} stacks`);
     log(`  ${n}: fleet preview ${ms(median(fleetRuns.map((r) => r.ms)))} ms`);
-    const affected = await repeat(runs, () => timed(["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "tools", "affected.ts"), "--base", "HEAD~1", "--root", fleet.root]));
-    if (affected.some((r) => r.out.stdout !== stack)) throw new Error(`affected in a fleet of ${n} printed ${affected.map((r) => JSON.stringify(r.out)).join(" ")}, expected ${stack}`);
+    const affected = await repeat(runs, () =>
+        timed([
+            "-r",
+            "ts-node/register/transpile-only",
+            path.join(REPO_ROOT, "tools", "affected.ts"),
+            "--base",
+            "HEAD~1",
+            "--root",
+            fleet.root,
+        ]),
+    );
+    if (affected.some((r) => r.out.stdout !== stack))
+        throw new Error(`affected in a fleet of ${n} printed ${affected.map((r) => JSON.stringify(r.out)).join(" ")}, expected ${stack}`);
     log(`  ${n}: affected ${ms(median(affected.map((r) => r.ms)))} ms`);
     return {
         n,
@@ -157,7 +179,10 @@ async function measure(n: number, fleet: Fleet, floor: string, runs: number, log
 
 function machine(): string {
     const cpus = os.cpus();
-    return `${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")}`;
+    return `${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, load average at start ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" / ")}`;
 }
 
 function report(rows: Row[], runs: number, command: string, started: Date, seconds: number, machineNote: string): string {
@@ -171,19 +196,27 @@ function report(rows: Row[], runs: number, command: string, started: Date, secon
         "",
         "| tenants | one tenant stack, eval (ms) | floor: one-resource program (ms) | tenant / floor | tenant peak RSS (MB) | floor peak RSS (MB) | 3 charts rendered, per tenant (ms) | `fleet preview`, workspace faked (ms) | fleet per stack (ms) | fleet peak RSS (MB) | `affected` (ms) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        ...rows.map((r) => `| ${r.n} | ${r.tenantMs} | ${r.floorMs} | ${ratio(r.floorMs, r.tenantMs)} | ${r.tenantRssMb} | ${r.floorRssMb} | ${r.chartsMs} | ${r.fleetMs} | ${Math.round((r.fleetMs / (r.n + 1)) * 10) / 10} | ${r.fleetRssMb} | ${r.affectedMs} |`),
+        ...rows.map(
+            (r) =>
+                `| ${r.n} | ${r.tenantMs} | ${r.floorMs} | ${ratio(r.floorMs, r.tenantMs)} | ${r.tenantRssMb} | ${r.floorRssMb} | ${r.chartsMs} | ${r.fleetMs} | ${Math.round((r.fleetMs / (r.n + 1)) * 10) / 10} | ${r.fleetRssMb} | ${r.affectedMs} |`,
+        ),
         "",
     ];
     const small = at(10);
     const big = at(500);
     if (small && big) {
         const figures: [string, number, number][] = [
-            ["tenant eval", small.tenantMs, big.tenantMs], ["tenant peak RSS", small.tenantRssMb, big.tenantRssMb], ["charts per tenant", small.chartsMs, big.chartsMs],
-            ["fleet preview", small.fleetMs, big.fleetMs], ["fleet peak RSS", small.fleetRssMb, big.fleetRssMb], ["affected", small.affectedMs, big.affectedMs],
+            ["tenant eval", small.tenantMs, big.tenantMs],
+            ["tenant peak RSS", small.tenantRssMb, big.tenantRssMb],
+            ["charts per tenant", small.chartsMs, big.chartsMs],
+            ["fleet preview", small.fleetMs, big.fleetMs],
+            ["fleet peak RSS", small.fleetRssMb, big.fleetRssMb],
+            ["affected", small.affectedMs, big.affectedMs],
         ];
         lines.push("Goals: one tenant ≤ 1.5 × the floor; every figure at 500 tenants < 60 × the same figure at 10.", "");
         lines.push("| figure | 10 tenants | 500 tenants | 500 / 10 | goal < 60 |", "|---|---:|---:|---:|---|");
-        for (const [name, a, b] of figures) lines.push(`| ${name} | ${a} | ${b} | ${ratio(a, b)} | ${ratio(a, b) < 60 ? "met" : "missed"} |`);
+        for (const [name, a, b] of figures)
+            lines.push(`| ${name} | ${a} | ${b} | ${ratio(a, b)} | ${ratio(a, b) < 60 ? "met" : "missed"} |`);
         lines.push("");
         const worst = Math.max(...rows.map((r) => r.tenantMs / r.floorMs));
         lines.push(`One tenant against the floor: at most ${ratio(1, worst)} × (goal ≤ 1.5: ${worst <= 1.5 ? "met" : "missed"}).`, "");
@@ -193,7 +226,7 @@ function report(rows: Row[], runs: number, command: string, started: Date, secon
         "What each figure is:",
         "- *eval*: `runProgram` (tools/lib/mock-run.ts) of the first tenant's stack in a repository of N tenants, the shared stack's outputs carrying N credentials; the floor is the same harness running a program of one Kubernetes Namespace.",
         "- *charts*: the three charts rendered by the real helm with the values the program computed, for up to 3 tenants, per tenant (the program run not counted).",
-        "- *fleet preview*: `npm run fleet -- preview --json --parallel 4` in-process of a probe with a fake backend that answers at once: config model over every stack file, rollout plan, scheduling, report. \"per stack\" is the total over N + 1 stacks.",
+        '- *fleet preview*: `npm run fleet -- preview --json --parallel 4` in-process of a probe with a fake backend that answers at once: config model over every stack file, rollout plan, scheduling, report. "per stack" is the total over N + 1 stacks.',
         "- *affected*: `npm run affected -- --base HEAD~1` in a git repository of N tenants whose last commit changed one tenant's stack file.",
         "",
     );
@@ -216,7 +249,10 @@ async function main(argv: string[]): Promise<number> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-bench-"));
     const rows: Row[] = [];
     try {
-        const frontend = makeFrontend(dir, Array.from({ length: Math.max(...sizes) }, (_, i) => tenantName(i + 1)));
+        const frontend = makeFrontend(
+            dir,
+            Array.from({ length: Math.max(...sizes) }, (_, i) => tenantName(i + 1)),
+        );
         const floor = makeFloor(dir);
         log(`bench: ${machineNote}; ${runs} runs each`);
         for (const n of sizes) {
@@ -234,20 +270,26 @@ async function main(argv: string[]): Promise<number> {
     const command = `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`;
     fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(path.join(out, "results.md"), report(rows, runs, command, started, seconds, machineNote));
-    fs.writeFileSync(path.join(out, "results.svg"), plotSvg("stock-deploy at scale: median time against tenant count", [
-        { name: "one tenant stack, eval", points: rows.map((r) => [r.n, r.tenantMs]) },
-        { name: "floor (one resource)", points: rows.map((r) => [r.n, r.floorMs]) },
-        { name: "3 charts, per tenant", points: rows.map((r) => [r.n, r.chartsMs]) },
-        { name: "fleet preview (faked)", points: rows.map((r) => [r.n, r.fleetMs]) },
-        { name: "affected", points: rows.map((r) => [r.n, r.affectedMs]) },
-    ]));
+    fs.writeFileSync(
+        path.join(out, "results.svg"),
+        plotSvg("stock-deploy at scale: median time against tenant count", [
+            { name: "one tenant stack, eval", points: rows.map((r) => [r.n, r.tenantMs]) },
+            { name: "floor (one resource)", points: rows.map((r) => [r.n, r.floorMs]) },
+            { name: "3 charts, per tenant", points: rows.map((r) => [r.n, r.chartsMs]) },
+            { name: "fleet preview (faked)", points: rows.map((r) => [r.n, r.fleetMs]) },
+            { name: "affected", points: rows.map((r) => [r.n, r.affectedMs]) },
+        ]),
+    );
     log(`bench: wrote ${path.join(out, "results.md")} and results.svg in ${Math.round(seconds)} s`);
     return 0;
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
-        process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
-        process.exit(1);
-    });
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e) => {
+            process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+            process.exit(1);
+        },
+    );
 }

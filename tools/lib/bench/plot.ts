@@ -53,10 +53,17 @@ export function plotSvg(title: string, series: Series[], width = 760, height = 4
     series.forEach((s, i) => {
         const colour = COLOURS[i % COLOURS.length];
         const pts = [...s.points].sort((a, b) => a[0] - b[0]);
-        parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(" ")}"/>`);
-        for (const [a, b] of pts) parts.push(`<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="3" fill="${colour}"><title>${escape(s.name)}: ${a} tenants, ${b} ms</title></circle>`);
+        parts.push(
+            `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(" ")}"/>`,
+        );
+        for (const [a, b] of pts)
+            parts.push(
+                `<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="3" fill="${colour}"><title>${escape(s.name)}: ${a} tenants, ${b} ms</title></circle>`,
+            );
         const ly = margin.top + 10 + i * 20;
-        parts.push(`<line x1="${margin.left + plotW + 15}" y1="${ly}" x2="${margin.left + plotW + 35}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`);
+        parts.push(
+            `<line x1="${margin.left + plotW + 15}" y1="${ly}" x2="${margin.left + plotW + 35}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`,
+        );
         parts.push(`<text x="${margin.left + plotW + 40}" y="${ly + 4}">${escape(s.name)}</text>`);
     });
     parts.push("</svg>");

@@ -20,7 +20,10 @@ interface ProbeArgs {
 const sink = { write: () => true };
 
 async function evalStack(args: ProbeArgs): Promise<Record<string, unknown>> {
-    const run = await runProgram(args.stack!, { root: args.root, sharedOutputs: args.tenants ? defaultSharedOutputs(args.tenants) : undefined });
+    const run = await runProgram(args.stack!, {
+        root: args.root,
+        sharedOutputs: args.tenants ? defaultSharedOutputs(args.tenants) : undefined,
+    });
     return { resources: run.resources.length };
 }
 
@@ -35,7 +38,8 @@ async function charts(args: ProbeArgs): Promise<Record<string, unknown>> {
             namespace: String(c.inputs.namespace),
             name: String(c.inputs.name),
         }));
-        if (releases.length !== 3 || releases.some((r) => !r.chart)) throw new Error(`${stack}: expected our three charts, got ${releases.map((r) => r.chart).join(", ")}`);
+        if (releases.length !== 3 || releases.some((r) => !r.chart))
+            throw new Error(`${stack}: expected our three charts, got ${releases.map((r) => r.chart).join(", ")}`);
         for (let i = 0; i < (args.repeat ?? 1); i++) {
             const t0 = performance.now();
             for (const r of releases) await renderChart(r.chart, r.values, r.namespace, r.name);
@@ -48,7 +52,11 @@ async function charts(args: ProbeArgs): Promise<Record<string, unknown>> {
 async function fleetPreview(args: ProbeArgs): Promise<Record<string, unknown>> {
     const backend = new FakeFleetBackend();
     let json = "";
-    const code = await fleetMain(["preview", "--json", "--parallel", "4"], { write: (t: string) => (json += t) }, sink, { root: args.root, backend: () => backend, interactive: false });
+    const code = await fleetMain(["preview", "--json", "--parallel", "4"], { write: (t: string) => (json += t) }, sink, {
+        root: args.root,
+        backend: () => backend,
+        interactive: false,
+    });
     if (code !== 0) throw new Error(`fleet preview exited ${code}`);
     return { stacks: JSON.parse(json).stacks.length, calls: backend.calls.length };
 }
