@@ -1,4 +1,4 @@
-// Unit tests of every policy in policy/policies.ts: one passing and at least one failing resource
+// Unit tests of every policy of the pack (policy/rules/, listed in policy/policies.ts): one passing and at least one failing resource
 // each, run through the same args the @pulumi/policy analyzer builds (tests/policy/support.ts).
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
