@@ -1,7 +1,8 @@
 /**
  * The program behind index.ts: validate everything, then create the shared Redis or one tenant.
- * All checks (config, frontend dotenv, build contexts, the shared stack's tenant list) run before
- * the first Kubernetes resource is created.
+ * All checks (config, hosts other stacks claim, build contexts, the frontend's dotenv, the shared
+ * stack's tenant list) run, and the frontend's build context is staged, before the first resource
+ * is registered.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,10 +11,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SharedConfig, TenantConfig, stackFile } from "./config";
 import { readStackConfig } from "./config-source";
 import { RedisCredential, reservedEnvKeys } from "./app-env";
-import { checkFrontendEnv } from "./frontend-env";
+import { frontendDotenv, stageFrontendContext } from "./frontend-env";
+import { hostClaims, hostConflicts } from "./host-claims";
 import { SharedRedis } from "./shared-redis";
 import { Tenant } from "./tenant";
-import { tenantUrls } from "./urls";
 
 /** The repository root: relative build contexts in config are resolved against it. */
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -48,7 +49,7 @@ function deployShared(config: SharedConfig): Record<string, unknown> {
     };
 }
 
-/** Problems only the file system can reveal: build contexts, Dockerfiles, the frontend's baked API URL, env names. */
+/** Problems only the file system can reveal: build contexts, Dockerfiles, env names. */
 export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }): string[] {
     const problems: string[] = [];
     for (const [key, dir] of [["backendSource", sources.backend], ["frontendSource", sources.frontend]] as const) {
@@ -56,8 +57,6 @@ export function checkTenantSources(config: TenantConfig, sources: { backend: str
             problems.push(`stock:${key} points at ${dir}, which has no Dockerfile. Fix: pulumi config set stock:${key} <path to the app's source> -s ${config.stack}`);
         }
     }
-    const frontendProblem = checkFrontendEnv(sources.frontend, config.buildFor, tenantUrls(config).origin);
-    if (frontendProblem) problems.push(frontendProblem);
     const reserved = reservedEnvKeys();
     for (const [key, map] of [["extraEnv", config.extraEnv], ["extraSecretEnv", config.secrets.extraSecretEnv]] as const) {
         for (const name of Object.keys(map).filter((n) => reserved.includes(n))) {
@@ -97,12 +96,16 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
 async function deployTenant(config: TenantConfig): Promise<Record<string, unknown>> {
     const resolve = (p: string) => path.resolve(REPO_ROOT, p);
     const sources = { backend: resolve(config.images.backend.source), frontend: resolve(config.images.frontend.source) };
-    const problems = checkTenantSources(config, sources);
+    const problems = [...checkTenantSources(config, sources), ...hostConflicts(config, hostClaims(REPO_ROOT))];
+    const dotenv = frontendDotenv(config, sources.frontend);
+    problems.push(...dotenv.problems);
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
+    // The frontend builds from a staged copy that carries this tenant's computed envs/<buildFor>.
+    const stagedFrontend = stageFrontendContext(sources.frontend, config.buildFor, dotenv.text, REPO_ROOT, config.stack);
     const redis = await readSharedStack(config);
 
     const provider = kubernetesProvider(config);
-    const tenant = new Tenant(config.tenant, { config, sources, redis }, { providers: [provider] });
+    const tenant = new Tenant(config.tenant, { config, sources: { backend: sources.backend, frontend: stagedFrontend }, redis }, { providers: [provider] });
     return {
         namespace: tenant.namespace,
         frontendUrl: tenant.urls.frontend,
@@ -114,5 +117,6 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
         envConfigKeys: tenant.envKeys.config,
         envSecretKeys: tenant.envKeys.secret,
         nginxServerBlock: tenant.nginxServerBlock,
+        frontendDotenv: dotenv.text,
     };
 }
