@@ -83,7 +83,7 @@ export class TenantImages extends pulumi.ComponentResource {
         this.backendRef = ref(args.backend);
         this.frontendRef = ref(args.frontend);
 
-        const image = (suffix: string, build: ImageBuild, imageRef: ImageRef, extra: Partial<dockerBuild.ImageArgs>) => {
+        const image = (suffix: string, build: ImageBuild, imageRef: ImageRef, cacheMode: dockerBuild.CacheMode, extra: Partial<dockerBuild.ImageArgs>) => {
             const cacheRef = `${imageRef.repository}:${build.cacheTag}`;
             return new dockerBuild.Image(`${name}-${suffix}`, {
                 tags: [`${imageRef.repository}:${imageRef.tag}`],
@@ -97,14 +97,18 @@ export class TenantImages extends pulumi.ComponentResource {
                 // The cache tag is overwritten by every build: a Harbor immutability rule must leave
                 // buildcache* out, and a refused cache push must not fail the build.
                 cacheFrom: cache ? [{ registry: { ref: cacheRef } }] : undefined,
-                cacheTo: cache ? [{ registry: { ref: cacheRef, mode: dockerBuild.CacheMode.Max, imageManifest: true, ociMediaTypes: true, ignoreError: true } }] : undefined,
+                cacheTo: cache ? [{ registry: { ref: cacheRef, mode: cacheMode, imageManifest: true, ociMediaTypes: true, ignoreError: true } }] : undefined,
                 ...extra,
             }, { parent: this });
         };
 
-        const backend = image("backend", args.backend, this.backendRef, {});
-        const frontendInputs = frontendBuildInputs(args.frontend.buildFor, args.frontend.npmToken, args.frontend.npmTokenMode ?? "build-arg");
-        const frontend = image("frontend", args.frontend, this.frontendRef, {
+        const backend = image("backend", args.backend, this.backendRef, dockerBuild.CacheMode.Max, {});
+        const tokenMode = args.frontend.npmTokenMode ?? "build-arg";
+        const frontendInputs = frontendBuildInputs(args.frontend.buildFor, args.frontend.npmToken, tokenMode);
+        // With the token as a build argument, builder-stage layers may hold it (the real app writes
+        // it to ~/.npmrc in a layer of its own): export only the final image's layers to the cache.
+        const frontendCacheMode = tokenMode === "secret" ? dockerBuild.CacheMode.Max : dockerBuild.CacheMode.Min;
+        const frontend = image("frontend", args.frontend, this.frontendRef, frontendCacheMode, {
             buildArgs: frontendInputs.buildArgs,
             secrets: frontendInputs.secrets,
             // A rotated token is no reason to rebuild: the tag does not depend on it either.

@@ -151,6 +151,8 @@ describe("the npm token: build argument or BuildKit secret (stock:npmTokenMode)"
         assert.deepStrictEqual(reveal(inputs.buildArgs), { BUILD_FOR: "client-b", NPM_TOKEN: "FAKE-SECRET-npmToken-client-b" });
         assert.ok(unwrapSecret(inputs.buildArgs).secret || unwrapSecret(inputs.buildArgs.NPM_TOKEN).secret, "the build arguments holding the token are secret");
         assert.strictEqual(inputs.secrets, undefined);
+        assert.strictEqual(reveal(inputs.cacheTo)[0].registry.mode, "min", "builder layers, which may hold the token, stay out of the registry cache");
+        assert.strictEqual(reveal(secret.one(IMAGE_TYPE, "client-b-images-frontend").inputs.cacheTo)[0].registry.mode, "max");
     });
 
     it("secret: the token reaches the build only as the BuildKit secret npm_token", () => {
