@@ -6,9 +6,7 @@
 import * as crypto from "crypto";
 import { TenantConfig } from "./config";
 
-/** The seed's names: `kubectl create configmap stock-backend-env` / `secret generic stock-backend-secret`. */
-export const ENV_CONFIGMAP = "stock-backend-env";
-export const ENV_SECRET = "stock-backend-secret";
+export { ENV_CONFIGMAP, ENV_SECRET } from "./names";
 
 /** Keys the program sets in the ConfigMap. */
 export const CONFIG_ENV_KEYS = ["DJANGO_DEBUG", "MYSQL_DATABASE", "DEPLOY_TYPE", "DJANGO_DB_HOST", "DJANGO_DB_PORT", "DJANGO_ALLOWED_HOSTS", "DJANGO_REDIS_PORT", "DJANGO_REDIS_KEY_PREFIX"] as const;

@@ -4,12 +4,11 @@
  * (content-derived tags, names, config): helm.v4.Chart can then render at preview time and the
  * preview lists each Deployment, Service and Ingress that changes.
  */
-import * as path from "path";
 import { TenantConfig } from "./config";
 import { API_PATH, tenantUrls } from "./urls";
 import { ENV_CONFIGMAP, ENV_SECRET } from "./app-env";
 
-export const CHARTS_DIR = path.join(__dirname, "..", "charts");
+export { CHARTS_DIR } from "./names";
 
 /** The seed's release names (`helm install stock-backend-api ...`). */
 export const RELEASES = {

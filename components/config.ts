@@ -153,6 +153,10 @@ export const KEYS = {
     extraEnv: { description: "More non-secret environment for the backend, added to the ConfigMap.", roles: tenantOnly, required: false, schema: envMap, example: '{"FEATURE_X": "1"}' },
     extraSecretEnv: { description: "More secret environment for the backend, added to the Secret (set with --secret --path).", roles: tenantOnly, required: false, secret: true, schema: envMap, example: '{"SENTRY_DSN": "<dsn>"}' },
     lbUpstream: { description: "Name of the upstream (the cluster's ingress nodes) in the external nginx load balancer.", roles: tenantOnly, required: true, schema: z.string().regex(/^[A-Za-z0-9_]+$/, "must be an nginx upstream name"), example: "k8s" },
+    // Rollout across the fleet: read by the fleet runner (tools/lib/rollout.ts), never by a deployment.
+    rolloutWave: { description: "The rollout wave that deploys this tenant: 0 = canary (deployed first), then waves 1, 2, ... in order; the fleet runner halts before the next wave when one fails.", roles: tenantOnly, required: true, schema: z.number({ error: "must be a whole number" }).int("must be a whole number").min(0, "must be 0 (canary) or more").max(99, "must be at most 99"), example: "1" },
+    rolloutBatchSize: { description: "At most this many tenant stacks deploy in one batch; a larger wave is split into batches that run one after another.", roles: sharedOnly, required: true, schema: z.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "must be 1 or more"), example: "25" },
+    rolloutFailureBudget: { description: "How many failed tenant stacks (outside the canary wave) the rollout tolerates; once more fail, no further batch starts. Any canary failure halts.", roles: sharedOnly, required: true, schema: z.number({ error: "must be a whole number" }).int("must be a whole number").min(0, "must be 0 or more"), example: "0" },
 } satisfies Record<string, KeySpec>;
 
 export type KeyName = keyof typeof KEYS;
@@ -177,6 +181,8 @@ export interface SharedConfig extends Common {
     redisPasswordGenerations: Record<string, number>;
     /** Secret values, in memory only. */
     secrets: { redisPasswordSeed: string };
+    /** How the fleet runner rolls tenants out (tools/lib/rollout.ts). */
+    rollout: RolloutPolicy;
 }
 
 export interface TenantConfig extends Common {
@@ -209,8 +215,18 @@ export interface TenantConfig extends Common {
     celery: { queues: string[]; workers: CeleryWorker[]; beat: boolean };
     extraEnv: Record<string, string>;
     lbUpstream: string;
+    /** The rollout wave of this tenant; 0 = canary. */
+    rolloutWave: number;
     /** Secret values, in memory only: the program wraps each one with `pulumi.secret`. */
     secrets: { dbPassword: string; harborPassword: string; harborPullPassword?: string; npmToken: string; extraSecretEnv: Record<string, string> };
+}
+
+/** Fleet rollout settings, from the shared stack. */
+export interface RolloutPolicy {
+    /** Most tenant stacks deployed in one batch. */
+    batchSize: number;
+    /** Failed tenant stacks outside the canary wave the rollout tolerates before it halts. */
+    failureBudget: number;
 }
 
 export type StackConfig = SharedConfig | TenantConfig;
@@ -346,7 +362,8 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         const strangers = Object.keys(generations).filter((u) => u !== "default" && !tenants.includes(u));
         if (strangers.length) problems.push(`${prefix}redisPasswordGenerations in ${file} names ${strangers.join(", ")}, which is neither 'default' nor in ${prefix}tenants. Fix: remove it or add the tenant`);
         if (problems.length > 0) throw new ConfigError(raw.stack, problems);
-        return { ...common, role, tenants, redis: get("redis"), redisPasswordGenerations: generations, secrets: { redisPasswordSeed: get("redisPasswordSeed") } };
+        return { ...common, role, tenants, redis: get("redis"), redisPasswordGenerations: generations, secrets: { redisPasswordSeed: get("redisPasswordSeed") },
+            rollout: { batchSize: get("rolloutBatchSize"), failureBudget: get("rolloutFailureBudget") } };
     }
 
     const queues = get("celeryQueues");
@@ -406,6 +423,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         celery: { queues, workers, beat: get("celeryBeat") },
         extraEnv: get("extraEnv") ?? {},
         lbUpstream: get("lbUpstream"),
+        rolloutWave: get("rolloutWave"),
         secrets: {
             dbPassword: get("dbPassword"),
             harborPassword: get("harborPassword"),

@@ -16,13 +16,9 @@ import { hostClaims, hostConflicts } from "./host-claims";
 import { SharedRedis } from "./shared-redis";
 import { Tenant } from "./tenant";
 
-/** The repository root: relative build contexts in config are resolved against it. */
-export const REPO_ROOT = path.resolve(__dirname, "..");
+import { REPO_ROOT, SHARED_OUTPUTS, redisCredentialOutput } from "./names";
 
-/** The stack output that carries one tenant's Redis credential (each tenant stack uses only its own). */
-export function redisCredentialOutput(tenant: string): string {
-    return `redisCredential-${tenant}`;
-}
+export { REPO_ROOT, redisCredentialOutput };
 
 function kubernetesProvider(config: { kubeContext: string; kubeconfig?: string }): k8s.Provider {
     // Pinned to a named context: a stack never deploys to whatever cluster the shell points at.
@@ -79,14 +75,14 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
             throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' (stock:sharedStack) could not be read: ${(e as Error).message}. Fix: deploy it first with 'pulumi up -s shared', or point stock:sharedStack at it: pulumi config set stock:sharedStack <org>/stock/shared -s ${config.stack}`]);
         }
     };
-    const tenants = await read("tenants");
+    const tenants = await read(SHARED_OUTPUTS.tenants);
     if (!Array.isArray(tenants)) {
         throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' (stock:sharedStack) has no 'tenants' output: it does not exist or was never deployed. Fix: pulumi up -s shared, or correct stock:sharedStack`]);
     }
     if (!tenants.includes(config.tenant)) {
         throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant) is not allowed on the shared Redis: stock:tenants of '${config.sharedStack}' lists ${tenants.join(", ") || "no tenant"}. Fix: add ${config.tenant} to stock:tenants in Pulumi.shared.yaml and run 'pulumi up -s shared' first`]);
     }
-    const [host, port, namespace, credential] = await Promise.all([read("redisHost"), read("redisPort"), read("redisNamespace"), read(redisCredentialOutput(config.tenant))]);
+    const [host, port, namespace, credential] = await Promise.all([read(SHARED_OUTPUTS.redisHost), read(SHARED_OUTPUTS.redisPort), read(SHARED_OUTPUTS.redisNamespace), read(redisCredentialOutput(config.tenant))]);
     if (typeof host !== "string" || typeof port !== "number" || typeof namespace !== "string" || !credential?.username || !credential?.password || !credential?.keyPrefix) {
         throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' lacks redisHost, redisPort, redisNamespace or ${redisCredentialOutput(config.tenant)}. Fix: pulumi up -s shared with this version of the program`]);
     }

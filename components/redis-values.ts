@@ -22,7 +22,9 @@ export const REDIS_ACL_SECRET = "redis-acl";
 export const REDIS_ACL_FILE = "users.acl";
 export const REDIS_ACL_DIR = "/opt/bitnami/redis/acl";
 /** Namespaces carrying this label may open connections to Redis (the chart's NetworkPolicy). */
-export const REDIS_CLIENT_LABEL = "stock-deploy/redis-client";
+import { REDIS_CLIENT_LABEL } from "./names";
+
+export { REDIS_CLIENT_LABEL };
 
 /** In-cluster address of the Redis master (write access: Celery needs it, not a replica). */
 export function redisMasterHost(settings: Pick<RedisSettings, "releaseName" | "namespace">): string {

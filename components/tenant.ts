@@ -16,7 +16,9 @@ import { nginxServerBlock } from "./nginx";
 import { REDIS_CLIENT_LABEL } from "./redis-values";
 import { TenantUrls, tenantUrls } from "./urls";
 
-export const TENANT_LABEL = "stock-deploy/tenant";
+import { TENANT_LABEL } from "./names";
+
+export { TENANT_LABEL };
 
 export interface TenantArgs {
     /** The validated tenant configuration (components/config.ts). */

@@ -236,6 +236,13 @@ describe("charts/celery", function () {
       assert.match(await renderError(CHART, tagged({ workers: [worker("beat", ["x"])] })), /workers\/0\/name/);
     });
 
+    it("reports every bad worker in one failure (validateValues), not only the first", async function () {
+      const msg = await renderError(CHART, tagged({ workers: [worker("a", ["x"]), worker("a", ["y"]), worker("b", ["x"]), worker("b", ["y"])] }));
+      assert.match(msg, /VALUES VALIDATION:/);
+      assert.match(msg, /workers\[1\]\.name "a" is used twice/);
+      assert.match(msg, /workers\[3\]\.name "b" is used twice/);
+    });
+
     it("refuses a heartbeat path that would need shell quoting", async function () {
       assert.match(await renderError(CHART, tagged({ livenessProbe: { enabled: true, mode: "heartbeat", heartbeatFile: "/tmp/$(reboot)" } })), /heartbeatFile/);
     });

@@ -8,7 +8,9 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { KEYS, KeySpec, PROJECT, RawConfig, StackConfig, TenantConfig, parseStackConfig } from "../../components/config";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+import { REPO_ROOT } from "../../components/names";
+
+export { REPO_ROOT };
 
 export interface ProjectFile {
     config: Record<string, unknown>;
@@ -71,6 +73,8 @@ export interface LoadOptions {
     fakeSecrets?: boolean;
     /** Folder with Pulumi.yaml and the stack files (default: the repository). */
     root?: string;
+    /** Pulumi.yaml already read (for loading many stacks without reading it again). */
+    project?: ProjectFile;
 }
 
 /** Optional secrets that a stack needs once it sets their partner key. */
@@ -85,7 +89,7 @@ export function requiredSecrets(role: string, values: Record<string, string> = {
 
 export function rawStackConfig(stack: string, options: LoadOptions = {}): RawConfig {
     const root = options.root ?? REPO_ROOT;
-    const project = readProjectFile(root);
+    const project = options.project ?? readProjectFile(root);
     const values = projectDefaults(project);
     const secretKeys = new Set<string>();
     const file = path.join(root, `Pulumi.${stack}.yaml`);

@@ -1,58 +1,25 @@
 {{/*
-Expand the name of the chart.
+The helpers every stock chart shares (names, labels, annotations, image, service account) live in
+the library chart stock-common (charts/stock-common); these wrappers keep the chart's own names.
 */}}
 {{- define "backend-api.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- include "stock-common.name" . -}}
 {{- end }}
 
-{{/*
-Create a default fully qualified app name.
-We truncate at 63 chars because some Kubernetes name fields are limited to this (by the DNS naming spec).
-If release name contains chart name it will be used as a full name.
-*/}}
 {{- define "backend-api.fullname" -}}
-{{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- $name := default .Chart.Name .Values.nameOverride }}
-{{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
-{{- end }}
-{{- end }}
+{{- include "stock-common.fullname" . -}}
 {{- end }}
 
-{{/*
-Create chart name and version as used by the chart label.
-*/}}
 {{- define "backend-api.chart" -}}
-{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- include "stock-common.chart" . -}}
 {{- end }}
 
-{{/*
-Common labels
-*/}}
 {{- define "backend-api.labels" -}}
-helm.sh/chart: {{ include "backend-api.chart" . }}
-{{ include "backend-api.selectorLabels" . }}
-{{- if .Chart.AppVersion }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-{{- end }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: stock
-{{- with .Values.commonLabels }}
-{{ toYaml . }}
-{{- end }}
+{{- include "stock-common.labels" . -}}
 {{- end }}
 
-{{/*
-Selector labels shared by every pod of the release (API and migration Job).
-The NetworkPolicy selects on these.
-*/}}
 {{- define "backend-api.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "backend-api.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+{{- include "stock-common.selectorLabels" . -}}
 {{- end }}
 
 {{/*
@@ -64,32 +31,16 @@ The component label keeps the Service from selecting migration Job pods.
 app.kubernetes.io/component: api
 {{- end }}
 
-{{/*
-Common annotations (metadata.annotations of every object), may be empty.
-*/}}
 {{- define "backend-api.annotations" -}}
-{{- with .Values.commonAnnotations }}
-{{- toYaml . }}
-{{- end }}
+{{- include "stock-common.annotations" . -}}
 {{- end }}
 
-{{/*
-The image tag. Required: the Pulumi program always supplies an immutable tag.
-*/}}
 {{- define "backend-api.imageTag" -}}
-{{- required "image.tag is required: set it to an immutable image tag (e.g. --set-string image.tag=ctx-0123456789abcdef)" .Values.image.tag -}}
+{{- include "stock-common.imageTag" . -}}
 {{- end }}
 
-{{/*
-Full image reference: repository@digest when a digest is given, else repository:tag.
-*/}}
 {{- define "backend-api.image" -}}
-{{- $tag := include "backend-api.imageTag" . -}}
-{{- if .Values.image.digest -}}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
-{{- else -}}
-{{- printf "%s:%s" .Values.image.repository $tag -}}
-{{- end -}}
+{{- include "stock-common.image" . -}}
 {{- end }}
 
 {{/*
@@ -109,15 +60,8 @@ The fullname is shortened (never the tag) to fit.
 {{- printf "%s-migrate-%s" $prefix $tag -}}
 {{- end }}
 
-{{/*
-Name of the service account to use.
-*/}}
 {{- define "backend-api.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create }}
-{{- default (include "backend-api.fullname" .) .Values.serviceAccount.name }}
-{{- else }}
-{{- default "default" .Values.serviceAccount.name }}
-{{- end }}
+{{- include "stock-common.serviceAccountName" . -}}
 {{- end }}
 
 {{/*

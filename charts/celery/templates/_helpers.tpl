@@ -1,97 +1,41 @@
 {{/*
-Expand the name of the chart.
+The helpers every stock chart shares (names, labels, annotations, image, service account) live in
+the library chart stock-common (charts/stock-common); these wrappers keep the chart's own names.
 */}}
 {{- define "celery.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- include "stock-common.name" . -}}
 {{- end }}
 
-{{/*
-Create a default fully qualified app name.
-We truncate at 63 chars because some Kubernetes name fields are limited to this (by the DNS naming spec).
-If release name contains chart name it will be used as a full name.
-*/}}
 {{- define "celery.fullname" -}}
-{{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- $name := default .Chart.Name .Values.nameOverride }}
-{{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
-{{- end }}
-{{- end }}
+{{- include "stock-common.fullname" . -}}
 {{- end }}
 
-{{/*
-Create chart name and version as used by the chart label.
-*/}}
 {{- define "celery.chart" -}}
-{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- include "stock-common.chart" . -}}
 {{- end }}
 
-{{/*
-Common labels
-*/}}
 {{- define "celery.labels" -}}
-helm.sh/chart: {{ include "celery.chart" . }}
-{{ include "celery.selectorLabels" . }}
-{{- if .Chart.AppVersion }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-{{- end }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: stock
-{{- with .Values.commonLabels }}
-{{ toYaml . }}
-{{- end }}
+{{- include "stock-common.labels" . -}}
 {{- end }}
 
-{{/*
-Selector labels shared by every pod of the release (all workers and beat).
-The NetworkPolicy selects on these.
-*/}}
 {{- define "celery.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "celery.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+{{- include "stock-common.selectorLabels" . -}}
 {{- end }}
 
-{{/*
-Common annotations (metadata.annotations of every object), may be empty.
-*/}}
 {{- define "celery.annotations" -}}
-{{- with .Values.commonAnnotations }}
-{{- toYaml . }}
-{{- end }}
+{{- include "stock-common.annotations" . -}}
 {{- end }}
 
-{{/*
-The image tag. Required: the Pulumi program always supplies an immutable tag.
-*/}}
 {{- define "celery.imageTag" -}}
-{{- required "image.tag is required: set it to an immutable image tag (e.g. --set-string image.tag=ctx-0123456789abcdef)" .Values.image.tag -}}
+{{- include "stock-common.imageTag" . -}}
 {{- end }}
 
-{{/*
-Full image reference: repository@digest when a digest is given, else repository:tag.
-*/}}
 {{- define "celery.image" -}}
-{{- $tag := include "celery.imageTag" . -}}
-{{- if .Values.image.digest -}}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
-{{- else -}}
-{{- printf "%s:%s" .Values.image.repository $tag -}}
-{{- end -}}
+{{- include "stock-common.image" . -}}
 {{- end }}
 
-{{/*
-Name of the service account to use.
-*/}}
 {{- define "celery.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create }}
-{{- default (include "celery.fullname" .) .Values.serviceAccount.name }}
-{{- else }}
-{{- default "default" .Values.serviceAccount.name }}
-{{- end }}
+{{- include "stock-common.serviceAccountName" . -}}
 {{- end }}
 
 {{/*
@@ -162,30 +106,55 @@ env:
 
 
 {{/*
-The workers, normalised: a JSON list where every worker has name, queues,
-replicaCount, concurrency, logLevel, resources and autoscaling (the top-level
-autoscaling with the worker's own keys on top). Keys are tested with hasKey so
-that 0 and false given by a worker are kept. Fails on duplicate or reserved names.
-Use: {{- $workers := include "celery.workers" . | fromJsonArray }}
+Every problem with the workers, one message each (Bitnami's validateValues pattern): names
+missing, used twice or reserved, workers without queues. celery.workers fails once with all of them.
 */}}
-{{- define "celery.workers" -}}
-{{- $out := list -}}
+{{- define "celery.validateValues.workers" -}}
+{{- $messages := list -}}
 {{- $seen := dict -}}
 {{- range $i, $w := .Values.workers -}}
 {{- if not (hasKey $w "name") -}}
-{{- fail (printf "workers[%d].name is required" $i) -}}
-{{- end -}}
+{{- $messages = append $messages (printf "workers[%d].name is required" $i) -}}
+{{- else -}}
 {{- if hasKey $seen $w.name -}}
-{{- fail (printf "workers[%d].name %q is used twice: every worker needs its own name (it names the Deployment)" $i $w.name) -}}
+{{- $messages = append $messages (printf "workers[%d].name %q is used twice: every worker needs its own name (it names the Deployment)" $i $w.name) -}}
 {{- end -}}
 {{- if eq $w.name "beat" -}}
-{{- fail (printf "workers[%d].name must not be \"beat\": that name belongs to the beat Deployment" $i) -}}
+{{- $messages = append $messages (printf "workers[%d].name must not be \"beat\": that name belongs to the beat Deployment" $i) -}}
 {{- end -}}
 {{- $_ := set $seen $w.name true -}}
-{{- $queues := get $w "queues" | default list -}}
-{{- if not $queues -}}
-{{- fail (printf "workers[%d] (%s): queues must list at least one queue" $i $w.name) -}}
 {{- end -}}
+{{- if not (get $w "queues") -}}
+{{- $messages = append $messages (printf "workers[%d] (%s): queues must list at least one queue" $i (get $w "name" | default "unnamed")) -}}
+{{- end -}}
+{{- end -}}
+{{- join "\n" $messages -}}
+{{- end }}
+
+{{/*
+Fails once, listing every values problem the chart finds.
+*/}}
+{{- define "celery.validateValues" -}}
+{{- $messages := without (list (include "celery.validateValues.workers" .)) "" -}}
+{{- $message := join "\n" $messages -}}
+{{- if $message -}}
+{{- printf "\nVALUES VALIDATION:\n%s" $message | fail -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+The workers, normalised: a JSON list where every worker has name, queues,
+replicaCount, concurrency, logLevel, resources and autoscaling (the top-level
+autoscaling with the worker's own keys on top). Keys are tested with hasKey so
+that 0 and false given by a worker are kept. Fails with every problem of
+celery.validateValues first.
+Use: {{- $workers := include "celery.workers" . | fromJsonArray }}
+*/}}
+{{- define "celery.workers" -}}
+{{- include "celery.validateValues" . -}}
+{{- $out := list -}}
+{{- range $i, $w := .Values.workers -}}
+{{- $queues := get $w "queues" | default list -}}
 {{- $as := deepCopy $.Values.autoscaling -}}
 {{- $own := get $w "autoscaling" | default dict -}}
 {{- range $k, $v := $own -}}

@@ -1,96 +1,41 @@
 {{/*
-Expand the name of the chart.
+The helpers every stock chart shares (names, labels, annotations, image, service account) live in
+the library chart stock-common (charts/stock-common); these wrappers keep the chart's own names.
 */}}
 {{- define "frontend.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- include "stock-common.name" . -}}
 {{- end }}
 
-{{/*
-Create a default fully qualified app name.
-We truncate at 63 chars because some Kubernetes name fields are limited to this (by the DNS naming spec).
-If release name contains chart name it will be used as a full name.
-*/}}
 {{- define "frontend.fullname" -}}
-{{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- $name := default .Chart.Name .Values.nameOverride }}
-{{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
-{{- end }}
-{{- end }}
+{{- include "stock-common.fullname" . -}}
 {{- end }}
 
-{{/*
-Create chart name and version as used by the chart label.
-*/}}
 {{- define "frontend.chart" -}}
-{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- include "stock-common.chart" . -}}
 {{- end }}
 
-{{/*
-Common labels
-*/}}
 {{- define "frontend.labels" -}}
-helm.sh/chart: {{ include "frontend.chart" . }}
-{{ include "frontend.selectorLabels" . }}
-{{- if .Chart.AppVersion }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-{{- end }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: stock
-{{- with .Values.commonLabels }}
-{{ toYaml . }}
-{{- end }}
+{{- include "stock-common.labels" . -}}
 {{- end }}
 
-{{/*
-Selector labels.
-*/}}
 {{- define "frontend.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "frontend.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+{{- include "stock-common.selectorLabels" . -}}
 {{- end }}
 
-{{/*
-Common annotations (metadata.annotations of every object), may be empty.
-*/}}
 {{- define "frontend.annotations" -}}
-{{- with .Values.commonAnnotations }}
-{{- toYaml . }}
-{{- end }}
+{{- include "stock-common.annotations" . -}}
 {{- end }}
 
-{{/*
-The image tag. Required: the Pulumi program always supplies an immutable tag.
-*/}}
 {{- define "frontend.imageTag" -}}
-{{- required "image.tag is required: set it to an immutable image tag (e.g. --set-string image.tag=ctx-0123456789abcdef)" .Values.image.tag -}}
+{{- include "stock-common.imageTag" . -}}
 {{- end }}
 
-{{/*
-Full image reference: repository@digest when a digest is given, else repository:tag.
-*/}}
 {{- define "frontend.image" -}}
-{{- $tag := include "frontend.imageTag" . -}}
-{{- if .Values.image.digest -}}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
-{{- else -}}
-{{- printf "%s:%s" .Values.image.repository $tag -}}
-{{- end -}}
+{{- include "stock-common.image" . -}}
 {{- end }}
 
-{{/*
-Name of the service account to use.
-*/}}
 {{- define "frontend.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create }}
-{{- default (include "frontend.fullname" .) .Values.serviceAccount.name }}
-{{- else }}
-{{- default "default" .Values.serviceAccount.name }}
-{{- end }}
+{{- include "stock-common.serviceAccountName" . -}}
 {{- end }}
 
 {{/*

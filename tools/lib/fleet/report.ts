@@ -1,0 +1,172 @@
+/**
+ * The fleet runner's report: what `npm run fleet -- <operation> --json` prints on stdout, and the
+ * summary table it prints otherwise. The JSON document is a contract (the PR preview comment and
+ * the drift job read it): `FleetReport` below, validated by `parseFleetReport`. Change it only by
+ * adding optional fields, or raise `schemaVersion`.
+ */
+import Table from "cli-table3";
+import { z } from "zod";
+
+export const FLEET_OPERATIONS = ["preview", "up", "refresh", "destroy"] as const;
+export const STACK_RESULTS = ["succeeded", "failed", "busy", "skipped"] as const;
+
+const count = z.number().int().nonnegative();
+
+/** Resource changes of one stack, as the engine's change summary counts them (a replacement counts once, under `replace`). */
+export const ResourceChangesSchema = z.object({
+    create: count,
+    update: count,
+    replace: count,
+    delete: count,
+    same: count,
+});
+export type ResourceChanges = z.output<typeof ResourceChangesSchema>;
+
+export const StackReportSchema = z.object({
+    /** The stack's short name, as in `Pulumi.<stack>.yaml`. */
+    stack: z.string().min(1),
+    /** 0 for the shared stack, then 1, 2, ... in rollout order (canaries are wave 1 when configured). */
+    wave: count,
+    /**
+     * succeeded: the operation finished. failed: the program, the engine or a policy refused it
+     * (`error` says why). busy: another update of the stack was running (HTTP 409), nothing was
+     * done; run it again later. skipped: never started, because the rollout halted before its wave.
+     */
+    result: z.enum(STACK_RESULTS),
+    changes: ResourceChangesSchema,
+    /** Policy pack violations reported by the engine (advisory and mandatory). */
+    policyViolations: count,
+    /** refresh only: whether the live resources differ from the state; null for other operations and for stacks that did not finish. */
+    drift: z.boolean().nullable(),
+    /** Wall-clock time of the operation on this stack; 0 for skipped stacks. */
+    durationMs: count,
+    /** First lines of the error, for failed and busy stacks. */
+    error: z.string().optional(),
+});
+export type StackReport = z.output<typeof StackReportSchema>;
+
+export const WaveReportSchema = z.object({
+    wave: count,
+    stacks: z.array(z.string()),
+    /** Stacks of this wave that failed (busy stacks do not count against the budget). */
+    failed: count,
+    /** How many failures the wave may have before the rollout halts. */
+    failureBudget: count,
+    /** True when this wave's failures exceeded its budget, so no later wave started. */
+    halted: z.boolean(),
+});
+export type WaveReport = z.output<typeof WaveReportSchema>;
+
+export const FleetReportSchema = z.object({
+    schemaVersion: z.literal(1),
+    operation: z.enum(FLEET_OPERATIONS),
+    /** refresh --preview-only: drift was detected but the state was not written. */
+    previewOnly: z.boolean(),
+    /** ISO 8601 time the run started. */
+    startedAt: z.string(),
+    durationMs: count,
+    waves: z.array(WaveReportSchema),
+    /** Set when a wave exceeded its failure budget: later waves' stacks are reported as skipped. */
+    halted: z.object({ wave: count, reason: z.string() }).nullable(),
+    /** Every selected stack, in rollout order. */
+    stacks: z.array(StackReportSchema),
+});
+export type FleetReport = z.output<typeof FleetReportSchema>;
+export type FleetOperation = FleetReport["operation"];
+export type StackResult = StackReport["result"];
+
+/** Reads a `--json` document, refusing anything that is not a report of this schema version. */
+export function parseFleetReport(json: string): FleetReport {
+    const parsed = FleetReportSchema.safeParse(JSON.parse(json));
+    if (!parsed.success) {
+        throw new Error(`not a fleet report (schemaVersion 1): ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    }
+    return parsed.data;
+}
+
+export function formatFleetJson(report: FleetReport): string {
+    return `${JSON.stringify(FleetReportSchema.parse(report), null, 2)}\n`;
+}
+
+export const NO_CHANGES: ResourceChanges = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
+
+/**
+ * The engine's change summary (`OpMap` of the Automation API: operation → count) as our five
+ * counts. "create-replacement" and "delete-replaced" are the two halves of a "replace" and are not
+ * counted again; imports count as creates, discards as deletes.
+ */
+export function changesFromOpMap(opMap: Record<string, number | undefined> | undefined): ResourceChanges {
+    const n = (k: string) => opMap?.[k] ?? 0;
+    return {
+        create: n("create") + n("import"),
+        update: n("update"),
+        replace: n("replace"),
+        delete: n("delete") + n("discard"),
+        same: n("same") + n("read"),
+    };
+}
+
+/** A refresh drifted when it would change any resource in the state (update, delete, replace or create). */
+export function driftOf(changes: ResourceChanges): boolean {
+    return changes.update + changes.delete + changes.replace + changes.create > 0;
+}
+
+export function stacksWith(report: FleetReport, result: StackResult): string[] {
+    return report.stacks.filter((s) => s.result === result).map((s) => s.stack);
+}
+
+/** Exit codes of `npm run fleet` (also in its usage text and the README). */
+export const EXIT = {
+    ok: 0,
+    /** a stack failed, or the rollout halted */
+    failed: 1,
+    /** bad arguments or environment (no Pulumi CLI, unknown stack) */
+    usage: 2,
+    /** nothing failed, but some stacks were busy (another update running): run again later */
+    busy: 3,
+} as const;
+
+export function exitCodeOf(report: FleetReport): number {
+    if (report.halted || stacksWith(report, "failed").length > 0) return EXIT.failed;
+    if (stacksWith(report, "busy").length > 0) return EXIT.busy;
+    return EXIT.ok;
+}
+
+/** One line for the end of the run, naming every stack that did not succeed. */
+export function outcomeLine(report: FleetReport): string {
+    const failed = stacksWith(report, "failed");
+    const busy = stacksWith(report, "busy");
+    const skipped = stacksWith(report, "skipped");
+    const done = report.stacks.length - failed.length - busy.length - skipped.length;
+    const parts = [`${done}/${report.stacks.length} succeeded`];
+    if (failed.length) parts.push(`failed: ${failed.join(", ")}`);
+    if (busy.length) parts.push(`busy (another update running, run again later): ${busy.join(", ")}`);
+    if (report.halted) parts.push(`halted after wave ${report.halted.wave}: ${report.halted.reason}`);
+    if (skipped.length) parts.push(`skipped: ${skipped.join(", ")}`);
+    return `fleet ${report.operation}${report.previewOnly ? " --preview-only" : ""}: ${parts.join("; ")}`;
+}
+
+function formatDuration(ms: number): string {
+    return ms < 1000 ? `${ms}ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
+}
+
+function formatChanges(c: ResourceChanges, result: StackResult): string {
+    if (result === "skipped" || result === "busy") return "-";
+    return `+${c.create} ~${c.update} ±${c.replace} -${c.delete} =${c.same}`;
+}
+
+function formatDrift(drift: boolean | null): string {
+    return drift === null ? "-" : drift ? "drifted" : "none";
+}
+
+/** The summary table (no colours: it is read in CI logs too). */
+export function formatFleetTable(report: FleetReport): string {
+    const table = new Table({
+        head: ["stack", "wave", "result", "changes (+create ~update ±replace -delete =same)", "policy", "drift", "duration"],
+        style: { head: [], border: [] },
+    });
+    for (const s of report.stacks) {
+        table.push([s.stack, s.wave === 0 ? "shared" : String(s.wave), s.result, formatChanges(s.changes, s.result), String(s.policyViolations), formatDrift(s.drift), formatDuration(s.durationMs)]);
+    }
+    return table.toString();
+}
