@@ -38,26 +38,36 @@ export function computedFrontendEnv(tenant: Pick<TenantConfig, "host" | "apiHost
     return { [API_URL_VARIABLE]: tenantUrls(tenant).apiOrigin, ...tenant.frontendEnv };
 }
 
-const sameValue = (key: string, a: string, b: string) => (key === API_URL_VARIABLE ? a.replace(/\/+$/, "") === b.replace(/\/+$/, "") : a === b);
+const sameValue = (key: string, a: string, b: string) =>
+    key === API_URL_VARIABLE ? a.replace(/\/+$/, "") === b.replace(/\/+$/, "") : a === b;
 
 /**
  * The dotenv text to build with. Without an existing file: the computed keys, one per line. With
  * one: its text unchanged (so its other keys, comments and order stay), plus the computed keys it
  * lacks; a computed key it sets to another value is a problem naming both values and the fix.
  */
-export function mergeDotenv(existing: string | undefined, computed: Record<string, string>, where: { file: string; stack: string; buildFor: string; tenant: string }): { text: string; problems: string[] } {
+export function mergeDotenv(
+    existing: string | undefined,
+    computed: Record<string, string>,
+    where: { file: string; stack: string; buildFor: string; tenant: string },
+): { text: string; problems: string[] } {
     const found = existing === undefined ? {} : parseDotenv(existing);
     const problems: string[] = [];
     for (const [key, value] of Object.entries(computed)) {
         if (found[key] === undefined || sameValue(key, found[key], value)) continue;
         const source = key === API_URL_VARIABLE ? "stock:host, stock:apiHost and stock:tls" : `stock:frontendEnv.${key}`;
-        const ownFile = where.buildFor === where.tenant
-            ? `delete the line ${key}=${found[key]} from ${where.file} (the program writes ${key}=${value} itself)`
-            : `delete the line ${key}=${found[key]} from ${where.file} if no other build uses it, or give this tenant its own dotenv: pulumi config set stock:buildFor ${where.tenant} -s ${where.stack} (the program then writes envs/${where.tenant} itself; no file is needed)`;
-        problems.push(`${where.file} sets ${key}=${found[key]}, but stack '${where.stack}' (${stackFile(where.stack)}) computes ${key}=${value} from ${source}. Fix: ${ownFile}`);
+        const ownFile =
+            where.buildFor === where.tenant
+                ? `delete the line ${key}=${found[key]} from ${where.file} (the program writes ${key}=${value} itself)`
+                : `delete the line ${key}=${found[key]} from ${where.file} if no other build uses it, or give this tenant its own dotenv: pulumi config set stock:buildFor ${where.tenant} -s ${where.stack} (the program then writes envs/${where.tenant} itself; no file is needed)`;
+        problems.push(
+            `${where.file} sets ${key}=${found[key]}, but stack '${where.stack}' (${stackFile(where.stack)}) computes ${key}=${value} from ${source}. Fix: ${ownFile}`,
+        );
     }
-    const missing = Object.entries(computed).filter(([key]) => found[key] === undefined).map(([key, value]) => `${key}=${value}\n`);
-    const base = existing === undefined || existing === "" || existing.endsWith("\n") ? existing ?? "" : `${existing}\n`;
+    const missing = Object.entries(computed)
+        .filter(([key]) => found[key] === undefined)
+        .map(([key, value]) => `${key}=${value}\n`);
+    const base = existing === undefined || existing === "" || existing.endsWith("\n") ? (existing ?? "") : `${existing}\n`;
     return { text: base + missing.join(""), problems };
 }
 
@@ -67,7 +77,12 @@ type StagedTenant = Pick<TenantConfig, "stack" | "tenant" | "buildFor" | "host" 
 export function frontendDotenv(tenant: StagedTenant, source: string): { text: string; problems: string[] } {
     const file = path.join(source, "envs", tenant.buildFor);
     const existing = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
-    return mergeDotenv(existing, computedFrontendEnv(tenant), { file, stack: tenant.stack, buildFor: tenant.buildFor, tenant: tenant.tenant });
+    return mergeDotenv(existing, computedFrontendEnv(tenant), {
+        file,
+        stack: tenant.stack,
+        buildFor: tenant.buildFor,
+        tenant: tenant.tenant,
+    });
 }
 
 /** `<root>/.build/<stack>/frontend`: where a stack's frontend build context is staged. */

@@ -21,7 +21,8 @@ export function hostClaims(root: string): HostClaim[] {
     for (const file of fs.readdirSync(root).sort()) {
         const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1];
         if (!stack) continue;
-        const config: Record<string, unknown> = YAML.parse(fs.readFileSync(path.join(root, file), "utf8"))?.config ?? {};
+        const parsed = YAML.parse(fs.readFileSync(path.join(root, file), "utf8")) as { config?: Record<string, unknown> } | null;
+        const config = parsed?.config ?? {};
         for (const key of ["host", "apiHost"] as const) {
             const value = config[`${PROJECT}:${key}`];
             if (typeof value === "string" && value) claims.push({ stack, key, host: value });
@@ -34,7 +35,12 @@ export function hostClaims(root: string): HostClaim[] {
 export function hostConflicts(tenant: Pick<TenantConfig, "stack" | "host" | "apiHost">, claims: HostClaim[]): string[] {
     const own: HostClaim[] = [{ stack: tenant.stack, key: "host", host: tenant.host }];
     if (tenant.apiHost) own.push({ stack: tenant.stack, key: "apiHost", host: tenant.apiHost });
-    return own.flatMap((mine) => claims
-        .filter((other) => other.stack !== tenant.stack && other.host === mine.host)
-        .map((other) => `${PROJECT}:${mine.key} in ${stackFile(tenant.stack)} is ${mine.host}, which ${PROJECT}:${other.key} in ${stackFile(other.stack)} already claims: one host cannot serve two tenants. Fix: pulumi config set ${PROJECT}:${mine.key} <a host of this customer's own> -s ${tenant.stack}`));
+    return own.flatMap((mine) =>
+        claims
+            .filter((other) => other.stack !== tenant.stack && other.host === mine.host)
+            .map(
+                (other) =>
+                    `${PROJECT}:${mine.key} in ${stackFile(tenant.stack)} is ${mine.host}, which ${PROJECT}:${other.key} in ${stackFile(other.stack)} already claims: one host cannot serve two tenants. Fix: pulumi config set ${PROJECT}:${mine.key} <a host of this customer's own> -s ${tenant.stack}`,
+            ),
+    );
 }

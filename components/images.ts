@@ -56,7 +56,11 @@ export interface TenantImagesArgs {
 }
 
 /** What the frontend build receives besides its context: build arguments and BuildKit secrets. */
-export function frontendBuildInputs(buildFor: string, npmToken: pulumi.Input<string>, mode: NpmTokenMode): { buildArgs: Record<string, pulumi.Input<string>>; secrets?: Record<string, pulumi.Input<string>> } {
+export function frontendBuildInputs(
+    buildFor: string,
+    npmToken: pulumi.Input<string>,
+    mode: NpmTokenMode,
+): { buildArgs: Record<string, pulumi.Input<string>>; secrets?: Record<string, pulumi.Input<string>> } {
     const token = pulumi.secret(npmToken);
     return mode === "secret"
         ? { buildArgs: { BUILD_FOR: buildFor }, secrets: { [NPM_TOKEN_SECRET_ID]: token } }
@@ -83,23 +87,35 @@ export class TenantImages extends pulumi.ComponentResource {
         this.backendRef = ref(args.backend);
         this.frontendRef = ref(args.frontend);
 
-        const image = (suffix: string, build: ImageBuild, imageRef: ImageRef, cacheMode: dockerBuild.CacheMode, extra: Partial<dockerBuild.ImageArgs>) => {
+        const image = (
+            suffix: string,
+            build: ImageBuild,
+            imageRef: ImageRef,
+            cacheMode: dockerBuild.CacheMode,
+            extra: Partial<dockerBuild.ImageArgs>,
+        ) => {
             const cacheRef = `${imageRef.repository}:${build.cacheTag}`;
-            return new dockerBuild.Image(`${name}-${suffix}`, {
-                tags: [`${imageRef.repository}:${imageRef.tag}`],
-                context: { location: portable(build.context) },
-                dockerfile: { location: portable(build.context, "Dockerfile") },
-                platforms: [platform],
-                registries,
-                push: true,
-                // A preview must never build or push: the tag is already known from the content.
-                buildOnPreview: false,
-                // The cache tag is overwritten by every build: a Harbor immutability rule must leave
-                // buildcache* out, and a refused cache push must not fail the build.
-                cacheFrom: cache ? [{ registry: { ref: cacheRef } }] : undefined,
-                cacheTo: cache ? [{ registry: { ref: cacheRef, mode: cacheMode, imageManifest: true, ociMediaTypes: true, ignoreError: true } }] : undefined,
-                ...extra,
-            }, { parent: this });
+            return new dockerBuild.Image(
+                `${name}-${suffix}`,
+                {
+                    tags: [`${imageRef.repository}:${imageRef.tag}`],
+                    context: { location: portable(build.context) },
+                    dockerfile: { location: portable(build.context, "Dockerfile") },
+                    platforms: [platform],
+                    registries,
+                    push: true,
+                    // A preview must never build or push: the tag is already known from the content.
+                    buildOnPreview: false,
+                    // The cache tag is overwritten by every build: a Harbor immutability rule must leave
+                    // buildcache* out, and a refused cache push must not fail the build.
+                    cacheFrom: cache ? [{ registry: { ref: cacheRef } }] : undefined,
+                    cacheTo: cache
+                        ? [{ registry: { ref: cacheRef, mode: cacheMode, imageManifest: true, ociMediaTypes: true, ignoreError: true } }]
+                        : undefined,
+                    ...extra,
+                },
+                { parent: this },
+            );
         };
 
         const backend = image("backend", args.backend, this.backendRef, dockerBuild.CacheMode.Max, {});

@@ -24,5 +24,12 @@ export function tenantUrls(tenant: Pick<TenantConfig, "host" | "apiHost" | "tls"
     const origin = `${scheme}://${tenant.host}`;
     const apiHost = tenant.apiHost ?? tenant.host;
     const apiOrigin = `${scheme}://${apiHost}`;
-    return { origin, apiOrigin, apiHost, separateApiHost: apiHost !== tenant.host, frontend: `${origin}/`, api: `${apiOrigin}${API_PATH}/v1/` };
+    return {
+        origin,
+        apiOrigin,
+        apiHost,
+        separateApiHost: apiHost !== tenant.host,
+        frontend: `${origin}/`,
+        api: `${apiOrigin}${API_PATH}/v1/`,
+    };
 }

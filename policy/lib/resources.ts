@@ -110,5 +110,5 @@ export function present(v: unknown): boolean {
 /** The references an image build pushes (`tags` of a docker-build Image). */
 export function pushedTags(props: Props): string[] {
     const tags = props.tags;
-    return Array.isArray(tags) ? tags.map(String) : [];
+    return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === "string") : [];
 }

@@ -103,8 +103,9 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
             if (!preview) {
                 if (args.type === "random:index/randomPassword:RandomPassword") computed.result = fakeSecret(`random-${args.name}`, stack);
                 if (args.type === IMAGE_TYPE) {
-                    computed.digest = `sha256:${"0".repeat(64)}`;
-                    computed.ref = `${args.inputs.tags[0]}@${computed.digest}`;
+                    const digest = `sha256:${"0".repeat(64)}`;
+                    computed.digest = digest;
+                    computed.ref = `${String(args.inputs.tags[0])}@${digest}`;
                 }
             }
             return { id: preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
