@@ -93,7 +93,7 @@ describe("secrets hygiene", function () {
         const problems: string[] = [];
         for (const file of files) {
             const full = path.join(REPO_ROOT, file);
-            if (!fs.existsSync(full) || fs.statSync(full).size > 1 << 20 || file === "package-lock.json") continue;
+            if (!fs.existsSync(full) || !fs.statSync(full).isFile() || fs.statSync(full).size > 1 << 20 || file === "package-lock.json") continue;
             const text = fs.readFileSync(full, "utf8");
             for (const [what, re] of patterns) if (re.test(text)) problems.push(`${file}: ${what}`);
             if (/^Pulumi\.[^.]+\.ya?ml$/.test(file) && /^[ \t]*stock:(dbPassword|harborPassword|npmToken|extraSecretEnv):[ \t]*(?!$)(?!\{?[ \t]*secure:)/m.test(text)) {

@@ -3,12 +3,12 @@ import {
     EXIT, FleetReport, NO_CHANGES, StackReport, changesFromOpMap, driftOf, exitCodeOf, formatFleetJson, formatFleetTable, outcomeLine, parseFleetReport,
 } from "../../tools/lib/fleet/report";
 
-function stack(name: string, wave: number, result: StackReport["result"], extra: Partial<StackReport> = {}): StackReport {
+function stack(name: string, wave: StackReport["wave"], result: StackReport["result"], extra: Partial<StackReport> = {}): StackReport {
     return { stack: name, wave, result, changes: { ...NO_CHANGES }, policyViolations: 0, drift: null, durationMs: 0, ...extra };
 }
 
 function report(stacks: StackReport[], extra: Partial<FleetReport> = {}): FleetReport {
-    return { schemaVersion: 1, operation: "up", previewOnly: false, startedAt: "2026-12-01T08:00:00.000Z", durationMs: 1234, waves: [], halted: null, stacks, ...extra };
+    return { schemaVersion: 1, operation: "up", previewOnly: false, startedAt: "2026-12-01T08:00:00.000Z", durationMs: 1234, steps: [], halted: null, stacks, ...extra };
 }
 
 describe("fleet report: the --json contract and the summary", () => {
@@ -25,7 +25,7 @@ describe("fleet report: the --json contract and the summary", () => {
     });
 
     it("round-trips through JSON and refuses a document of another shape, naming the field", () => {
-        const r = report([stack("shared", 0, "succeeded", { changes: { create: 1, update: 0, replace: 0, delete: 0, same: 9 }, durationMs: 5000 }), stack("client-a", 1, "failed", { error: "boom" })]);
+        const r = report([stack("shared", "shared", "succeeded", { changes: { create: 1, update: 0, replace: 0, delete: 0, same: 9 }, durationMs: 5000 }), stack("client-a", 1, "failed", { error: "boom" })]);
         assert.deepStrictEqual(parseFleetReport(formatFleetJson(r)), r);
         const bad = JSON.parse(formatFleetJson(r));
         bad.stacks[1].result = "exploded";
@@ -35,31 +35,31 @@ describe("fleet report: the --json contract and the summary", () => {
     });
 
     it("exits 0 when every stack succeeded, 1 on a failure or a halt, 3 when stacks were only busy", () => {
-        assert.strictEqual(exitCodeOf(report([stack("shared", 0, "succeeded"), stack("client-a", 1, "succeeded")])), EXIT.ok);
-        assert.strictEqual(exitCodeOf(report([stack("shared", 0, "succeeded"), stack("client-a", 1, "failed")])), EXIT.failed);
-        assert.strictEqual(exitCodeOf(report([stack("shared", 0, "succeeded"), stack("client-a", 1, "busy")])), EXIT.busy);
+        assert.strictEqual(exitCodeOf(report([stack("shared", "shared", "succeeded"), stack("client-a", 1, "succeeded")])), EXIT.ok);
+        assert.strictEqual(exitCodeOf(report([stack("shared", "shared", "succeeded"), stack("client-a", 1, "failed")])), EXIT.failed);
+        assert.strictEqual(exitCodeOf(report([stack("shared", "shared", "succeeded"), stack("client-a", 1, "busy")])), EXIT.busy);
         assert.strictEqual(exitCodeOf(report([stack("client-a", 1, "busy"), stack("client-b", 1, "failed")])), EXIT.failed);
-        assert.strictEqual(exitCodeOf(report([stack("client-a", 1, "succeeded"), stack("client-b", 2, "skipped")], { halted: { wave: 1, reason: "x" } })), EXIT.failed);
+        assert.strictEqual(exitCodeOf(report([stack("client-a", 1, "succeeded"), stack("client-b", 2, "skipped")], { halted: { step: "wave 1", reason: "x" } })), EXIT.failed);
     });
 
     it("names every stack that did not succeed in the closing line", () => {
         const line = outcomeLine(report(
-            [stack("shared", 0, "succeeded"), stack("client-a", 1, "failed"), stack("client-b", 1, "busy"), stack("client-c", 2, "skipped")],
-            { halted: { wave: 1, reason: "1 failed, budget 0" } },
+            [stack("shared", "shared", "succeeded"), stack("client-a", 1, "failed"), stack("client-b", 1, "busy"), stack("client-c", 2, "skipped")],
+            { halted: { step: "wave 0 (canary)", reason: "1 canary stack failed" } },
         ));
-        assert.strictEqual(line, "fleet up: 1/4 succeeded; failed: client-a; busy (another update running, run again later): client-b; halted after wave 1: 1 failed, budget 0; skipped: client-c");
+        assert.strictEqual(line, "fleet up: 1/4 succeeded; failed: client-a; busy (another update running, run again later): client-b; halted after wave 0 (canary): 1 canary stack failed; skipped: client-c");
     });
 
     it("tabulates stack, result, changes, policy violations, drift and duration", () => {
         const table = formatFleetTable(report([
-            stack("shared", 0, "succeeded", { changes: { create: 0, update: 0, replace: 0, delete: 0, same: 14 }, drift: false, durationMs: 900 }),
-            stack("client-a", 1, "succeeded", { changes: { create: 2, update: 1, replace: 1, delete: 3, same: 20 }, policyViolations: 2, drift: true, durationMs: 61_500 }),
+            stack("shared", "shared", "succeeded", { changes: { create: 0, update: 0, replace: 0, delete: 0, same: 14 }, drift: false, durationMs: 900 }),
+            stack("client-a", 0, "succeeded", { changes: { create: 2, update: 1, replace: 1, delete: 3, same: 20 }, policyViolations: 2, drift: true, durationMs: 61_500 }),
             stack("client-b", 2, "skipped"),
         ], { operation: "refresh" }));
         const rows = table.split("\n").filter((l) => /client-|shared/.test(l)).map((l) => l.split("│").map((c) => c.trim()).filter(Boolean));
         assert.deepStrictEqual(rows, [
             ["shared", "shared", "succeeded", "+0 ~0 ±0 -0 =14", "0", "none", "900ms"],
-            ["client-a", "1", "succeeded", "+2 ~1 ±1 -3 =20", "2", "drifted", "1m02s"],
+            ["client-a", "0", "succeeded", "+2 ~1 ±1 -3 =20", "2", "drifted", "1m02s"],
             ["client-b", "2", "skipped", "-", "0", "-", "0ms"],
         ]);
         assert.doesNotMatch(table, /\u001b\[/, "no colour codes in CI logs");

@@ -25,8 +25,8 @@ export type ResourceChanges = z.output<typeof ResourceChangesSchema>;
 export const StackReportSchema = z.object({
     /** The stack's short name, as in `Pulumi.<stack>.yaml`. */
     stack: z.string().min(1),
-    /** 0 for the shared stack, then 1, 2, ... in rollout order (canaries are wave 1 when configured). */
-    wave: count,
+    /** "shared" for the shared stack, else the tenant's `stock:rolloutWave` (0 = canary). */
+    wave: z.union([z.literal("shared"), count]),
     /**
      * succeeded: the operation finished. failed: the program, the engine or a policy refused it
      * (`error` says why). busy: another update of the stack was running (HTTP 409), nothing was
@@ -45,17 +45,18 @@ export const StackReportSchema = z.object({
 });
 export type StackReport = z.output<typeof StackReportSchema>;
 
-export const WaveReportSchema = z.object({
-    wave: count,
+/** One step of the rollout: the shared stack, or one batch of one wave (tools/lib/rollout.ts). */
+export const StepReportSchema = z.object({
+    /** e.g. `shared`, `wave 0 (canary)`, `wave 2 batch 1/3`. */
+    label: z.string(),
+    wave: z.union([z.literal("shared"), count]),
     stacks: z.array(z.string()),
-    /** Stacks of this wave that failed (busy stacks do not count against the budget). */
+    /** Stacks of this step that failed (busy stacks are not failures). */
     failed: count,
-    /** How many failures the wave may have before the rollout halts. */
-    failureBudget: count,
-    /** True when this wave's failures exceeded its budget, so no later wave started. */
+    /** True when the rollout halted after this step (up and destroy only). */
     halted: z.boolean(),
 });
-export type WaveReport = z.output<typeof WaveReportSchema>;
+export type StepReport = z.output<typeof StepReportSchema>;
 
 export const FleetReportSchema = z.object({
     schemaVersion: z.literal(1),
@@ -65,9 +66,10 @@ export const FleetReportSchema = z.object({
     /** ISO 8601 time the run started. */
     startedAt: z.string(),
     durationMs: count,
-    waves: z.array(WaveReportSchema),
-    /** Set when a wave exceeded its failure budget: later waves' stacks are reported as skipped. */
-    halted: z.object({ wave: count, reason: z.string() }).nullable(),
+    /** The steps that ran, in order (a halted rollout lists no step after the one that halted it). */
+    steps: z.array(StepReportSchema),
+    /** Set when the rollout halted (a failed shared stack or canary, or failures over the budget): later steps' stacks are reported as skipped. */
+    halted: z.object({ step: z.string(), reason: z.string() }).nullable(),
     /** Every selected stack, in rollout order. */
     stacks: z.array(StackReportSchema),
 });
@@ -141,7 +143,7 @@ export function outcomeLine(report: FleetReport): string {
     const parts = [`${done}/${report.stacks.length} succeeded`];
     if (failed.length) parts.push(`failed: ${failed.join(", ")}`);
     if (busy.length) parts.push(`busy (another update running, run again later): ${busy.join(", ")}`);
-    if (report.halted) parts.push(`halted after wave ${report.halted.wave}: ${report.halted.reason}`);
+    if (report.halted) parts.push(`halted after ${report.halted.step}: ${report.halted.reason}`);
     if (skipped.length) parts.push(`skipped: ${skipped.join(", ")}`);
     return `fleet ${report.operation}${report.previewOnly ? " --preview-only" : ""}: ${parts.join("; ")}`;
 }
@@ -166,7 +168,7 @@ export function formatFleetTable(report: FleetReport): string {
         style: { head: [], border: [] },
     });
     for (const s of report.stacks) {
-        table.push([s.stack, s.wave === 0 ? "shared" : String(s.wave), s.result, formatChanges(s.changes, s.result), String(s.policyViolations), formatDrift(s.drift), formatDuration(s.durationMs)]);
+        table.push([s.stack, String(s.wave), s.result, formatChanges(s.changes, s.result), String(s.policyViolations), formatDrift(s.drift), formatDuration(s.durationMs)]);
     }
     return table.toString();
 }

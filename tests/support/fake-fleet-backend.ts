@@ -1,0 +1,95 @@
+/**
+ * A fake FleetBackend for the fleet runner's tests and the bench: records every call (which worker
+ * ran which stack, when), takes a latency per stack and fails the stacks it is told to, as the
+ * Automation API would (a program error, or another update running: busy).
+ */
+import { FleetBackend, FleetWorker, StackBusyError, StackOutcome, StackRunOptions } from "../../tools/lib/fleet/backend";
+import { FleetOperation } from "../../tools/lib/fleet/report";
+
+export interface FakeCall {
+    stack: string;
+    operation: FleetOperation;
+    worker: number;
+    options: Omit<StackRunOptions, "onProgress">;
+    startedAt: number;
+    endedAt?: number;
+}
+
+export interface FakeBackendOptions {
+    /** Milliseconds each stack's operation takes (default 0: resolves on the next turn of the event loop). */
+    latencyMs?: (stack: string) => number;
+    /** Stacks whose operation fails, with what. */
+    failures?: Record<string, "error" | "busy">;
+    /** What each stack's operation reports (default: one resource created, ten unchanged). */
+    outcome?: (stack: string) => StackOutcome;
+    /** Thrown by prepare(), e.g. a FleetEnvironmentError. */
+    prepareError?: Error;
+}
+
+export class FakeFleetBackend implements FleetBackend {
+    readonly calls: FakeCall[] = [];
+    readonly log: string[] = [];
+    prepared = 0;
+    opened: number[] = [];
+    closed: number[] = [];
+    running = 0;
+    maxRunning = 0;
+    private readonly busyWorkers = new Set<number>();
+    private readonly clockStart = performance.now();
+
+    constructor(private readonly options: FakeBackendOptions = {}) {}
+
+    now(): number {
+        return performance.now() - this.clockStart;
+    }
+
+    async prepare(): Promise<void> {
+        this.log.push("prepare");
+        if (this.options.prepareError) throw this.options.prepareError;
+        this.prepared++;
+    }
+
+    async openWorker(index: number): Promise<FleetWorker> {
+        this.log.push(`open ${index}`);
+        if (this.prepared === 0) throw new Error("a worker was opened before prepare()");
+        this.opened.push(index);
+        return {
+            run: (stack, operation, options) => this.run(index, stack, operation, options),
+            close: async () => {
+                this.closed.push(index);
+            },
+        };
+    }
+
+    private async run(worker: number, stack: string, operation: FleetOperation, options: StackRunOptions): Promise<StackOutcome> {
+        if (this.busyWorkers.has(worker)) throw new Error(`worker ${worker} was given ${stack} while it was running another stack`);
+        this.busyWorkers.add(worker);
+        const { onProgress, ...rest } = options;
+        const call: FakeCall = { stack, operation, worker, options: rest, startedAt: this.now() };
+        this.calls.push(call);
+        this.log.push(`start ${stack}`);
+        this.running++;
+        this.maxRunning = Math.max(this.maxRunning, this.running);
+        try {
+            onProgress(`${operation} ${stack}: working`);
+            const latency = this.options.latencyMs?.(stack) ?? 0;
+            await new Promise((resolve) => (latency > 0 ? setTimeout(resolve, latency) : setImmediate(resolve)));
+            const failure = this.options.failures?.[stack];
+            if (failure === "busy") throw new StackBusyError(stack, "[409] Conflict: Another update is currently in progress.");
+            if (failure === "error") throw new Error(`Updating stack '${stack}'\n  some output\nerror: the program of ${stack} failed: boom`);
+            return this.options.outcome?.(stack) ?? { changeSummary: { create: 1, same: 10 }, policyViolations: 0 };
+        } finally {
+            this.running--;
+            this.busyWorkers.delete(worker);
+            call.endedAt = this.now();
+            this.log.push(`end ${stack}`);
+        }
+    }
+
+    /** The call that ran `stack` (throws if it never ran). */
+    call(stack: string): FakeCall {
+        const c = this.calls.find((x) => x.stack === stack);
+        if (!c) throw new Error(`${stack} never ran`);
+        return c;
+    }
+}

@@ -1,0 +1,209 @@
+/**
+ * The fleet runner's scheduling: the rollout plan's steps in order (the shared stack, then the
+ * tenants wave by wave, canaries first, in batches; tools/lib/rollout.ts plans them), at most
+ * `parallel` stacks at once, each worker with its own workspace. One stack failing never stops the
+ * others of its step; on `up` and `destroy` the plan's halt rule may stop the rollout after a step
+ * (a failed canary, failures over the budget), and every later stack is reported as skipped.
+ * preview and refresh change nothing, so they never halt and do not wait between tenant steps.
+ */
+import { FleetBackend, FleetWorker, StackBusyError } from "./backend";
+import {
+    FleetOperation, FleetReport, NO_CHANGES, StackReport, StepReport, changesFromOpMap, driftOf,
+} from "./report";
+
+/** One step of the rollout (the shape of tools/lib/rollout.ts's RolloutStep): run together, after every earlier step. */
+export interface RolloutStepPlan {
+    /** "shared" for the shared stack(s), else the tenants' `stock:rolloutWave` (0 = canary). */
+    wave: "shared" | number;
+    /** For progress and the report, e.g. `wave 2 batch 1/3`. */
+    label: string;
+    stacks: string[];
+}
+
+export interface RolloutPlan {
+    steps: RolloutStepPlan[];
+    /**
+     * After a step of `up` or `destroy`: why the rollout stops here, or undefined to go on.
+     * `failedInStep` counts this step's failed stacks (for the shared step, busy ones too: the
+     * tenants need it complete); `failedBefore` the tenant stacks that failed in earlier steps.
+     */
+    haltReason(step: RolloutStepPlan, failedInStep: number, failedBefore: number): string | undefined;
+}
+
+/** What the runner tells the display as it goes (progress.ts). */
+export interface FleetProgress {
+    stackStarted(stack: string, step: RolloutStepPlan, worker: number): void;
+    stackProgress(stack: string, line: string): void;
+    stackFinished(report: StackReport): void;
+    stepFinished(step: StepReport): void;
+}
+
+export interface FleetRunOptions {
+    operation: FleetOperation;
+    plan: RolloutPlan;
+    backend: FleetBackend;
+    /** Most stacks running at once (≥ 1). */
+    parallel: number;
+    previewOnly?: boolean;
+    refresh?: boolean;
+    progress?: FleetProgress;
+    /** Milliseconds since some origin; injected so tests can control time. */
+    now?: () => number;
+}
+
+const SILENT: FleetProgress = { stackStarted() {}, stackProgress() {}, stackFinished() {}, stepFinished() {} };
+
+/** Operations that change what runs: only these roll out in barrier-separated waves and halt. */
+function isRollout(operation: FleetOperation): boolean {
+    return operation === "up" || operation === "destroy";
+}
+
+/** The error lines worth showing (the CLI's output around them is in the job log). */
+export function errorSummary(error: unknown, maxChars = 1500): string {
+    const text = error instanceof Error ? error.message : String(error);
+    const lines = text.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim());
+    const errors = lines.filter((l) => /\berror\b/i.test(l));
+    const chosen = (errors.length ? errors : lines).join("\n");
+    return chosen.length > maxChars ? `${chosen.slice(0, maxChars)}…` : chosen;
+}
+
+/** The steps in the order they run: as planned, or reversed for destroy (tenants go before the shared stack they use). */
+function orderedSteps(plan: RolloutPlan, operation: FleetOperation): RolloutStepPlan[] {
+    return operation === "destroy" ? [...plan.steps].reverse() : plan.steps;
+}
+
+function validatePlan(plan: RolloutPlan, parallel: number): void {
+    if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`parallel must be a whole number ≥ 1 (got ${parallel})`);
+    const seen = new Set<string>();
+    for (const stack of plan.steps.flatMap((s) => s.stacks)) {
+        if (seen.has(stack)) throw new Error(`stack ${stack} is in the rollout plan twice`);
+        seen.add(stack);
+    }
+}
+
+/** A bounded pool of workers, opened lazily (one workspace each) and reused from wave to wave. */
+class WorkerPool {
+    private readonly idle: { index: number; worker: FleetWorker }[] = [];
+    private readonly all: FleetWorker[] = [];
+    constructor(private readonly backend: FleetBackend, private readonly size: number) {}
+
+    /** Runs `jobs` with at most `size` at once; resolves when all have finished. */
+    async runAll<T>(items: T[], job: (item: T, worker: FleetWorker, index: number) => Promise<void>): Promise<void> {
+        let next = 0;
+        const lane = async () => {
+            while (next < items.length) {
+                const item = items[next++];
+                const slot = this.idle.pop() ?? await this.open();
+                try {
+                    await job(item, slot.worker, slot.index);
+                } finally {
+                    this.idle.push(slot);
+                }
+            }
+        };
+        await Promise.all(Array.from({ length: Math.min(this.size, items.length) }, lane));
+    }
+
+    private opened = 0;
+
+    private async open(): Promise<{ index: number; worker: FleetWorker }> {
+        const index = this.opened++;
+        const worker = await this.backend.openWorker(index);
+        this.all.push(worker);
+        return { index, worker };
+    }
+
+    async close(): Promise<void> {
+        await Promise.allSettled(this.all.map((w) => w.close()));
+    }
+}
+
+export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
+    const { operation, plan, backend, parallel } = options;
+    const now = options.now ?? (() => Date.now());
+    const progress = options.progress ?? SILENT;
+    const previewOnly = operation === "refresh" && !!options.previewOnly;
+    validatePlan(plan, parallel);
+
+    const started = now();
+    const startedAt = new Date().toISOString();
+    await backend.prepare();
+
+    const steps = orderedSteps(plan, operation);
+    const results = new Map<string, StackReport>();
+    const stepReports: StepReport[] = [];
+    let halted: FleetReport["halted"] = null;
+    let tenantFailures = 0;
+    const pool = new WorkerPool(backend, parallel);
+
+    const runStack = async (stack: string, step: RolloutStepPlan, worker: FleetWorker, index: number) => {
+        progress.stackStarted(stack, step, index);
+        const t0 = now();
+        const wave = step.wave;
+        let report: StackReport;
+        try {
+            const outcome = await worker.run(stack, operation, {
+                previewOnly,
+                refresh: !!options.refresh,
+                onProgress: (line) => progress.stackProgress(stack, line),
+            });
+            const changes = changesFromOpMap(outcome.changeSummary);
+            report = {
+                stack, wave, result: "succeeded", changes, policyViolations: outcome.policyViolations,
+                drift: operation === "refresh" ? driftOf(changes) : null, durationMs: Math.max(0, Math.round(now() - t0)),
+            };
+        } catch (e) {
+            const busy = e instanceof StackBusyError;
+            report = {
+                stack, wave, result: busy ? "busy" : "failed", changes: { ...NO_CHANGES }, policyViolations: 0,
+                drift: null, durationMs: Math.max(0, Math.round(now() - t0)), error: errorSummary(e),
+            };
+        }
+        results.set(stack, report);
+        progress.stackFinished(report);
+    };
+
+    const finishStep = (step: RolloutStepPlan) => {
+        const failed = step.stacks.filter((s) => results.get(s)?.result === "failed").length;
+        // The shared stack must be complete before any tenant uses it: busy counts as not done.
+        const counted = step.wave === "shared" ? step.stacks.filter((s) => results.get(s)?.result !== "succeeded").length : failed;
+        const reason = isRollout(operation) ? plan.haltReason(step, counted, tenantFailures) : undefined;
+        if (step.wave !== "shared") tenantFailures += failed;
+        const report: StepReport = { label: step.label, wave: step.wave, stacks: step.stacks, failed, halted: !!reason };
+        stepReports.push(report);
+        progress.stepFinished(report);
+        if (reason) halted = { step: step.label, reason };
+    };
+
+    try {
+        if (isRollout(operation)) {
+            for (const step of steps) {
+                if (halted) break;
+                await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index));
+                finishStep(step);
+            }
+        } else {
+            // Nothing changes, so nothing waits: the shared stack first, then every tenant through one pool, in rollout order.
+            const shared = steps.filter((s) => s.wave === "shared");
+            const tenantSteps = steps.filter((s) => s.wave !== "shared");
+            for (const step of shared) {
+                await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index));
+                finishStep(step);
+            }
+            const queue = tenantSteps.flatMap((step) => step.stacks.map((stack) => ({ stack, step })));
+            await pool.runAll(queue, ({ stack, step }, worker, index) => runStack(stack, step, worker, index));
+            tenantSteps.forEach(finishStep);
+        }
+    } finally {
+        await pool.close();
+    }
+
+    const stacks = steps.flatMap((step) => step.stacks.map((stack): StackReport => results.get(stack) ?? {
+        stack, wave: step.wave, result: "skipped", changes: { ...NO_CHANGES }, policyViolations: 0, drift: null, durationMs: 0,
+    }));
+    for (const s of stacks) if (s.result === "skipped") progress.stackFinished(s);
+    return {
+        schemaVersion: 1, operation, previewOnly, startedAt, durationMs: Math.max(0, Math.round(now() - started)),
+        steps: stepReports, halted, stacks,
+    };
+}
