@@ -75,6 +75,8 @@ export interface LoadOptions {
     root?: string;
     /** Pulumi.yaml already read (for loading many stacks without reading it again). */
     project?: ProjectFile;
+    /** The stack file's text, instead of reading Pulumi.<stack>.yaml (to validate a file before writing it). */
+    stackFileText?: string;
 }
 
 /** Optional secrets that a stack needs once it sets their partner key. */
@@ -93,7 +95,8 @@ export function rawStackConfig(stack: string, options: LoadOptions = {}): RawCon
     const values = projectDefaults(project);
     const secretKeys = new Set<string>();
     const file = path.join(root, `Pulumi.${stack}.yaml`);
-    const stackConfig: Record<string, unknown> = fs.existsSync(file) ? YAML.parse(fs.readFileSync(file, "utf8"))?.config ?? {} : {};
+    const text = options.stackFileText ?? (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+    const stackConfig: Record<string, unknown> = YAML.parse(text)?.config ?? {};
     for (const [key, value] of Object.entries(stackConfig)) {
         const isSecure = value !== null && typeof value === "object" && "secure" in (value as object);
         values[qualified(key)] = isSecure ? fakeSecret(key, stack) : encode(value);
