@@ -59,7 +59,7 @@ export function mergeDotenv(
         const ownFile =
             where.buildFor === where.tenant
                 ? `delete the line ${key}=${found[key]} from ${where.file} (the program writes ${key}=${value} itself)`
-                : `delete the line ${key}=${found[key]} from ${where.file} if no other build uses it, or give this tenant its own dotenv: pulumi config set stock:buildFor ${where.tenant} -s ${where.stack} (the program then writes envs/${where.tenant} itself; no file is needed)`;
+                : `leave ${where.file} to the build it belongs to and give this tenant its own dotenv: pulumi config set stock:buildFor ${where.tenant} -s ${where.stack} (the program then writes envs/${where.tenant} itself; no file is needed)`;
         problems.push(
             `${where.file} sets ${key}=${found[key]}, but stack '${where.stack}' (${stackFile(where.stack)}) computes ${key}=${value} from ${source}. Fix: ${ownFile}`,
         );

@@ -230,11 +230,12 @@ describe("frontend build keys", () => {
     });
 
     it("no two stack files in the repo claim the same host or API host", () => {
-        const { hostClaims, hostConflicts } = require("../../components/host-claims") as typeof import("../../components/host-claims");
-        const claims = hostClaims(require("path").join(__dirname, "..", ".."));
+        const { stackConflicts, tenantStacksIn } = require("../../components/stack-conflicts") as typeof import("../../components/stack-conflicts");
+        const others = tenantStacksIn(require("path").join(__dirname, "..", ".."));
         for (const stack of stackNames().filter((s) => loadStackConfig(s).role === "tenant")) {
-            assert.deepStrictEqual(hostConflicts(loadTenantConfig(stack), claims), [], stack);
+            assert.deepStrictEqual(stackConflicts(loadTenantConfig(stack), others), [], stack);
         }
-        assert.strictEqual(hostConflicts({ stack: "client-x", host: "app.client-a.feng.local" }, claims).length, 1, "a new stack taking client-a's host is refused");
+        const taken = loadTenantConfig("client-a", { overrides: { "stock:tenant": "client-x", "stock:apiHost": "app.client-b.feng.local" } });
+        assert.strictEqual(stackConflicts({ ...taken, stack: "client-x" }, others).length, 2, "client-a's host and client-b's host as an API host are both refused");
     });
 });

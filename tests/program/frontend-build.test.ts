@@ -11,7 +11,16 @@ import { backendEnv, envChecksum } from "../../components/app-env";
 import { chartValues } from "../../components/chart-values";
 import { contentTag } from "../../components/content-hash";
 import { mergeDotenv, stageFrontendContext, stagedContextDir } from "../../components/frontend-env";
-import { IMAGE_TYPE, ProgramRun, RunOptions, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
+import {
+    IMAGE_TYPE,
+    ProgramRun,
+    RecordedResource,
+    RunOptions,
+    defaultSharedOutputs,
+    reveal,
+    runProgram,
+    unwrapSecret,
+} from "../../tools/lib/mock-run";
 import { REPO_ROOT, loadTenantConfig } from "../../tools/lib/stack-files";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
@@ -37,17 +46,22 @@ const CLIENT_C: RunOptions = {
         "stock:dbUser": "stock_client_c",
         "stock:harborPullUsername": "robot$stock-pull-client-c",
     },
-    sharedOutputs: defaultSharedOutputs(["client-a", "client-b", "client-c"]),
+    // The mock stack is client-a; the shared stack hands tenant client-c to it.
+    sharedOutputs: { ...defaultSharedOutputs(["client-a", "client-b", "client-c"]), tenantStacks: { "client-a": "client-a", "client-b": "client-b", "client-c": "client-a" } },
 };
 
 async function failure(stack: string, options: RunOptions): Promise<{ message: string; resources: string[] }> {
-    let resources: string[] = [];
+    // What a failing program registered before it failed is recorded too; the shared stack's reference is read after the checks.
+    const recorded: RecordedResource[] = [];
     try {
-        resources = (await runProgram(stack, options)).resources.map((r) => r.type);
+        await runProgram(stack, { ...options, recorded });
     } catch (e) {
-        return { message: (e as Error).message, resources };
+        return {
+            message: (e as Error).message,
+            resources: recorded.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:StackReference"),
+        };
     }
-    assert.fail(`expected stack ${stack} to fail, it registered ${resources.join(", ")}`);
+    assert.fail(`expected stack ${stack} to fail, it registered ${recorded.map((r) => r.type).join(", ")}`);
 }
 
 describe("the frontend's computed dotenv", function () {
@@ -360,10 +374,7 @@ describe("a separate API host (stock:apiHost)", function () {
         const bad = await failure("client-a", { overrides: { "stock:apiHost": "api_client_a" } });
         assert.match(bad.message, /stock:apiHost in Pulumi\.client-a\.yaml: must be a lower-case DNS name/);
         const taken = await failure("client-a", { overrides: { "stock:apiHost": "app.client-b.feng.local" } });
-        assert.match(
-            taken.message,
-            /stock:apiHost in Pulumi\.client-a\.yaml is app\.client-b\.feng\.local, which stock:host in Pulumi\.client-b\.yaml already claims.*Fix: pulumi config set stock:apiHost/,
-        );
+        assert.match(taken.message, /stock:apiHost in Pulumi\.client-a\.yaml is 'app\.client-b\.feng\.local', which Pulumi\.client-b\.yaml \(stack client-b\) also serves: .*Fix: pulumi config set stock:apiHost 'api\.app\.client-a\.feng\.local' -s client-a/);
         for (const f of [same, bad, taken]) assert.deepStrictEqual(f.resources, []);
     });
 });
