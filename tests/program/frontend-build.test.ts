@@ -38,16 +38,16 @@ const valuesOf = (run: ProgramRun, chart: string) => reveal(run.ofType(CHART).fi
 const frontendImage = (run: ProgramRun) => reveal(run.one(IMAGE_TYPE, `${run.outputs.namespace}-images-frontend`).inputs);
 
 /** client-a's stack file turned into a third tenant that has no dotenv file anywhere. */
-const CLIENT_C: RunOptions = {
+const CLIENT_D: RunOptions = {
     overrides: {
-        "stock:tenant": "client-c",
-        "stock:host": "app.client-c.feng.local",
-        "stock:dbName": "stock_client_c",
-        "stock:dbUser": "stock_client_c",
-        "stock:harborPullUsername": "robot$stock-pull-client-c",
+        "stock:tenant": "client-d",
+        "stock:host": "app.client-d.feng.local",
+        "stock:dbName": "stock_client_d",
+        "stock:dbUser": "stock_client_d",
+        "stock:harborPullUsername": "robot$stock-pull-client-d",
     },
-    // The mock stack is client-a; the shared stack hands tenant client-c to it.
-    sharedOutputs: { ...defaultSharedOutputs(["client-a", "client-b", "client-c"]), tenantStacks: { "client-a": "client-a", "client-b": "client-b", "client-c": "client-a" } },
+    // The mock stack is client-a; the shared stack hands tenant client-d to it.
+    sharedOutputs: { ...defaultSharedOutputs(["client-a", "client-b", "client-c", "client-d"]), tenantStacks: { "client-a": "client-a", "client-b": "client-b", "client-c": "client-c", "client-d": "client-a" } },
 };
 
 async function failure(stack: string, options: RunOptions): Promise<{ message: string; resources: string[] }> {
@@ -84,15 +84,15 @@ describe("the frontend's computed dotenv", function () {
 
     it("a third tenant with no dotenv file (buildFor defaults to the tenant) plans and stages, with stock:frontendEnv keys after the URL", async () => {
         const run = await runProgram("client-a", {
-            ...CLIENT_C,
-            overrides: { ...CLIENT_C.overrides, "stock:frontendEnv": { REACT_APP_TITLE: "Client C stocks" } },
+            ...CLIENT_D,
+            overrides: { ...CLIENT_D.overrides, "stock:frontendEnv": { REACT_APP_TITLE: "Client D stocks" } },
         });
-        assert.strictEqual(run.outputs.namespace, "client-c");
-        assert.deepStrictEqual(frontendImage(run).buildArgs, { BUILD_FOR: "client-c" });
-        // Staged under the stack's name (the mock stack is client-a), for tenant client-c's build.
+        assert.strictEqual(run.outputs.namespace, "client-d");
+        assert.deepStrictEqual(frontendImage(run).buildArgs, { BUILD_FOR: "client-d" });
+        // Staged under the stack's name (the mock stack is client-a), for tenant client-d's build.
         assert.strictEqual(
-            stagedDotenv("client-a", "client-c"),
-            "REACT_APP_HOST_URL=http://app.client-c.feng.local\nREACT_APP_TITLE=Client C stocks\n",
+            stagedDotenv("client-a", "client-d"),
+            "REACT_APP_HOST_URL=http://app.client-d.feng.local\nREACT_APP_TITLE=Client D stocks\n",
         );
     });
 
@@ -198,15 +198,15 @@ describe("the upstream-shaped frontend fixture (fixtures/upstream-app/frontend)"
     it("has only envs/k8s-client-a and envs/local, so a tenant without a file of its own gets the computed one", async () => {
         assert.deepStrictEqual(fs.readdirSync(path.join(FIXTURE_FRONTEND, "envs")).sort(), ["k8s-client-a", "local"]);
         const run = await runProgram("client-a", {
-            ...CLIENT_C,
+            ...CLIENT_D,
             overrides: {
-                ...CLIENT_C.overrides,
+                ...CLIENT_D.overrides,
                 "stock:frontendSource": "fixtures/upstream-app/frontend",
                 "stock:npmTokenMode": "build-arg",
             },
         });
-        assert.strictEqual(run.outputs.frontendDotenv, "REACT_APP_HOST_URL=http://app.client-c.feng.local\n");
-        assert.deepStrictEqual(fs.readdirSync(path.join(stagedContextDir(REPO_ROOT, "client-a"), "envs")), ["client-c"]);
+        assert.strictEqual(run.outputs.frontendDotenv, "REACT_APP_HOST_URL=http://app.client-d.feng.local\n");
+        assert.deepStrictEqual(fs.readdirSync(path.join(stagedContextDir(REPO_ROOT, "client-a"), "envs")), ["client-d"]);
     });
 
     it("accepts its envs/k8s-client-a with the API on the separate host it names, and refuses it for another API host", async () => {
