@@ -3,8 +3,8 @@
  *
  * `npm run fleet-summary -- preview-comment --shards JSON --reports DIR --sha SHA --run-url URL [--jobs FILE] [--all] [--removed JSON]`
  *     the one PR comment: --shards is the `shards` output of `npm run affected -- --github-output`,
- *     DIR holds `fleet-report-<index>.json` per shard, FILE the run's jobs as JSON lines
- *     {name, html_url} (`gh api .../jobs --jq '.jobs[] | {name, html_url}'`), so each row links its job.
+ *     DIR holds `fleet-report-<index>.json` per shard, FILE the run's jobs as lines of name, tab,
+ *     URL (.github/scripts/run-jobs.sh), so each row links the job that previewed it.
  * `npm run fleet-summary -- rollout REPORT`                  the deploy job's summary
  * `npm run fleet-summary -- drift REPORT [--fail-on-drift]`  the drift job's summary; exit 1 on drift
  *     or an unchecked stack with --fail-on-drift
@@ -56,12 +56,9 @@ function shardsFrom(json: string): Array<{ index: number; of: number; stacks: st
 function jobUrls(file: string | undefined): Map<string, string> {
     const urls = new Map<string, string>();
     if (!file) return urls;
-    for (const line of fs
-        .readFileSync(file, "utf8")
-        .split("\n")
-        .filter((l) => l.trim())) {
-        const job = JSON.parse(line) as { name?: string; html_url?: string };
-        if (job.name && job.html_url) urls.set(job.name, job.html_url);
+    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+        const [name, url] = line.split("\t");
+        if (name && url?.startsWith("https://")) urls.set(name, url.trim());
     }
     return urls;
 }

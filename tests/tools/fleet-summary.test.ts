@@ -129,7 +129,7 @@ describe("fleet summaries: the one preview comment", () => {
             selection: "all",
             artifactsUrl: `${RUN}#artifacts`,
         });
-        assert.ok(text.length <= GITHUB_COMMENT_LIMIT, `${text.length}`);
+        assert.ok(Buffer.byteLength(text) <= GITHUB_COMMENT_LIMIT, `${Buffer.byteLength(text)} bytes`);
         const shown = rowsOf(text).length;
         const note = /_(\d+) more rows left out to stay under GitHub's 65536-character comment limit/.exec(text);
         assert.ok(note, "a note on the truncation");
@@ -163,7 +163,7 @@ describe("fleet summaries: the one preview comment", () => {
                     artifactsUrl: "u",
                     limit,
                 });
-                assert.ok(text.length <= limit, `${text.length} > ${limit}`);
+                assert.ok(Buffer.byteLength(text) <= limit, `${Buffer.byteLength(text)} > ${limit}`);
                 const shown = rowsOf(text).length;
                 assert.deepStrictEqual(rowsOf(text), rowsOf(full).slice(0, shown), "the first rows, in order");
                 if (shown < 40) {
@@ -174,7 +174,7 @@ describe("fleet summaries: the one preview comment", () => {
                         sha: "abc",
                         selection: "x",
                         artifactsUrl: "u",
-                        limit: text.length + 200,
+                        limit: Buffer.byteLength(text) + 200,
                     });
                     assert.ok(rowsOf(bigger).length > shown, "rows are dropped only for lack of room");
                 }
@@ -246,10 +246,7 @@ describe("fleet summaries: the CLI", () => {
             JSON.stringify(report([stack("shared", { wave: "shared" }), stack("client-a")])),
         );
         fs.writeFileSync(path.join(dir, "fleet-report-2.json"), "{ not a report");
-        fs.writeFileSync(
-            path.join(dir, "jobs.jsonl"),
-            `${JSON.stringify({ name: "preview 1/2", html_url: `${RUN}/job/101` })}\n${JSON.stringify({ name: "test", html_url: `${RUN}/job/100` })}\n`,
-        );
+        fs.writeFileSync(path.join(dir, "jobs.tsv"), `test\t${RUN}/job/100\npreview 1/2\t${RUN}/job/101\n`);
         const shards = JSON.stringify([
             { index: 1, of: 2, stacks: "shared,client-a" },
             { index: 2, of: 2, stacks: "client-b" },
@@ -265,7 +262,7 @@ describe("fleet summaries: the CLI", () => {
             "--run-url",
             RUN,
             "--jobs",
-            path.join(dir, "jobs.jsonl"),
+            path.join(dir, "jobs.tsv"),
             "--all",
             "--removed",
             '["old"]',

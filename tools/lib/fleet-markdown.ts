@@ -90,7 +90,10 @@ function removedList(removed: string[]): string {
     return removed.length > shown.length ? `${shown.join(", ")} and ${removed.length - shown.length} more` : shown.join(", ");
 }
 
-/** The preview comment, never longer than the limit. */
+/** Length in UTF-8 bytes: never less than GitHub's count of characters, and what pr-comment.sh checks. */
+const size = (text: string) => Buffer.byteLength(text, "utf8");
+
+/** The preview comment, never longer than the limit (in UTF-8 bytes). */
 export function previewComment(input: PreviewCommentInput): string {
     const limit = input.limit ?? GITHUB_COMMENT_LIMIT;
     const all = rows(input.shards);
@@ -123,7 +126,7 @@ export function previewComment(input: PreviewCommentInput): string {
         const next = `${body}\n${all[i].line}`;
         const left = all.length - i - 1;
         // Room for this row and, if rows remain after it, the note saying so.
-        if (next.length + (left > 0 ? note(left).length : 1) > limit) return body + note(all.length - i);
+        if (size(next) + (left > 0 ? size(note(left)) : 1) > limit) return body + note(all.length - i);
         body = next;
     }
     return `${body}\n`;
