@@ -11,7 +11,9 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { main as affectedMain } from "../../tools/affected";
+import { main as fleetMain } from "../../tools/fleet";
 import { main as summaryMain } from "../../tools/fleet-summary";
+import { FleetBackend, StackRunOptions } from "../../tools/lib/fleet/backend";
 import { syntheticRepo, writeTenantStack } from "../support/synthetic-repo";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -310,4 +312,84 @@ describe("workflows: the preview workflow's own command lines, run as written", 
             fs.rmSync(reports, { recursive: true, force: true });
         }
     });
+});
+
+describe("workflows: the fleet runner's command lines in preview, deploy and drift, run as written", function () {
+    this.timeout(60000);
+    let repo: { root: string; remove(): void };
+    beforeEach(() => (repo = syntheticRepo([{ name: "t-0001", wave: 0 }, { name: "t-0002" }])));
+    afterEach(() => repo.remove());
+
+    /** A Pulumi side that records what it was asked and reports three unchanged resources per stack. */
+    function recordingBackend() {
+        const calls: Array<{ stack: string; operation: string; options: Omit<StackRunOptions, "onProgress"> }> = [];
+        let organization: string | undefined;
+        const factory = (o: { root: string; organization?: string }): FleetBackend => {
+            organization = o.organization;
+            return {
+                prepare: () => Promise.resolve(),
+                openWorker: () =>
+                    Promise.resolve({
+                        run: (stack, operation, { previewOnly, refresh }) => {
+                            calls.push({ stack, operation, options: { previewOnly, refresh } });
+                            return Promise.resolve({ changeSummary: { same: 3 }, policyViolations: 0 });
+                        },
+                        close: () => Promise.resolve(),
+                    }),
+            };
+        };
+        return { factory, calls, organization: () => organization };
+    }
+
+    for (const [file, job, vars, expected] of [
+        [
+            "preview.yml",
+            "preview",
+            { SHARD: "1", STACKS: "shared,t-0001", PREVIEW_PARALLEL: "4", PULUMI_ORG: "acme" },
+            { operation: "preview", stacks: ["shared", "t-0001"], previewOnly: false, refresh: true },
+        ],
+        [
+            "deploy.yml",
+            "rollout",
+            { DEPLOY_PARALLEL: "8", PULUMI_ORG: "acme" },
+            { operation: "up", stacks: ["shared", "t-0001", "t-0002"], previewOnly: false, refresh: true },
+        ],
+        [
+            "drift.yml",
+            "drift",
+            { DRIFT_PARALLEL: "8", PULUMI_ORG: "acme" },
+            { operation: "refresh", stacks: ["shared", "t-0001", "t-0002"], previewOnly: true, refresh: false },
+        ],
+    ] as const) {
+        it(`${file}: the fleet runner accepts the arguments, and the summary reads its report`, async () => {
+            const wf = YAML.parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", file), "utf8"));
+            const step = wf.jobs[job].steps.find((s: { run?: string }) => (s.run ?? "").includes(".github/scripts/fleet-run.sh"));
+            const [, ...args] = commandArgs(step.run, ".github/scripts/fleet-run.sh", { ...wf.env, ...vars });
+            const backend = recordingBackend();
+            let stdout = "";
+            let stderr = "";
+            const code = await fleetMain(
+                [...args, "--json"],
+                { write: (t: string) => (stdout += t) },
+                { write: (t: string) => (stderr += t) },
+                { root: repo.root, backend: backend.factory, interactive: false },
+            );
+            assert.strictEqual(code, 0, stderr);
+            assert.strictEqual(backend.organization(), "acme");
+            assert.deepStrictEqual([...new Set(backend.calls.map((c) => c.operation))], [expected.operation]);
+            assert.deepStrictEqual(backend.calls.map((c) => c.stack).sort(), [...expected.stacks].sort());
+            assert.deepStrictEqual(backend.calls[0].options, { previewOnly: expected.previewOnly, refresh: expected.refresh });
+            const reportFile = path.join(repo.root, "report.json");
+            fs.writeFileSync(reportFile, stdout);
+            const summaryArgs = file === "drift.yml" ? ["drift", reportFile, "--fail-on-drift"] : ["rollout", reportFile];
+            let summary = "";
+            assert.strictEqual(summaryMain(summaryArgs, { write: (t: string) => (summary += t) }, { write: () => true }), 0);
+            assert.match(
+                summary,
+                file === "drift.yml"
+                    ? /### Drift: 0 of 3 stacks drifted/
+                    : new RegExp(`### fleet ${expected.operation}: ${expected.stacks.length} stacks`),
+            );
+        });
+    }
 });

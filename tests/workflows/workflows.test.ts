@@ -250,7 +250,9 @@ describe("workflows: structure", function () {
         it("tests before previewing, as .ci/run does (Debian 12 servers, npm ci, npm test on Node 22)", function () {
             for (const name of ["preview.yml", "deploy.yml"] as const) {
                 const test = workflows[name].jobs.test;
-                assert.strictEqual((test as any).container, "node:22-bookworm", `${name}: Node 22 on Debian 12`);
+                assert.strictEqual((test as any).container.image, "node:22-bookworm", `${name}: Node 22 on Debian 12`);
+                // The e2e test's frontend pod needs its own mount namespace (tests/e2e/frontend-pod.ts).
+                assert.match((test as any).container.options, /--cap-add SYS_ADMIN\b.*apparmor=unconfined/, name);
                 const runs = test.steps!.map((s) => s.run).filter(Boolean);
                 assert.deepStrictEqual(runs, ["bash .ci/run"], name);
             }

@@ -153,7 +153,7 @@ function formatDuration(ms: number): string {
 }
 
 function formatChanges(c: ResourceChanges, result: StackResult): string {
-    if (result === "skipped" || result === "busy") return "-";
+    if (result !== "succeeded") return "-";
     return `+${c.create} ~${c.update} ±${c.replace} -${c.delete} =${c.same}`;
 }
 
@@ -166,6 +166,8 @@ export function formatFleetTable(report: FleetReport): string {
     const table = new Table({
         head: ["stack", "wave", "result", "changes (+create ~update ±replace -delete =same)", "policy", "drift", "duration"],
         style: { head: [], border: [] },
+        // No rule between rows: 500 stacks make 500 lines, not 1000.
+        chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
     });
     for (const s of report.stacks) {
         table.push([s.stack, String(s.wave), s.result, formatChanges(s.changes, s.result), String(s.policyViolations), formatDrift(s.drift), formatDuration(s.durationMs)]);

@@ -68,7 +68,7 @@ export function errorSummary(error: unknown, maxChars = 1500): string {
 }
 
 /** The steps in the order they run: as planned, or reversed for destroy (tenants go before the shared stack they use). */
-function orderedSteps(plan: RolloutPlan, operation: FleetOperation): RolloutStepPlan[] {
+export function orderedSteps(plan: RolloutPlan, operation: FleetOperation): RolloutStepPlan[] {
     return operation === "destroy" ? [...plan.steps].reverse() : plan.steps;
 }
 
