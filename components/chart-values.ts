@@ -7,6 +7,7 @@
 import { TenantConfig } from "./config";
 import { API_PATH } from "./urls";
 import { ENV_CONFIGMAP, ENV_SECRET } from "./app-env";
+import { CELERY_BEAT_RESOURCES } from "./quota";
 
 export { CHARTS_DIR } from "./names";
 
@@ -86,7 +87,8 @@ export function chartValues({ tenant, images, envChecksum, redis }: ChartInputs)
                 ...(w.resources ? { resources: w.resources } : {}),
             })),
             resources: tenant.resources.celery,
-            beat: { enabled: tenant.celery.beat },
+            // Set here (the chart's default values) so that the namespace's quota knows them.
+            beat: { enabled: tenant.celery.beat, resources: CELERY_BEAT_RESOURCES },
             networkPolicy: backendNetworkPolicy,
         },
         frontend: {

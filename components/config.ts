@@ -86,6 +86,10 @@ const redisSettings = z.strictObject({
     releaseName: dnsLabel("the Redis release name"),
     imageRepository: z.string().min(1),
     imageTag: z.string().min(1).refine((t) => t !== "latest", "must be a fixed tag, not latest"),
+    /** The image's index digest: the tag names the version, the digest pins the bytes. */
+    imageDigest: z.string({ error: "is required with imageTag: the image's digest (sha256:...) pins the bytes the tag names" }).regex(/^sha256:[0-9a-f]{64}$/, "must be the image's digest, sha256: and 64 hex digits (docker buildx imagetools inspect <image>:<tag>)"),
+    /** Seconds from a tenant's password rotation to closing its connections opened with the old password. */
+    revokeGraceSeconds: z.number({ error: "is required: seconds from a password rotation to closing the old sessions, e.g. 600" }).int().min(0).max(86400),
     architecture: z.enum(["standalone", "replication"]),
     persistence: z.strictObject({ enabled: z.boolean(), size: z.string().regex(/^\d+(Mi|Gi|Ti)$/, "must be a size such as 8Gi"), storageClass: z.string().default("") }),
     resources,

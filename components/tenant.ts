@@ -13,6 +13,7 @@ import { CHARTS_DIR, ChartName, RELEASES, chartValues } from "./chart-values";
 import { contentTag } from "./content-hash";
 import { TenantImages } from "./images";
 import { nginxServerBlock } from "./nginx";
+import { tenantQuota } from "./quota";
 import { REDIS_CLIENT_LABEL } from "./redis-values";
 import { TenantUrls, tenantUrls } from "./urls";
 
@@ -50,6 +51,7 @@ export class Tenant extends pulumi.ComponentResource {
         const backendTag = contentTag(sources.backend);
         // Other tenants' dotenv files are not part of this tenant's image.
         const frontendTag = contentTag(sources.frontend, { BUILD_FOR: config.buildFor }, (file) => file.startsWith("envs/") && file !== `envs/${config.buildFor}`);
+        const quota = tenantQuota(config);
         super("stock:index:Tenant", name, {}, opts);
         this.namespace = config.tenant;
         this.urls = tenantUrls(config);
@@ -137,11 +139,17 @@ export class Tenant extends pulumi.ComponentResource {
             values: values[chartName],
         }, { ...child, dependsOn });
         // No pod starts before the namespace denies by default.
-        const runtimeInputs = [namespace, defaultDeny, configMap, secret, pullSecret, this.images];
+        // The namespace's budget, sized from this config (components/quota.ts): a bad replicas value
+        // is refused at admission here instead of starving the node pool all tenants share.
+        const budget = [
+            new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: metadata("tenant-quota"), spec: { hard: quota.hard } }, inNamespace),
+            new k8s.core.v1.LimitRange(`${name}-limits`, { metadata: metadata("tenant-limits"), spec: { limits: [{ type: "Container", ...quota.limitRange }] } }, inNamespace),
+        ];
+        const runtimeInputs = [namespace, defaultDeny, ...budget, configMap, secret, pullSecret, this.images];
         // The API chart runs the migration Job for this image; workers start after it.
         const api = chart("backend-api", runtimeInputs);
         chart("celery", [...runtimeInputs, api]);
-        chart("frontend", [namespace, defaultDeny, pullSecret, this.images]);
+        chart("frontend", [namespace, defaultDeny, ...budget, pullSecret, this.images]);
 
         this.registerOutputs({ namespace: this.namespace, urls: this.urls, nginxServerBlock: this.nginxServerBlock });
     }

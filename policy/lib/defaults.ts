@@ -4,7 +4,7 @@
 export const DEFAULT_ALLOWED_REGISTRIES = ["harbor.feng.local:9800/library/"];
 /**
  * Namespaces whose images may come from elsewhere. `redis`: the shared Bitnami Redis is installed
- * from the upstream OCI chart, whose images come from docker.io (bitnamilegacy/redis); the chart
+ * from the upstream OCI chart, whose image comes from docker.io (the official library/redis); the chart
  * is pinned to an exact version and the image to an exact tag.
  */
 export const DEFAULT_IMAGE_EXEMPT_NAMESPACES = ["redis"];

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import {
     DEFAULT_ALLOWED_REGISTRIES, PACK_NAME, checkSecretConfigNotInPlaintext, containerResourceLimits, credentialValues,
     fromAllowedRegistry, imageFromAllowedRegistry, imageTagPinned, noExternalServiceInTenantNamespace,
-    noPlaintextCredentials, parseImageRef, podRunsAsNonRoot, policies, secretConfigNotInPlaintext, stackConfigFromEnv,
+    noPlaintextCredentials, parseImageRef, podRunsAsNonRoot, policies, redisImagePatched, secretConfigNotInPlaintext, stackConfigFromEnv,
     stackSecretConfig, tenantNamespaceDefaultDeny, unpinnedReason,
 } from "../../policy/policies";
 import { AnalyzeOptions, InputResource, analyze, explain } from "./support";
@@ -405,7 +405,7 @@ describe("policy: secret-config-not-in-plaintext", () => {
 describe("policy pack: wiring", () => {
     it("exports every policy object it lists", () => {
         assert.deepEqual(policies, [podRunsAsNonRoot, containerResourceLimits, imageTagPinned, imageFromAllowedRegistry,
-            noExternalServiceInTenantNamespace, tenantNamespaceDefaultDeny, noPlaintextCredentials, secretConfigNotInPlaintext]);
+            noExternalServiceInTenantNamespace, tenantNamespaceDefaultDeny, noPlaintextCredentials, secretConfigNotInPlaintext, redisImagePatched]);
     });
 
     it("a policy disabled in the config does not run", async () => {

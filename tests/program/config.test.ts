@@ -55,8 +55,29 @@ describe("config model", () => {
         assert.strictEqual(shared.role, "shared");
         if (shared.role !== "shared") return;
         assert.deepStrictEqual(shared.tenants, ["client-a", "client-b"]);
-        assert.strictEqual(shared.redis.imageRepository, "bitnamilegacy/redis");
+        assert.strictEqual(shared.redis.imageRepository, "library/redis");
+        assert.match(shared.redis.imageDigest, /^sha256:[0-9a-f]{64}$/);
+        assert.strictEqual(shared.redis.revokeGraceSeconds, 600);
         assert.match(shared.redis.chartVersion, /^\d+\.\d+\.\d+$/);
+    });
+
+    it("rejects a Redis image without its digest, or with a malformed one, naming stock:redis and the shared stack file", () => {
+        const shared = loadStackConfig("shared");
+        assert.ok(shared.role === "shared");
+        const { imageDigest, ...withoutDigest } = shared.redis;
+        const variants: Array<Record<string, unknown>> = [withoutDigest, { ...shared.redis, imageDigest: "sha256:abc" }, { ...shared.redis, imageDigest: imageDigest.replace("sha256:", "") }];
+        for (const redis of variants) {
+            let text = "";
+            try {
+                loadStackConfig("shared", { overrides: { "stock:redis": redis } });
+            } catch (e) {
+                if (!(e instanceof ConfigError)) throw e;
+                text = e.problems.join("\n");
+            }
+            assert.match(text, /stock:redis/, JSON.stringify(redis.imageDigest));
+            assert.match(text, /imageDigest/);
+            assert.match(text, /Pulumi\.shared\.yaml/);
+        }
     });
 
     it("rejects a missing required key, naming it and the command that sets it", () =>

@@ -31,7 +31,9 @@ describe("tenant stack client-a under mocks", function () {
         const children = run.resources.filter((r) => r.parent === tenant.urn).map((r) => `${r.type} ${r.name}`).sort();
         assert.deepStrictEqual(children, [
             "kubernetes:core/v1:ConfigMap client-a-env",
+            "kubernetes:core/v1:LimitRange client-a-limits",
             "kubernetes:core/v1:Namespace client-a-namespace",
+            "kubernetes:core/v1:ResourceQuota client-a-quota",
             "kubernetes:core/v1:Secret client-a-pull-secret",
             "kubernetes:core/v1:Secret client-a-secret",
             `${CHART} client-a-backend-api`,
@@ -47,7 +49,7 @@ describe("tenant stack client-a under mocks", function () {
         const provider = run.one("pulumi:providers:kubernetes", "kubernetes");
         assert.strictEqual(provider.inputs.context, "feng-k8s");
         const k8s = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.custom);
-        assert.strictEqual(k8s.length, 5);
+        assert.strictEqual(k8s.length, 7);
         for (const r of k8s) assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} uses ${r.provider || "the default provider"}`);
         for (const c of run.ofType(CHART)) assert.ok(c.providers.kubernetes?.startsWith(`${provider.urn}::`), `${c.name} uses ${JSON.stringify(c.providers)}`);
     });

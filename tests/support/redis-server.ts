@@ -6,12 +6,47 @@
  *
  * Nothing here touches the network beyond 127.0.0.1, and every wait is bounded.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { delay, freePort, ManagedProcess, REDIS_CLI, REDIS_SERVER, startProcess } from "./real-servers";
+import { delay, freePort, ManagedProcess, REDIS_CLI, REDIS_SERVER, SKIP_ENV, startProcess } from "./real-servers";
+
+/** Where `.ci/build-redis8` installs Redis 8 built from Debian sid's source package. */
+export const REDIS8_DIR = process.env.STOCK_REDIS8_DIR ?? "/opt/stock-deploy/redis8";
+
+/** One redis-server build the real-server tests run on. */
+export interface RedisBuild {
+  /** Short name for test titles, e.g. "redis 7.0.15 (Debian 12)". */
+  name: string;
+  server: string;
+  cli: string;
+  /** How to get it when it is missing. */
+  install: string;
+}
+
+/**
+ * Every server the Redis tests run on: Debian 12's own package, and Redis 8 from Debian sid's
+ * source package (the major version the shared stack deploys). A missing build fails its suites
+ * (naming the command that provides it) unless STOCK_SKIP_REAL_SERVERS=1.
+ */
+export const REDIS_BUILDS: readonly RedisBuild[] = [
+  { name: "Debian 12 redis-server", server: REDIS_SERVER, cli: REDIS_CLI, install: "apt-get install -y redis-server redis-tools" },
+  { name: "Redis 8 (Debian sid source)", server: path.join(REDIS8_DIR, "bin", "redis-server"), cli: path.join(REDIS8_DIR, "bin", "redis-cli"), install: ".ci/build-redis8" },
+];
+
+/** Call from a `before` hook of a suite that runs on `build`: fails (or skips with SKIP_ENV=1) when it is missing. */
+export function requireRedisBuild(ctx: Mocha.Context, build: RedisBuild): void {
+  const missing = [build.server, build.cli].filter((f) => !fs.existsSync(f));
+  if (missing.length === 0) return;
+  const why = `${build.name} is missing (${missing.join(", ")}); run: ${build.install}`;
+  if (process.env[SKIP_ENV] === "1") {
+    console.warn(`    [skipped: ${SKIP_ENV}=1 and ${why}]`);
+    ctx.skip();
+  }
+  throw new Error(`the Redis tests run on every server of REDIS_BUILDS: ${why} (or set ${SKIP_ENV}=1 to skip these tests)`);
+}
 
 const LOOPBACK = "127.0.0.1";
 
@@ -44,6 +79,10 @@ function probe(port: number, timeoutMs: number): Promise<string> {
 export interface RedisServer {
   host: string;
   port: number;
+  /** The redis-cli of the same build. */
+  cli: string;
+  /** `redis_version` of the running server, e.g. "8.0.6". */
+  version: string;
   dir: string;
   /** Path of the users.acl the server loaded (`ACL LOAD` re-reads it). */
   aclFile: string;
@@ -61,6 +100,8 @@ export interface StartRedisOptions {
   usersAcl: string;
   extraArgs?: string[];
   startTimeoutMs?: number;
+  /** The server build (default: Debian 12's). */
+  build?: RedisBuild;
 }
 
 async function startOnce(port: number, opts: StartRedisOptions): Promise<RedisServer> {
@@ -82,7 +123,8 @@ async function startOnce(port: number, opts: StartRedisOptions): Promise<RedisSe
     "--enable-debug-command", "no",
     ...(opts.extraArgs ?? []),
   ];
-  const proc = startProcess("redis-server", REDIS_SERVER, args);
+  const build = opts.build ?? REDIS_BUILDS[0];
+  const proc = startProcess("redis-server", build.server, args);
   const readLog = (): string => {
     try {
       return fs.readFileSync(logFile, "utf8");
@@ -94,6 +136,8 @@ async function startOnce(port: number, opts: StartRedisOptions): Promise<RedisSe
   const server: RedisServer = {
     host: LOOPBACK,
     port,
+    cli: build.cli,
+    version: /v=(\S+)/.exec(execFileSync(build.server, ["--version"], { encoding: "utf8" }))?.[1] ?? "unknown",
     dir,
     aclFile,
     process: proc,
@@ -153,19 +197,20 @@ export interface CliAuth {
  * return stdout+stderr. The password goes through REDISCLI_AUTH, not argv.
  * redis-cli exits 0 on error replies, so callers look at the text.
  */
-export function redisCli(server: { host: string; port: number }, auth: CliAuth | null, args: string[], timeoutMs = 5000): Promise<string> {
+export function redisCli(server: { host: string; port: number; cli?: string }, auth: CliAuth | null, args: string[], timeoutMs = 5000): Promise<string> {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: os.tmpdir() };
   const cliArgs = ["-h", server.host, "-p", String(server.port), "--no-auth-warning"];
   if (auth?.user) cliArgs.push("--user", auth.user);
   if (auth?.password !== undefined) env.REDISCLI_AUTH = auth.password;
   cliArgs.push(...args);
   return new Promise((resolve, reject) => {
-    execFile(REDIS_CLI, cliArgs, { env, timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
+    const cli = server.cli ?? REDIS_CLI;
+    execFile(cli, cliArgs, { env, timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
       const text = `${stdout ?? ""}${stderr ?? ""}`.trim();
       if (err && (err as { killed?: boolean }).killed) {
         reject(new Error(`redis-cli ${args.join(" ")} timed out after ${timeoutMs} ms: ${text}`));
       } else if (err && (err as NodeJS.ErrnoException).code === "ENOENT") {
-        reject(new Error(`${REDIS_CLI} not found (Debian package redis-tools)`));
+        reject(new Error(`${cli} not found (Debian package redis-tools)`));
       } else {
         resolve(text);
       }

@@ -83,11 +83,14 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         assert.deepStrictEqual(diff.added, []);
         assert.deepStrictEqual(diff.removed, []);
         assert.deepStrictEqual(diff.stack, []);
-        assert.deepStrictEqual(diff.changed.map((c) => [c.key, c.changes]), [
-            ["apps/v1/Deployment client-a/stock-backend-api", [{ op: "~", path: "spec.replicas", before: 2, after: 3 }]],
-        ]);
+        assert.deepStrictEqual(diff.changed.map((c) => c.key), ["apps/v1/Deployment client-a/stock-backend-api", "v1/ResourceQuota client-a/tenant-quota"]);
+        assert.deepStrictEqual(diff.changed[0].changes, [{ op: "~", path: "spec.replicas", before: 2, after: 3 }]);
+        // The namespace's quota follows the replicas (components/quota.ts): two more pods at the peak of an update.
+        assert.deepStrictEqual(diff.changed[1].changes.map((c) => c.path).sort(),
+            ["spec.hard.pods", 'spec.hard["limits.cpu"]', 'spec.hard["limits.memory"]', 'spec.hard["requests.cpu"]', 'spec.hard["requests.memory"]']);
+        assert.deepStrictEqual(diff.changed[1].changes.find((c) => c.path === "spec.hard.pods"), { op: "~", path: "spec.hard.pods", before: "13", after: "15" });
         assert.strictEqual(formatDiff(diff, "client-a", "fixture").split("\n").slice(0, 4).join("\n"), [
-            "Changes for stack client-a against fixture: 0 to add, 1 to change, 0 to delete",
+            "Changes for stack client-a against fixture: 0 to add, 2 to change, 0 to delete",
             "",
             "  ~ apps/v1/Deployment client-a/stock-backend-api   (chart stock-backend-api)",
             "    ~ spec.replicas: 2 -> 3",
