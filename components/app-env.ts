@@ -28,9 +28,15 @@ export interface BackendEnv {
     secret: Record<string, string>;
 }
 
-/** Names that `stock:extraEnv` / `stock:extraSecretEnv` may not reuse: the program owns them. */
+/**
+ * Variables the charts set in the containers' own `env` (the _helpers.tpl of charts/backend-api and charts/celery, and celery workers.yaml),
+ * which wins over `envFrom`: the same name in the ConfigMap or Secret would be silently ignored.
+ */
+export const CHART_ENV_KEYS = ["HOME", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "CELERY_HEARTBEAT_FILE"] as const;
+
+/** Names that `stock:extraEnv` / `stock:extraSecretEnv` may not reuse: the program or its charts own them. */
 export function reservedEnvKeys(): string[] {
-    return [...CONFIG_ENV_KEYS, ...SECRET_ENV_KEYS];
+    return [...CONFIG_ENV_KEYS, ...SECRET_ENV_KEYS, ...CHART_ENV_KEYS];
 }
 
 /** The backend's environment for a tenant. Every value is a plain string; the caller marks the Secret part secret. */

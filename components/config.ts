@@ -6,6 +6,7 @@
  * once, each naming the key, the stack file and the fix. No Pulumi resources, no I/O.
  */
 import { z } from "zod";
+import { reservedEnvKeys } from "./app-env";
 
 export const PROJECT = "stock";
 
@@ -52,8 +53,10 @@ export interface KeySpec {
     secret?: boolean;
     /** The value shape. Raw config values arrive as strings; objects and lists as JSON. */
     schema: z.ZodType;
-    /** A value to show in a fix hint. */
+    /** A value to show in a fix hint; it passes every rule (a test sets each example). */
     example: string;
+    /** How to fix the key when one `pulumi config set` line cannot (default: set it to the example). */
+    fix?: (stack: string, file: string) => string;
 }
 
 export type Role = "shared" | "tenant";
@@ -95,6 +98,20 @@ const redisSettings = z.strictObject({
     resources,
 });
 
+/**
+ * An entry of `stock:tenants`: the customer's name, deployed by the stack of the same name, or
+ * `<tenant>@<stack>` when a stack of another name deploys it. A string, so that Pulumi.yaml can
+ * declare the key as a list of strings; `- client-c` is all `tenant add` appends.
+ */
+export function parseTenantEntry(entry: string): { tenant: string; stack: string } {
+    const [tenant, stack] = entry.split("@");
+    return { tenant, stack: stack ?? tenant };
+}
+const tenantEntry = z.string().refine((e) => {
+    const [tenant, stack, ...rest] = e.split("@");
+    return rest.length === 0 && isDnsLabel(tenant) && (stack === undefined || /^[A-Za-z0-9_.-]+$/.test(stack));
+}, "a tenant must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit), optionally followed by @<stack> when a stack of another name deploys it");
+
 const tls = z.union([
     z.strictObject({ secretName: dnsLabel("tls.secretName") }),
     z.strictObject({ clusterIssuer: z.string().min(1) }),
@@ -105,8 +122,8 @@ export const KEYS = {
     role: { description: "What this stack deploys: `shared` (the Redis every tenant uses, once per cluster) or `tenant` (one customer).", roles: both, required: true, schema: z.enum(["shared", "tenant"]), example: "tenant" },
     kubeContext: { description: "The kubeconfig context to deploy to; every Kubernetes resource goes through a provider pinned to it.", roles: both, required: true, schema: z.string().min(1), example: "feng-k8s" },
     kubeconfig: { description: "Path to the kubeconfig file holding kubeContext; empty means $KUBECONFIG or ~/.kube/config.", roles: both, required: false, schema: z.string(), example: "~/.kube/config" },
-    tenants: { description: "The customers allowed on the shared Redis; a tenant stack whose tenant is not listed is refused.", roles: sharedOnly, required: true, schema: z.array(dnsLabel("a tenant name")).min(1, "list at least one tenant"), example: '["client-a", "client-b"]' },
-    redis: { description: "The Bitnami Redis release shared by all tenants: chart and version, image, architecture, persistence, resources.", roles: sharedOnly, required: true, schema: redisSettings, example: "see Pulumi.yaml" },
+    tenants: { description: "The customers allowed on the shared Redis, one per line: the tenant's name, deployed by the stack of that name, or <tenant>@<stack>; a tenant stack not listed for its tenant is refused.", roles: sharedOnly, required: true, schema: z.array(tenantEntry).min(1, "list at least one tenant"), example: '["client-a", "client-b"]', fix: (stack, file) => `list each customer on its own line under stock:tenants in ${file} (- client-a), or pulumi config set --path 'stock:tenants[0]' client-a -s ${stack}` },
+    redis: { description: "The Bitnami Redis release shared by all tenants: chart and version, image, architecture, persistence, resources.", roles: sharedOnly, required: true, schema: redisSettings, example: "see Pulumi.yaml", fix: (_stack, file) => `remove stock:redis from ${file} to use the value in Pulumi.yaml, or copy that value and change only what differs` },
     redisPasswordSeed: { description: "Secret from which every Redis password (the default user's and one per tenant) is derived; generate it once, e.g. with openssl rand -hex 32.", roles: sharedOnly, required: true, secret: true, schema: z.string().min(32, "must be at least 32 characters of randomness, e.g. openssl rand -hex 32"), example: "<openssl rand -hex 32>" },
     redisPasswordGenerations: { description: "Per Redis user (tenant name or default), a generation number; raising it rotates that user's password.", roles: sharedOnly, required: false, schema: z.record(z.string(), z.number().int().min(0)), example: '{"client-a": 2}' },
     sharedStack: { description: "Fully qualified name of the shared stack this tenant reads Redis from; default <your organization>/stock/shared.", roles: tenantOnly, required: false, schema: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "must be <org>/<project>/<stack>, e.g. organization/stock/shared"), example: "organization/stock/shared" },
@@ -140,7 +157,7 @@ export const KEYS = {
     frontendReplicas: { description: "Replicas of the frontend Deployment.", roles: tenantOnly, required: true, schema: replicas, example: "2" },
     gunicornWorkers: { description: "gunicorn worker processes per API pod.", roles: tenantOnly, required: true, schema: z.number().int().min(1), example: "3" },
     celeryQueues: { description: "Every queue the app defines; workers may only consume these.", roles: tenantOnly, required: true, schema: z.array(z.string().regex(/^[a-z][a-z0-9_.-]*$/, "must be a queue name")).min(1), example: '["summary", "stock", "statement", "price", "news"]' },
-    celeryWorkers: { description: "Celery worker Deployments: name, queues (-Q), replicas, concurrency, logLevel. Split a busy queue into its own worker.", roles: tenantOnly, required: true, schema: z.array(celeryWorker).min(1, "at least one worker must consume the queues"), example: '[{"name": "default", "queues": ["summary", "stock"], "replicas": 2}]' },
+    celeryWorkers: { description: "Celery worker Deployments: name, queues (-Q), replicas, concurrency, logLevel. Split a busy queue into its own worker.", roles: tenantOnly, required: true, schema: z.array(celeryWorker).min(1, "at least one worker must consume the queues"), example: '[{"name": "default", "queues": ["summary", "stock", "statement", "price", "news"], "replicas": 2}]' },
     apiResources: { description: "CPU and memory requests and limits of each API container.", roles: tenantOnly, required: true, schema: resources, example: '{"requests": {"cpu": "250m", "memory": "384Mi"}, "limits": {"cpu": "1", "memory": "768Mi"}}' },
     frontendResources: { description: "CPU and memory requests and limits of each frontend container.", roles: tenantOnly, required: true, schema: resources, example: '{"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "250m", "memory": "128Mi"}}' },
     celeryResources: { description: "CPU and memory requests and limits of each Celery worker container (a worker's own resources in celeryWorkers replace them).", roles: tenantOnly, required: true, schema: resources, example: '{"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}' },
@@ -166,11 +183,15 @@ interface Common {
     stack: string;
     kubeContext: string;
     kubeconfig?: string;
+    /** Accepted, but probably not what the user meant: the program logs them, the plan prints them. */
+    warnings: string[];
 }
 
 export interface SharedConfig extends Common {
     role: "shared";
     tenants: string[];
+    /** Which stack deploys each tenant (the tenant's own name unless its entry says otherwise). */
+    tenantStacks: Record<string, string>;
     redis: RedisSettings;
     /** Per Redis user, the password generation (absent = 0). */
     redisPasswordGenerations: Record<string, number>;
@@ -242,19 +263,24 @@ export function stackFile(stack: string): string {
     return `Pulumi.${stack}.yaml`;
 }
 
+/** Examples of tenant keys are written for client-a: shown for the stack at hand. The shared stack's name is never a tenant's. */
+function exampleFor(spec: KeySpec, stack: string): string {
+    if (!spec.roles.includes("tenant")) return spec.example;
+    return spec.example.replace(/client-a/g, stack).replace(/client_a/g, stack.replace(/-/g, "_"));
+}
+
 function setCommand(key: string, stack: string, spec: KeySpec): string {
-    // Examples are written for client-a; show them for the stack at hand.
-    const example = spec.example.replace(/client-a/g, stack).replace(/client_a/g, stack.replace(/-/g, "_"));
+    if (spec.fix) return spec.fix(stack, stackFile(stack));
     return spec.secret
         ? `pulumi config set --secret ${PROJECT}:${key} -s ${stack}`
-        : `pulumi config set ${PROJECT}:${key} '${example}' -s ${stack}`;
+        : `pulumi config set ${PROJECT}:${key} '${exampleFor(spec, stack)}' -s ${stack}`;
 }
 
 function formatPath(key: string, path: ReadonlyArray<PropertyKey>): string {
     return `${PROJECT}:${key}` + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
 }
 
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
     const row = Array.from({ length: b.length + 1 }, (_, j) => j);
     for (let i = 1; i <= a.length; i++) {
         let diagonal = row[0];
@@ -268,6 +294,11 @@ function editDistance(a: string, b: string): number {
     return row[b.length];
 }
 
+/** The declared key a mistyped one most likely means, if any is close. */
+function nearestKey(key: string): KeyName | undefined {
+    return (Object.keys(KEYS) as KeyName[]).find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+}
+
 /** Raw strings become typed values: numbers, booleans, JSON objects and arrays. Strings stay strings. */
 function decode(raw: string, schema: z.ZodType): unknown {
     const trimmed = raw.trim();
@@ -279,104 +310,217 @@ function decode(raw: string, schema: z.ZodType): unknown {
     }
 }
 
-/**
- * Validates a stack's raw configuration. Returns the typed model, or throws one {@link ConfigError}
- * listing every problem (missing keys, wrong shapes, plaintext secrets, cross-key rules).
- */
-export function parseStackConfig(raw: RawConfig): StackConfig {
-    const problems: string[] = [];
-    const file = stackFile(raw.stack);
+function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+    return path.reduce<unknown>((v, p) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p] : undefined), value);
+}
+
+function shorten(text: string): string {
+    return text.length > 80 ? text.slice(0, 77) + "..." : text;
+}
+
+/** Namespaces of stack config that something other than this program reads: the providers it uses. */
+const PROVIDER_NAMESPACES = ["pulumi", "docker", "random"];
+/** Read only by default providers, which the program never uses for Kubernetes. */
+const IGNORED_NAMESPACES = ["kubernetes"];
+
+interface Checked {
+    problems: string[];
+    warnings: string[];
+}
+
+/** Keys outside the declared set: typos of ours, keys of another namespace, keys the providers ignore. */
+function foreignKeys(raw: RawConfig, file: string, checked: Checked): void {
     const prefix = `${PROJECT}:`;
-    const values: Partial<Record<KeyName, unknown>> = {};
-
-    const roleRaw = raw.values[`${prefix}role`];
-    const role: Role | undefined = roleRaw === "shared" || roleRaw === "tenant" ? roleRaw : undefined;
-    if (!role) {
-        problems.push(roleRaw === undefined
-            ? `${prefix}role is missing: set it in Pulumi.yaml or ${file} (shared or tenant). Fix: pulumi config set ${prefix}role tenant -s ${raw.stack}`
-            : `${prefix}role is '${roleRaw}' in ${file}: must be 'shared' or 'tenant'. Fix: pulumi config set ${prefix}role tenant -s ${raw.stack}`);
-        throw new ConfigError(raw.stack, problems);
-    }
-
     for (const full of Object.keys(raw.values)) {
-        const key = full.slice(prefix.length);
-        if (full.startsWith(prefix) && !(key in KEYS)) {
-            const near = Object.keys(KEYS).find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
-            problems.push(`${full} in ${file} is not a stock-deploy setting${near ? ` (did you mean ${prefix}${near}?)` : ""}. Fix: pulumi config rm ${full} -s ${raw.stack}; the settings are listed in README.md`);
+        const colon = full.indexOf(":");
+        const namespace = colon < 0 ? "" : full.slice(0, colon);
+        const key = full.slice(colon + 1);
+        if (namespace === PROJECT) {
+            if (key in KEYS) continue;
+            const near = nearestKey(key);
+            checked.problems.push(`${full} in ${file} is not a stock-deploy setting${near ? ` (did you mean ${prefix}${near}?)` : ""}. Fix: pulumi config rm ${full} -s ${raw.stack}; the settings are listed in README.md`);
+        } else if (IGNORED_NAMESPACES.includes(namespace)) {
+            checked.warnings.push(`${full} in ${file} is ignored: every Kubernetes resource goes through the provider pinned to ${prefix}kubeContext and ${prefix}kubeconfig. Fix: pulumi config rm ${full} -s ${raw.stack}, and set ${prefix}kubeContext instead`);
+        } else if (!PROVIDER_NAMESPACES.includes(namespace)) {
+            const typo = namespace.toLowerCase() === PROJECT || editDistance(namespace.toLowerCase(), PROJECT) <= 2;
+            const near = typo ? (key in KEYS ? key as KeyName : nearestKey(key)) : undefined;
+            const hint = near ? ` (did you mean ${prefix}${near}?)` : "";
+            const move = near ? ` and ${setCommand(near, raw.stack, { ...KEYS[near], example: shorten(raw.values[full]) })}` : "";
+            checked.problems.push(`${full} in ${file} is in namespace '${namespace}', which neither this program nor its providers read, so it would be ignored${hint}. Fix: pulumi config rm ${full} -s ${raw.stack}${move}`);
         }
     }
+}
 
+/** Parses every declared key of the role: required, secret, shape. */
+function parseKeys(raw: RawConfig, role: Role, file: string, checked: Checked): Partial<Record<KeyName, unknown>> {
+    const prefix = `${PROJECT}:`;
+    const values: Partial<Record<KeyName, unknown>> = {};
     for (const [key, spec] of Object.entries(KEYS) as [KeyName, KeySpec][]) {
         const full = `${prefix}${key}`;
         const rawValue = raw.values[full];
         if (!spec.roles.includes(role)) {
             // Secrets have no project defaults: one here was set in this stack, where it does not belong.
             if (spec.secret && rawValue !== undefined) {
-                problems.push(`${full} is set in ${file}, but only ${spec.roles.join(" and ")} stacks use it, and a secret must live only where it is needed. Fix: pulumi config rm ${full} -s ${raw.stack}`);
+                checked.problems.push(`${full} is set in ${file}, but only ${spec.roles.join(" and ")} stacks use it, and a secret must live only where it is needed. Fix: pulumi config rm ${full} -s ${raw.stack}`);
             }
             continue;
         }
         if (rawValue === undefined || rawValue === "") {
             if (spec.required) {
-                problems.push(`${full} is required for ${role} stacks but is not set in ${file}. Fix: ${setCommand(key, raw.stack, spec)}`);
+                checked.problems.push(`${full} is required for ${role} stacks but is not set in ${file}. Fix: ${setCommand(key, raw.stack, spec)}`);
             }
             continue;
         }
         if (spec.secret && !raw.secretKeys.has(full)) {
-            problems.push(`${full} is stored in plaintext in ${file}, but it is a secret. Fix: remove it from ${file} and run ${setCommand(key, raw.stack, spec)}`);
+            checked.problems.push(`${full} is stored in plaintext in ${file}, but it is a secret. Fix: remove it from ${file} and run ${setCommand(key, raw.stack, spec)}`);
             continue;
         }
-        const result = spec.schema.safeParse(decode(rawValue, spec.schema));
+        const decoded = decode(rawValue, spec.schema);
+        const result = spec.schema.safeParse(decoded);
         if (!result.success) {
-            for (const issue of result.error.issues) {
-                const shown = spec.secret ? "[secret]" : JSON.stringify(rawValue.length > 80 ? rawValue.slice(0, 77) + "..." : rawValue);
-                problems.push(`${formatPath(key, issue.path)} in ${file}: ${issue.message} (got ${shown}). Fix: ${setCommand(key, raw.stack, spec)}`);
-            }
+            for (const issue of result.error.issues) checked.problems.push(schemaProblem(key, spec, issue, decoded, raw.stack, file));
             continue;
         }
         values[key] = result.data;
     }
+    return values;
+}
 
-    if (problems.length > 0) throw new ConfigError(raw.stack, problems);
-    const get = <K extends KeyName>(k: K) => values[k] as ValueOf<K>;
-    const common: Common = { stack: raw.stack, kubeContext: get("kubeContext"), kubeconfig: get("kubeconfig") || undefined };
-
-    if (role === "shared") {
-        const tenants = get("tenants");
-        const duplicates = tenants.filter((t, i) => tenants.indexOf(t) !== i);
-        if (duplicates.length) problems.push(`${prefix}tenants in ${file} lists ${duplicates.join(", ")} more than once. Fix: list each tenant once`);
-        const reserved = tenants.filter((t) => RESERVED_NAMESPACES.includes(t));
-        if (reserved.length) problems.push(`${prefix}tenants in ${file} contains reserved name(s) ${reserved.join(", ")}. Fix: pick tenant names that are not ${RESERVED_NAMESPACES.join(", ")}`);
-        const generations = get("redisPasswordGenerations") ?? {};
-        const strangers = Object.keys(generations).filter((u) => u !== "default" && !tenants.includes(u));
-        if (strangers.length) problems.push(`${prefix}redisPasswordGenerations in ${file} names ${strangers.join(", ")}, which is neither 'default' nor in ${prefix}tenants. Fix: remove it or add the tenant`);
-        if (problems.length > 0) throw new ConfigError(raw.stack, problems);
-        return { ...common, role, tenants, redis: get("redis"), redisPasswordGenerations: generations, secrets: { redisPasswordSeed: get("redisPasswordSeed") },
-            rollout: { batchSize: get("rolloutBatchSize"), failureBudget: get("rolloutFailureBudget") } };
+/** One schema problem: the path that is wrong, what was found there, and a fix for that path only. */
+function schemaProblem(key: KeyName, spec: KeySpec, issue: z.core.$ZodIssue, decoded: unknown, stack: string, file: string): string {
+    const where = formatPath(key, issue.path);
+    const found = valueAt(decoded, issue.path);
+    const shown = spec.secret ? "[secret]" : found === undefined ? "nothing" : shorten(typeof found === "string" ? JSON.stringify(found) : JSON.stringify(found));
+    const secretFlag = spec.secret ? "--secret " : "";
+    let fix: string;
+    if (issue.code === "unrecognized_keys") {
+        fix = `remove ${issue.keys.map((k) => `'${k}'`).join(", ")} from ${where} in ${file}; pulumi config rm --path '${formatPath(key, [...issue.path, issue.keys[0]])}' -s ${stack}`;
+    } else if (issue.path.length > 0) {
+        // A whole-key example would replace the rest of the value (and may not suit it): fix this path only.
+        fix = `pulumi config set ${secretFlag}--path '${where}' <value> -s ${stack}`;
+    } else {
+        fix = setCommand(key, stack, spec);
     }
+    return `${where} in ${file}: ${issue.message} (got ${shown}). Fix: ${fix}`;
+}
 
+/** Rules across the shared stack's keys; returns the tenants and which stack deploys each. */
+function sharedRules(get: <K extends KeyName>(k: K) => ValueOf<K>, stack: string, file: string, checked: Checked): { tenants: string[]; tenantStacks: Record<string, string> } {
+    const prefix = `${PROJECT}:`;
+    const entries = get("tenants").map(parseTenantEntry);
+    const tenants = entries.map((e) => e.tenant);
+    const duplicates = [...new Set(tenants.filter((t, i) => tenants.indexOf(t) !== i))];
+    if (duplicates.length) checked.problems.push(`${prefix}tenants in ${file} lists ${duplicates.join(", ")} more than once. Fix: delete the repeated line(s) from ${prefix}tenants in ${file}, keeping one entry per tenant`);
+    const reserved = tenants.filter((t) => RESERVED_NAMESPACES.includes(t));
+    if (reserved.length) checked.problems.push(`${prefix}tenants in ${file} contains reserved name(s) ${reserved.join(", ")}. Fix: rename the entry in ${file} to the customer's name, which must not be one of ${RESERVED_NAMESPACES.join(", ")}`);
+    const unique = entries.filter((e, i) => tenants.indexOf(e.tenant) === i);
+    const stacks = unique.map((e) => e.stack);
+    for (const s of [...new Set(stacks.filter((x, i) => stacks.indexOf(x) !== i))]) {
+        const owners = unique.filter((e) => e.stack === s).map((e) => e.tenant);
+        checked.problems.push(`${prefix}tenants in ${file} has stack '${s}' deploy ${owners.join(" and ")}, but a stack deploys exactly one tenant. Fix: give each of them its own stack: write '${owners[1]}' (deployed by stack ${owners[1]}) or '${owners[1]}@<its stack>' in ${file}`);
+    }
+    if (stacks.includes(stack)) checked.problems.push(`${prefix}tenants in ${file} has this shared stack '${stack}' deploy a tenant. Fix: write the tenant's own stack after its name, '<tenant>@<its stack>', in ${file}`);
+    const generations = get("redisPasswordGenerations") ?? {};
+    const strangers = Object.keys(generations).filter((u) => u !== "default" && !tenants.includes(u));
+    if (strangers.length) checked.problems.push(`${prefix}redisPasswordGenerations in ${file} names ${strangers.join(", ")}, which is neither 'default' nor in ${prefix}tenants. Fix: remove it from ${prefix}redisPasswordGenerations in ${file}, or add the tenant to ${prefix}tenants`);
+    return { tenants, tenantStacks: Object.fromEntries(entries.map((e) => [e.tenant, e.stack])) };
+}
+
+/** Database egress wider than this is refused: more than a /8 of the internet is never "where the database lives". */
+const NARROWEST_REFUSED_PREFIX = 7;
+/** Wider than a /24 is accepted with a warning: a database is usually one address (/32). */
+const WIDEST_QUIET_PREFIX = 24;
+
+/** Rules across a tenant stack's keys. */
+function tenantRules(get: <K extends KeyName>(k: K) => ValueOf<K>, stack: string, file: string, checked: Checked): void {
+    const prefix = `${PROJECT}:`;
     const queues = get("celeryQueues");
     const workers = get("celeryWorkers");
     workers.forEach((w, i) => {
         for (const q of w.queues) {
             if (!queues.includes(q)) {
-                problems.push(`${prefix}celeryWorkers[${i}].queues in ${file} names unknown Celery queue '${q}'. Fix: use one of ${queues.join(", ")} (the app's queues, ${prefix}celeryQueues)`);
+                checked.problems.push(`${prefix}celeryWorkers[${i}].queues in ${file} names unknown Celery queue '${q}'. Fix: use one of ${queues.join(", ")} (the app's queues, ${prefix}celeryQueues)`);
             }
         }
     });
     const names = workers.map((w) => w.name);
     names.filter((n, i) => names.indexOf(n) !== i).forEach((n) =>
-        problems.push(`${prefix}celeryWorkers in ${file} has two workers named '${n}'. Fix: give each worker its own name`));
-    const consumed = new Set(workers.flatMap((w) => w.queues));
-    const orphaned = queues.filter((q) => !consumed.has(q));
-    if (orphaned.length) problems.push(`${prefix}celeryWorkers in ${file} leaves queue(s) ${orphaned.join(", ")} without a worker, so their tasks would never run. Fix: add them to a worker's queues`);
+        checked.problems.push(`${prefix}celeryWorkers in ${file} has two workers named '${n}'. Fix: give each worker its own name`));
+    // A worker scaled to 0 runs no process: its queues have no consumer.
+    const running = new Set(workers.filter((w) => w.replicas > 0).flatMap((w) => w.queues));
+    const orphaned = queues.filter((q) => !running.has(q));
+    const stopped = orphaned.filter((q) => workers.some((w) => w.queues.includes(q)));
+    const unlisted = orphaned.filter((q) => !stopped.includes(q));
+    if (unlisted.length) checked.problems.push(`${prefix}celeryWorkers in ${file} leaves queue(s) ${unlisted.join(", ")} without a worker, so their tasks would never run. Fix: add them to a worker's queues`);
+    for (const q of stopped) {
+        const idle = workers.map((w, i) => ({ w, i })).filter(({ w }) => w.queues.includes(q));
+        checked.problems.push(`${prefix}celeryWorkers in ${file}: queue '${q}' is consumed only by ${idle.map(({ w, i }) => `${w.name} (${prefix}celeryWorkers[${i}].replicas is 0)`).join(", ")}, so its tasks would never run. Fix: pulumi config set --path '${prefix}celeryWorkers[${idle[0].i}].replicas' 1 -s ${stack}, or add '${q}' to a worker with replicas`);
+    }
     if (!get("harborPullUsername") !== !get("harborPullPassword")) {
-        problems.push(`${prefix}harborPullUsername and ${prefix}harborPullPassword in ${file} go together: one is set, the other is not. Fix: pulumi config set ${prefix}harborPullUsername 'robot$${raw.stack}-pull' -s ${raw.stack} and pulumi config set --secret ${prefix}harborPullPassword -s ${raw.stack}`);
+        checked.problems.push(`${prefix}harborPullUsername and ${prefix}harborPullPassword in ${file} go together: one is set, the other is not. Fix: pulumi config set ${prefix}harborPullUsername 'robot$stock-pull-${stack}' -s ${stack} and pulumi config set --secret ${prefix}harborPullPassword -s ${stack}`);
     }
     if (get("debug") && get("deployType") === "prod") {
-        problems.push(`${prefix}debug is true while ${prefix}deployType is prod in ${file}: Django would show stack traces to customers. Fix: pulumi config set ${prefix}debug false -s ${raw.stack}`);
+        checked.problems.push(`${prefix}debug is true while ${prefix}deployType is prod in ${file}: Django would show stack traces to customers. Fix: pulumi config set ${prefix}debug false -s ${stack}`);
     }
+    const cidr = get("dbCidr");
+    const bits = Number(cidr.split("/")[1]);
+    const dbPort = get("dbPort");
+    if (bits <= NARROWEST_REFUSED_PREFIX) {
+        checked.problems.push(`${prefix}dbCidr in ${file} is ${cidr}: the database egress rule would let the tenant's pods reach port ${dbPort} on ${bits === 0 ? "every address on the internet" : `2^${32 - bits} addresses`}. Fix: pulumi config set ${prefix}dbCidr '<the database's address>/32' -s ${stack}`);
+    } else if (bits < WIDEST_QUIET_PREFIX) {
+        checked.warnings.push(`${prefix}dbCidr in ${file} is ${cidr}: the tenant's pods may reach port ${dbPort} on ${2 ** (32 - bits)} addresses, while a database is usually one (/32). Fix, unless the database really moves within that network: pulumi config set ${prefix}dbCidr '<the database's address>/32' -s ${stack}`);
+    }
+    // Explicit `env` in the charts wins over `envFrom`; the ConfigMap and Secret are the program's.
+    const reserved = reservedEnvKeys();
+    const extraSecretEnv = get("extraSecretEnv") ?? {};
+    const extraEnv = get("extraEnv") ?? {};
+    for (const [key, map] of [["extraEnv", extraEnv], ["extraSecretEnv", extraSecretEnv]] as const) {
+        for (const name of Object.keys(map).filter((n) => reserved.includes(n))) {
+            checked.problems.push(`${prefix}${key}.${name} in ${file} would override a variable the program or its charts set. Fix: pulumi config rm --path '${prefix}${key}.${name}' -s ${stack}; ${name} is computed from the other settings`);
+        }
+    }
+    Object.keys(extraEnv).filter((n) => n in extraSecretEnv).forEach((n) =>
+        checked.problems.push(`${n} is in both ${prefix}extraEnv and ${prefix}extraSecretEnv in ${file}. Fix: keep it in one of them (pulumi config rm --path '${prefix}extraEnv.${n}' -s ${stack})`));
+}
+
+/**
+ * Validates a stack's raw configuration. Returns the typed model, or throws one {@link ConfigError}
+ * listing every problem (unknown keys, missing keys, wrong shapes, plaintext secrets, cross-key rules).
+ * Three steps: the keys one by one, then the rules of the stack's role across keys.
+ */
+export function parseStackConfig(raw: RawConfig): StackConfig {
+    const checked: Checked = { problems: [], warnings: [] };
+    const { problems } = checked;
+    const file = stackFile(raw.stack);
+    const prefix = `${PROJECT}:`;
+
+    const roleRaw = raw.values[`${prefix}role`];
+    const role: Role | undefined = roleRaw === "shared" || roleRaw === "tenant" ? roleRaw : undefined;
+    if (!role) {
+        const likely = raw.stack.includes("shared") ? "shared" : "tenant";
+        problems.push(roleRaw === undefined
+            ? `${prefix}role is missing: set it in Pulumi.yaml or ${file} (shared or tenant). Fix: pulumi config set ${prefix}role ${likely} -s ${raw.stack}`
+            : `${prefix}role is '${roleRaw}' in ${file}: must be 'shared' or 'tenant'. Fix: pulumi config set ${prefix}role ${likely} -s ${raw.stack}`);
+        throw new ConfigError(raw.stack, problems);
+    }
+
+    foreignKeys(raw, file, checked);
+    const values = parseKeys(raw, role, file, checked);
     if (problems.length > 0) throw new ConfigError(raw.stack, problems);
+    const get = <K extends KeyName>(k: K) => values[k] as ValueOf<K>;
+    const common: Common = { stack: raw.stack, kubeContext: get("kubeContext"), kubeconfig: get("kubeconfig") || undefined, warnings: checked.warnings };
+
+    if (role === "shared") {
+        const { tenants, tenantStacks } = sharedRules(get, raw.stack, file, checked);
+        if (problems.length > 0) throw new ConfigError(raw.stack, problems);
+        return { ...common, role, tenants, tenantStacks, redis: get("redis"), redisPasswordGenerations: get("redisPasswordGenerations") ?? {}, secrets: { redisPasswordSeed: get("redisPasswordSeed") },
+            rollout: { batchSize: get("rolloutBatchSize"), failureBudget: get("rolloutFailureBudget") } };
+    }
+
+    tenantRules(get, raw.stack, file, checked);
+    if (problems.length > 0) throw new ConfigError(raw.stack, problems);
+    const queues = get("celeryQueues");
+    const workers = get("celeryWorkers");
 
     return {
         ...common,

@@ -9,9 +9,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SharedConfig, TenantConfig, stackFile } from "./config";
 import { readStackConfig } from "./config-source";
-import { RedisCredential, reservedEnvKeys } from "./app-env";
+import { RedisCredential } from "./app-env";
 import { checkFrontendEnv } from "./frontend-env";
 import { SharedRedis } from "./shared-redis";
+import { stackConflicts, tenantStacksIn } from "./stack-conflicts";
 import { Tenant } from "./tenant";
 import { tenantUrls } from "./urls";
 
@@ -33,6 +34,7 @@ export async function deploy(): Promise<Record<string, unknown>> {
 }
 
 function deployShared(config: SharedConfig): Record<string, unknown> {
+    for (const warning of config.warnings) pulumi.log.warn(warning);
     const provider = kubernetesProvider(config);
     const redis = new SharedRedis("redis", { config }, { providers: [provider] });
     return {
@@ -40,28 +42,23 @@ function deployShared(config: SharedConfig): Record<string, unknown> {
         redisPort: redis.port,
         redisNamespace: redis.namespace,
         tenants: config.tenants,
+        tenantStacks: config.tenantStacks,
         ...Object.fromEntries(config.tenants.map((t) => [redisCredentialOutput(t), redis.credentials[t]])),
     };
 }
 
-/** Problems only the file system can reveal: build contexts, Dockerfiles, the frontend's baked API URL, env names. */
-export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }): string[] {
-    const problems: string[] = [];
+/** Problems only the file system can reveal: build contexts, Dockerfiles, the frontend's baked API URL. */
+export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }, root = REPO_ROOT): string[] {
+    // Another stack's dotenv file is never the fix: its own conflict message says what to change.
+    const problems: string[] = stackConflicts(config, sources.frontend, tenantStacksIn(root));
+    const dotenvShared = problems.some((p) => p.startsWith("stock:buildFor"));
     for (const [key, dir] of [["backendSource", sources.backend], ["frontendSource", sources.frontend]] as const) {
         if (!fs.existsSync(path.join(dir, "Dockerfile"))) {
             problems.push(`stock:${key} points at ${dir}, which has no Dockerfile. Fix: pulumi config set stock:${key} <path to the app's source> -s ${config.stack}`);
         }
     }
-    const frontendProblem = checkFrontendEnv(sources.frontend, config.buildFor, tenantUrls(config).origin);
+    const frontendProblem = dotenvShared ? undefined : checkFrontendEnv(sources.frontend, config.buildFor, tenantUrls(config).origin);
     if (frontendProblem) problems.push(frontendProblem);
-    const reserved = reservedEnvKeys();
-    for (const [key, map] of [["extraEnv", config.extraEnv], ["extraSecretEnv", config.secrets.extraSecretEnv]] as const) {
-        for (const name of Object.keys(map).filter((n) => reserved.includes(n))) {
-            problems.push(`stock:${key}.${name} in ${stackFile(config.stack)} would override a variable the program sets. Fix: remove it; ${name} is computed from the other settings`);
-        }
-    }
-    const both = Object.keys(config.extraEnv).filter((n) => n in config.secrets.extraSecretEnv);
-    both.forEach((n) => problems.push(`${n} is in both stock:extraEnv and stock:extraSecretEnv in ${stackFile(config.stack)}. Fix: keep it in one of them`));
     return problems;
 }
 
@@ -83,6 +80,14 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
     if (!tenants.includes(config.tenant)) {
         throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant) is not allowed on the shared Redis: stock:tenants of '${config.sharedStack}' lists ${tenants.join(", ") || "no tenant"}. Fix: add ${config.tenant} to stock:tenants in Pulumi.shared.yaml and run 'pulumi up -s shared' first`]);
     }
+    const owners = await read(SHARED_OUTPUTS.tenantStacks);
+    const owner = owners && typeof owners === "object" ? (owners as Record<string, unknown>)[config.tenant] : undefined;
+    if (typeof owner !== "string") {
+        throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' does not say which stack deploys tenant '${config.tenant}' (no 'tenantStacks' output). Fix: pulumi up -s shared with this version of the program`]);
+    }
+    if (owner !== config.stack) {
+        throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant in ${stackFile(config.stack)}) is deployed by stack '${owner}' according to stock:tenants of '${config.sharedStack}', and a tenant is deployed by exactly one stack; this is stack '${config.stack}'. Fix: pulumi config set stock:tenant '<customer of this stack>' -s ${config.stack}, or, to move the tenant here, change its entry in stock:tenants of Pulumi.shared.yaml to '${config.tenant}@${config.stack}' and run 'pulumi up -s shared'`]);
+    }
     const [host, port, namespace, credential] = await Promise.all([read(SHARED_OUTPUTS.redisHost), read(SHARED_OUTPUTS.redisPort), read(SHARED_OUTPUTS.redisNamespace), read(redisCredentialOutput(config.tenant))]);
     if (typeof host !== "string" || typeof port !== "number" || typeof namespace !== "string" || !credential?.username || !credential?.password || !credential?.keyPrefix) {
         throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' lacks redisHost, redisPort, redisNamespace or ${redisCredentialOutput(config.tenant)}. Fix: pulumi up -s shared with this version of the program`]);
@@ -95,6 +100,7 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
     const sources = { backend: resolve(config.images.backend.source), frontend: resolve(config.images.frontend.source) };
     const problems = checkTenantSources(config, sources);
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
+    for (const warning of config.warnings) pulumi.log.warn(warning);
     const redis = await readSharedStack(config);
 
     const provider = kubernetesProvider(config);

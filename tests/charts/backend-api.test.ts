@@ -239,5 +239,15 @@ describe("charts/backend-api", function () {
       const msg = await renderError(CHART, tagged({ networkPolicy: { enabled: true, database: { cidr: "db.example.local", port: 3306 } } }));
       assert.match(msg, /database\/cidr|database\.cidr/);
     });
+
+    it("rejects a database CIDR prefix longer than the address (IPv4 over 32, IPv6 over 128)", async function () {
+      for (const cidr of ["10.0.0.5/33", "10.0.0.5/99", "fd00::1/129"]) {
+        const msg = await renderError(CHART, tagged({ networkPolicy: { enabled: true, database: { cidr, port: 3306 } } }));
+        assert.match(msg, /database\/cidr|database\.cidr/, cidr);
+      }
+      for (const cidr of ["10.0.0.5/32", "10.0.0.0/8", "fd00::1/128"]) {
+        await render(CHART, tagged({ networkPolicy: { enabled: true, database: { cidr, port: 3306 } } }));
+      }
+    });
   });
 });

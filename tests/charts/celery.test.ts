@@ -205,6 +205,13 @@ describe("charts/celery", function () {
   });
 
   describe("schema and required values", function () {
+    it("rejects a database CIDR prefix longer than the address (IPv4 over 32, IPv6 over 128)", async function () {
+      for (const cidr of ["10.0.0.5/33", "fd00::1/129"]) {
+        const msg = await renderError(CHART, tagged({ networkPolicy: { enabled: true, database: { cidr, port: 3306 } } }));
+        assert.match(msg, /database\/cidr|database\.cidr/, cidr);
+      }
+    });
+
     it('rejects replicaCount: "two" inside workers (wrong type)', async function () {
       const msg = await renderError(CHART, tagged({ workers: [worker("default", ["stock"], { replicaCount: "two" })] }));
       assert.match(msg, /workers\/0\/replicaCount/);

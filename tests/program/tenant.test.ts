@@ -5,7 +5,7 @@ import * as path from "path";
 import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/app-env";
 import { contentTag } from "../../components/content-hash";
 import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
-import { ProgramRun, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
+import { ProgramRun, RecordedResource, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const containsUnknown = (v: unknown) => JSON.stringify(v).includes("__pulumiUnknown") || JSON.stringify(v).includes(UNKNOWN);
@@ -232,13 +232,13 @@ describe("content-derived image tags", () => {
 });
 
 describe("checks that run before any resource", () => {
+    /** The failure, and every resource the program registered before it failed. */
     async function failure(options: Parameters<typeof runProgram>[1]): Promise<{ message: string; resources: string[] }> {
-        const recorded: string[] = [];
+        const recorded: RecordedResource[] = [];
         try {
-            const run = await runProgram("client-a", options);
-            run.resources.forEach((r) => recorded.push(r.type));
+            await runProgram("client-a", { ...options, recorded });
         } catch (e) {
-            return { message: (e as Error).message, resources: recorded };
+            return { message: (e as Error).message, resources: recorded.map((r) => r.type) };
         }
         assert.fail("expected the program to fail");
     }
@@ -247,7 +247,8 @@ describe("checks that run before any resource", () => {
         const app = copyOfApp();
         const file = path.join(app.frontend, "envs", "client-a");
         fs.writeFileSync(file, "REACT_APP_HOST_URL=http://app.client-b.feng.local\n");
-        const { message } = await failure({ overrides: { "stock:frontendSource": app.frontend } });
+        const { message, resources } = await failure({ overrides: { "stock:frontendSource": app.frontend } });
+        assert.deepStrictEqual(resources, [], "checked before the first resource");
         assert.ok(message.includes(file), message);
         assert.ok(message.includes("REACT_APP_HOST_URL=http://app.client-b.feng.local"), message);
         assert.ok(message.includes("http://app.client-a.feng.local"), message);
@@ -265,7 +266,7 @@ describe("checks that run before any resource", () => {
         const seen: string[] = [];
         const run = await runProgram("client-a");
         seen.push(run.one("pulumi:pulumi:StackReference").inputs.name);
-        const other = await runProgram("client-a", { overrides: { "stock:sharedStack": "acme/stock/shared-eu" } });
+        const other = await runProgram("client-a", { overrides: { "stock:sharedStack": "acme/stock/shared-eu" }, sharedOutputs: defaultSharedOutputs() });
         seen.push(other.one("pulumi:pulumi:StackReference").inputs.name);
         assert.deepStrictEqual(seen, ["organization/stock/shared", "acme/stock/shared-eu"]);
     });
@@ -288,8 +289,23 @@ describe("checks that run before any resource", () => {
         assert.deepStrictEqual(resources, []);
     });
 
+    it("refuses a build context without a Dockerfile before any resource", async () => {
+        const app = copyOfApp();
+        fs.rmSync(path.join(app.backend, "Dockerfile"));
+        const { message, resources } = await failure({ overrides: { "stock:backendSource": app.backend } });
+        assert.match(message, /stock:backendSource points at .*, which has no Dockerfile/);
+        assert.deepStrictEqual(resources, []);
+    });
+
+    it("sees what a failing program registered (the check above could not pass if it did not)", async () => {
+        // The shared stack's tenant list is checked after its reference is read: that read is recorded.
+        const { resources } = await failure({ sharedOutputs: defaultSharedOutputs(["client-b"]) });
+        assert.deepStrictEqual(resources, ["pulumi:pulumi:StackReference"]);
+    });
+
     it("refuses extra env that would override the program's variables", async () => {
-        const { message } = await failure({ overrides: { "stock:extraEnv": { DJANGO_DB_HOST: "elsewhere" } } });
-        assert.match(message, /stock:extraEnv.DJANGO_DB_HOST .*would override a variable the program sets/);
+        const { message, resources } = await failure({ overrides: { "stock:extraEnv": { DJANGO_DB_HOST: "elsewhere" } } });
+        assert.deepStrictEqual(resources, []);
+        assert.match(message, /stock:extraEnv.DJANGO_DB_HOST .*would override a variable the program or its charts set/);
     });
 });

@@ -8,6 +8,7 @@ import * as path from "path";
 import { K8sObject, helmTemplate } from "./helm";
 import { SECRET_BUILD_ARGS } from "../../components/images";
 import { ProgramRun, RecordedResource, UNKNOWN, reveal, runProgram, unwrapSecret } from "./mock-run";
+import { parseStackConfig } from "../../components/config";
 import { LoadOptions, REPO_ROOT, rawStackConfig } from "./stack-files";
 
 export const SECRET = "[secret]";
@@ -34,6 +35,10 @@ export interface Plan {
     unrendered: { name: string; chart: string; version: string; namespace: string }[];
     images: { name: string; image: string; context: string; buildArgs: Record<string, string> }[];
     outputs: Record<string, unknown>;
+    /** Required secrets the stack does not set: filled with placeholders here, refused by `pulumi up`. */
+    missingSecrets: string[];
+    /** What the config model accepted but warns about. */
+    warnings: string[];
 }
 
 /** Replaces secret envelopes with [secret] and unknowns with [unknown until up]. */
@@ -96,9 +101,12 @@ export async function buildPlan(stack: string, options: PlanOptions = {}): Promi
         return { name: i.name.replace(/^.*-images-/, ""), image: redact(i.inputs.imageName), context: path.relative(root, path.resolve(build.context ?? "")), buildArgs };
     });
     const outputs = Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.includes(k) ? SECRET : redact(v)]));
+    const raw = rawStackConfig(stack, { ...options, root });
     return {
         stack,
-        role: rawStackConfig(stack, { ...options, root }).values["stock:role"],
+        role: raw.values["stock:role"],
+        missingSecrets: raw.placeholders,
+        warnings: parseStackConfig(raw).warnings,
         resources: run.resources.map((r) => ({ type: r.type, name: r.name })),
         objects: objects.sort((a, b) => objectKey(a).localeCompare(objectKey(b))),
         unrendered,
@@ -135,6 +143,11 @@ export function formatPlan(plan: Plan): string {
         if (k === "nginxServerBlock") continue;
         out.push(`  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`);
     }
+    if (plan.missingSecrets.length) {
+        out.push("", `Secrets not set for stack ${plan.stack} (placeholders in this plan; \`pulumi up\` refuses the stack until each is set)`);
+        out.push(...table(plan.missingSecrets.map((k) => [k, `pulumi config set --secret ${k} -s ${plan.stack}`])));
+    }
+    if (plan.warnings.length) out.push("", "Warnings", ...plan.warnings.map((w) => `  - ${w}`));
     if (typeof plan.outputs.nginxServerBlock === "string") {
         out.push("", "External nginx load balancer: add this server block and reload nginx", ...plan.outputs.nginxServerBlock.trimEnd().split("\n").map((l) => `  ${l}`));
     }

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, PROJECT, RESERVED_NAMESPACES, TenantConfig, isDnsLabel, parseStackConfig, stackFile } from "../../components/config";
+import { ConfigError, PROJECT, RESERVED_NAMESPACES, TenantConfig, isDnsLabel, parseStackConfig, parseTenantEntry, stackFile } from "../../components/config";
 import { API_URL_VARIABLE, checkFrontendEnv } from "../../components/frontend-env";
 import { nginxServerBlock } from "../../components/nginx";
 import { checkTenantSources } from "../../components/program";
@@ -75,7 +75,8 @@ function sharedDocument(root: string): YAML.Document {
 /** `stock:tenants` of the shared stack file as written (not the project default). */
 export function listedTenants(root = REPO_ROOT): string[] {
     const value = sharedDocument(root).getIn(["config", TENANTS_KEY]);
-    return YAML.isSeq(value) ? value.items.map((i) => String(YAML.isScalar(i) ? i.value : i)) : [];
+    // An entry is `<tenant>` or `<tenant>@<stack>` (components/config.ts, parseTenantEntry).
+    return YAML.isSeq(value) ? value.items.map((i) => parseTenantEntry(String(YAML.isScalar(i) ? i.value : i)).tenant) : [];
 }
 
 /** The shared stack file with `tenant` appended to `stock:tenants`, comments kept. */
@@ -91,7 +92,7 @@ export function withTenantListed(text: string, tenant: string): string {
 export function withTenantUnlisted(text: string, tenant: string): string {
     const doc = YAML.parseDocument(text);
     const seq = doc.getIn(["config", TENANTS_KEY], true);
-    if (YAML.isSeq(seq)) seq.items = seq.items.filter((i) => (YAML.isScalar(i) ? i.value : i) !== tenant);
+    if (YAML.isSeq(seq)) seq.items = seq.items.filter((i) => parseTenantEntry(String(YAML.isScalar(i) ? i.value : i)).tenant !== tenant);
     const generations = doc.getIn(["config", `${PROJECT}:redisPasswordGenerations`], true);
     if (YAML.isMap(generations) && generations.has(tenant)) generations.delete(tenant);
     return doc.toString();
@@ -166,7 +167,7 @@ function tenantStacks(root: string): TenantStack[] {
                 backend: path.resolve(root, config.images.backend.source),
                 frontend: path.resolve(root, config.images.frontend.source),
             };
-            const problems = checkTenantSources(config, sources);
+            const problems = checkTenantSources(config, sources, root);
             return [problems.length ? { stack, config, problems } : { stack, config }];
         } catch (e) {
             if (e instanceof ConfigError) return [{ stack, problems: e.problems }];
