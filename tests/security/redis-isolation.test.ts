@@ -27,8 +27,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { kombuTransportOptions, tenantRedisAccess, TENANT_REDIS_DB } from "../../components/redis-acl";
-import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis-values";
-import { ProgramRun, reveal, runProgram, RunOptions } from "../../tools/lib/mock-run";
+import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
 import { ManagedProcess, PYTHON, requireRealServers, startProcess, stopAll, waitUntil } from "../support/real-servers";
 import { REDIS_BUILDS, redisCli, RedisServer, requireRedisBuild, startRedisServer } from "../support/redis-server";
 
@@ -36,34 +35,6 @@ const TENANTS = ["client-a", "client-b"]; // the shared stack's stock:tenants (c
 const QUEUES = "price,news"; // the SAME queue names for both tenants
 const TASKS_PER_TENANT = 6;
 const TASK_MODULE_DIR = __dirname;
-
-/** What the shared stack deploys to Redis and hands to the tenant stacks. */
-interface SharedStackRedis {
-  /** users.acl exactly as in the `redis-acl` Secret. */
-  usersAcl: string;
-  /** The `default` user's password (`redis-auth` Secret, the chart's `--requirepass`). */
-  defaultPassword: string;
-  /** The stack outputs `redisCredential-<tenant>`, by tenant. */
-  credentials: Record<string, { username: string; password: string; keyPrefix: string }>;
-  tenants: string[];
-}
-
-function secretData(run: ProgramRun, name: string): Record<string, string> {
-  const found = run.ofType("kubernetes:core/v1:Secret").filter((r) => reveal(r.inputs.metadata)?.name === name);
-  assert.equal(found.length, 1, `expected one Secret named ${name} in the shared stack`);
-  return reveal(found[0].inputs.stringData);
-}
-
-async function sharedStackRedis(options: RunOptions = {}): Promise<SharedStackRedis> {
-  const run = await runProgram("shared", { ...options, preview: false });
-  const tenants: string[] = run.outputs.tenants;
-  return {
-    usersAcl: secretData(run, REDIS_ACL_SECRET)[REDIS_ACL_FILE],
-    defaultPassword: secretData(run, REDIS_AUTH_SECRET)[REDIS_AUTH_SECRET_KEY],
-    credentials: Object.fromEntries(tenants.map((t) => [t, run.outputs[`redisCredential-${t}`]])),
-    tenants,
-  };
-}
 
 /** The shared stack as configured in the repo, computed once for the whole file. */
 let sharedOnce: Promise<SharedStackRedis> | undefined;

@@ -1,5 +1,6 @@
 /**
- * Test support: start/stop a real (Debian) redis-server on a free loopback port with a given ACL
+ * Test support: start/stop a real (Debian) redis-server on a free loopback port (or on a fixed
+ * port of a loopback address of its own, for an app that hard-codes 6379) with a given ACL
  * file, and run redis-cli against it. The binaries, the prerequisites check, the free port and the
  * process tracking (so that after() can always clean up, even when a test failed half way) are the
  * ones of ./real-servers.
@@ -51,9 +52,9 @@ export function requireRedisBuild(ctx: Mocha.Context, build: RedisBuild): void {
 const LOOPBACK = "127.0.0.1";
 
 /** One round trip of a raw RESP command; resolves with the first reply line. */
-function probe(port: number, timeoutMs: number): Promise<string> {
+function probe(host: string, port: number, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sock = net.createConnection({ host: LOOPBACK, port });
+    const sock = net.createConnection({ host, port });
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new Error("probe timeout"));
@@ -104,7 +105,7 @@ export interface StartRedisOptions {
   build?: RedisBuild;
 }
 
-async function startOnce(port: number, opts: StartRedisOptions): Promise<RedisServer> {
+async function startOnce(host: string, port: number, opts: StartRedisOptions): Promise<RedisServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-redis-"));
   const aclFile = path.join(dir, "users.acl");
   const logFile = path.join(dir, "redis.log");
@@ -112,7 +113,7 @@ async function startOnce(port: number, opts: StartRedisOptions): Promise<RedisSe
   fs.writeFileSync(aclFile, opts.usersAcl, { mode: 0o600 });
   const args = [
     "--port", String(port),
-    "--bind", LOOPBACK,
+    "--bind", host,
     "--protected-mode", "yes",
     "--save", "",
     "--appendonly", "no",
@@ -134,7 +135,7 @@ async function startOnce(port: number, opts: StartRedisOptions): Promise<RedisSe
   };
   const cleanupDir = (): void => fs.rmSync(dir, { recursive: true, force: true });
   const server: RedisServer = {
-    host: LOOPBACK,
+    host,
     port,
     cli: build.cli,
     version: /v=(\S+)/.exec(execFileSync(build.server, ["--version"], { encoding: "utf8" }))?.[1] ?? "unknown",
@@ -156,7 +157,7 @@ async function startOnce(port: number, opts: StartRedisOptions): Promise<RedisSe
       throw new Error(`redis-server exited during start-up on port ${port}: ${why}`);
     }
     try {
-      const reply = await probe(port, 500);
+      const reply = await probe(host, port, 500);
       // "-NOAUTH ..." is the expected answer: no anonymous access.
       if (reply.startsWith("-NOAUTH") || reply.startsWith("+PONG")) return server;
     } catch {
@@ -165,7 +166,7 @@ async function startOnce(port: number, opts: StartRedisOptions): Promise<RedisSe
     if (Date.now() > deadline) {
       const why = `${proc.log}\n${readLog()}`.trim();
       await server.stop();
-      throw new Error(`redis-server did not answer on ${LOOPBACK}:${port} within the start timeout: ${why}`);
+      throw new Error(`redis-server did not answer on ${host}:${port} within the start timeout: ${why}`);
     }
     await delay(50);
   }
@@ -178,10 +179,33 @@ export async function startRedisServer(opts: StartRedisOptions): Promise<RedisSe
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort(LOOPBACK);
     try {
-      return await startOnce(port, opts);
+      return await startOnce(LOOPBACK, port, opts);
     } catch (e) {
       lastError = e;
       if (!/Address already in use/i.test(String(e))) throw e;
+    }
+  }
+  throw lastError;
+}
+
+/** A random address of 127.0.0.0/8 other than 127.0.0.1 (Linux answers the whole block on lo). */
+export function randomLoopbackAddress(): string {
+  const octet = () => 1 + Math.floor(Math.random() * 254);
+  return `127.${octet()}.${octet()}.${octet()}`;
+}
+
+/**
+ * Start redis-server on a fixed port (an app that hard-codes 6379) on an address of its own in
+ * 127.0.0.0/8, so tests and other programs using that port on 127.0.0.1 never collide.
+ */
+export async function startRedisServerOnPort(port: number, opts: StartRedisOptions): Promise<RedisServer> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startOnce(randomLoopbackAddress(), port, opts);
+    } catch (e) {
+      lastError = e;
+      if (!/Address already in use|Cannot assign requested address/i.test(String(e))) throw e;
     }
   }
   throw lastError;
