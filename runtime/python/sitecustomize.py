@@ -15,24 +15,29 @@ import sys
 
 import stock_redis_prefix
 
-_HERE = os.path.dirname(os.path.realpath(__file__))
+# A ConfigMap volume shows each file as a symlink (sitecustomize.py -> ..data/sitecustomize.py):
+# compare resolved file paths, never directories, or this file would find and chain itself.
+_SELF = os.path.realpath(__file__)
 
 stock_redis_prefix.install()
 
 
 def _chain_image_sitecustomize():
     """Run the next `sitecustomize` on sys.path (the image's), as `site` would have."""
-    others = [p for p in sys.path if os.path.realpath(p or os.curdir) != _HERE]
-    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", others)
-    if spec is None or spec.loader is None:
+    for entry in sys.path:
+        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", [entry or os.curdir])
+        if spec is None or spec.loader is None or spec.origin is None:
+            continue
+        if os.path.realpath(spec.origin) == _SELF:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["_stock_chained_sitecustomize"] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # as `site` does: report and go on
+            stock_redis_prefix.log("WARNING the image's sitecustomize (%s) failed: %s: %s"
+                                   % (spec.origin, type(exc).__name__, exc))
         return
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_stock_chained_sitecustomize"] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # as `site` does: report and go on
-        stock_redis_prefix.log("WARNING the image's sitecustomize (%s) failed: %s: %s"
-                               % (spec.origin, type(exc).__name__, exc))
 
 
 _chain_image_sitecustomize()

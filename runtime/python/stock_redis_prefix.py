@@ -203,13 +203,18 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
                     spec.loader = _PatchingLoader(spec.loader, self._patches[fullname])
+                else:
+                    log("ERROR %s is loaded by %r, which cannot be hooked: it is not patched, so its Redis "
+                        "keys are not prefixed (NOPERM)" % (fullname, spec.loader))
                 return spec
         return None
 
 
 def install(environ=None):
     """Called by sitecustomize: arrange for the patches to run when kombu's Redis transport and
-    Celery's Redis result backend load."""
+    Celery's Redis result backend load. Idempotent."""
+    if any(isinstance(f, _PostImportFinder) for f in sys.meta_path):
+        return
     prefix = requested_prefix(environ)
     if prefix is None:
         def notice(module):

@@ -161,10 +161,33 @@ export function mountConfigMaps(pods: TenantPods, containers: RenderedContainer[
         const data = pods.configMaps[name];
         assert.ok(data, `${pods.stack}: a container mounts ConfigMap ${name}, which the program does not create`);
         const dir = configMapDir(paths, name);
-        fs.mkdirSync(dir, { recursive: true });
-        for (const [file, content] of Object.entries(data)) fs.writeFileSync(path.join(dir, file), content, { mode: 0o444 });
+        writeConfigMapVolume(dir, data);
         return dir;
     });
+}
+
+/**
+ * A ConfigMap volume laid out as the kubelet writes it: the files in a timestamped directory,
+ * `..data` a symlink to it, and each key a symlink `<key> -> ..data/<key>` (read-only files).
+ */
+export function writeConfigMapVolume(dir: string, data: Record<string, string>): void {
+    const version = "..2026_12_01_00_00_00.000000001";
+    fs.mkdirSync(path.join(dir, version), { recursive: true });
+    for (const [file, content] of Object.entries(data)) {
+        fs.writeFileSync(path.join(dir, version, file), content, { mode: 0o444 });
+        fs.symlinkSync(path.join("..data", file), path.join(dir, file));
+    }
+    fs.symlinkSync(version, path.join(dir, "..data"));
+}
+
+/** The files of runtime/python, as the program puts them into ConfigMap stock-python-runtime. */
+export function runtimeFiles(): Record<string, string> {
+    return Object.fromEntries(
+        fs
+            .readdirSync(RUNTIME_DIR)
+            .filter((f) => fs.statSync(path.join(RUNTIME_DIR, f)).isFile())
+            .map((f) => [f, fs.readFileSync(path.join(RUNTIME_DIR, f), "utf8")]),
+    );
 }
 
 /**

@@ -15,7 +15,7 @@ import { TENANT_REDIS_DB } from "../../components/redis-acl";
 import { PYTHON, requireRealServers } from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServer } from "../support/redis-server";
 import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
-import { OTHER_PYTHON_SOURCES, PREFIX_ENV, RUNTIME_DIR } from "./pods";
+import { OTHER_PYTHON_SOURCES, PREFIX_ENV, RUNTIME_DIR, runtimeFiles, writeConfigMapVolume } from "./pods";
 
 const CHECKS = path.join(__dirname, "shim_checks.py");
 const KOMBU_SOURCE = OTHER_PYTHON_SOURCES;
@@ -136,8 +136,11 @@ describe(`runtime/python: the stock runtime shim with ${KOMBU_SOURCE ? `the komb
         );
     });
 
-    it("chain-loads the image's own sitecustomize after installing itself, once", function () {
+    it("chain-loads the image's own sitecustomize after installing itself, once, mounted as a ConfigMap volume", function () {
         const image = fs.mkdtempSync(path.join(os.tmpdir(), "stock-image-site-"));
+        // The kubelet's layout: sitecustomize.py -> ..data/sitecustomize.py; the shim must not chain itself.
+        const mounted = path.join(image, "stock-runtime");
+        writeConfigMapVolume(mounted, runtimeFiles());
         try {
             fs.writeFileSync(
                 path.join(image, "sitecustomize.py"),
@@ -148,14 +151,18 @@ describe(`runtime/python: the stock runtime shim with ${KOMBU_SOURCE ? `the komb
                 ].join("\n"),
             );
             const r = python(
-                ["-c", "import sitecustomize, sys; print('module:', sitecustomize.__file__)"],
+                [
+                    "-c",
+                    "import sitecustomize, sys; print('module:', sitecustomize.__file__, 'finders:', sum(type(f).__name__ == '_PostImportFinder' for f in sys.meta_path))",
+                ],
                 { [PREFIX_ENV]: "client-a:" },
-                [RUNTIME_DIR, image, KOMBU_SOURCE].filter(Boolean).join(":"),
+                [mounted, image, KOMBU_SOURCE].filter(Boolean).join(":"),
             );
             assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stderr, "", "no warning");
             assert.deepEqual(r.stdout.trim().split("\n"), [
                 "image sitecustomize ran, shim installed before it: True",
-                `module: ${path.join(RUNTIME_DIR, "sitecustomize.py")}`,
+                `module: ${path.join(mounted, "sitecustomize.py")} finders: 1`,
             ]);
         } finally {
             fs.rmSync(image, { recursive: true, force: true });
