@@ -81,7 +81,10 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
         throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant) is not allowed on the shared Redis: stock:tenants of '${config.sharedStack}' lists ${tenants.join(", ") || "no tenant"}. Fix: add ${config.tenant} to stock:tenants in Pulumi.shared.yaml and run 'pulumi up -s shared' first`]);
     }
     const owners = await read(SHARED_OUTPUTS.tenantStacks);
-    const owner = owners && typeof owners === "object" ? (owners as Record<string, unknown>)[config.tenant] : undefined;
+    // A shared stack deployed before it exported tenantStacks: its entries could only be tenant
+    // names, each deployed by the stack of that name (until its next `up`, e.g. in a PR's preview).
+    if (owners === undefined) pulumi.log.warn(`the shared stack '${config.sharedStack}' has no 'tenantStacks' output yet (deployed by an older version): taking the stack of tenant '${config.tenant}' to be '${config.tenant}', as its stock:tenants entry would say. Fix: pulumi up -s shared`);
+    const owner = owners === undefined ? config.tenant : owners && typeof owners === "object" ? (owners as Record<string, unknown>)[config.tenant] : undefined;
     if (typeof owner !== "string") {
         throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' does not say which stack deploys tenant '${config.tenant}' (no 'tenantStacks' output). Fix: pulumi up -s shared with this version of the program`]);
     }

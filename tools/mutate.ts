@@ -4,7 +4,7 @@
  * Applies each mutation of tools/mutations.json (one small edit of the source: a bug we fixed or
  * a rule we rely on) in a scratch copy of the working tree, runs the tests the entry names, and
  * expects them to fail. Before any mutation, the same tests must pass unmutated (or a "caught"
- * would prove nothing). Exit 0 when every mutation is caught; 1 when one survives, no longer
+ * would prove nothing). Exit 0 when every mutation is caught (or skipped: see skipUnlessExists); 1 when one survives, no longer
  * applies (its search text is not found exactly once) or the baseline fails; 2 on bad arguments.
  * Add an entry with every bug fixed: file, search, replace (one line each), the tests, why.
  */
@@ -33,6 +33,17 @@ export interface Mutation {
     tests: string[];
     /** Only the tests whose full title matches (mocha --grep), to keep the run short. */
     grep?: string;
+    /**
+     * A path the tests need, or they skip (e.g. the bitnami/charts mirror): without it the mutation
+     * is reported as skipped, not as caught or survived. `$VAR|default`: the variable's value if set.
+     */
+    skipUnlessExists?: string;
+}
+
+/** The path a `skipUnlessExists` names. */
+export function requiredPath(spec: string): string {
+    const [first, fallback] = spec.split("|");
+    return first.startsWith("$") ? process.env[first.slice(1)] || fallback : first;
 }
 
 export const MUTATIONS_FILE = path.join(REPO_ROOT, "tools", "mutations.json");
@@ -63,14 +74,16 @@ function runTests(root: string, tests: string[], grep?: string): { ok: boolean; 
     return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
 }
 
-export interface Outcome { id: string; result: "caught" | "survived" | "stale" | "baseline failed"; detail?: string }
+export interface Outcome { id: string; result: "caught" | "survived" | "stale" | "baseline failed" | "skipped"; detail?: string }
 
 export function mutate(mutations: Mutation[], log: (line: string) => void = () => undefined): Outcome[] {
     const outcomes: Outcome[] = [];
     const applicable = mutations.filter((m) => {
         const problem = applicationProblem(m);
         if (problem) outcomes.push({ id: m.id, result: "stale", detail: problem });
-        return !problem;
+        const missing = m.skipUnlessExists && !fs.existsSync(requiredPath(m.skipUnlessExists)) ? requiredPath(m.skipUnlessExists) : undefined;
+        if (!problem && missing) outcomes.push({ id: m.id, result: "skipped", detail: `${missing} does not exist, so its tests skip` });
+        return !problem && !missing;
     });
     const scratch = scratchCopy("stock-mutate-");
     try {
@@ -128,6 +141,6 @@ if (require.main === module) {
     const outcomes = mutate(chosen, (line) => process.stdout.write(`${line}\n`));
     const count = (r: Outcome["result"]) => outcomes.filter((o) => o.result === r).length;
     for (const o of outcomes.filter((x) => x.result !== "caught" && x.result !== "survived")) process.stdout.write(`${o.result}: ${o.id}${o.detail ? ` — ${o.detail.split("\n")[0]}` : ""}\n`);
-    process.stdout.write(`\n${outcomes.length} mutations: ${count("caught")} caught, ${count("survived")} survived, ${count("stale")} stale, ${count("baseline failed")} with a failing baseline (${Math.round((Date.now() - started) / 1000)}s)\n`);
-    process.exit(count("caught") === outcomes.length ? 0 : 1);
+    process.stdout.write(`\n${outcomes.length} mutations: ${count("caught")} caught, ${count("survived")} survived, ${count("stale")} stale, ${count("baseline failed")} with a failing baseline, ${count("skipped")} skipped (${Math.round((Date.now() - started) / 1000)}s)\n`);
+    process.exit(count("caught") + count("skipped") === outcomes.length ? 0 : 1);
 }

@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { z } from "zod";
 import { ConfigError, KEYS, KeySpec } from "../../components/config";
-import { RecordedResource, RunOptions, runProgram } from "../../tools/lib/mock-run";
+import { RecordedResource, RunOptions, defaultSharedOutputs, runProgram } from "../../tools/lib/mock-run";
 import { Scratch, scratchCopy } from "../../tools/lib/scratch";
 import { loadStackConfig } from "../../tools/lib/stack-files";
 import { main } from "../../tools/plan";
@@ -81,6 +81,15 @@ describe("bad input: conflicts between stacks", function () {
         assert.strictEqual(run.outputs.namespace, "client-a");
     });
 
+    it("takes a shared stack without tenantStacks (an older version) to name each tenant's own stack, and refuses one whose list disagrees", async () => {
+        const older = defaultSharedOutputs();
+        delete older.tenantStacks;
+        assert.strictEqual((await runProgram("client-a", { sharedOutputs: older })).outputs.namespace, "client-a");
+        fs.renameSync(repo.file("Pulumi.client-a.yaml"), repo.file("Pulumi.client-z.yaml"));
+        await refused("client-z", { root: repo.root, sharedOutputs: older }, "is deployed by stack 'client-a'");
+        await refused("client-a", { sharedOutputs: { ...older, tenantStacks: { "client-b": "client-b" } } }, "does not say which stack deploys tenant 'client-a'");
+    });
+
     it("refuses two stacks serving one host, suggesting a host no stack uses", async () => {
         edit("Pulumi.client-b.yaml", "stock:host: app.client-b.feng.local", "stock:host: app.client-a.feng.local");
         await refused("client-b", { root: repo.root },
@@ -107,6 +116,10 @@ describe("bad input: conflicts between stacks", function () {
         const sibling = await planCli(["--stack", "client-a", "--root", repo.root]);
         assert.strictEqual(sibling.code, 1);
         assert.match(sibling.stderr, /Pulumi\.client-b\.yaml is not valid YAML at line \d+/);
+        fs.appendFileSync(repo.file("Pulumi.yaml"), "  broken: [\n");
+        const project = await planCli(["--stack", "client-a", "--root", repo.root]);
+        assert.strictEqual(project.code, 1);
+        assert.match(project.stderr, /Pulumi\.yaml is not valid YAML at line \d+, column \d+/);
     });
 
     it("notices a tenant removed from Pulumi.shared.yaml", async () => {

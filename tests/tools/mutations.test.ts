@@ -51,8 +51,9 @@ describe("mutation check: tools/mutations.json and tools/mutate.ts", function ()
         const stale = await mutateWith([{ ...caught, edits: [{ ...caught.edits[0], search: "no such text anywhere" }] }]);
         assert.strictEqual(stale.code, 1);
         assert.match(stale.stdout, /stale: nginx-tls-branch-dropped/);
-        const good = await mutateWith([caught]);
+        const good = await mutateWith([caught, { ...harmless, skipUnlessExists: "$STOCK_NO_SUCH_VARIABLE|/no/such/mirror" }]);
         assert.strictEqual(good.code, 0, good.stdout);
+        assert.match(good.stdout, /2 mutations: 1 caught, 0 survived, 0 stale, 0 with a failing baseline, 1 skipped/);
         fs.rmSync(dir, { recursive: true, force: true });
     });
 });
