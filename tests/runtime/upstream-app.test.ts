@@ -194,7 +194,7 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
             const t: Tenant = { name, pods, paths: { cwd: FIXTURE, tmp }, apiUrl: "", worker: pods.workers[0], processes: {} };
             assert.equal(pods.workers.length, 1, `${name}: one worker Deployment`);
             assert.ok(pods.beat && pods.migration, `${name}: beat and the migration Job are rendered`);
-            const containers = [pods.api, ...pods.workers, pods.beat!, pods.migration!];
+            const containers = [pods.api, ...pods.workers, pods.beat, pods.migration];
             mountConfigMaps(pods, containers, t.paths);
             // Every emptyDir the containers mount under /tmp exists, as the kubelet makes it.
             for (const c of containers) {
