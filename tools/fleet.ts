@@ -45,15 +45,27 @@ export interface FleetCliDeps {
 }
 
 /** The CLI, callable in-process: returns the exit code. */
-export async function main(argv: string[], stdout: Output = process.stdout, stderr: Output = process.stderr, deps: FleetCliDeps = {}): Promise<number> {
+export async function main(
+    argv: string[],
+    stdout: Output = process.stdout,
+    stderr: Output = process.stderr,
+    deps: FleetCliDeps = {},
+): Promise<number> {
     let parsed;
     try {
         parsed = parseArgs({
             args: argv,
             allowPositionals: true,
             options: {
-                stacks: { type: "string" }, "affected-by": { type: "string" }, parallel: { type: "string" }, json: { type: "boolean" },
-                "preview-only": { type: "boolean" }, refresh: { type: "boolean" }, org: { type: "string" }, yes: { type: "boolean" }, help: { type: "boolean" },
+                stacks: { type: "string" },
+                "affected-by": { type: "string" },
+                parallel: { type: "string" },
+                json: { type: "boolean" },
+                "preview-only": { type: "boolean" },
+                refresh: { type: "boolean" },
+                org: { type: "string" },
+                yes: { type: "boolean" },
+                help: { type: "boolean" },
             },
         });
     } catch (e) {
@@ -70,9 +82,11 @@ export async function main(argv: string[], stdout: Output = process.stdout, stde
         return EXIT.usage;
     };
     const operation = positionals[0] as FleetOperation;
-    if (positionals.length !== 1 || !FLEET_OPERATIONS.includes(operation)) return usage(`give one operation: ${FLEET_OPERATIONS.join(", ")}${positionals.length ? ` (got ${positionals.join(" ")})` : ""}`);
+    if (positionals.length !== 1 || !FLEET_OPERATIONS.includes(operation))
+        return usage(`give one operation: ${FLEET_OPERATIONS.join(", ")}${positionals.length ? ` (got ${positionals.join(" ")})` : ""}`);
     const parallel = args.parallel === undefined ? 4 : Number(args.parallel);
-    if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) return usage(`--parallel must be a whole number from 1 to 64 (got ${args.parallel})`);
+    if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)
+        return usage(`--parallel must be a whole number from 1 to 64 (got ${args.parallel})`);
     if (args["preview-only"] && operation !== "refresh") return usage("--preview-only goes with refresh only");
     if (args.refresh && operation !== "preview" && operation !== "up") return usage("--refresh goes with preview and up only");
     if (operation === "destroy" && !args.yes) return usage("destroy deletes every resource of the selected stacks: add --yes to mean it");
@@ -80,8 +94,13 @@ export async function main(argv: string[], stdout: Output = process.stdout, stde
     const root = path.resolve(deps.root ?? REPO_ROOT);
     let selection;
     try {
-        const affected: AffectedStacks = deps.affected ?? (async (ref, at) => (await import("./lib/affected")).affectedSince(ref, at).stacks);
-        selection = await selectFleet({ stacks: args.stacks !== undefined ? parseStackList(args.stacks) : undefined, affectedBy: args["affected-by"] }, root, affected);
+        const affected: AffectedStacks =
+            deps.affected ?? (async (ref, at) => (await import("./lib/affected")).affectedSince(ref, at).stacks);
+        selection = await selectFleet(
+            { stacks: args.stacks !== undefined ? parseStackList(args.stacks) : undefined, affectedBy: args["affected-by"] },
+            root,
+            affected,
+        );
     } catch (e) {
         if (e instanceof SelectionError) return usage(e.message);
         throw e;
@@ -97,7 +116,16 @@ export async function main(argv: string[], stdout: Output = process.stdout, stde
     listr?.start();
     let report;
     try {
-        report = await runFleet({ operation, plan: selection.plan, backend, parallel, previewOnly: args["preview-only"], refresh: args.refresh, progress, now: deps.now });
+        report = await runFleet({
+            operation,
+            plan: selection.plan,
+            backend,
+            parallel,
+            previewOnly: args["preview-only"],
+            refresh: args.refresh,
+            progress,
+            now: deps.now,
+        });
     } catch (e) {
         await listr?.finish();
         if (e instanceof FleetEnvironmentError) {

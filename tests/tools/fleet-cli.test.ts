@@ -15,18 +15,28 @@ import { syntheticRepo, tenantName } from "../support/synthetic-repo";
 const run = promisify(execFile);
 const NODE = path.join(REPO_ROOT, "node_modules", ".bin", "node");
 
-interface CliResult { code: number; stdout: string; stderr: string; backend: FakeFleetBackend }
+interface CliResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+    backend: FakeFleetBackend;
+}
 
 async function fleet(args: string[], fake: FakeBackendOptions = {}, affected: string[] = [], root?: string): Promise<CliResult> {
     let stdout = "";
     let stderr = "";
     const backend = new FakeFleetBackend(fake);
-    const code = await main(args, { write: (t: string) => (stdout += t) }, { write: (t: string) => (stderr += t) }, {
-        backend: () => backend,
-        affected: () => affected,
-        interactive: false,
-        root,
-    });
+    const code = await main(
+        args,
+        { write: (t: string) => (stdout += t) },
+        { write: (t: string) => (stderr += t) },
+        {
+            backend: () => backend,
+            affected: () => affected,
+            interactive: false,
+            root,
+        },
+    );
     return { code, stdout, stderr, backend };
 }
 
@@ -56,10 +66,19 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
     });
 
     it("previews every stack, shared first, and prints the JSON report on stdout with progress and the table on stderr", async () => {
-        const r = await fleet(["preview", "--json", "--parallel", "2"], { outcome: (s) => ({ changeSummary: s === "client-b" ? { update: 1, same: 20 } : { same: 20 }, policyViolations: 0 }) });
+        const r = await fleet(["preview", "--json", "--parallel", "2"], {
+            outcome: (s) => ({ changeSummary: s === "client-b" ? { update: 1, same: 20 } : { same: 20 }, policyViolations: 0 }),
+        });
         assert.strictEqual(r.code, EXIT.ok, r.stderr);
         const report = parseFleetReport(r.stdout);
-        assert.deepStrictEqual(report.stacks.map((s) => [s.stack, s.wave, s.result]), [["shared", "shared", "succeeded"], ["client-a", 1, "succeeded"], ["client-b", 1, "succeeded"]]);
+        assert.deepStrictEqual(
+            report.stacks.map((s) => [s.stack, s.wave, s.result]),
+            [
+                ["shared", "shared", "succeeded"],
+                ["client-a", 1, "succeeded"],
+                ["client-b", 1, "succeeded"],
+            ],
+        );
         assert.deepStrictEqual(report.stacks[2].changes, { create: 0, update: 1, replace: 0, delete: 0, same: 20 });
         assert.strictEqual(r.backend.calls[0].stack, "shared");
         assert.match(r.stderr, /fleet preview: every stack/);
@@ -73,7 +92,10 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
         const failed = await fleet(["up", "--stacks", "client-a,client-b"], { failures: { "client-b": "error" } });
         assert.strictEqual(failed.code, EXIT.failed);
         assert.deepStrictEqual(failed.backend.calls.map((c) => c.stack).sort(), ["client-a", "client-b"], "only the stacks asked for");
-        assert.match(failed.stderr, /fleet up: 1\/2 succeeded; failed: client-b; halted after wave 1: 1 tenant stack failed, over the failure budget of 0 \(stock:rolloutFailureBudget in the shared stack\)\n/);
+        assert.match(
+            failed.stderr,
+            /fleet up: 1\/2 succeeded; failed: client-b; halted after wave 1: 1 tenant stack failed, over the failure budget of 0 \(stock:rolloutFailureBudget in the shared stack\)\n/,
+        );
         assert.match(failed.stdout, /│ client-b │ 1 +│ failed/);
 
         const busy = await fleet(["up"], { failures: { "client-a": "busy" } });
@@ -84,7 +106,10 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
     it("with --affected-by runs only what the change affects, and nothing when it affects nothing", async () => {
         const some = await fleet(["preview", "--affected-by", "origin/main"], {}, ["client-b"]);
         assert.strictEqual(some.code, EXIT.ok);
-        assert.deepStrictEqual(some.backend.calls.map((c) => c.stack), ["client-b"]);
+        assert.deepStrictEqual(
+            some.backend.calls.map((c) => c.stack),
+            ["client-b"],
+        );
         assert.match(some.stderr, /stacks affected since origin\/main: client-b/);
 
         const none = await fleet(["preview", "--affected-by", "origin/main", "--json"], {}, []);
@@ -94,11 +119,20 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
     });
 
     it("passes --preview-only and --refresh through to each stack", async () => {
-        const drift = await fleet(["refresh", "--preview-only", "--json"], { outcome: (s) => ({ changeSummary: s === "client-a" ? { update: 1, same: 3 } : { same: 4 }, policyViolations: 0 }) });
+        const drift = await fleet(["refresh", "--preview-only", "--json"], {
+            outcome: (s) => ({ changeSummary: s === "client-a" ? { update: 1, same: 3 } : { same: 4 }, policyViolations: 0 }),
+        });
         assert.ok(drift.backend.calls.every((c) => c.operation === "refresh" && c.options.previewOnly));
         const report = parseFleetReport(drift.stdout);
         assert.strictEqual(report.previewOnly, true);
-        assert.deepStrictEqual(report.stacks.map((s) => [s.stack, s.drift]), [["shared", false], ["client-a", true], ["client-b", false]]);
+        assert.deepStrictEqual(
+            report.stacks.map((s) => [s.stack, s.drift]),
+            [
+                ["shared", false],
+                ["client-a", true],
+                ["client-b", false],
+            ],
+        );
         const refreshed = await fleet(["preview", "--refresh"]);
         assert.ok(refreshed.backend.calls.every((c) => c.options.refresh));
     });
@@ -111,16 +145,35 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
             const ok = await fleet(["up", "--json", "--parallel", "3"], {}, [], repo.root);
             assert.strictEqual(ok.code, EXIT.ok, ok.stderr);
             const steps = parseFleetReport(ok.stdout).steps;
-            assert.deepStrictEqual(steps.map((s) => [s.label, s.stacks.length]), [
-                ["shared", 1], ["wave 0 (canary)", 2], ["wave 1 batch 1/3", 4], ["wave 1 batch 2/3", 3], ["wave 1 batch 3/3", 3], ["wave 2", 3],
-            ]);
+            assert.deepStrictEqual(
+                steps.map((s) => [s.label, s.stacks.length]),
+                [
+                    ["shared", 1],
+                    ["wave 0 (canary)", 2],
+                    ["wave 1 batch 1/3", 4],
+                    ["wave 1 batch 2/3", 3],
+                    ["wave 1 batch 3/3", 3],
+                    ["wave 2", 3],
+                ],
+            );
 
             // One failure in batch 1 is within the budget; a second in batch 2 is over it: batch 3 and wave 2 are skipped.
-            const halted = await fleet(["up", "--json"], { failures: { [tenantName(3)]: "error", [tenantName(8)]: "error" } }, [], repo.root);
+            const halted = await fleet(
+                ["up", "--json"],
+                { failures: { [tenantName(3)]: "error", [tenantName(8)]: "error" } },
+                [],
+                repo.root,
+            );
             assert.strictEqual(halted.code, EXIT.failed);
             const report = parseFleetReport(halted.stdout);
-            assert.deepStrictEqual(report.halted, { step: "wave 1 batch 2/3", reason: "2 tenant stacks failed, over the failure budget of 1 (stock:rolloutFailureBudget in the shared stack)" });
-            assert.deepStrictEqual(report.stacks.filter((s) => s.result === "skipped").map((s) => s.stack), [10, 11, 12, 13, 14, 15].map(tenantName));
+            assert.deepStrictEqual(report.halted, {
+                step: "wave 1 batch 2/3",
+                reason: "2 tenant stacks failed, over the failure budget of 1 (stock:rolloutFailureBudget in the shared stack)",
+            });
+            assert.deepStrictEqual(
+                report.stacks.filter((s) => s.result === "skipped").map((s) => s.stack),
+                [10, 11, 12, 13, 14, 15].map(tenantName),
+            );
             assert.match(halted.stderr, new RegExp(`failed: ${tenantName(3)}, ${tenantName(8)}; halted after wave 1 batch 2/3`));
 
             // A canary failing halts before wave 1, whatever the budget.
@@ -133,11 +186,14 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
     });
 
     it("refuses to run when a selected stack file is refused by the config model, naming the stack and the problem", async () => {
-        const repo = syntheticRepo([{ name: "t-good", wave: 1 }, { name: "t-bad", wave: 1, config: { "stock:host": "not a host" } }]);
+        const repo = syntheticRepo([
+            { name: "t-good", wave: 1 },
+            { name: "t-bad", wave: 1, config: { "stock:host": "not a host" } },
+        ]);
         try {
             const r = await fleet(["preview"], {}, [], repo.root);
             assert.strictEqual(r.code, EXIT.usage);
-            assert.match(r.stderr, /1 stack file\(s\) are refused by the config model[^]*t-bad:\n  - stock:host/);
+            assert.match(r.stderr, /1 stack file\(s\) are refused by the config model[^]*t-bad:\n {2}- stock:host/);
             assert.strictEqual(r.backend.log.length, 0);
         } finally {
             repo.remove();
@@ -146,8 +202,12 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
 
     it("fails fast with exit 2 and the reason when there is no Pulumi CLI (whole process)", async () => {
         const result = await run(NODE, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "tools/fleet.ts"), "preview"], {
-            cwd: REPO_ROOT, env: { ...process.env, PATH: path.dirname(fs.realpathSync(NODE)), CI: "true" },
-        }).then(() => ({ code: 0, stderr: "" }), (e) => ({ code: e.code as number, stderr: String(e.stderr) }));
+            cwd: REPO_ROOT,
+            env: { ...process.env, PATH: path.dirname(fs.realpathSync(NODE)), CI: "true" },
+        }).then(
+            () => ({ code: 0, stderr: "" }),
+            (e) => ({ code: e.code as number, stderr: String(e.stderr) }),
+        );
         assert.strictEqual(result.code, EXIT.usage, result.stderr);
         assert.match(result.stderr, /fleet preview: npm run fleet needs the Pulumi CLI, and there is no `pulumi` on PATH/);
     });
@@ -164,9 +224,19 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
             ],
             haltReason: (_s: unknown, failedInStep: number) => (failedInStep > 0 ? "a canary failed" : undefined),
         };
-        const display = new ListrProgress(plan.steps, { concurrent: false, renderer: "simple", output: out as unknown as NodeJS.WriteStream });
+        const display = new ListrProgress(plan.steps, {
+            concurrent: false,
+            renderer: "simple",
+            output: out as unknown as NodeJS.WriteStream,
+        });
         display.start();
-        const report = await runFleet({ operation: "up", plan, backend: new FakeFleetBackend({ failures: { "c-2": "error" } }), parallel: 2, progress: display });
+        const report = await runFleet({
+            operation: "up",
+            plan,
+            backend: new FakeFleetBackend({ failures: { "c-2": "error" } }),
+            parallel: 2,
+            progress: display,
+        });
         await display.finish(report);
         assert.match(text, /shared: 1\/1 done/);
         assert.match(text, /wave 0 \(canary\): failed: c-2; the rollout halts here/);

@@ -35,7 +35,10 @@ export function stackLine(s: StackReport): string {
 export class PlainProgress implements FleetProgress {
     private readonly t0: number;
 
-    constructor(private readonly out: Output, private readonly now: () => number = () => Date.now()) {
+    constructor(
+        private readonly out: Output,
+        private readonly now: () => number = () => Date.now(),
+    ) {
         this.t0 = now();
     }
 
@@ -56,7 +59,9 @@ export class PlainProgress implements FleetProgress {
     }
 
     stepFinished(step: StepReport): void {
-        this.line(`-- ${step.label}: ${step.stacks.length - step.failed}/${step.stacks.length} without failure${step.halted ? "; the rollout halts here" : ""}`);
+        this.line(
+            `-- ${step.label}: ${step.stacks.length - step.failed}/${step.stacks.length} without failure${step.halted ? "; the rollout halts here" : ""}`,
+        );
     }
 }
 
@@ -100,7 +105,15 @@ export class ListrProgress implements FleetProgress {
     private running?: Promise<unknown>;
 
     constructor(steps: RolloutStepPlan[], options: ListrProgressOptions) {
-        this.views = steps.map((step) => ({ step, started: deferred(), finished: deferred(), running: new Map(), done: 0, failed: [], busy: [] }));
+        this.views = steps.map((step) => ({
+            step,
+            started: deferred(),
+            finished: deferred(),
+            running: new Map(),
+            done: 0,
+            failed: [],
+            busy: [],
+        }));
         for (const v of this.views) for (const s of v.step.stacks) this.byStack.set(s, v);
         const output = options.output ?? process.stderr;
         this.list = new Listr(
@@ -117,7 +130,10 @@ export class ListrProgress implements FleetProgress {
                     }
                     task.output = "";
                     this.refresh(view);
-                    if (view.failed.length) throw new Error(`${view.step.label}: failed: ${view.failed.join(", ")}${view.report.halted ? "; the rollout halts here" : ""}`);
+                    if (view.failed.length)
+                        throw new Error(
+                            `${view.step.label}: failed: ${view.failed.join(", ")}${view.report.halted ? "; the rollout halts here" : ""}`,
+                        );
                 },
             })),
             {
@@ -139,7 +155,9 @@ export class ListrProgress implements FleetProgress {
         const task = view.task;
         if (!task) return;
         const total = view.step.stacks.length;
-        const extra = [view.failed.length ? `${view.failed.length} failed` : "", view.busy.length ? `${view.busy.length} busy` : ""].filter(Boolean).join(", ");
+        const extra = [view.failed.length ? `${view.failed.length} failed` : "", view.busy.length ? `${view.busy.length} busy` : ""]
+            .filter(Boolean)
+            .join(", ");
         task.title = `${view.step.label}: ${view.done}/${total} done${extra ? `, ${extra}` : ""}`;
         if (view.running.size) task.output = [...view.running].map(([stack, line]) => `${stack}: ${line}`).join("\n");
     }

@@ -33,7 +33,10 @@ export interface Selection {
 
 /** Parses `a,b , c` into names, refusing an empty list or a name given twice. */
 export function parseStackList(text: string): string[] {
-    const names = text.split(",").map((s) => s.trim()).filter(Boolean);
+    const names = text
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
     if (!names.length) throw new SelectionError("--stacks needs at least one stack name, e.g. --stacks shared,client-a");
     const twice = names.filter((n, i) => names.indexOf(n) !== i);
     if (twice.length) throw new SelectionError(`--stacks names ${[...new Set(twice)].join(", ")} twice`);
@@ -42,7 +45,8 @@ export function parseStackList(text: string): string[] {
 
 export function rolloutPlanOf(fleet: Fleet): RolloutPlan {
     const planned = new Map<RolloutStepPlan, RolloutStep>();
-    for (const step of planRollout(fleet.stacks, fleet.policy)) planned.set({ wave: step.wave, label: step.label, stacks: step.stacks }, step);
+    for (const step of planRollout(fleet.stacks, fleet.policy))
+        planned.set({ wave: step.wave, label: step.label, stacks: step.stacks }, step);
     return {
         steps: [...planned.keys()],
         haltReason: (step, failedInStep, failedBefore) => haltReason(planned.get(step)!, failedInStep, failedBefore, fleet.policy),
@@ -58,7 +62,7 @@ export async function selectFleet(request: SelectionRequest, root: string, affec
         only = request.stacks;
         description = `--stacks ${only.join(",")}`;
     } else if (request.affectedBy) {
-        only = [...await affected(request.affectedBy, root)].sort();
+        only = [...(await affected(request.affectedBy, root))].sort();
         description = `stacks affected since ${request.affectedBy}: ${only.length ? only.join(", ") : "none"}`;
     }
     let fleet: Fleet;
@@ -69,7 +73,9 @@ export async function selectFleet(request: SelectionRequest, root: string, affec
     }
     if (fleet.invalid.length) {
         const problems = fleet.invalid.map((i) => `${i.stack}:\n${i.problems.map((p) => `  - ${p}`).join("\n")}`).join("\n");
-        throw new SelectionError(`${fleet.invalid.length} stack file(s) are refused by the config model; fix them before a fleet run:\n${problems}`);
+        throw new SelectionError(
+            `${fleet.invalid.length} stack file(s) are refused by the config model; fix them before a fleet run:\n${problems}`,
+        );
     }
     return { fleet, plan: rolloutPlanOf(fleet), description };
 }
