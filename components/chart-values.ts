@@ -5,7 +5,7 @@
  * preview lists each Deployment, Service and Ingress that changes.
  */
 import { TenantConfig } from "./config";
-import { API_PATH } from "./urls";
+import { API_PATH, tenantUrls } from "./urls";
 import { ENV_CONFIGMAP, ENV_SECRET } from "./app-env";
 import { CELERY_BEAT_RESOURCES } from "./quota";
 
@@ -37,16 +37,28 @@ export interface ChartInputs {
 
 export type ChartValues = Record<ChartName, Record<string, unknown>>;
 
-function ingress(tenant: TenantConfig, pathPrefix: string) {
-    const tls = tenant.tls && "secretName" in tenant.tls ? [{ secretName: tenant.tls.secretName, hosts: [tenant.host] }] : [];
+/** One Ingress's values: a host, a path, its TLS entry and, for a cross-origin API, CORS from the frontend's origin. */
+function ingress(tenant: TenantConfig, host: string, pathPrefix: string, options: { secretName?: string; corsOrigin?: string } = {}) {
+    const tls = options.secretName ? [{ secretName: options.secretName, hosts: [host] }] : [];
     return {
         enabled: true,
         className: "nginx",
         annotations: {},
-        hosts: [{ host: tenant.host, paths: [{ path: pathPrefix, pathType: "Prefix" }] }],
+        hosts: [{ host, paths: [{ path: pathPrefix, pathType: "Prefix" }] }],
         tls,
         certManager: { clusterIssuer: tenant.tls && "clusterIssuer" in tenant.tls ? tenant.tls.clusterIssuer : "" },
+        ...(options.corsOrigin ? { cors: { enabled: true, allowOrigin: options.corsOrigin } } : {}),
     };
+}
+
+/** The API's Ingress: on the frontend's host, or on stock:apiHost with its TLS secret and CORS for the frontend. */
+function apiIngress(tenant: TenantConfig) {
+    const urls = tenantUrls(tenant);
+    const secret = tenant.tls && "secretName" in tenant.tls ? tenant.tls : undefined;
+    return ingress(tenant, urls.apiHost, API_PATH, {
+        secretName: secret && (urls.separateApiHost ? secret.apiSecretName ?? secret.secretName : secret.secretName),
+        corsOrigin: urls.separateApiHost ? urls.origin : undefined,
+    });
 }
 
 export function chartValues({ tenant, images, envChecksum, redis }: ChartInputs): ChartValues {
@@ -70,7 +82,7 @@ export function chartValues({ tenant, images, envChecksum, redis }: ChartInputs)
             resources: tenant.resources.api,
             gunicorn: { workers: tenant.gunicornWorkers, timeout: 60 },
             migrations: { enabled: true },
-            ingress: ingress(tenant, API_PATH),
+            ingress: apiIngress(tenant),
             networkPolicy: backendNetworkPolicy,
         },
         celery: {
@@ -96,7 +108,7 @@ export function chartValues({ tenant, images, envChecksum, redis }: ChartInputs)
             imagePullSecrets,
             replicaCount: tenant.replicas.frontend,
             resources: tenant.resources.frontend,
-            ingress: ingress(tenant, "/"),
+            ingress: ingress(tenant, tenant.host, "/", { secretName: tenant.tls && "secretName" in tenant.tls ? tenant.tls.secretName : undefined }),
             networkPolicy: { enabled: true },
         },
     };

@@ -10,6 +10,9 @@ import { reservedEnvKeys } from "./app-env";
 
 export const PROJECT = "stock";
 
+/** The dotenv variable the frontend reads its API origin from (`${REACT_APP_HOST_URL}/api/v1/...`). */
+export const FRONTEND_API_URL_VARIABLE = "REACT_APP_HOST_URL";
+
 /** Names Kubernetes or the shared stack already use: a tenant namespace must never collide with them. */
 export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "redis", "ingress-nginx", "cert-manager"];
 
@@ -39,6 +42,8 @@ const port = z.number().int().min(1).max(65535);
 const replicas = z.number({ error: "must be a whole number" }).int("must be a whole number").min(0, "must be 0 or more");
 const envKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names must be UPPER_SNAKE_CASE");
 const envMap = z.record(envKey, z.string());
+/** One dotenv line: env-cmd reads KEY=VALUE up to the end of the line. */
+const dotenvValue = z.string().regex(/^[^\r\n]*$/, "must fit on one line (it becomes a KEY=VALUE line of the dotenv file)");
 const logLevel = z.enum(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]);
 
 /** How one key is documented, who needs it and how it is checked. `README.md` and `Pulumi.yaml` follow this table (a test keeps them in step). */
@@ -113,9 +118,9 @@ const tenantEntry = z.string().refine((e) => {
 }, "a tenant must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit), optionally followed by @<stack> when a stack of another name deploys it");
 
 const tls = z.union([
-    z.strictObject({ secretName: dnsLabel("tls.secretName") }),
+    z.strictObject({ secretName: dnsLabel("tls.secretName"), apiSecretName: dnsLabel("tls.apiSecretName").optional() }),
     z.strictObject({ clusterIssuer: z.string().min(1) }),
-], { error: "must be {secretName: <existing TLS secret>} or {clusterIssuer: <cert-manager ClusterIssuer>}" });
+], { error: "must be {secretName: <existing TLS secret>, apiSecretName?: <its secret for stock:apiHost>} or {clusterIssuer: <cert-manager ClusterIssuer>}" });
 
 /** Every config key the program reads, without the `stock:` prefix. */
 export const KEYS = {
@@ -128,9 +133,13 @@ export const KEYS = {
     redisPasswordGenerations: { description: "Per Redis user (tenant name or default), a generation number; raising it rotates that user's password.", roles: sharedOnly, required: false, schema: z.record(z.string(), z.number().int().min(0)), example: '{"client-a": 2}' },
     sharedStack: { description: "Fully qualified name of the shared stack this tenant reads Redis from; default <your organization>/stock/shared.", roles: tenantOnly, required: false, schema: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "must be <org>/<project>/<stack>, e.g. organization/stock/shared"), example: "organization/stock/shared" },
     tenant: { description: "The customer's name: its namespace, Redis user and key prefix.", roles: tenantOnly, required: true, schema: dnsLabel("the tenant").refine((t) => !RESERVED_NAMESPACES.includes(t), `must not be one of ${RESERVED_NAMESPACES.join(", ")}`), example: "client-a" },
-    host: { description: "The customer's public host: the frontend is served at /, the API at /api on the same host.", roles: tenantOnly, required: true, schema: dnsName, example: "app.client-a.feng.local" },
-    buildFor: { description: "The dotenv file under <frontendSource>/envs/ baked into this tenant's frontend image (BUILD_FOR).", roles: tenantOnly, required: true, schema: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a file name (no '/')"), example: "client-a" },
-    tls: { description: "Optional TLS on the ingress: {secretName} of an existing secret or {clusterIssuer} for cert-manager. Switches the URLs to https.", roles: tenantOnly, required: false, schema: tls, example: '{"clusterIssuer": "letsencrypt"}' },
+    host: { description: "The customer's public host: the frontend is served at /, and the API at /api unless stock:apiHost moves it to a host of its own.", roles: tenantOnly, required: true, schema: dnsName, example: "app.client-a.feng.local" },
+    apiHost: { description: "Optional separate public host of the API (the seed's app.<customer> layout): its own Ingress at /api, TLS, load-balancer block, and CORS from the frontend's origin; default: the API at /api on stock:host.", roles: tenantOnly, required: false, schema: dnsName, example: "api.client-a.feng.local" },
+    frontendEnv: { description: "More variables written into the frontend's computed dotenv file (envs/<buildFor>) next to REACT_APP_HOST_URL, which the program computes.", roles: tenantOnly, required: false, schema: z.record(envKey, dotenvValue), example: '{"REACT_APP_TITLE": "Stock"}' },
+    npmTokenMode: { description: "How the frontend build gets stock:npmToken: build-arg (ARG NPM_TOKEN, as the real app's Dockerfile declares) or secret (a BuildKit secret with id npm_token, for RUN --mount=type=secret,id=npm_token).", roles: tenantOnly, required: true, schema: z.enum(["build-arg", "secret"]), example: "secret" },
+    buildCache: { description: "Import and export the BuildKit layer cache in Harbor (<repository>:buildcache, per tenant for the frontend), so a fresh CI runner reuses the last build.", roles: tenantOnly, required: true, schema: z.boolean(), example: "true" },
+    buildFor: { description: "BUILD_FOR of the frontend build: the dotenv file envs/<buildFor> the program writes into the staged build context; default: stock:tenant.", roles: tenantOnly, required: false, schema: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a file name (no '/')").refine((f) => f !== "." && f !== "..", "must be a file name, not . or .."), example: "client-a" },
+    tls: { description: "Optional TLS on the ingresses: {secretName} of an existing secret (apiSecretName for stock:apiHost; default the same secret) or {clusterIssuer} for cert-manager. Switches the URLs to https.", roles: tenantOnly, required: false, schema: tls, example: '{"clusterIssuer": "letsencrypt"}' },
     deployType: { description: "DEPLOY_TYPE for the app: dev, test (SQLite, no MySQL) or prod.", roles: tenantOnly, required: true, schema: z.enum(["dev", "test", "prod"]), example: "prod" },
     debug: { description: "DJANGO_DEBUG: never true in prod.", roles: tenantOnly, required: true, schema: z.boolean(), example: "false" },
     podSecurity: { description: "Pod Security Standard enforced on the tenant namespace: restricted or baseline.", roles: tenantOnly, required: true, schema: z.enum(["restricted", "baseline"]), example: "restricted" },
@@ -146,10 +155,10 @@ export const KEYS = {
     harborPassword: { description: "The Harbor robot account's token.", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<robot token>" },
     harborPullUsername: { description: "A pull-only Harbor robot for this tenant's image-pull Secret; without it the pods pull with the push robot (a warning says so).", roles: tenantOnly, required: false, schema: z.string().min(1), example: "robot$client-a-pull" },
     harborPullPassword: { description: "The pull-only robot's token (set with --secret together with harborPullUsername).", roles: tenantOnly, required: false, secret: true, schema: z.string().min(1), example: "<robot token>" },
-    npmToken: { description: "Token for the private npm registry, passed to the frontend build as NPM_TOKEN.", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<npm token>" },
+    npmToken: { description: "Token for the private npm registry, passed to the frontend build as NPM_TOKEN (build argument) or as the BuildKit secret npm_token, per stock:npmTokenMode.", roles: tenantOnly, required: true, secret: true, schema: z.string().min(1), example: "<npm token>" },
     pullSecretName: { description: "Name of the image-pull Secret created in the tenant namespace.", roles: tenantOnly, required: true, schema: dnsLabel("the pull secret name"), example: "harbor" },
     backendSource: { description: "Build context of the backend image (Django API and Celery), relative to the repo or absolute.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "app/backend" },
-    frontendSource: { description: "Build context of the frontend image, holding envs/<buildFor>.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "app/frontend" },
+    frontendSource: { description: "Build context of the frontend image; the program builds from a staged copy with envs/<buildFor> computed, keeping the other keys of an envs/<buildFor> found there.", roles: tenantOnly, required: true, schema: z.string().min(1), example: "app/frontend" },
     backendRepository: { description: "Harbor repository of the backend image.", roles: tenantOnly, required: true, schema: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "must be a lower-case repository name"), example: "stock_backend" },
     frontendRepository: { description: "Harbor repository of the frontend images (one tag per tenant build).", roles: tenantOnly, required: true, schema: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "must be a lower-case repository name"), example: "frontend_stock" },
     imagePlatform: { description: "Platform the images are built for.", roles: tenantOnly, required: true, schema: z.string().regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, "must be os/arch such as linux/amd64"), example: "linux/amd64" },
@@ -206,8 +215,14 @@ export interface TenantConfig extends Common {
     sharedStack: string;
     tenant: string;
     host: string;
+    /** The API's own host; absent: the API is served at /api on `host`. */
+    apiHost?: string;
+    /** Extra dotenv variables for the frontend build, besides the computed REACT_APP_HOST_URL. */
+    frontendEnv: Record<string, string>;
+    npmTokenMode: "build-arg" | "secret";
+    buildCache: boolean;
     buildFor: string;
-    tls?: { secretName: string } | { clusterIssuer: string };
+    tls?: { secretName: string; apiSecretName?: string } | { clusterIssuer: string };
     deployType: "dev" | "test" | "prod";
     debug: boolean;
     podSecurity: "restricted" | "baseline";
@@ -459,6 +474,11 @@ function tenantRules(get: <K extends KeyName>(k: K) => ValueOf<K>, stack: string
     if (!get("harborPullUsername") !== !get("harborPullPassword")) {
         checked.problems.push(`${prefix}harborPullUsername and ${prefix}harborPullPassword in ${file} go together: one is set, the other is not. Fix: pulumi config set ${prefix}harborPullUsername 'robot$stock-pull-${stack}' -s ${stack} and pulumi config set --secret ${prefix}harborPullPassword -s ${stack}`);
     }
+    if (get("apiHost") && get("apiHost") === get("host")) {
+        checked.problems.push(`${prefix}apiHost in ${file} is the same as ${prefix}host (${get("host")}): a separate API host must differ. Fix: pulumi config rm ${prefix}apiHost -s ${stack} (the API is then served at /api on ${get("host")}), or pulumi config set ${prefix}apiHost 'api.${get("host")}' -s ${stack}`);
+    }
+    const computedFrontendKeys = Object.keys(get("frontendEnv") ?? {}).filter((k) => k === FRONTEND_API_URL_VARIABLE);
+    computedFrontendKeys.forEach((k) => checked.problems.push(`${prefix}frontendEnv.${k} in ${file}: the program computes ${k} from ${prefix}host, ${prefix}apiHost and ${prefix}tls. Fix: pulumi config rm --path '${prefix}frontendEnv.${k}' -s ${stack}`));
     if (get("debug") && get("deployType") === "prod") {
         checked.problems.push(`${prefix}debug is true while ${prefix}deployType is prod in ${file}: Django would show stack traces to customers. Fix: pulumi config set ${prefix}debug false -s ${stack}`);
     }
@@ -528,7 +548,11 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         sharedStack: get("sharedStack") || `${raw.organization}/${PROJECT}/shared`,
         tenant: get("tenant"),
         host: get("host"),
-        buildFor: get("buildFor"),
+        apiHost: get("apiHost") || undefined,
+        frontendEnv: get("frontendEnv") ?? {},
+        npmTokenMode: get("npmTokenMode"),
+        buildCache: get("buildCache"),
+        buildFor: get("buildFor") || get("tenant"),
         tls: get("tls"),
         deployType: get("deployType"),
         debug: get("debug"),

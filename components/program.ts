@@ -1,7 +1,8 @@
 /**
  * The program behind index.ts: validate everything, then create the shared Redis or one tenant.
- * All checks (config, frontend dotenv, build contexts, the shared stack's tenant list) run before
- * the first Kubernetes resource is created.
+ * All checks (config, hosts other stacks claim, build contexts, the frontend's dotenv, the shared
+ * stack's tenant list) run, and the frontend's build context is staged, before the first resource
+ * is registered.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,11 +11,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SharedConfig, TenantConfig, stackFile } from "./config";
 import { readStackConfig } from "./config-source";
 import { RedisCredential } from "./app-env";
-import { checkFrontendEnv } from "./frontend-env";
+import { frontendDotenv, stageFrontendContext } from "./frontend-env";
 import { SharedRedis } from "./shared-redis";
 import { stackConflicts, tenantStacksIn } from "./stack-conflicts";
 import { Tenant } from "./tenant";
-import { tenantUrls } from "./urls";
 
 import { REPO_ROOT, SHARED_OUTPUTS, redisCredentialOutput } from "./names";
 
@@ -47,18 +47,15 @@ function deployShared(config: SharedConfig): Record<string, unknown> {
     };
 }
 
-/** Problems only the file system can reveal: build contexts, Dockerfiles, the frontend's baked API URL. */
+/** Problems only the file system can reveal: conflicts with the other stack files, build contexts, Dockerfiles, the frontend's own dotenv. */
 export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }, root = REPO_ROOT): string[] {
-    // Another stack's dotenv file is never the fix: its own conflict message says what to change.
-    const problems: string[] = stackConflicts(config, sources.frontend, tenantStacksIn(root));
-    const dotenvShared = problems.some((p) => p.startsWith("stock:buildFor"));
+    const problems: string[] = stackConflicts(config, tenantStacksIn(root));
     for (const [key, dir] of [["backendSource", sources.backend], ["frontendSource", sources.frontend]] as const) {
         if (!fs.existsSync(path.join(dir, "Dockerfile"))) {
             problems.push(`stock:${key} points at ${dir}, which has no Dockerfile. Fix: pulumi config set stock:${key} <path to the app's source> -s ${config.stack}`);
         }
     }
-    const frontendProblem = dotenvShared ? undefined : checkFrontendEnv(sources.frontend, config.buildFor, tenantUrls(config).origin);
-    if (frontendProblem) problems.push(frontendProblem);
+    problems.push(...frontendDotenv(config, sources.frontend).problems);
     return problems;
 }
 
@@ -103,11 +100,14 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
     const sources = { backend: resolve(config.images.backend.source), frontend: resolve(config.images.frontend.source) };
     const problems = checkTenantSources(config, sources);
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
+    const dotenv = frontendDotenv(config, sources.frontend);
     for (const warning of config.warnings) pulumi.log.warn(warning);
+    // The frontend builds from a staged copy that carries this tenant's computed envs/<buildFor>.
+    const stagedFrontend = stageFrontendContext(sources.frontend, config.buildFor, dotenv.text, REPO_ROOT, config.stack);
     const redis = await readSharedStack(config);
 
     const provider = kubernetesProvider(config);
-    const tenant = new Tenant(config.tenant, { config, sources, redis }, { providers: [provider] });
+    const tenant = new Tenant(config.tenant, { config, sources: { backend: sources.backend, frontend: stagedFrontend }, redis }, { providers: [provider] });
     return {
         namespace: tenant.namespace,
         frontendUrl: tenant.urls.frontend,
@@ -119,5 +119,6 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
         envConfigKeys: tenant.envKeys.config,
         envSecretKeys: tenant.envKeys.secret,
         nginxServerBlock: tenant.nginxServerBlock,
+        frontendDotenv: dotenv.text,
     };
 }

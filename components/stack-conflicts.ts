@@ -1,7 +1,7 @@
 /**
- * What one tenant stack must not share with another: the tenant (its namespace and Redis user), the
- * host (both ingresses would claim it) and the frontend dotenv file (both images would bake one API
- * URL). Read from the stack files next to Pulumi.yaml, before anything is created, so a
+ * What one tenant stack must not share with another: the tenant (its namespace and Redis user) and
+ * a public host, as `stock:host` or `stock:apiHost` (both ingresses would claim it). A `buildFor`
+ * may be shared: each stack writes its own computed dotenv into its own staged build context. Read from the stack files next to Pulumi.yaml, before anything is created, so a
  * conflict is refused offline and at `up` alike. The shared stack's `tenantStacks` output says
  * the same about tenants for stacks whose files live elsewhere (components/program.ts).
  */
@@ -16,9 +16,7 @@ export interface StackIdentity {
     file: string;
     tenant?: string;
     host?: string;
-    buildFor?: string;
-    /** Absolute. */
-    frontendSource: string;
+    apiHost?: string;
 }
 
 /** Parses YAML text read from `file`, or throws an error naming the file, line and column. */
@@ -75,8 +73,7 @@ export function tenantStacksIn(root: string): StackIdentity[] {
         };
         if (value("role") === "shared") continue;
         result.push({
-            stack, file: name, tenant: value("tenant"), host: value("host"), buildFor: value("buildFor"),
-            frontendSource: path.resolve(root, value("frontendSource") ?? ""),
+            stack, file: name, tenant: value("tenant"), host: value("host"), apiHost: value("apiHost"),
         });
     }
     return result;
@@ -91,7 +88,7 @@ function unused(candidates: Array<string | undefined>, taken: Array<string | und
  * Problems between this tenant stack and the other tenant stacks in `root`, each naming both files
  * and a fix that does not collide with a third stack.
  */
-export function stackConflicts(config: TenantConfig, frontendSource: string, others: StackIdentity[]): string[] {
+export function stackConflicts(config: TenantConfig, others: StackIdentity[]): string[] {
     const file = stackFile(config.stack);
     const rest = others.filter((o) => o.stack !== config.stack);
     const problems: string[] = [];
@@ -101,14 +98,19 @@ export function stackConflicts(config: TenantConfig, frontendSource: string, oth
         const fix = unused([config.stack], rest.map((x) => x.tenant), "<customer of this stack>");
         problems.push(`${PROJECT}:tenant in ${file} is '${config.tenant}', which ${o.file} (stack ${o.stack}) already deploys: two stacks would own namespace ${config.tenant} and its Redis user, and a tenant is deployed by exactly one stack. Fix: ${set("tenant", fix)}`);
     }
-    for (const o of rest.filter((x) => x.host === config.host)) {
-        const derived = o.tenant && config.host.includes(o.tenant) && o.tenant !== config.tenant ? config.host.split(o.tenant).join(config.tenant) : undefined;
-        const fix = unused([derived], rest.map((x) => x.host), "<host of this customer>");
-        problems.push(`${PROJECT}:host in ${file} is '${config.host}', which ${o.file} (stack ${o.stack}) also serves: both ingresses would claim it and the load balancer could send one customer to the other. Fix: ${set("host", fix)}`);
-    }
-    for (const o of rest.filter((x) => x.buildFor === config.buildFor && x.frontendSource === frontendSource)) {
-        const own = unused([config.tenant, config.stack], rest.filter((x) => x.frontendSource === frontendSource).map((x) => x.buildFor), "<this customer>");
-        problems.push(`${PROJECT}:buildFor in ${file} is '${config.buildFor}', which ${o.file} (stack ${o.stack}) also uses: both frontend images would bake the API URL of ${path.join(frontendSource, "envs", config.buildFor)}, which belongs to one of them. Fix: ${set("buildFor", own)} and create ${path.join(frontendSource, "envs", own)} with this tenant's API URL`);
+    const claimed = rest.flatMap((o) => [o.host, o.apiHost]);
+    const own: Array<["host" | "apiHost", string | undefined]> = [["host", config.host], ["apiHost", config.apiHost]];
+    for (const [key, host] of own) {
+        if (!host) continue;
+        for (const o of rest) {
+            const as = o.host === host ? "host" : o.apiHost === host ? "apiHost" : undefined;
+            if (!as) continue;
+            const derived = o.tenant && host.includes(o.tenant) && o.tenant !== config.tenant ? host.split(o.tenant).join(config.tenant) : undefined;
+            // The fix must pass every other rule: not another stack's host, and an API host other than the host.
+            const candidates = key === "host" ? [derived] : [derived, `api.${config.host}`];
+            const fix = unused(candidates, [...claimed, key === "host" ? config.apiHost : config.host], `<${key === "host" ? "host" : "API host"} of this customer>`);
+            problems.push(`${PROJECT}:${key} in ${file} is '${host}', which ${o.file} (stack ${o.stack}) also serves${as === "apiHost" ? " as its stock:apiHost" : ""}: both ingresses would claim it and the load balancer could send one customer to the other. Fix: ${set(key, fix)}`);
+        }
     }
     return problems;
 }

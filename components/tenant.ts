@@ -24,7 +24,7 @@ export { TENANT_LABEL };
 export interface TenantArgs {
     /** The validated tenant configuration (components/config.ts). */
     config: TenantConfig;
-    /** Absolute build contexts of the backend and frontend images (resolved from `stock:backendSource` / `stock:frontendSource`). */
+    /** Absolute build contexts: the backend's (`stock:backendSource`) and the staged copy of the frontend's, which carries its computed `envs/<buildFor>`. */
     sources: { backend: string; frontend: string };
     /** The tenant's own Redis user on the shared Redis, read from the shared stack. */
     redis: RedisCredential & { namespace: string };
@@ -49,8 +49,8 @@ export class Tenant extends pulumi.ComponentResource {
         const { config, sources, redis } = args;
         const env: BackendEnv = backendEnv(config, redis);
         const backendTag = contentTag(sources.backend);
-        // Other tenants' dotenv files are not part of this tenant's image.
-        const frontendTag = contentTag(sources.frontend, { BUILD_FOR: config.buildFor }, (file) => file.startsWith("envs/") && file !== `envs/${config.buildFor}`);
+        // The staged context holds only this build's dotenv file, so another tenant's never changes this tag.
+        const frontendTag = contentTag(sources.frontend, { BUILD_FOR: config.buildFor });
         const quota = tenantQuota(config);
         super("stock:index:Tenant", name, {}, opts);
         this.namespace = config.tenant;
@@ -115,13 +115,16 @@ export class Tenant extends pulumi.ComponentResource {
             username: config.harbor.username,
             password: pulumi.secret(config.secrets.harborPassword),
             platform: config.images.platform,
-            backend: { context: sources.backend, repository: config.images.backend.repository, tag: backendTag },
+            cache: config.buildCache,
+            backend: { context: sources.backend, repository: config.images.backend.repository, tag: backendTag, cacheTag: "buildcache" },
             frontend: {
                 context: sources.frontend,
                 repository: config.images.frontend.repository,
                 tag: frontendTag,
+                cacheTag: `buildcache-${config.tenant}`,
                 buildFor: config.buildFor,
                 npmToken: pulumi.secret(config.secrets.npmToken),
+                npmTokenMode: config.npmTokenMode,
             },
         }, child);
 

@@ -4,8 +4,9 @@
  * `npm run tenant -- list [--json]`
  *
  * add     writes Pulumi.<tenant>.yaml (checked by the program's config model first), lists the tenant
- *         in Pulumi.shared.yaml's stock:tenants, writes its frontend dotenv when missing, and prints
- *         what is left to do (secrets, Harbor robot, database, DNS, the load balancer block).
+ *         in Pulumi.shared.yaml's stock:tenants (no frontend dotenv: the program computes it; one the
+ *         frontend source has for --build-for must agree with it), and prints what is left to do
+ *         (secrets, Harbor robot, database, DNS, the load balancer block).
  * remove  reverses add; refuses while the Pulumi stack still exists in the backend (asked of the
  *         Pulumi CLI) unless --force.
  * list    a table of the tenants: stack, host, rollout wave, config status.

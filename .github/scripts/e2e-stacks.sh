@@ -26,10 +26,7 @@ for file in Pulumi.*.yaml; do
   mv "$file" "$aside/"
 done
 
-echo "== app/frontend/envs/$tenant: the frontend is built for http://$E2E_HOST"
-mkdir -p app/frontend/envs
-printf 'REACT_APP_HOST_URL=http://%s\n' "$E2E_HOST" > "app/frontend/envs/$tenant"
-
+# No app/frontend/envs/$tenant is written: the program computes it (REACT_APP_HOST_URL=http://$E2E_HOST).
 echo "== stack shared"
 pulumi stack init shared --secrets-provider passphrase --non-interactive
 cat >> Pulumi.shared.yaml <<YAML
@@ -52,6 +49,7 @@ config:
   stock:tenant: $tenant
   stock:host: $E2E_HOST
   stock:buildFor: $tenant
+  stock:npmTokenMode: secret
   stock:deployType: test
   stock:dbHost: mysql.invalid
   stock:dbPort: 3306

@@ -7,7 +7,7 @@
  */
 import * as path from "path";
 import { K8sObject, helmTemplate } from "../../tools/lib/helm";
-import { ProgramRun, reveal, runProgram } from "../../tools/lib/mock-run";
+import { IMAGE_TYPE, ProgramRun, reveal, runProgram } from "../../tools/lib/mock-run";
 import { loadTenantConfig } from "../../tools/lib/stack-files";
 import { TenantConfig } from "../../components/config";
 import { BackendEnv } from "../../components/app-env";
@@ -45,7 +45,7 @@ export interface TenantStack {
     env: BackendEnv;
     /** Every object the three charts render, by chart release. */
     charts: Record<string, K8sObject[]>;
-    /** The frontend image's build: context and BUILD_FOR, as the program hands them to docker. */
+    /** The frontend image's build: the staged context (with its computed envs/<BUILD_FOR>) and BUILD_FOR, as the program hands them to BuildKit. */
     frontendBuild: { context: string; buildFor: string };
 }
 
@@ -66,9 +66,9 @@ export async function tenantStack(
         charts[name] = await helmTemplate(path.resolve(chart.inputs.chart), reveal(values), { releaseName: name, namespace });
     }
     const frontend = run
-        .ofType("docker:index/image:Image")
-        .map((i) => reveal(i.inputs.build))
-        .filter((b) => b.args?.BUILD_FOR);
+        .ofType(IMAGE_TYPE)
+        .map((i) => reveal(i.inputs))
+        .filter((b) => b.buildArgs?.BUILD_FOR);
     if (frontend.length !== 1)
         throw new Error(`expected one frontend image build (with BUILD_FOR) in stack ${stack}, found ${frontend.length}`);
     return {
@@ -78,6 +78,6 @@ export async function tenantStack(
         nginxServerBlock: run.outputs.nginxServerBlock,
         env: { config: k8sData(run, "ConfigMap", ENV_CONFIGMAP), secret: k8sData(run, "Secret", ENV_SECRET) },
         charts,
-        frontendBuild: { context: path.resolve(frontend[0].context), buildFor: frontend[0].args.BUILD_FOR },
+        frontendBuild: { context: path.resolve(frontend[0].context.location), buildFor: frontend[0].buildArgs.BUILD_FOR },
     };
 }

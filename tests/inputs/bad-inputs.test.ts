@@ -97,15 +97,30 @@ describe("bad input: conflicts between stacks", function () {
             "Fix: pulumi config set stock:host 'app.client-b.feng.local' -s client-b");
     });
 
-    it("refuses two stacks baking one dotenv file, and never tells the user to edit the other tenant's file", async () => {
-        edit("Pulumi.client-b.yaml", "stock:buildFor: client-b", "stock:buildFor: client-a");
+    it("refuses a host another stack serves as its API host, and an API host another stack serves", async () => {
+        edit("Pulumi.client-a.yaml", "stock:host: app.client-a.feng.local", "stock:host: app.client-a.feng.local\n  stock:apiHost: api.client-a.feng.local");
+        edit("Pulumi.client-b.yaml", "stock:host: app.client-b.feng.local", "stock:host: api.client-a.feng.local");
+        await refused("client-b", { root: repo.root },
+            "stock:host in Pulumi.client-b.yaml is 'api.client-a.feng.local', which Pulumi.client-a.yaml (stack client-a) also serves as its stock:apiHost",
+            "Fix: pulumi config set stock:host 'api.client-b.feng.local' -s client-b");
+        edit("Pulumi.client-b.yaml", "stock:host: api.client-a.feng.local", "stock:host: app.client-b.feng.local\n  stock:apiHost: api.client-a.feng.local");
+        await refused("client-b", { root: repo.root }, "stock:apiHost in Pulumi.client-b.yaml is 'api.client-a.feng.local', which Pulumi.client-a.yaml (stack client-a) also serves as its stock:apiHost");
+    });
+
+    it("lets two stacks build with one buildFor: each stages its own computed dotenv, and no hint edits another tenant's file", async () => {
+        edit("Pulumi.client-b.yaml", "stock:tenant: client-b", "stock:tenant: client-b\n  stock:buildFor: client-a");
+        const b = await runProgram("client-b", { root: repo.root });
+        const a = await runProgram("client-a", { root: repo.root });
+        assert.strictEqual(b.outputs.frontendDotenv, "REACT_APP_HOST_URL=http://app.client-b.feng.local\n");
+        assert.strictEqual(a.outputs.frontendDotenv, "REACT_APP_HOST_URL=http://app.client-a.feng.local\n");
+        assert.notStrictEqual(a.outputs.frontendImage, b.outputs.frontendImage, "their images differ by the computed URL");
+        // A hand-written envs/client-a serves client-a only: client-b is told to take its own buildFor.
+        fs.mkdirSync(repo.file("app/frontend/envs"), { recursive: true });
+        fs.writeFileSync(repo.file("app/frontend/envs/client-a"), "REACT_APP_HOST_URL=http://app.client-a.feng.local\n");
         const message = await refused("client-b", { root: repo.root },
-            "stock:buildFor in Pulumi.client-b.yaml is 'client-a', which Pulumi.client-a.yaml (stack client-a) also uses",
-            "Fix: pulumi config set stock:buildFor 'client-b' -s client-b and create");
-        assert.ok(!message.includes("put the line"), `no hint to overwrite envs/client-a:\n${message}`);
-        // Even with the same host too (the dotenv then matches both), it is refused.
-        edit("Pulumi.client-b.yaml", "stock:host: app.client-b.feng.local", "stock:host: app.client-a.feng.local");
-        await refused("client-b", { root: repo.root }, "stock:buildFor in Pulumi.client-b.yaml", "stock:host in Pulumi.client-b.yaml");
+            "envs/client-a sets REACT_APP_HOST_URL=http://app.client-a.feng.local, but stack 'client-b' (Pulumi.client-b.yaml) computes REACT_APP_HOST_URL=http://app.client-b.feng.local",
+            "Fix: leave", "pulumi config set stock:buildFor client-b -s client-b");
+        assert.ok(!/delete the line|put the line/.test(message), `no hint to edit envs/client-a:\n${message}`);
     });
 
     it("names the file of a YAML syntax error, in the stack's own file or a sibling's", async () => {

@@ -12,12 +12,12 @@ import { main } from "../../tools/plan";
 const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 
 /** The README's section, and the stack file it shows. */
-function onboardingSteps(): { section: string; stackYaml: string; tenant: string; host: string; buildFor: string } {
+function onboardingSteps(): { section: string; stackYaml: string; tenant: string; host: string } {
     const section = README.split("\n## Add a customer\n")[1]?.split("\n## ")[0];
     assert.ok(section, "README has an 'Add a customer' section");
     const stackYaml = /```yaml\n([\s\S]*?)```/.exec(section)![1].replace(/^ {3}/gm, "");
     const config = YAML.parse(stackYaml).config;
-    return { section, stackYaml, tenant: config["stock:tenant"], host: config["stock:host"], buildFor: config["stock:buildFor"] };
+    return { section, stackYaml, tenant: config["stock:tenant"], host: config["stock:host"] };
 }
 
 async function plan(root: string, stack: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -33,28 +33,21 @@ describe("README: Add a customer, walked offline", function () {
     before(() => { repo = scratchCopy("stock-onboarding-"); });
     after(() => repo.remove());
 
-    it("plans the new customer once its three steps are done, and refuses each missing step with its fix", async () => {
+    it("plans the new customer once its steps are done, with no dotenv file written by hand, and refuses the missing step with its fix", async () => {
         const steps = onboardingSteps();
         assert.match(steps.section, /Add the tenant to `stock:tenants` in `Pulumi\.shared\.yaml`/);
-        assert.match(steps.section, /Add `app\/frontend\/envs\/<tenant>`.*`REACT_APP_HOST_URL=http:\/\/<host>`/);
+        assert.match(steps.section, /No dotenv file is written by hand: the program computes `envs\/client-c`/);
         assert.match(steps.section, /`npm run plan -- --stack (\S+)`/);
-        const { tenant, host, buildFor } = steps;
+        const { tenant, host } = steps;
         const stackFile = repo.file(`Pulumi.${tenant}.yaml`);
-        const dotenv = repo.file(path.join("app/frontend/envs", buildFor));
         const sharedFile = repo.file("Pulumi.shared.yaml");
         // Start from a repository without this customer, whatever the repository holds today.
         fs.rmSync(stackFile, { force: true });
-        fs.rmSync(dotenv, { force: true });
         fs.writeFileSync(sharedFile, fs.readFileSync(sharedFile, "utf8").replace(new RegExp(`^ *- *${tenant} *\\n`, "m"), ""));
+        assert.ok(!fs.existsSync(repo.file("app/frontend/envs")), "the frontend source has no dotenv files at all");
 
-        // Step 3 alone: the stack file. Refused for the missing dotenv file (step 2).
+        // Step 2 alone: the stack file. Refused for the shared stack's list (step 1).
         fs.writeFileSync(stackFile, steps.stackYaml);
-        const noDotenv = await plan(repo.root, tenant);
-        assert.strictEqual(noDotenv.code, 1);
-        assert.match(noDotenv.stderr, new RegExp(`envs/${buildFor} .*does not exist.*Fix: put the line REACT_APP_HOST_URL=http://${host.replace(/\./g, "\\.")} in`));
-
-        // Step 2: the frontend's dotenv file. Refused for the shared stack's list (step 1).
-        fs.writeFileSync(dotenv, `REACT_APP_HOST_URL=http://${host}\n`);
         const unlisted = await plan(repo.root, tenant);
         assert.strictEqual(unlisted.code, 1, unlisted.stdout);
         assert.match(unlisted.stderr, new RegExp(`tenant '${tenant}' \\(stock:tenant\\) is not allowed on the shared Redis.*Fix: add ${tenant} to stock:tenants in Pulumi.shared.yaml`));
@@ -67,6 +60,8 @@ describe("README: Add a customer, walked offline", function () {
         assert.strictEqual(done.code, 0, done.stderr);
         assert.ok(done.stdout.includes(`Plan for stack ${tenant} (tenant)`));
         assert.ok(done.stdout.includes(`frontend   http://${host}/`), done.stdout);
+        assert.ok(done.stdout.includes(`Frontend dotenv (written into the staged build context)\n  REACT_APP_HOST_URL=http://${host}\n`), done.stdout);
+        assert.ok(!fs.existsSync(repo.file("app/frontend/envs")), "still no hand-written dotenv");
         assert.ok(done.stdout.includes(`  + objects of oci://`) === false, "a tenant plan renders every chart");
         assert.match(done.stdout, new RegExp(`v1/Namespace +${tenant} `));
         // Its secrets are still to be set (step 4), and the plan says which.

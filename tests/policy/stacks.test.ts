@@ -201,7 +201,7 @@ describe("policy pack over the stacks in the repository", function () {
             assert.deepEqual([...new Set(result.mandatory.map((d) => d.policy))].sort(),
                 ["image-from-allowed-registry", "no-plaintext-credentials", "secret-config-not-in-plaintext"], explain(result));
             // Both pushed images and every container of the three charts.
-            assert.ok(by("image-from-allowed-registry").some((m) => m.startsWith('Image client-a-images-backend: imageName "registry.example.com/library/stock_backend:')), by("image-from-allowed-registry").join("\n"));
+            assert.ok(by("image-from-allowed-registry").some((m) => m.startsWith('Image client-a-images-backend: tag "registry.example.com/library/stock_backend:')), by("image-from-allowed-registry").join("\n"));
             assert.ok(by("image-from-allowed-registry").some((m) => m.startsWith('Deployment client-a/stock-frontend: container "nginx" image "registry.example.com/library/frontend_stock:')), by("image-from-allowed-registry").join("\n"));
             assert.deepEqual(by("no-plaintext-credentials").map((m) => m.split(". ")[0]),
                 ['ConfigMap client-a/stock-backend-env: data key "API_TOKEN" looks like a credential, and ConfigMaps are stored and shown in plaintext']);

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, KEYS, parseStackConfig } from "../../components/config";
-import { LoadOptions, loadStackConfig, loadTenantConfig, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
+import { LoadOptions, loadStackConfig, loadTenantConfig, projectDefaults, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
 
 /** The problems the config model reports for client-a with these changes. */
 function problems(options: LoadOptions, stack = "client-a"): string[] {
@@ -201,5 +201,41 @@ describe("README", () => {
         const ci = require("fs").readFileSync(require("path").join(__dirname, "..", "..", ".ci", "run"), "utf8") as string;
         assert.ok(readme.includes("npm test") && /^npm test$/m.test(ci));
         assert.ok(readme.includes("npm ci") && /^npm ci\b/m.test(ci));
+    });
+});
+
+describe("frontend build keys", () => {
+    it("defaults buildFor to the tenant, npmTokenMode to build-arg, the build cache on", () => {
+        const a = loadTenantConfig("client-a", { overrides: { "stock:npmTokenMode": projectDefaults()["stock:npmTokenMode"] } });
+        assert.strictEqual(projectDefaults()["stock:npmTokenMode"], "build-arg", "the real app's Dockerfile declares ARG NPM_TOKEN");
+        assert.strictEqual(a.buildFor, "client-a");
+        assert.strictEqual(a.npmTokenMode, "build-arg");
+        assert.strictEqual(a.buildCache, true);
+        assert.strictEqual(a.apiHost, undefined);
+        assert.deepStrictEqual(a.frontendEnv, {});
+        assert.strictEqual(loadTenantConfig("client-a").npmTokenMode, "secret", "client-a's Dockerfile mounts the token as a secret");
+    });
+
+    it("rejects an unknown npm token mode, a computed or multi-line frontendEnv key, and a buildFor that leaves envs/", () => {
+        rejects({ overrides: { "stock:npmTokenMode": "arg" } }, "stock:npmTokenMode", "build-arg", "secret");
+        rejects({ overrides: { "stock:frontendEnv": { REACT_APP_HOST_URL: "http://elsewhere.example.com" } } }, "stock:frontendEnv.REACT_APP_HOST_URL", "the program computes REACT_APP_HOST_URL");
+        rejects({ overrides: { "stock:frontendEnv": { REACT_APP_TITLE: "two\nlines" } } }, "stock:frontendEnv.REACT_APP_TITLE", "must fit on one line");
+        rejects({ overrides: { "stock:frontendEnv": { "react-title": "x" } } }, "stock:frontendEnv.react-title", "Invalid key");
+        rejects({ overrides: { "stock:buildFor": ".." } }, "stock:buildFor", "not . or ..");
+    });
+
+    it("rejects an apiHost that is the host itself or not a DNS name", () => {
+        rejects({ overrides: { "stock:apiHost": "app.client-a.feng.local" } }, "stock:apiHost in Pulumi.client-a.yaml is the same as stock:host");
+        rejects({ overrides: { "stock:apiHost": "https://api.client-a.feng.local" } }, "stock:apiHost", "DNS name");
+    });
+
+    it("no two stack files in the repo claim the same host or API host", () => {
+        const { stackConflicts, tenantStacksIn } = require("../../components/stack-conflicts") as typeof import("../../components/stack-conflicts");
+        const others = tenantStacksIn(require("path").join(__dirname, "..", ".."));
+        for (const stack of stackNames().filter((s) => loadStackConfig(s).role === "tenant")) {
+            assert.deepStrictEqual(stackConflicts(loadTenantConfig(stack), others), [], stack);
+        }
+        const taken = loadTenantConfig("client-a", { overrides: { "stock:tenant": "client-x", "stock:apiHost": "app.client-b.feng.local" } });
+        assert.strictEqual(stackConflicts({ ...taken, stack: "client-x" }, others).length, 2, "client-a's host and client-b's host as an API host are both refused");
     });
 });

@@ -5,7 +5,7 @@ import * as path from "path";
 import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/app-env";
 import { contentTag } from "../../components/content-hash";
 import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
-import { ProgramRun, RecordedResource, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
+import { IMAGE_TYPE, ProgramRun, RecordedResource, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const containsUnknown = (v: unknown) => JSON.stringify(v).includes("__pulumiUnknown") || JSON.stringify(v).includes(UNKNOWN);
@@ -97,33 +97,48 @@ describe("tenant stack client-a under mocks", function () {
     });
 
     it("pushes with the push robot, and falls back to it for pulls only when no pull robot is set", async () => {
-        const push = reveal(up.ofType("docker:index/image:Image")[0].inputs.registry);
-        assert.deepStrictEqual([push.username, push.password], ["robot$stock-deploy", "FAKE-SECRET-harborPassword-client-a"]);
+        const push = reveal(up.ofType(IMAGE_TYPE)[0].inputs.registries);
+        assert.deepStrictEqual(push.map((r: any) => [r.address, r.username, r.password]), [["harbor.feng.local:9800", "robot$stock-deploy", "FAKE-SECRET-harborPassword-client-a"]]);
         const noPuller = await runProgram("client-a", { overrides: { "stock:harborPullUsername": undefined, "stock:harborPullPassword": undefined } });
         const auth = JSON.parse(reveal(noPuller.one("kubernetes:core/v1:Secret", "client-a-pull-secret").inputs.stringData)[".dockerconfigjson"]).auths["harbor.feng.local:9800"];
         assert.strictEqual(auth.username, "robot$stock-deploy");
         await assert.rejects(runProgram("client-a", { overrides: { "stock:harborPullPassword": undefined } }), /stock:harborPullUsername and stock:harborPullPassword .* go together/);
     });
 
-    it("builds the backend and the tenant's frontend with BUILD_FOR and a secret NPM_TOKEN, never on preview", () => {
-        const images = run.ofType("docker:index/image:Image");
+    it("builds both images with BuildKit, pushes them under the content tag with a registry cache, never on preview", () => {
+        const images = run.ofType(IMAGE_TYPE);
+        assert.deepStrictEqual(images.map((i) => i.name).sort(), ["client-a-images-backend", "client-a-images-frontend"]);
         const backend = reveal(images.find((i) => i.name === "client-a-images-backend")!.inputs);
-        const frontendInputs = images.find((i) => i.name === "client-a-images-frontend")!.inputs;
-        const frontend = reveal(frontendInputs);
-        assert.strictEqual(backend.imageName, run.outputs.backendImage);
-        assert.match(backend.imageName, /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
-        assert.strictEqual(backend.build.context, "app/backend", "relative to the project: the same on every machine");
-        assert.strictEqual(backend.build.dockerfile, "app/backend/Dockerfile");
-        assert.strictEqual(backend.build.args, undefined);
-        assert.strictEqual(frontend.build.args.BUILD_FOR, "client-a");
-        assert.strictEqual(frontend.build.args.NPM_TOKEN, "FAKE-SECRET-npmToken-client-a");
-        assert.ok(unwrapSecret(frontendInputs.build).secret, "the build args holding NPM_TOKEN are secret");
-        for (const image of [backend, frontend]) {
-            assert.strictEqual(image.buildOnPreview, false);
-            assert.strictEqual(image.registry.server, "harbor.feng.local:9800");
+        const frontend = reveal(images.find((i) => i.name === "client-a-images-frontend")!.inputs);
+        assert.deepStrictEqual(backend.tags, [run.outputs.backendImage]);
+        assert.match(backend.tags[0], /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
+        assert.deepStrictEqual(backend.context, { location: "app/backend" }, "relative to the project: the same on every machine");
+        assert.deepStrictEqual(backend.dockerfile, { location: "app/backend/Dockerfile" });
+        assert.deepStrictEqual(frontend.context, { location: ".build/client-a/frontend" }, "the staged copy, relative to the project");
+        assert.strictEqual(backend.buildArgs, undefined);
+        assert.strictEqual(backend.secrets, undefined);
+        assert.deepStrictEqual(frontend.tags, [run.outputs.frontendImage]);
+        for (const [image, cacheTag] of [[backend, "buildcache"], [frontend, "buildcache-client-a"]]) {
+            assert.strictEqual(image.buildOnPreview, false, "a preview never builds");
+            assert.strictEqual(image.push, true);
+            assert.deepStrictEqual(image.platforms, ["linux/amd64"]);
+            const repository = image.tags[0].split(/:(?=ctx-)/)[0];
+            assert.deepStrictEqual(image.cacheFrom, [{ registry: { ref: `${repository}:${cacheTag}` } }]);
+            assert.deepStrictEqual(image.cacheTo, [{ registry: { ref: `${repository}:${cacheTag}`, mode: "max", imageManifest: true, ociMediaTypes: true, ignoreError: true } }]);
         }
-        assert.ok(unwrapSecret(frontendInputs.registry).secret || unwrapSecret(frontendInputs.registry.password).secret, "the registry password is secret");
-        assert.strictEqual(frontend.imageName, run.outputs.frontendImage);
+        const noCache = reveal(images[0].inputs);
+        assert.ok(noCache.cacheFrom, "cache on by default");
+    });
+
+    it("gives client-a's frontend the npm token only as the BuildKit secret npm_token (stock:npmTokenMode secret)", () => {
+        const inputs = run.one(IMAGE_TYPE, "client-a-images-frontend").inputs;
+        const frontend = reveal(inputs);
+        assert.deepStrictEqual(frontend.buildArgs, { BUILD_FOR: "client-a" }, "no NPM_TOKEN build argument");
+        assert.deepStrictEqual(frontend.secrets, { npm_token: "FAKE-SECRET-npmToken-client-a" });
+        assert.ok(unwrapSecret(inputs.secrets).secret || unwrapSecret(inputs.secrets.npm_token).secret, "the secret is marked secret");
+        assert.deepStrictEqual(frontend.ignoreSecretsInDiffCalculation, ["npm_token"], "a rotated token does not rebuild");
+        const elsewhere = JSON.stringify([run.ofType(CHART).map((c) => reveal(c.inputs)), run.outputs, frontend.buildArgs, frontend.tags]);
+        assert.ok(!elsewhere.includes("FAKE-SECRET-npmToken"), "the token is in no chart value, output, build argument or tag");
     });
 
     it("deploys the three charts into the namespace with values known before up", () => {
@@ -219,16 +234,6 @@ describe("content-derived image tags", () => {
         assert.strictEqual(contentTag(app.backend), tag, ".dockerignore'd files do not change the tag");
         assert.notStrictEqual(contentTag(app.frontend, { BUILD_FOR: "client-a" }), contentTag(app.frontend, { BUILD_FOR: "client-b" }));
     });
-
-    it("rebuild a tenant's frontend only when its own dotenv file changes, not another tenant's", async () => {
-        const app = copyOfApp();
-        const sources = { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend };
-        const before = await runProgram("client-a", { overrides: sources });
-        fs.appendFileSync(path.join(app.frontend, "envs", "client-b"), "REACT_APP_FEATURE=1\n");
-        assert.strictEqual((await runProgram("client-a", { overrides: sources })).outputs.frontendImage, before.outputs.frontendImage);
-        fs.appendFileSync(path.join(app.frontend, "envs", "client-a"), "REACT_APP_FEATURE=1\n");
-        assert.notStrictEqual((await runProgram("client-a", { overrides: sources })).outputs.frontendImage, before.outputs.frontendImage);
-    });
 });
 
 describe("checks that run before any resource", () => {
@@ -242,19 +247,6 @@ describe("checks that run before any resource", () => {
         }
         assert.fail("expected the program to fail");
     }
-
-    it("refuses a frontend whose envs/<buildFor> bakes another API URL, naming file, found and expected", async () => {
-        const app = copyOfApp();
-        const file = path.join(app.frontend, "envs", "client-a");
-        fs.writeFileSync(file, "REACT_APP_HOST_URL=http://app.client-b.feng.local\n");
-        const { message, resources } = await failure({ overrides: { "stock:frontendSource": app.frontend } });
-        assert.deepStrictEqual(resources, [], "checked before the first resource");
-        assert.ok(message.includes(file), message);
-        assert.ok(message.includes("REACT_APP_HOST_URL=http://app.client-b.feng.local"), message);
-        assert.ok(message.includes("http://app.client-a.feng.local"), message);
-        fs.rmSync(file);
-        assert.match((await failure({ overrides: { "stock:frontendSource": app.frontend } })).message, /envs\/client-a .*does not exist/);
-    });
 
     it("refuses a tenant the shared stack does not list", async () => {
         const { message } = await failure({ sharedOutputs: defaultSharedOutputs(["client-b"]) });

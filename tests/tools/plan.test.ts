@@ -46,7 +46,8 @@ describe("plan: an offline picture of what pulumi up would do", function () {
             assert.ok(text.includes(expected), `plan mentions ${expected}`);
         }
         assert.match(text, /backend +harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16} +context app\/backend/);
-        assert.match(text, /frontend +harbor\.feng\.local:9800\/library\/frontend_stock:ctx-[0-9a-f]{16} +context app\/frontend +BUILD_FOR=client-a NPM_TOKEN=\[secret\]/);
+        assert.match(text, /frontend +harbor\.feng\.local:9800\/library\/frontend_stock:ctx-[0-9a-f]{16} +context \.build\/client-a\/frontend +BUILD_FOR=client-a secret npm_token=\[secret\]/);
+        assert.ok(text.includes("Frontend dotenv (written into the staged build context)\n  REACT_APP_HOST_URL=http://app.client-a.feng.local\n"), text);
         assert.ok(text.includes("frontend   http://app.client-a.feng.local/"));
         assert.ok(text.includes("server_name app.client-a.feng.local;"));
 
@@ -165,7 +166,7 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         assert.strictEqual(result.code, 1);
         assert.match(result.stderr, /plan failed: Stack 'client-x' has \d+ configuration problems \(Pulumi\.client-x\.yaml\)/);
         assert.match(result.stderr, /stock:tenant in Pulumi\.client-x\.yaml: the tenant must be a DNS-1123 label.*Fix: pulumi config set stock:tenant 'client-x' -s client-x/);
-        assert.match(result.stderr, /stock:buildFor is required/);
+        assert.match(result.stderr, /stock:dbName is required/);
         assert.strictEqual((await planCli(["--stack", "nope"])).code, 2);
         assert.strictEqual((await planCli(["--bogus"])).code, 2);
     });

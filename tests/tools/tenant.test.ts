@@ -41,7 +41,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
     });
     afterEach(() => repo.remove());
 
-    it("add writes a stack file the config model accepts, lists the tenant in the shared stack, writes its dotenv", async () => {
+    it("add writes a stack file the config model accepts and lists the tenant in the shared stack; no dotenv (the program computes it)", async () => {
         const sharedBefore = fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8");
         const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com"]);
         assert.strictEqual(r.code, 0, r.stderr);
@@ -54,10 +54,8 @@ describe("tenant: onboarding and offboarding a customer", function () {
         assert.strictEqual(config.rolloutWave, 1);
         const shared = loadStackConfig("shared", { root: repo.root });
         assert.ok(shared.role === "shared" && shared.tenants.includes("client-d"));
-        assert.strictEqual(
-            fs.readFileSync(path.join(repo.root, "app/frontend/envs/client-d"), "utf8"),
-            "# client-d: written by npm run tenant -- add\nREACT_APP_HOST_URL=http://app.client-d.example.com\n",
-        );
+        assert.ok(!fs.existsSync(path.join(repo.root, "app/frontend/envs")), "no hand-kept dotenv is written");
+        assert.doesNotMatch(r.stdout, /envs\//, "and no step asks for one");
 
         const text = fs.readFileSync(path.join(repo.root, "Pulumi.client-d.yaml"), "utf8");
         assert.match(text, /^# Customer client-d/, "commented");
@@ -127,10 +125,6 @@ describe("tenant: onboarding and offboarding a customer", function () {
                 ["add", "a-tenant-name-long-enough-to-overflow-mysql-user-names", "--host", "app.long.example.com"],
                 /stock:dbUser in Pulumi\.a-tenant-name-long-enough-to-overflow-mysql-user-names\.yaml: must be a MySQL user name/,
             ],
-            [
-                ["add", "client-d", "--host", "app.client-d.example.com", "--build-for", "client-a"],
-                /refusing to add client-d: .*envs\/client-a sets REACT_APP_HOST_URL=http:\/\/app\.client-a\.feng\.local/,
-            ],
             [["remove", "client-z"], /no tenant client-z/],
         ];
         for (const name of RESERVED_TENANT_NAMES)
@@ -148,7 +142,15 @@ describe("tenant: onboarding and offboarding a customer", function () {
         );
     });
 
-    it("a tenant that shares another's dotenv must bake in its own URL; remove then keeps the dotenv", async () => {
+    it("a hand-written dotenv the tenant builds with must agree with the computed URL; remove then keeps it", async () => {
+        fs.mkdirSync(path.join(repo.root, "app/frontend/envs"));
+        fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-a.feng.local\n");
+        const refused = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--build-for", "c"]);
+        assert.strictEqual(refused.code, 1);
+        assert.match(
+            refused.stderr,
+            /refusing to add client-d: .*envs\/c sets REACT_APP_HOST_URL=http:\/\/app\.client-a\.feng\.local, but stack 'client-d' .* computes REACT_APP_HOST_URL=http:\/\/app\.client-d\.example\.com/,
+        );
         fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-d.example.com\n");
         const withDotenv = fingerprint(repo.root);
         const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--build-for", "c"]);
@@ -157,7 +159,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
         assert.strictEqual(loadTenantConfig("client-d", { root: repo.root }).buildFor, "c");
         const removed = await tenantCli(repo.root, ["remove", "client-d"], gone);
         assert.strictEqual(removed.code, 0, removed.stderr);
-        assert.match(removed.stdout, /kept app\/frontend\/envs\/c: it is not the file tenant add wrote/);
+        assert.match(removed.stdout, /kept app\/frontend\/envs\/c: written by hand/);
         assert.deepStrictEqual(fingerprint(repo.root), withDotenv);
     });
 

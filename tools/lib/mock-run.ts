@@ -11,6 +11,9 @@ import { tenantRedisAccess } from "../../components/redis-acl";
 import { redisPassword } from "../../components/redis-passwords";
 import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-files";
 
+/** The resource type of an image build (`@pulumi/docker-build`'s Image). */
+export const IMAGE_TYPE = "docker-build:index:Image";
+
 /** What the Pulumi engine uses for "not known until apply". */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -127,7 +130,11 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
             const computed: Record<string, unknown> = {};
             if (!preview) {
                 if (args.type === "random:index/randomPassword:RandomPassword") computed.result = fakeSecret(`random-${args.name}`, stack);
-                if (args.type === "docker:index/image:Image") computed.repoDigest = `${String(args.inputs.imageName).split(":").slice(0, -1).join(":")}@sha256:${"0".repeat(64)}`;
+                if (args.type === IMAGE_TYPE) {
+                    const digest = `sha256:${"0".repeat(64)}`;
+                    computed.digest = digest;
+                    computed.ref = `${String(args.inputs.tags[0])}@${digest}`;
+                }
             }
             return { id: preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },

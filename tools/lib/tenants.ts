@@ -1,6 +1,6 @@
 /**
- * Onboarding and offboarding a customer as file edits: the tenant's stack file, its name in the
- * shared stack's `stock:tenants`, its frontend dotenv. Every file is checked with the program's own
+ * Onboarding and offboarding a customer as file edits: the tenant's stack file and its name in the
+ * shared stack's `stock:tenants` (its frontend dotenv is computed by the program). Every file is checked with the program's own
  * config model before anything is written, so `tenant add` can never write a stack file the
  * program would refuse. YAML is edited with the `yaml` Document API, which keeps the comments.
  */
@@ -8,11 +8,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, PROJECT, RESERVED_NAMESPACES, TenantConfig, isDnsLabel, parseStackConfig, parseTenantEntry, stackFile } from "../../components/config";
-import { API_URL_VARIABLE, checkFrontendEnv } from "../../components/frontend-env";
+import { frontendDotenv } from "../../components/frontend-env";
 import { nginxServerBlock } from "../../components/nginx";
 import { checkTenantSources } from "../../components/program";
 import { RESERVED_REDIS_USERS } from "../../components/redis-acl";
-import { tenantUrls } from "../../components/urls";
 import { REPO_ROOT, rawStackConfig, readProjectFile, requiredSecrets, stackNames } from "./stack-files";
 
 /** The stack that holds `stock:tenants`. */
@@ -33,7 +32,7 @@ export class TenantError extends Error {
 export interface AddOptions {
     tenant: string;
     host: string;
-    /** The dotenv under `<frontendSource>/envs/`; default: the tenant's name. */
+    /** BUILD_FOR, the dotenv the program writes under `envs/` of the staged frontend context; default: the tenant's name. */
     buildFor?: string;
     /** `stock:rolloutWave`; default 1 (0 = canary). */
     wave?: number;
@@ -112,7 +111,7 @@ function header(tenant: string, secrets: string[]): string {
 const KEY_COMMENTS: Record<string, string> = {
     tenant: " its namespace, Redis user and key prefix",
     host: " the frontend at /, the API at /api; DNS must point it at the external load balancer",
-    buildFor: " <frontendSource>/envs/<buildFor> is baked into the frontend image",
+    buildFor: " the program writes envs/<buildFor> (REACT_APP_HOST_URL) into the staged frontend build context",
     dbName: " on the external MySQL (stock:dbHost)",
     harborPullUsername: " a pull-only robot in Harbor, for the image-pull Secret",
     rolloutWave: " 0 = canary: deployed first, and any failure halts the rollout",
@@ -145,11 +144,6 @@ function dotenvFile(root: string, config: TenantConfig): string | undefined {
     const dir = path.resolve(root, config.images.frontend.source);
     const rel = path.relative(root, path.join(dir, "envs", config.buildFor));
     return rel.startsWith("..") || path.isAbsolute(rel) ? undefined : rel.split(path.sep).join("/");
-}
-
-/** What `tenant add` writes for a dotenv it creates. `remove` deletes only a file with exactly this text. */
-export function dotenvText(config: TenantConfig): string {
-    return `# ${config.tenant}: written by npm run tenant -- add\n${API_URL_VARIABLE}=${tenantUrls(config).origin}\n`;
 }
 
 type TenantStack = { stack: string; config?: TenantConfig; problems?: string[] };
@@ -219,28 +213,18 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
         { file, content: text },
         { file: sharedFile, content: sharedText },
     ];
-    const dotenv = dotenvFile(root, config);
-    if (dotenv && !fs.existsSync(path.join(root, dotenv))) {
-        changes.push({ file: dotenv, content: dotenvText(config) });
-    } else if (dotenv) {
-        // An existing dotenv (another tenant's, via --build-for) must already bake in this tenant's URL.
-        const problem = checkFrontendEnv(path.resolve(root, config.images.frontend.source), config.buildFor, tenantUrls(config).origin);
-        if (problem) throw new TenantError(`refusing to add ${tenant}: ${problem}`);
-    }
-    return { changes, config, nextSteps: nextSteps(config, secrets, dotenv === undefined) };
+    // No dotenv to write: the program computes it. One the source already has must agree with it.
+    const dotenvProblems = frontendDotenv(config, path.resolve(root, config.images.frontend.source)).problems;
+    if (dotenvProblems.length) throw new TenantError(`refusing to add ${tenant}: ${dotenvProblems.join("\n")}`);
+    return { changes, config, nextSteps: nextSteps(config, secrets) };
 }
 
-function nextSteps(config: TenantConfig, secrets: string[], dotenvOutside: boolean): string {
+function nextSteps(config: TenantConfig, secrets: string[]): string {
     const t = config.tenant;
     const steps = [
         `Create the stack and set its secrets (values never go in a file):\n      pulumi stack init ${t}\n${secrets.map((k) => `      pulumi config set --secret ${k} -s ${t}`).join("\n")}`,
         `In Harbor, create the pull-only robot ${config.harbor.pullUsername} on project ${config.harbor.project}; its token is ${PROJECT}:harborPullPassword.`,
         `On MySQL (${config.database.host}), create database ${config.database.name} and user ${config.database.user}; its password is ${PROJECT}:dbPassword.`,
-        ...(dotenvOutside
-            ? [
-                  `In the frontend source (${config.images.frontend.source}), add envs/${config.buildFor} with ${API_URL_VARIABLE}=${tenantUrls(config).origin}.`,
-              ]
-            : []),
         `Deploy the shared stack, which creates the tenant's Redis user: pulumi up -s ${SHARED_STACK}`,
         `DNS: point ${config.host} at the external nginx load balancer.`,
         `Load balancer: add this block to the external nginx and reload it:\n${nginxServerBlock(config)
@@ -281,13 +265,13 @@ export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
                     o.config?.buildFor === config.buildFor &&
                     o.config.images.frontend.source === config.images.frontend.source,
             );
+            // The program computes dotenvs; a file in the source was written by hand and stays.
             if (dotenv && fs.existsSync(path.join(root, dotenv))) {
-                if (sharedByOthers) notes.push(`kept ${dotenv}: another tenant builds with it`);
-                else if (read(root, dotenv) !== dotenvText(config))
-                    notes.push(
-                        `kept ${dotenv}: it is not the file tenant add wrote (edited by hand?); delete it yourself if no longer needed`,
-                    );
-                else changes.push({ file: dotenv, content: undefined });
+                notes.push(
+                    sharedByOthers
+                        ? `kept ${dotenv}: another tenant builds with it`
+                        : `kept ${dotenv}: written by hand (the program computes the dotenv); delete it yourself if no longer needed`,
+                );
             }
         } else {
             notes.push(`${file} is not a valid tenant stack file; removed without looking for its dotenv`);
