@@ -77,6 +77,10 @@ describe("tenant: onboarding and offboarding a customer", function () {
         for (const line of nginxServerBlock(config).trimEnd().split("\n")) assert.ok(r.stdout.includes(line), `next steps show: ${line}`);
         assert.match(r.stdout, /pulumi up -s shared/);
 
+        const readme = fs.readFileSync(path.join(repo.root, "README.md"), "utf8");
+        const indented = text.trimEnd().split("\n").map((l) => (l ? `   ${l}` : "")).join("\n");
+        assert.ok(readme.includes(indented), "README's onboarding example is the file tenant add writes");
+
         const list = await tenantCli(repo.root, ["list"]);
         assert.strictEqual(list.code, 0, list.stderr);
         assert.match(list.stdout, /│ client-d\s+│ Pulumi\.client-d\.yaml │ app\.client-d\.example\.com │ 1\s+│ ok\s+│/);

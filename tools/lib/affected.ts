@@ -16,6 +16,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { ConfigError, PROJECT, parseStackConfig } from "../../components/config";
+import { balancedBatches } from "./rollout";
 import { REPO_ROOT, rawStackConfig, readProjectFile, stackNames } from "./stack-files";
 
 /** Paths every stack is built from: a change there affects every stack. */
@@ -175,4 +176,26 @@ export function changedFiles(base: string, root = REPO_ROOT): { changed: string[
 export function affectedSince(base: string, root = REPO_ROOT): Affected {
     const { changed, deleted } = changedFiles(base, root);
     return affectedStacks(changed, readStackFiles(root), deleted);
+}
+
+/** One CI job's share of the stacks. */
+export interface Shard {
+    /** 1-based. */
+    index: number;
+    of: number;
+    /** Comma-separated, for `npm run fleet -- preview --stacks`. */
+    stacks: string;
+}
+
+/** The fewest stacks worth a job of its own (each job installs its dependencies first). */
+export const MIN_STACKS_PER_SHARD = 10;
+
+/** Splits `stacks` into at most `maxShards` balanced shards of at least {@link MIN_STACKS_PER_SHARD} (fewer stacks: one shard). */
+export function shardStacks(stacks: readonly string[], maxShards: number): Shard[] {
+    if (!Number.isInteger(maxShards) || maxShards < 1)
+        throw new Error(`the number of shards must be a whole number of at least 1 (got ${maxShards})`);
+    if (stacks.length === 0) return [];
+    const count = Math.min(maxShards, Math.ceil(stacks.length / MIN_STACKS_PER_SHARD));
+    const groups = balancedBatches(stacks, Math.ceil(stacks.length / count));
+    return groups.map((g, i) => ({ index: i + 1, of: groups.length, stacks: g.join(",") }));
 }
