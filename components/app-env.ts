@@ -5,6 +5,7 @@
  */
 import * as crypto from "crypto";
 import { TenantConfig } from "./config";
+import { tenantUrls } from "./urls";
 
 export { ENV_CONFIGMAP, ENV_SECRET } from "./names";
 
@@ -50,7 +51,8 @@ export function backendEnv(tenant: TenantConfig, redis: RedisCredential): Backen
         DEPLOY_TYPE: tenant.deployType,
         DJANGO_DB_HOST: tenant.database.host,
         DJANGO_DB_PORT: String(tenant.database.port),
-        DJANGO_ALLOWED_HOSTS: tenant.host,
+        // The host the API is served on: its own with stock:apiHost, else the frontend's.
+        DJANGO_ALLOWED_HOSTS: tenantUrls(tenant).apiHost,
         DJANGO_REDIS_PORT: String(redis.port),
         // One prefix, applied once: by our shim for an app that knows nothing of it, or by the app itself.
         ...(tenant.app.redisKeyPrefix === "shim" ? { STOCK_REDIS_KEY_PREFIX: redis.keyPrefix } : { DJANGO_REDIS_KEY_PREFIX: redis.keyPrefix }),

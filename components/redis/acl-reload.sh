@@ -73,6 +73,9 @@ remember_passwords() {
 apply() {
     local out user
     out=$(sed -n 's/^user \([^ ]*\) \(.*\)$/ACL SETUSER \1 reset \2/p' "$file" | cli 2>&1)
+    # Each line applies on its own: a password changed on a line Redis took is revoked even when
+    # another line was refused.
+    remember_passwords
     if printf '%s\n' "$out" | grep -qv '^OK$'; then
         echo "acl-reload: Redis refused part of $file (the other lines were applied): $out" >&2
         return 1
@@ -80,7 +83,6 @@ apply() {
     for user in $(cli ACL USERS); do
         grep -q "^user $user " "$file" || cli ACL DELUSER "$user" > /dev/null
     done
-    remember_passwords
     echo "acl-reload: applied $file ($1)"
 }
 

@@ -12,7 +12,8 @@ import { httpMain, startNginx } from "../support/nginx";
 import { freePort, httpRequest, requireRealServers } from "../support/real-servers";
 import { ingressNginxHttp, ingressRoutes } from "./ingress-nginx";
 import { loadBalancerHttp } from "./load-balancer";
-import { TenantStack, sharedStack, tenantStack } from "./stacks";
+import { sharedStackRedis } from "../support/shared-stack";
+import { TenantStack, tenantStack } from "./stacks";
 
 describe("e2e emulation: ingress from the rendered Ingresses, load balancer from the server blocks", function () {
     this.timeout(60_000);
@@ -21,7 +22,7 @@ describe("e2e emulation: ingress from the rendered Ingresses, load balancer from
 
     before(async function () {
         // The Redis address only lands in the env; nothing connects here.
-        t = await tenantStack("client-a", await sharedStack(), { host: "127.0.0.1", port: 6379 });
+        t = await tenantStack("client-a", await sharedStackRedis(), { host: "127.0.0.1", port: 6379 });
         objects = Object.values(t.charts).flat();
     });
 

@@ -18,12 +18,13 @@ import { PageReport, assertTenantPage, launchBrowser, openPage } from "./browser
 import { startFrontendPod } from "./frontend-pod";
 import { ingressNginxHttp, ingressRoutes } from "./ingress-nginx";
 import { loadBalancerHttp } from "./load-balancer";
-import { SharedStack, TenantStack, sharedStack, tenantStack } from "./stacks";
+import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
+import { TenantStack, tenantStack } from "./stacks";
 
 const BACKEND_DIR = path.join(__dirname, "..", "..", "app", "backend");
 
 export interface Backends {
-    shared: SharedStack;
+    shared: SharedStackRedis;
     redis: RedisServer;
     tenants: TenantStack[];
     /** `<namespace>/<Service>` → host:port of the process standing for its pods. */
@@ -40,7 +41,7 @@ export interface StackSpec {
 
 /** redis-server with the shared stack's ACL file; per tenant stack, gunicorn and a Celery worker with the env it computes. */
 export async function startBackends(stacks: StackSpec[]): Promise<Backends> {
-    const shared = await sharedStack();
+    const shared = await sharedStackRedis();
     const redis = await startRedisServer({ usersAcl: shared.usersAcl, extraArgs: ["--requirepass", shared.defaultPassword] });
     const dirs: string[] = [];
     const processes: ManagedProcess[] = [];

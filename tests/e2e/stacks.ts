@@ -2,7 +2,7 @@
  * What the stacks deploy, computed the way the tests compute it everywhere else: the real program
  * under Pulumi's mocks (tools/lib/mock-run.ts, as `pulumi up` of a new stack: fake secrets, digests
  * known) and the charts rendered by the real helm with the values it passes to helm.v4.Chart.
- * The shared stack gives the Redis ACL file; each tenant stack reads that Redis at the loopback
+ * The shared stack (tests/support/shared-stack.ts) gives the Redis ACL file; each tenant stack reads that Redis at the loopback
  * address the test started it on, so its env (ConfigMap + Secret) holds a working credential.
  */
 import * as path from "path";
@@ -12,27 +12,12 @@ import { loadTenantConfig } from "../../tools/lib/stack-files";
 import { TenantConfig } from "../../components/config";
 import { BackendEnv } from "../../components/app-env";
 import { ENV_CONFIGMAP, ENV_SECRET, SHARED_OUTPUTS } from "../../components/names";
-import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis-values";
-
-export interface SharedStack {
-    usersAcl: string;
-    defaultPassword: string;
-    outputs: Record<string, any>;
-}
+import { SharedStackRedis } from "../support/shared-stack";
 
 function k8sData(run: ProgramRun, kind: "ConfigMap" | "Secret", name: string): Record<string, string> {
     const found = run.ofType(`kubernetes:core/v1:${kind}`).filter((r) => reveal(r.inputs.metadata)?.name === name);
     if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
     return reveal(kind === "Secret" ? found[0].inputs.stringData : found[0].inputs.data);
-}
-
-export async function sharedStack(): Promise<SharedStack> {
-    const run = await runProgram("shared", { preview: false });
-    return {
-        usersAcl: k8sData(run, "Secret", REDIS_ACL_SECRET)[REDIS_ACL_FILE],
-        defaultPassword: k8sData(run, "Secret", REDIS_AUTH_SECRET)[REDIS_AUTH_SECRET_KEY],
-        outputs: run.outputs,
-    };
 }
 
 export interface TenantStack {
@@ -51,7 +36,7 @@ export interface TenantStack {
 
 export async function tenantStack(
     stack: string,
-    shared: SharedStack,
+    shared: SharedStackRedis,
     redis: { host: string; port: number },
     overrides: Record<string, unknown> = {},
 ): Promise<TenantStack> {

@@ -164,12 +164,19 @@ for (const build of REDIS_BUILDS) {
             );
             const newA = await connect(server, "client-a", rotated.password("client-a"));
 
-            await waitUntil("client-a's old sessions to be closed", async () => !(await alive(oldA)) && !(await alive(subscribedA)), {
-                timeoutMs: (REVOKE_GRACE_SECONDS + 5) * 1000,
-                process: sidecar,
-            });
+            // The sidecar logs once it has closed every old session of the user.
+            await waitUntil(
+                "the sidecar to report client-a's old sessions closed",
+                () => logLines(sidecar, /^acl-reload: closed \d+ connection\(s\) of client-a /).length === 1,
+                {
+                    timeoutMs: (REVOKE_GRACE_SECONDS + 5) * 1000,
+                    process: sidecar,
+                },
+            );
             assert.ok(Date.now() / 1000 >= changedAt + REVOKE_GRACE_SECONDS, "not before the grace period");
             assert.match(sidecar.log, /closed 2 connection\(s\) of client-a opened before its password changed/);
+            assert.equal(await alive(oldA), false, "client-a's old session is closed");
+            assert.equal(await alive(subscribedA), false, "client-a's old subscribed session is closed");
             assert.equal(await alive(newA), true, "client-a's session on the new password stays");
             for (const b of liveB) assert.equal(await alive(b), true, "client-b's sessions stay");
             assert.equal(await canLogIn(server, "client-c", rotated.password("client-c")), true, "client-c is untouched");

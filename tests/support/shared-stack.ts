@@ -17,6 +17,8 @@ export interface SharedStackRedis {
     /** The stack outputs `redisCredential-<tenant>`, by tenant. */
     credentials: Record<string, { username: string; password: string; keyPrefix: string }>;
     tenants: string[];
+    /** Every output of the shared stack, as a tenant stack's StackReference reads them. */
+    outputs: Record<string, any>;
 }
 
 /** The stringData of the one Secret named `name` that a program run creates. */
@@ -35,5 +37,6 @@ export async function sharedStackRedis(options: RunOptions = {}): Promise<Shared
         defaultPassword: secretData(run, REDIS_AUTH_SECRET)[REDIS_AUTH_SECRET_KEY],
         credentials: Object.fromEntries(tenants.map((t) => [t, run.outputs[`redisCredential-${t}`]])),
         tenants,
+        outputs: run.outputs,
     };
 }
