@@ -5,11 +5,14 @@
  */
 import * as crypto from "crypto";
 import { TenantConfig } from "./config";
+import { tenantUrls } from "./urls";
 
 export { ENV_CONFIGMAP, ENV_SECRET } from "./names";
 
 /** Keys the program sets in the ConfigMap. */
 export const CONFIG_ENV_KEYS = ["DJANGO_DEBUG", "MYSQL_DATABASE", "DEPLOY_TYPE", "DJANGO_DB_HOST", "DJANGO_DB_PORT", "DJANGO_ALLOWED_HOSTS", "DJANGO_REDIS_PORT", "DJANGO_REDIS_KEY_PREFIX"] as const;
+/** Keys only our Python runtime reads (components/python-runtime.ts), set when stock:redisKeyPrefixMode is shim. */
+export const RUNTIME_ENV_KEYS = ["STOCK_REDIS_KEY_PREFIX"] as const;
 /** Keys the program sets in the Secret. DJANGO_SECRET_KEY is generated per tenant and added by the Tenant component. */
 export const SECRET_ENV_KEYS = ["DJANGO_DB_USER", "DJANGO_DB_PWD", "DJANGO_REDIS_HOST", "DJANGO_SECRET_KEY"] as const;
 
@@ -28,9 +31,15 @@ export interface BackendEnv {
     secret: Record<string, string>;
 }
 
-/** Names that `stock:extraEnv` / `stock:extraSecretEnv` may not reuse: the program owns them. */
+/**
+ * Variables the charts set in the containers' own `env` (the _helpers.tpl of charts/backend-api and charts/celery, and celery workers.yaml),
+ * which wins over `envFrom`: the same name in the ConfigMap or Secret would be silently ignored.
+ */
+export const CHART_ENV_KEYS = ["HOME", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "CELERY_HEARTBEAT_FILE"] as const;
+
+/** Names that `stock:extraEnv` / `stock:extraSecretEnv` may not reuse: the program or its charts own them. */
 export function reservedEnvKeys(): string[] {
-    return [...CONFIG_ENV_KEYS, ...SECRET_ENV_KEYS];
+    return [...CONFIG_ENV_KEYS, ...RUNTIME_ENV_KEYS, ...SECRET_ENV_KEYS, ...CHART_ENV_KEYS];
 }
 
 /** The backend's environment for a tenant. Every value is a plain string; the caller marks the Secret part secret. */
@@ -42,9 +51,11 @@ export function backendEnv(tenant: TenantConfig, redis: RedisCredential): Backen
         DEPLOY_TYPE: tenant.deployType,
         DJANGO_DB_HOST: tenant.database.host,
         DJANGO_DB_PORT: String(tenant.database.port),
-        DJANGO_ALLOWED_HOSTS: tenant.host,
+        // The host the API is served on: its own with stock:apiHost, else the frontend's.
+        DJANGO_ALLOWED_HOSTS: tenantUrls(tenant).apiHost,
         DJANGO_REDIS_PORT: String(redis.port),
-        DJANGO_REDIS_KEY_PREFIX: redis.keyPrefix,
+        // One prefix, applied once: by our shim for an app that knows nothing of it, or by the app itself.
+        ...(tenant.app.redisKeyPrefix === "shim" ? { STOCK_REDIS_KEY_PREFIX: redis.keyPrefix } : { DJANGO_REDIS_KEY_PREFIX: redis.keyPrefix }),
     };
     const secret: Record<string, string> = {
         ...tenant.secrets.extraSecretEnv,

@@ -3,7 +3,7 @@
  * config.ts so that the model stays pure and tests can feed it any map they like.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, RawConfig, StackConfig, parseStackConfig } from "./config";
+import { RawConfig, StackConfig, parseStackConfig } from "./config";
 
 // The SDK's own record of which keys the engine decrypted (the engine passes it with the config;
 // `setAllConfig` fills it under mocks). Not re-exported from the package root, hence the deep import.
@@ -11,8 +11,8 @@ import { PROJECT, RawConfig, StackConfig, parseStackConfig } from "./config";
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
 export function readRawConfig(): RawConfig {
-    const all = pulumi.runtime.allConfig();
-    const values = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(`${PROJECT}:`)));
+    // Every namespace: a key of ours in a mistyped one (stok:apiReplicas) must be refused, not ignored.
+    const values = pulumi.runtime.allConfig();
     const secretKeys = new Set(Object.keys(values).filter((k) => isConfigSecret(k)));
     return { stack: pulumi.getStack(), organization: pulumi.getOrganization(), values, secretKeys };
 }

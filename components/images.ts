@@ -1,14 +1,20 @@
 /**
  * Builds the backend image (the API and Celery run the same image with another command) and the
- * tenant's frontend image, and pushes them to Harbor under content-derived tags.
+ * tenant's frontend image with BuildKit (`@pulumi/docker-build`), and pushes them to Harbor under
+ * content-derived tags.
  */
 import * as path from "path";
-import * as docker from "@pulumi/docker";
+import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRef } from "./chart-values";
 
 /** Build arguments that carry credentials: passed as secrets, never hashed into tags or printed. */
 export const SECRET_BUILD_ARGS = ["NPM_TOKEN"];
+
+/** The BuildKit secret id a Dockerfile mounts the npm token with: `RUN --mount=type=secret,id=npm_token`. */
+export const NPM_TOKEN_SECRET_ID = "npm_token";
+
+export type NpmTokenMode = "build-arg" | "secret";
 
 export interface ImageBuild {
     /** Build context directory. */
@@ -17,6 +23,8 @@ export interface ImageBuild {
     repository: string;
     /** Immutable tag computed by `contentTag` from the context and the non-secret build args. */
     tag: string;
+    /** Tag of the registry cache in the same repository, e.g. `buildcache` or `buildcache-client-a`. */
+    cacheTag: string;
 }
 
 export interface TenantImagesArgs {
@@ -30,13 +38,33 @@ export interface TenantImagesArgs {
     password: pulumi.Input<string>;
     /** `os/arch` the images are built for. Default: `linux/amd64`. */
     platform?: string;
+    /** Import and export the layer cache at `<repository>:<cacheTag>` in Harbor. Default: `true`. */
+    cache?: boolean;
     backend: ImageBuild;
     frontend: ImageBuild & {
         /** BUILD_FOR: which `envs/<file>` the frontend build bakes in. */
         buildFor: string;
-        /** NPM_TOKEN build argument (secret; used only in the builder stage). */
+        /** The private npm registry's token (secret). */
         npmToken: pulumi.Input<string>;
+        /**
+         * How the build gets the token: `build-arg` (build argument NPM_TOKEN, for `ARG NPM_TOKEN`) or
+         * `secret` (BuildKit secret {@link NPM_TOKEN_SECRET_ID}, never in a build argument or layer history).
+         * Default: `build-arg`.
+         */
+        npmTokenMode?: NpmTokenMode;
     };
+}
+
+/** What the frontend build receives besides its context: build arguments and BuildKit secrets. */
+export function frontendBuildInputs(
+    buildFor: string,
+    npmToken: pulumi.Input<string>,
+    mode: NpmTokenMode,
+): { buildArgs: Record<string, pulumi.Input<string>>; secrets?: Record<string, pulumi.Input<string>> } {
+    const token = pulumi.secret(npmToken);
+    return mode === "secret"
+        ? { buildArgs: { BUILD_FOR: buildFor }, secrets: { [NPM_TOKEN_SECRET_ID]: token } }
+        : { buildArgs: { BUILD_FOR: buildFor, NPM_TOKEN: token } };
 }
 
 export class TenantImages extends pulumi.ComponentResource {
@@ -49,8 +77,9 @@ export class TenantImages extends pulumi.ComponentResource {
 
     constructor(name: string, args: TenantImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stock:index:TenantImages", name, {}, opts);
-        const platform = args.platform ?? "linux/amd64";
-        const registry = { server: args.server, username: args.username, password: pulumi.secret(args.password) };
+        const platform = (args.platform ?? "linux/amd64") as dockerBuild.Platform;
+        const cache = args.cache ?? true;
+        const registries = [{ address: args.server, username: args.username, password: pulumi.secret(args.password) }];
         const ref = (build: ImageBuild): ImageRef => ({ repository: `${args.server}/${args.project}/${build.repository}`, tag: build.tag });
         // Relative to where Pulumi runs the program: an absolute path would differ on every machine
         // (a laptop, each CI runner) and show as a change to the image in every preview.
@@ -58,28 +87,52 @@ export class TenantImages extends pulumi.ComponentResource {
         this.backendRef = ref(args.backend);
         this.frontendRef = ref(args.frontend);
 
-        const backend = new docker.Image(`${name}-backend`, {
-            imageName: `${this.backendRef.repository}:${this.backendRef.tag}`,
-            build: { context: portable(args.backend.context), dockerfile: portable(args.backend.context, "Dockerfile"), platform },
-            registry,
-            // A preview must never build or push: the tag is already known from the content.
-            buildOnPreview: false,
-        }, { parent: this });
+        const image = (
+            suffix: string,
+            build: ImageBuild,
+            imageRef: ImageRef,
+            cacheMode: dockerBuild.CacheMode,
+            extra: Partial<dockerBuild.ImageArgs>,
+        ) => {
+            const cacheRef = `${imageRef.repository}:${build.cacheTag}`;
+            return new dockerBuild.Image(
+                `${name}-${suffix}`,
+                {
+                    tags: [`${imageRef.repository}:${imageRef.tag}`],
+                    context: { location: portable(build.context) },
+                    dockerfile: { location: portable(build.context, "Dockerfile") },
+                    platforms: [platform],
+                    registries,
+                    push: true,
+                    // A preview must never build or push: the tag is already known from the content.
+                    buildOnPreview: false,
+                    // The cache tag is overwritten by every build: a Harbor immutability rule must leave
+                    // buildcache* out, and a refused cache push must not fail the build.
+                    cacheFrom: cache ? [{ registry: { ref: cacheRef } }] : undefined,
+                    cacheTo: cache
+                        ? [{ registry: { ref: cacheRef, mode: cacheMode, imageManifest: true, ociMediaTypes: true, ignoreError: true } }]
+                        : undefined,
+                    ...extra,
+                },
+                { parent: this },
+            );
+        };
 
-        const frontend = new docker.Image(`${name}-frontend`, {
-            imageName: `${this.frontendRef.repository}:${this.frontendRef.tag}`,
-            build: {
-                context: portable(args.frontend.context),
-                dockerfile: portable(args.frontend.context, "Dockerfile"),
-                platform,
-                args: { BUILD_FOR: args.frontend.buildFor, NPM_TOKEN: pulumi.secret(args.frontend.npmToken) },
-            },
-            registry,
-            buildOnPreview: false,
-        }, { parent: this });
+        const backend = image("backend", args.backend, this.backendRef, dockerBuild.CacheMode.Max, {});
+        const tokenMode = args.frontend.npmTokenMode ?? "build-arg";
+        const frontendInputs = frontendBuildInputs(args.frontend.buildFor, args.frontend.npmToken, tokenMode);
+        // With the token as a build argument, builder-stage layers may hold it (the real app writes
+        // it to ~/.npmrc in a layer of its own): export only the final image's layers to the cache.
+        const frontendCacheMode = tokenMode === "secret" ? dockerBuild.CacheMode.Max : dockerBuild.CacheMode.Min;
+        const frontend = image("frontend", args.frontend, this.frontendRef, frontendCacheMode, {
+            buildArgs: frontendInputs.buildArgs,
+            secrets: frontendInputs.secrets,
+            // A rotated token is no reason to rebuild: the tag does not depend on it either.
+            ignoreSecretsInDiffCalculation: frontendInputs.secrets ? [NPM_TOKEN_SECRET_ID] : undefined,
+        });
 
-        this.backendDigest = backend.repoDigest;
-        this.frontendDigest = frontend.repoDigest;
+        this.backendDigest = pulumi.interpolate`${this.backendRef.repository}@${backend.digest}`;
+        this.frontendDigest = pulumi.interpolate`${this.frontendRef.repository}@${frontend.digest}`;
         this.registerOutputs({ backendDigest: this.backendDigest, frontendDigest: this.frontendDigest });
     }
 }

@@ -16,6 +16,8 @@ export const SHARED_OUTPUTS = {
     redisPort: "redisPort",
     redisNamespace: "redisNamespace",
     tenants: "tenants",
+    /** Which stack deploys each tenant: a tenant is deployed by exactly one stack. */
+    tenantStacks: "tenantStacks",
 } as const;
 
 const REDIS_CREDENTIAL_PREFIX = "redisCredential-";

@@ -1,7 +1,8 @@
 /**
  * The program behind index.ts: validate everything, then create the shared Redis or one tenant.
- * All checks (config, frontend dotenv, build contexts, the shared stack's tenant list) run before
- * the first Kubernetes resource is created.
+ * All checks (config, hosts other stacks claim, build contexts, the frontend's dotenv, the shared
+ * stack's tenant list) run, and the frontend's build context is staged, before the first resource
+ * is registered.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -9,11 +10,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SharedConfig, TenantConfig, stackFile } from "./config";
 import { readStackConfig } from "./config-source";
-import { RedisCredential, reservedEnvKeys } from "./app-env";
-import { checkFrontendEnv } from "./frontend-env";
+import { RedisCredential } from "./app-env";
+import { frontendDotenv, stageFrontendContext } from "./frontend-env";
+import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./python-runtime";
 import { SharedRedis } from "./shared-redis";
+import { stackConflicts, tenantStacksIn } from "./stack-conflicts";
 import { Tenant } from "./tenant";
-import { tenantUrls } from "./urls";
 
 import { REPO_ROOT, SHARED_OUTPUTS, redisCredentialOutput } from "./names";
 
@@ -33,6 +35,7 @@ export async function deploy(): Promise<Record<string, unknown>> {
 }
 
 function deployShared(config: SharedConfig): Record<string, unknown> {
+    for (const warning of config.warnings) pulumi.log.warn(warning);
     const provider = kubernetesProvider(config);
     const redis = new SharedRedis("redis", { config }, { providers: [provider] });
     return {
@@ -40,28 +43,20 @@ function deployShared(config: SharedConfig): Record<string, unknown> {
         redisPort: redis.port,
         redisNamespace: redis.namespace,
         tenants: config.tenants,
+        tenantStacks: config.tenantStacks,
         ...Object.fromEntries(config.tenants.map((t) => [redisCredentialOutput(t), redis.credentials[t]])),
     };
 }
 
-/** Problems only the file system can reveal: build contexts, Dockerfiles, the frontend's baked API URL, env names. */
-export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }): string[] {
-    const problems: string[] = [];
+/** Problems only the file system can reveal: conflicts with the other stack files, build contexts, Dockerfiles, the frontend's own dotenv. */
+export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }, root = REPO_ROOT): string[] {
+    const problems: string[] = stackConflicts(config, tenantStacksIn(root));
     for (const [key, dir] of [["backendSource", sources.backend], ["frontendSource", sources.frontend]] as const) {
         if (!fs.existsSync(path.join(dir, "Dockerfile"))) {
             problems.push(`stock:${key} points at ${dir}, which has no Dockerfile. Fix: pulumi config set stock:${key} <path to the app's source> -s ${config.stack}`);
         }
     }
-    const frontendProblem = checkFrontendEnv(sources.frontend, config.buildFor, tenantUrls(config).origin);
-    if (frontendProblem) problems.push(frontendProblem);
-    const reserved = reservedEnvKeys();
-    for (const [key, map] of [["extraEnv", config.extraEnv], ["extraSecretEnv", config.secrets.extraSecretEnv]] as const) {
-        for (const name of Object.keys(map).filter((n) => reserved.includes(n))) {
-            problems.push(`stock:${key}.${name} in ${stackFile(config.stack)} would override a variable the program sets. Fix: remove it; ${name} is computed from the other settings`);
-        }
-    }
-    const both = Object.keys(config.extraEnv).filter((n) => n in config.secrets.extraSecretEnv);
-    both.forEach((n) => problems.push(`${n} is in both stock:extraEnv and stock:extraSecretEnv in ${stackFile(config.stack)}. Fix: keep it in one of them`));
+    problems.push(...frontendDotenv(config, sources.frontend).problems);
     return problems;
 }
 
@@ -83,6 +78,17 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
     if (!tenants.includes(config.tenant)) {
         throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant) is not allowed on the shared Redis: stock:tenants of '${config.sharedStack}' lists ${tenants.join(", ") || "no tenant"}. Fix: add ${config.tenant} to stock:tenants in Pulumi.shared.yaml and run 'pulumi up -s shared' first`]);
     }
+    const owners = await read(SHARED_OUTPUTS.tenantStacks);
+    // A shared stack deployed before it exported tenantStacks: its entries could only be tenant
+    // names, each deployed by the stack of that name (until its next `up`, e.g. in a PR's preview).
+    if (owners === undefined) pulumi.log.warn(`the shared stack '${config.sharedStack}' has no 'tenantStacks' output yet (deployed by an older version): taking the stack of tenant '${config.tenant}' to be '${config.tenant}', as its stock:tenants entry would say. Fix: pulumi up -s shared`);
+    const owner = owners === undefined ? config.tenant : owners && typeof owners === "object" ? (owners as Record<string, unknown>)[config.tenant] : undefined;
+    if (typeof owner !== "string") {
+        throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' does not say which stack deploys tenant '${config.tenant}' (no 'tenantStacks' output). Fix: pulumi up -s shared with this version of the program`]);
+    }
+    if (owner !== config.stack) {
+        throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant in ${stackFile(config.stack)}) is deployed by stack '${owner}' according to stock:tenants of '${config.sharedStack}', and a tenant is deployed by exactly one stack; this is stack '${config.stack}'. Fix: pulumi config set stock:tenant '<customer of this stack>' -s ${config.stack}, or, to move the tenant here, change its entry in stock:tenants of Pulumi.shared.yaml to '${config.tenant}@${config.stack}' and run 'pulumi up -s shared'`]);
+    }
     const [host, port, namespace, credential] = await Promise.all([read(SHARED_OUTPUTS.redisHost), read(SHARED_OUTPUTS.redisPort), read(SHARED_OUTPUTS.redisNamespace), read(redisCredentialOutput(config.tenant))]);
     if (typeof host !== "string" || typeof port !== "number" || typeof namespace !== "string" || !credential?.username || !credential?.password || !credential?.keyPrefix) {
         throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' lacks redisHost, redisPort, redisNamespace or ${redisCredentialOutput(config.tenant)}. Fix: pulumi up -s shared with this version of the program`]);
@@ -90,15 +96,34 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
     return { host, port, namespace, username: credential.username, password: credential.password, keyPrefix: credential.keyPrefix };
 }
 
+/**
+ * Our Python runtime when the tenant's Redis key prefix is applied by the shim (pushes a problem
+ * and returns undefined when it cannot be read: bad deployment input, never a silent no-prefix).
+ */
+export function tenantPythonRuntime(config: TenantConfig, problems: string[], dir = PYTHON_RUNTIME_DIR): PythonRuntime | undefined {
+    if (config.app.redisKeyPrefix !== "shim") return undefined;
+    try {
+        return readPythonRuntime(dir);
+    } catch (e) {
+        problems.push(`stock:redisKeyPrefixMode is shim (Pulumi.yaml default, or ${stackFile(config.stack)}), but ${(e as Error).message}. Fix: restore runtime/python/ from the repository (git checkout -- runtime/python), or, only if the app applies DJANGO_REDIS_KEY_PREFIX itself, pulumi config set stock:redisKeyPrefixMode app -s ${config.stack}`);
+        return undefined;
+    }
+}
+
 async function deployTenant(config: TenantConfig): Promise<Record<string, unknown>> {
     const resolve = (p: string) => path.resolve(REPO_ROOT, p);
     const sources = { backend: resolve(config.images.backend.source), frontend: resolve(config.images.frontend.source) };
     const problems = checkTenantSources(config, sources);
+    const pythonRuntime = tenantPythonRuntime(config, problems);
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
+    const dotenv = frontendDotenv(config, sources.frontend);
+    for (const warning of config.warnings) pulumi.log.warn(warning);
+    // The frontend builds from a staged copy that carries this tenant's computed envs/<buildFor>.
+    const stagedFrontend = stageFrontendContext(sources.frontend, config.buildFor, dotenv.text, REPO_ROOT, config.stack);
     const redis = await readSharedStack(config);
 
     const provider = kubernetesProvider(config);
-    const tenant = new Tenant(config.tenant, { config, sources, redis }, { providers: [provider] });
+    const tenant = new Tenant(config.tenant, { config, sources: { backend: sources.backend, frontend: stagedFrontend }, redis, pythonRuntime }, { providers: [provider] });
     return {
         namespace: tenant.namespace,
         frontendUrl: tenant.urls.frontend,
@@ -110,5 +135,6 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
         envConfigKeys: tenant.envKeys.config,
         envSecretKeys: tenant.envKeys.secret,
         nginxServerBlock: tenant.nginxServerBlock,
+        frontendDotenv: dotenv.text,
     };
 }

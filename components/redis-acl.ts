@@ -14,7 +14,7 @@
  * tenant's prefix is a prefix of another tenant's prefix ("client-a:" never
  * matches "client-ab:x").
  *
- * Checked against Debian 12's redis-server 7.0.15, python3-celery 5.2.6,
+ * Checked against Debian 12's redis-server 7.0.15 and Redis 8.0 (every command of both: tests/security/redis-command-table.test.ts), python3-celery 5.2.6,
  * python3-kombu 5.2.4 and python3-redis 4.3.4 (tests/security/).
  */
 
@@ -64,6 +64,18 @@ export const TENANT_DENIED_COMMANDS: readonly string[] = [
   "-function", // functions are server-global: FUNCTION FLUSH/DELETE/KILL
   "-script|flush", // would drop every tenant's cached scripts
   "-script|kill", // would kill another tenant's running script
+  // CLIENT TRACKING in BCAST mode sends the caller an invalidation for every key any client
+  // writes, whatever its key permissions (fixed upstream only in redis/redis#15371): it would
+  // leak every other tenant's key names. Celery and kombu never enable tracking.
+  "-client|tracking",
+  // Streams: XACKDEL (Redis 8.2) carries CVE-2025-62507, and no tenant needs a stream
+  // command at all (kombu's Redis transport uses lists, hashes, sorted sets and pub/sub).
+  // A category, not `-xackdel`, because Redis refuses a rule naming a command it does not
+  // have, and the 7.0/8.0 servers the tests also run predate XACKDEL.
+  "-@stream",
+  "-script|exists", // probes other tenants' cached scripts (redis-py loads with SCRIPT LOAD)
+  "-script|debug", // SYNC mode blocks the whole server while one tenant debugs
+  "-cluster", // GETKEYSINSLOT/COUNTKEYSINSLOT ignore key permissions in cluster mode
 ];
 
 function describe(value: unknown): string {

@@ -9,6 +9,8 @@
  * (any password accepted) for tenant users and a random password for `default`.
  */
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import { RedisSettings } from "./config";
 import { aclFileLines } from "./redis-acl";
 import { RedisPasswords } from "./redis-passwords";
@@ -44,36 +46,40 @@ export function shortDigest(text: string): string {
 /** Seconds between two looks of the reload sidecar at the mounted ACL file. */
 export const ACL_RELOAD_INTERVAL_SECONDS = 5;
 
+/** The reload sidecar's script (a file of its own, linted with bash -n and shellcheck by the tests). */
+export const ACL_RELOAD_SCRIPT_PATH = path.join(__dirname, "redis", "acl-reload.sh");
+
 /**
- * The reload sidecar's script: when the kubelet updates the mounted ACL Secret (a tenant added or
- * removed, a password rotated), it applies the file to the running Redis — one `ACL SETUSER <user>
- * reset <rules>` per line, then `ACL DELUSER` for users no longer listed. Unlike `ACL LOAD`, which
- * disconnects every client, SETUSER changes a user in place: no tenant loses its connections, and
- * Redis does not restart. Commands go to redis-cli on stdin, so passwords never appear in argv.
- * Needs bash, sed, grep, sha256sum and redis-cli (the Redis image has them) and REDIS_PASSWORD
- * (the default user's) in its environment.
+ * The reload sidecar's script: applies a changed ACL file to the running Redis (`ACL SETUSER` per
+ * user, no restart, no dropped connections) and closes a rotated user's old sessions after the grace
+ * period. Its settings come from the environment (see the script's header and aclReloadEnv()).
  */
-export function aclReloadScript(aclPath = `${REDIS_ACL_DIR}/${REDIS_ACL_FILE}`, port = REDIS_PORT): string {
-    return [
-        "set -u",
-        `file=${aclPath}`,
-        `interval=\${ACL_RELOAD_INTERVAL:-${ACL_RELOAD_INTERVAL_SECONDS}}`,
-        `cli() { REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p ${port} --no-auth-warning "$@"; }`,
-        'digest() { sha256sum "$file" | cut -d" " -f1; }',
-        "apply() {",
-        "  local out u",
-        "  out=$(sed -n 's/^user \\([^ ]*\\) \\(.*\\)$/ACL SETUSER \\1 reset \\2/p' \"$file\" | cli 2>&1)",
-        "  if printf '%s\\n' \"$out\" | grep -qv '^OK$'; then echo \"acl-reload: Redis refused part of $file (the other lines were applied): $out\" >&2; return 1; fi",
-        '  for u in $(cli ACL USERS); do grep -q "^user $u " "$file" || cli ACL DELUSER "$u" > /dev/null; done',
-        '  echo "acl-reload: applied $file ($1)"',
-        "}",
-        "applied=$(digest); refused=",
-        'while sleep "$interval"; do',
-        "  now=$(digest)",
-        '  [ "$now" = "$applied" ] || [ "$now" = "$refused" ] && continue',
-        '  if apply "$now"; then applied=$now; else refused=$now; fi',
-        "done",
-    ].join("\n");
+export function aclReloadScript(): string {
+    return fs.readFileSync(ACL_RELOAD_SCRIPT_PATH, "utf8");
+}
+
+/** The sidecar's settings (everything but REDIS_PASSWORD, which comes from the auth Secret). */
+export function aclReloadEnv(settings: Pick<RedisSettings, "revokeGraceSeconds">, aclPath = `${REDIS_ACL_DIR}/${REDIS_ACL_FILE}`, port = REDIS_PORT): Record<string, string> {
+    return {
+        ACL_FILE: aclPath,
+        REDIS_PORT: String(port),
+        ACL_RELOAD_INTERVAL: String(ACL_RELOAD_INTERVAL_SECONDS),
+        ACL_REVOKE_GRACE: String(settings.revokeGraceSeconds),
+    };
+}
+
+/**
+ * The Redis image's tag with its digest (`8.2.10-bookworm@sha256:...`), as the chart's `image.tag`:
+ * the chart's own `image.digest` replaces the tag, and with it the version a reviewer and the
+ * policy pack read from the rendered StatefulSet.
+ */
+export function redisImageTag(settings: Pick<RedisSettings, "imageTag" | "imageDigest">): string {
+    return `${settings.imageTag}@${settings.imageDigest}`;
+}
+
+/** The full image reference, as the chart renders it for the Redis container. */
+export function redisImage(settings: Pick<RedisSettings, "imageRepository" | "imageTag" | "imageDigest">): string {
+    return `docker.io/${settings.imageRepository}:${redisImageTag(settings)}`;
 }
 
 const UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
@@ -97,9 +103,12 @@ export function redisMaxMemory(settings: Pick<RedisSettings, "resources">): numb
 function aclReloadSidecar(settings: RedisSettings): Record<string, unknown> {
     return {
         name: "acl-reload",
-        image: `docker.io/${settings.imageRepository}:${settings.imageTag}`,
+        image: redisImage(settings),
         command: ["/bin/bash", "-c", aclReloadScript()],
-        env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: REDIS_AUTH_SECRET, key: REDIS_AUTH_SECRET_KEY } } }],
+        env: [
+            ...Object.entries(aclReloadEnv(settings)).map(([name, value]) => ({ name, value })),
+            { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: REDIS_AUTH_SECRET, key: REDIS_AUTH_SECRET_KEY } } },
+        ],
         volumeMounts: [{ name: "acl", mountPath: REDIS_ACL_DIR, readOnly: true }],
         resources: { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "50m", memory: "32Mi" } },
         securityContext: {
@@ -129,8 +138,9 @@ export function redisChartValues(settings: RedisSettings, defaultPasswordDigest:
     };
     return {
         architecture: settings.architecture,
-        image: { registry: "docker.io", repository: settings.imageRepository, tag: settings.imageTag },
-        // The bitnami/ Debian images are gone; the chart refuses other repositories without this.
+        image: { registry: "docker.io", repository: settings.imageRepository, tag: redisImageTag(settings) },
+        // The chart refuses an image it does not ship (ours is the official Debian-based one, see
+        // SECURITY.md) unless this is set; it gates nothing else.
         global: { security: { allowInsecureImages: true } },
         auth: {
             enabled: true,

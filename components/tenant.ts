@@ -13,6 +13,8 @@ import { CHARTS_DIR, ChartName, RELEASES, chartValues } from "./chart-values";
 import { contentTag } from "./content-hash";
 import { TenantImages } from "./images";
 import { nginxServerBlock } from "./nginx";
+import { PYTHON_RUNTIME_CONFIGMAP, PythonRuntime } from "./python-runtime";
+import { tenantQuota } from "./quota";
 import { REDIS_CLIENT_LABEL } from "./redis-values";
 import { TenantUrls, tenantUrls } from "./urls";
 
@@ -23,10 +25,16 @@ export { TENANT_LABEL };
 export interface TenantArgs {
     /** The validated tenant configuration (components/config.ts). */
     config: TenantConfig;
-    /** Absolute build contexts of the backend and frontend images (resolved from `stock:backendSource` / `stock:frontendSource`). */
+    /** Absolute build contexts: the backend's (`stock:backendSource`) and the staged copy of the frontend's, which carries its computed `envs/<buildFor>`. */
     sources: { backend: string; frontend: string };
     /** The tenant's own Redis user on the shared Redis, read from the shared stack. */
     redis: RedisCredential & { namespace: string };
+    /**
+     * Our Python runtime (components/python-runtime.ts `readPythonRuntime()`), shipped as ConfigMap
+     * `stock-python-runtime` and mounted on PYTHONPATH of every backend container. Required when
+     * `config.app.redisKeyPrefix` is `shim`; ignored (nothing mounted) when it is `app`.
+     */
+    pythonRuntime?: PythonRuntime;
 }
 
 /** `.dockerconfigjson` for a registry, as `kubectl create secret docker-registry` writes it. */
@@ -46,10 +54,15 @@ export class Tenant extends pulumi.ComponentResource {
     constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
         // Everything that can fail is computed before the component registers.
         const { config, sources, redis } = args;
+        const runtime = config.app.redisKeyPrefix === "shim" ? args.pythonRuntime : undefined;
+        if (config.app.redisKeyPrefix === "shim" && !runtime?.files.length) {
+            throw new Error(`Tenant ${name}: stock:redisKeyPrefixMode is shim, so args.pythonRuntime (the files of runtime/python/) is required`);
+        }
         const env: BackendEnv = backendEnv(config, redis);
         const backendTag = contentTag(sources.backend);
-        // Other tenants' dotenv files are not part of this tenant's image.
-        const frontendTag = contentTag(sources.frontend, { BUILD_FOR: config.buildFor }, (file) => file.startsWith("envs/") && file !== `envs/${config.buildFor}`);
+        // The staged context holds only this build's dotenv file, so another tenant's never changes this tag.
+        const frontendTag = contentTag(sources.frontend, { BUILD_FOR: config.buildFor });
+        const quota = tenantQuota(config);
         super("stock:index:Tenant", name, {}, opts);
         this.namespace = config.tenant;
         this.urls = tenantUrls(config);
@@ -82,6 +95,13 @@ export class Tenant extends pulumi.ComponentResource {
         }, inNamespace);
 
         const configMap = new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: metadata(ENV_CONFIGMAP), data: env.config }, inNamespace);
+        // The shim that puts an unmodified app's Redis keys under the tenant's prefix (docs/app-contract.md).
+        const runtimeConfigMap = runtime
+            ? new k8s.core.v1.ConfigMap(`${name}-python-runtime`, {
+                metadata: metadata(PYTHON_RUNTIME_CONFIGMAP),
+                data: Object.fromEntries(runtime.files.map((f) => [f.key, f.content])),
+            }, inNamespace)
+            : undefined;
 
         // Generated once and kept in state; not part of the checksum, which must be known at preview.
         const djangoSecretKey = new random.RandomPassword(`${name}-django-secret-key`, { length: 50, special: false }, child);
@@ -113,13 +133,16 @@ export class Tenant extends pulumi.ComponentResource {
             username: config.harbor.username,
             password: pulumi.secret(config.secrets.harborPassword),
             platform: config.images.platform,
-            backend: { context: sources.backend, repository: config.images.backend.repository, tag: backendTag },
+            cache: config.buildCache,
+            backend: { context: sources.backend, repository: config.images.backend.repository, tag: backendTag, cacheTag: "buildcache" },
             frontend: {
                 context: sources.frontend,
                 repository: config.images.frontend.repository,
                 tag: frontendTag,
+                cacheTag: `buildcache-${config.tenant}`,
                 buildFor: config.buildFor,
                 npmToken: pulumi.secret(config.secrets.npmToken),
+                npmTokenMode: config.npmTokenMode,
             },
         }, child);
 
@@ -128,6 +151,7 @@ export class Tenant extends pulumi.ComponentResource {
             images: { backend: this.images.backendRef, frontend: this.images.frontendRef },
             envChecksum: envChecksum(env),
             redis: { namespace: redis.namespace, port: redis.port },
+            pythonRuntime: runtime ? { configMap: PYTHON_RUNTIME_CONFIGMAP, checksum: runtime.checksum } : undefined,
         });
         const chart = (chartName: ChartName, dependsOn: pulumi.Resource[]) => new k8s.helm.v4.Chart(`${name}-${chartName}`, {
             // Relative to where Pulumi runs, so the same on every machine (no diff between CI runners).
@@ -137,11 +161,17 @@ export class Tenant extends pulumi.ComponentResource {
             values: values[chartName],
         }, { ...child, dependsOn });
         // No pod starts before the namespace denies by default.
-        const runtimeInputs = [namespace, defaultDeny, configMap, secret, pullSecret, this.images];
+        // The namespace's budget, sized from this config (components/quota.ts): a bad replicas value
+        // is refused at admission here instead of starving the node pool all tenants share.
+        const budget = [
+            new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: metadata("tenant-quota"), spec: { hard: quota.hard } }, inNamespace),
+            new k8s.core.v1.LimitRange(`${name}-limits`, { metadata: metadata("tenant-limits"), spec: { limits: [{ type: "Container", ...quota.limitRange }] } }, inNamespace),
+        ];
+        const runtimeInputs = [namespace, defaultDeny, ...budget, configMap, secret, pullSecret, this.images, ...(runtimeConfigMap ? [runtimeConfigMap] : [])];
         // The API chart runs the migration Job for this image; workers start after it.
         const api = chart("backend-api", runtimeInputs);
         chart("celery", [...runtimeInputs, api]);
-        chart("frontend", [namespace, defaultDeny, pullSecret, this.images]);
+        chart("frontend", [namespace, defaultDeny, ...budget, pullSecret, this.images]);
 
         this.registerOutputs({ namespace: this.namespace, urls: this.urls, nginxServerBlock: this.nginxServerBlock });
     }

@@ -23,6 +23,7 @@ import { noExternalServiceInTenantNamespace } from "./rules/no-external-service-
 import { tenantNamespaceDefaultDeny } from "./rules/tenant-namespace-default-deny";
 import { noPlaintextCredentials } from "./rules/no-plaintext-credentials";
 import { secretConfigNotInPlaintext } from "./rules/secret-config-not-in-plaintext";
+import { redisImagePatched } from "./rules/redis-image-patched";
 
 export * from "./lib/defaults";
 export * from "./lib/resources";
@@ -36,6 +37,7 @@ export * from "./rules/no-external-service-in-tenant-namespace";
 export * from "./rules/tenant-namespace-default-deny";
 export * from "./rules/no-plaintext-credentials";
 export * from "./rules/secret-config-not-in-plaintext";
+export * from "./rules/redis-image-patched";
 
 /** The pack's name (`pulumi preview --policy-pack ./policy` reports violations under it). */
 export const PACK_NAME = "stock-deploy-guardrails";
@@ -50,4 +52,5 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
     tenantNamespaceDefaultDeny,
     noPlaintextCredentials,
     secretConfigNotInPlaintext,
+    redisImagePatched,
 ];

@@ -26,10 +26,7 @@ for file in Pulumi.*.yaml; do
   mv "$file" "$aside/"
 done
 
-echo "== app/frontend/envs/$tenant: the frontend is built for http://$E2E_HOST"
-mkdir -p app/frontend/envs
-printf 'REACT_APP_HOST_URL=http://%s\n' "$E2E_HOST" > "app/frontend/envs/$tenant"
-
+# No app/frontend/envs/$tenant is written: the program computes it (REACT_APP_HOST_URL=http://$E2E_HOST).
 echo "== stack shared"
 pulumi stack init shared --secrets-provider passphrase --non-interactive
 cat >> Pulumi.shared.yaml <<YAML
@@ -52,6 +49,7 @@ config:
   stock:tenant: $tenant
   stock:host: $E2E_HOST
   stock:buildFor: $tenant
+  stock:npmTokenMode: secret
   stock:deployType: test
   stock:dbHost: mysql.invalid
   stock:dbPort: 3306
@@ -63,6 +61,14 @@ config:
   stock:apiReplicas: 1
   stock:frontendReplicas: 1
   stock:gunicornWorkers: 2
+  # The reference app (app/) with its hardened endpoints (README, "Bring your own app").
+  stock:backendSource: app/backend
+  stock:frontendSource: app/frontend
+  stock:apiStartupProbe: http:/healthz
+  stock:apiLivenessProbe: http:/healthz
+  stock:apiReadinessProbe: http:/readyz
+  stock:celeryLiveness: heartbeat
+  stock:redisKeyPrefixMode: app
   stock:celeryWorkers:
     - name: default
       queues: [summary, stock, statement, price, news]

@@ -35,14 +35,71 @@ fs.mkdirSync(jsDir, { recursive: true });
 const escapeHtml = (s) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
+// The page: the tenant's name from the API, then one task sent and its result read back. Every
+// request has a deadline and every failure ends in a visible error state (body[data-state=error])
+// naming the URL it tried, so a wrong baked-in URL or a dead API never leaves a blank page.
 const js = `"use strict";
 (function () {
   var API = ${JSON.stringify(apiUrl)};
-  var out = document.getElementById("api-status");
-  fetch(API, { headers: { Accept: "application/json" } })
-    .then(function (r) { return r.json(); })
-    .then(function (body) { out.textContent = "API answers: " + JSON.stringify(body); })
-    .catch(function (e) { out.textContent = "API unreachable: " + e; });
+  var HOST_URL = ${JSON.stringify(origin)};
+  var REQUEST_TIMEOUT_MS = 5000;
+  var TASK_POLLS = 40;
+  var TASK_POLL_INTERVAL_MS = 250;
+  var $ = function (id) { return document.getElementById(id); };
+  var setState = function (state, text) {
+    document.body.setAttribute("data-state", state);
+    $("api-status").textContent = text;
+  };
+
+  function call(method, url) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+    return fetch(url, { method: method, headers: { Accept: "application/json" }, signal: controller.signal })
+      .catch(function (e) {
+        throw new Error(method + " " + url + " failed (" + (e.name === "AbortError" ? "no answer within " + REQUEST_TIMEOUT_MS + " ms" : e.message) + ")");
+      })
+      .then(function (r) {
+        clearTimeout(timer);
+        var type = r.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") !== 0) throw new Error(method + " " + url + " answered HTTP " + r.status + " " + (type || "without a type") + ", not the API's JSON");
+        return r.json().then(function (body) {
+          if (!r.ok) throw new Error(method + " " + url + " answered HTTP " + r.status + ": " + JSON.stringify(body));
+          return body;
+        });
+      });
+  }
+
+  function waitForTask(id, polls) {
+    return call("GET", API + "tasks/" + id + "/").then(function (status) {
+      $("task").textContent = id + " " + status.state;
+      if (status.state === "SUCCESS") return status.result;
+      if (status.state === "FAILURE") throw new Error("task " + id + " failed: " + status.error);
+      if (polls <= 1) throw new Error("task " + id + " still " + status.state + " after " + TASK_POLLS + " polls");
+      return new Promise(function (resolve) { setTimeout(resolve, TASK_POLL_INTERVAL_MS); })
+        .then(function () { return waitForTask(id, polls - 1); });
+    });
+  }
+
+  $("page-origin").textContent = window.location.origin;
+  setState("loading", "Contacting the API at " + API + "…");
+  call("GET", API)
+    .then(function (index) {
+      $("tenant").textContent = index.tenant;
+      return call("POST", API + "tasks/summary/");
+    })
+    .then(function (sent) {
+      $("task").textContent = sent.id + " sent";
+      return waitForTask(sent.id, TASK_POLLS);
+    })
+    .then(function (result) {
+      $("task-result").textContent = "run by " + result.tenant + " on queue " + result.queue;
+      setState("ready", "API answers at " + API);
+    })
+    .catch(function (e) {
+      $("error").hidden = false;
+      $("error").textContent = "The API cannot be used: " + e.message + ". Is the API down, or was this page built for the wrong API URL (REACT_APP_HOST_URL=" + HOST_URL + ")?";
+      setState("error", "API unreachable at " + API);
+    });
 })();
 `;
 const hash = crypto.createHash("sha256").update(js).digest("hex").slice(0, 8);
@@ -57,10 +114,16 @@ const html = `<!doctype html>
 <meta name="stock-api-url" content="${escapeHtml(apiUrl)}">
 <title>Stock</title>
 </head>
-<body>
+<body data-state="loading">
 <h1>Stock</h1>
-<p>Built for <code id="host-url">${escapeHtml(origin)}</code>; API at <code id="api-url">${escapeHtml(apiUrl)}</code>.</p>
-<p id="api-status">Contacting the API…</p>
+<p>Served from <code id="page-origin"></code>; built with REACT_APP_HOST_URL=<code id="host-url">${escapeHtml(origin)}</code>, so the API is at <code id="api-url">${escapeHtml(apiUrl)}</code>.</p>
+<dl>
+<dt>Tenant</dt><dd id="tenant">…</dd>
+<dt>Task</dt><dd id="task">…</dd>
+<dt>Result</dt><dd id="task-result">…</dd>
+</dl>
+<p id="api-status" role="status">Contacting the API…</p>
+<p id="error" role="alert" hidden></p>
 <script src="/static/js/${jsName}"></script>
 </body>
 </html>

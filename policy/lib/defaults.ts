@@ -4,7 +4,7 @@
 export const DEFAULT_ALLOWED_REGISTRIES = ["harbor.feng.local:9800/library/"];
 /**
  * Namespaces whose images may come from elsewhere. `redis`: the shared Bitnami Redis is installed
- * from the upstream OCI chart, whose images come from docker.io (bitnamilegacy/redis); the chart
+ * from the upstream OCI chart, whose image comes from docker.io (the official library/redis); the chart
  * is pinned to an exact version and the image to an exact tag.
  */
 export const DEFAULT_IMAGE_EXEMPT_NAMESPACES = ["redis"];
@@ -28,8 +28,9 @@ export const DEFAULT_SECRET_CONFIG_KEY_EXCLUDE = "(name|names|ref|path|file|id|i
 /** Where credentials from stack config may legitimately end up: `<type>` or `<type>:<property path>`. */
 export const DEFAULT_SECRET_SINKS = [
     "kubernetes:core/v1:Secret",
-    "docker:index/image:Image:registry.password",
-    "docker:index/image:Image:build.args",
+    "docker-build:index:Image:registries",
+    "docker-build:index:Image:buildArgs",
+    "docker-build:index:Image:secrets",
 ];
 /** Shorter config values are not searched for (too likely to occur by chance). */
 export const DEFAULT_SECRET_MIN_LENGTH = 8;

@@ -34,7 +34,8 @@ export const TYPES = {
     job: t("batch", "v1", "Job"),
     cronJob: t("batch", "v1", "CronJob"),
     networkPolicy: t("networking.k8s.io", "v1", "NetworkPolicy"),
-    dockerImage: "docker:index/image:Image",
+    /** An image the stack builds and pushes (`@pulumi/docker-build`). */
+    dockerImage: "docker-build:index:Image",
 } as const;
 
 /** Where each workload type keeps its pod spec. */
@@ -53,7 +54,7 @@ export function isWorkload(type: string): boolean {
     return type in POD_SPEC_PATHS;
 }
 
-/** `Kind` of a `kubernetes:<group>/<version>:<Kind>` type (`Image` of `docker:index/image:Image`). */
+/** `Kind` of a `kubernetes:<group>/<version>:<Kind>` type (`Image` of `docker-build:index:Image`). */
 export function kindOf(type: string): string {
     return type.slice(type.lastIndexOf(":") + 1);
 }
@@ -104,4 +105,10 @@ export function podSpecPath(type: string): string {
 
 export function present(v: unknown): boolean {
     return v !== undefined && v !== null && String(v).trim() !== "";
+}
+
+/** The references an image build pushes (`tags` of a docker-build Image). */
+export function pushedTags(props: Props): string[] {
+    const tags = props.tags;
+    return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === "string") : [];
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_ALLOWED_REGISTRIES, DEFAULT_IMAGE_EXEMPT_NAMESPACES } from "../lib/defaults";
-import { containersOf, describe, namespaceOf, podSpecOf, ResourceView, TYPES } from "../lib/resources";
+import { containersOf, describe, namespaceOf, podSpecOf, pushedTags, ResourceView, TYPES } from "../lib/resources";
 import { fromAllowedRegistry, fullyQualified, normalisePrefix } from "../lib/images";
 import { ImageConfig, imageConfig, stringList } from "../lib/config";
 import { resourcePolicy } from "../lib/resource-policy";
@@ -9,10 +9,8 @@ export function checkAllowedRegistry(r: ResourceView, config: ImageConfig = imag
     const allowed = config.allowedRegistries;
     const list = allowed.map((p) => `"${normalisePrefix(p)}"`).join(", ");
     if (r.type === TYPES.dockerImage) {
-        const ref = String(r.props.imageName ?? "");
-        return fromAllowedRegistry(ref, allowed) ? [] : [
-            `${describe(r, false)}: imageName "${ref}" is not pushed to an allowed registry (${list}). Fix: set stock:harborServer / stock:harborProject to the cluster's Harbor, or add the registry to allowedRegistries in the policy config.`,
-        ];
+        return pushedTags(r.props).filter((ref) => !fromAllowedRegistry(ref, allowed)).map((ref) =>
+            `${describe(r, false)}: tag "${ref}" is not pushed to an allowed registry (${list}). Fix: set stock:harborServer / stock:harborProject to the cluster's Harbor, or add the registry to allowedRegistries in the policy config.`);
     }
     const pod = podSpecOf(r);
     if (!pod || config.exemptNamespaces.includes(namespaceOf(r.props))) return [];

@@ -1,4 +1,4 @@
-import { containersOf, describe, namespaceOf, podSpecOf, ResourceView, TYPES } from "../lib/resources";
+import { containersOf, describe, namespaceOf, podSpecOf, pushedTags, ResourceView, TYPES } from "../lib/resources";
 import { unpinnedReason } from "../lib/images";
 import { WorkloadConfig, workloadConfig, workloadSchema } from "../lib/config";
 import { resourcePolicy } from "../lib/resource-policy";
@@ -6,10 +6,13 @@ import { resourcePolicy } from "../lib/resource-policy";
 /** Every image is pinned: a digest, or a tag other than `latest`; docker images are pushed under such a tag. */
 export function checkImagesPinned(r: ResourceView, config: WorkloadConfig = workloadConfig()): string[] {
     if (r.type === TYPES.dockerImage) {
-        const ref = String(r.props.imageName ?? "");
-        const reason = unpinnedReason(ref);
+        const tags = pushedTags(r.props);
+        if (tags.length === 0) return [`${describe(r, false)}: pushes no tag, so the image would be :latest. Fix: push under an immutable tag (e.g. a content hash), never :latest.`];
         // A push needs a tag; a digest is only known after the push.
-        return reason ? [`${describe(r, false)}: imageName "${ref}" ${reason}. Fix: push under an immutable tag (e.g. a content hash), never :latest.`] : [];
+        return tags.flatMap((ref) => {
+            const reason = unpinnedReason(ref);
+            return reason ? [`${describe(r, false)}: tag "${ref}" ${reason}. Fix: push under an immutable tag (e.g. a content hash), never :latest.`] : [];
+        });
     }
     const pod = podSpecOf(r);
     if (!pod || config.exemptNamespaces.includes(namespaceOf(r.props))) return [];

@@ -95,11 +95,13 @@ describe("app contract: Docker build files", function () {
         for (const pkg of ["Django", "gunicorn", "celery\\[redis\\]", "whitenoise", "PyMySQL"]) assert.match(reqs, new RegExp(`^${pkg}==\\S+$`, "m"), pkg);
     });
 
-    it("frontend: node:16.15.1 builder with ARG NPM_TOKEN/BUILD_FOR; the served stage has neither the token nor node", function () {
+    it("frontend: node:16.15.1 builder with ARG BUILD_FOR and the npm token as a BuildKit secret only; the served stage has neither the token nor node", function () {
         const df = read(FRONTEND_DIR, "Dockerfile");
         const [builder, ...rest] = stages(df);
         assert.match(builder, /^FROM node:16\.15\.1 as builder\s*$/m);
-        assert.match(builder, /^ARG NPM_TOKEN\s*$/m);
+        assert.doesNotMatch(df, /^ARG NPM_TOKEN/m, "the token is no build argument (stock:npmTokenMode secret)");
+        assert.match(builder, /^RUN --mount=type=secret,id=npm_token /m);
+        assert.match(builder, /\/run\/secrets\/npm_token/);
         assert.match(builder, /^ARG BUILD_FOR\s*$/m);
         assert.match(builder, /~\/\.npmrc/);
         assert.match(builder, /env-cmd -f envs\/\$\{BUILD_FOR\}/);
@@ -126,6 +128,7 @@ describe("app contract: Docker build files", function () {
     it("frontend .dockerignore keeps node_modules, build output and .npmrc out, envs/ in", function () {
         const ig = dockerignore({ ignorecase: false }).add(read(FRONTEND_DIR, ".dockerignore"));
         for (const p of ["node_modules/env-cmd/package.json", "build/index.html", ".npmrc", ".env"]) assert.ok(ig.ignores(p), p);
+        // envs/<BUILD_FOR> is written into the staged copy of this context, which keeps these rules.
         for (const p of ["envs/client-a", "envs/client-b", "build.js", "package.json", "package-lock.json", "nginx.conf", "Dockerfile"]) assert.ok(!ig.ignores(p), p);
     });
 });

@@ -144,6 +144,58 @@ describe("charts/backend-api", function () {
     });
   });
 
+  describe("app profile (what the program's config sets for the app it deploys)", function () {
+    it("ci/upstream-app: probe kinds tcp, http and exec, gunicorn through python -m, writable dir, the Python runtime on PYTHONPATH", async function () {
+      const objs = await render(CHART, {}, [ci("upstream-app")]);
+      const d = one(objs, "Deployment");
+      const c = container(d);
+      assert.deepEqual(c.command.slice(0, 6), ["python", "-m", "gunicorn", "fin.wsgi", "--bind", "0.0.0.0:8080"]);
+      assert.deepEqual(c.startupProbe, { tcpSocket: { port: "http" }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 24 });
+      assert.deepEqual(c.livenessProbe.httpGet, { path: "/api/v1/", port: "http" });
+      assert.deepEqual(c.readinessProbe.exec, { command: ["/bin/sh", "-c", "python -c 'import fin.wsgi'"] });
+      assert.equal(c.readinessProbe.httpGet, undefined);
+      for (const pod of [d, one(objs, "Job")]) {
+        const k = container(pod);
+        const where = `${pod.kind} ${pod.metadata.name}`;
+        assert.deepEqual(k.env.find((e: { name: string }) => e.name === "PYTHONPATH"), { name: "PYTHONPATH", value: "/opt/stock-runtime/python" }, where);
+        const mounts = Object.fromEntries(k.volumeMounts.map((m: { name: string; mountPath: string; readOnly?: boolean }) => [m.mountPath, m]));
+        assert.deepEqual(mounts["/opt/stock-runtime/python"], { name: "python-runtime", mountPath: "/opt/stock-runtime/python", readOnly: true }, where);
+        assert.equal(mounts["/code/media"].readOnly, undefined, where);
+        const volumes = Object.fromEntries(pod.spec.template.spec.volumes.map((v: { name: string }) => [v.name, v]));
+        assert.deepEqual(volumes["python-runtime"].configMap, { name: "stock-python-runtime" }, where);
+        assert.deepEqual(volumes[mounts["/code/media"].name].emptyDir, { sizeLimit: "64Mi" }, where);
+        assert.equal(pod.spec.template.metadata.annotations["checksum/runtime"], "fedcba9876543210", where);
+      }
+    });
+
+    it("switches a probe off, and mounts no runtime and sets no PYTHONPATH without its ConfigMap", async function () {
+      const c = container(one(await render(CHART, tagged({ livenessProbe: { enabled: false } })), "Deployment"));
+      assert.equal(c.livenessProbe, undefined);
+      assert.ok(c.startupProbe.httpGet);
+      assert.ok(!c.env.some((e: { name: string }) => e.name === "PYTHONPATH"));
+      assert.ok(!c.volumeMounts.some((m: { name: string }) => m.name === "python-runtime"));
+    });
+
+    it("runs the migration command given, as the user and group given", async function () {
+      const objs = await render(CHART, tagged({ migrations: { enabled: true, command: ["python", "/code/manage.py", "migrate"] }, podSecurityContext: { runAsUser: 1234, runAsGroup: 4321, fsGroup: 4321 }, containerSecurityContext: { runAsUser: 1234, runAsGroup: 4321 } }));
+      const job = one(objs, "Job");
+      assert.deepEqual(container(job).command, ["python", "/code/manage.py", "migrate"]);
+      for (const pod of [job, one(objs, "Deployment")]) {
+        assert.deepEqual(pod.spec.template.spec.securityContext, { runAsNonRoot: true, runAsUser: 1234, runAsGroup: 4321, fsGroup: 4321, seccompProfile: { type: "RuntimeDefault" } });
+        assert.equal(container(pod).securityContext.runAsUser, 1234);
+        assert.equal(container(pod).securityContext.readOnlyRootFilesystem, true, "the chart's restricted defaults stay");
+      }
+      await assertValidRender(objs);
+    });
+
+    it("refuses an exec probe without a command, an http probe without a path, and an unknown kind", async function () {
+      assert.match(await renderError(CHART, tagged({ livenessProbe: { kind: "exec" } })), /livenessProbe|command/);
+      assert.match(await renderError(CHART, tagged({ readinessProbe: { kind: "grpc" } })), /readinessProbe/);
+      assert.match(await renderError(CHART, tagged({ writablePaths: ["relative"] })), /writablePaths/);
+      assert.match(await renderError(CHART, tagged({ gunicorn: { workers: 1, timeout: 1, command: [] } })), /gunicorn/);
+    });
+  });
+
   describe("values", function () {
     it("renders only the envFrom sources that are set", async function () {
       assertEnvFrom(await render(CHART, {}, [ci("migrations-off")]), "", "stock-backend-secret");
@@ -238,6 +290,16 @@ describe("charts/backend-api", function () {
     it("rejects a database CIDR that is not one", async function () {
       const msg = await renderError(CHART, tagged({ networkPolicy: { enabled: true, database: { cidr: "db.example.local", port: 3306 } } }));
       assert.match(msg, /database\/cidr|database\.cidr/);
+    });
+
+    it("rejects a database CIDR prefix longer than the address (IPv4 over 32, IPv6 over 128)", async function () {
+      for (const cidr of ["10.0.0.5/33", "10.0.0.5/99", "fd00::1/129"]) {
+        const msg = await renderError(CHART, tagged({ networkPolicy: { enabled: true, database: { cidr, port: 3306 } } }));
+        assert.match(msg, /database\/cidr|database\.cidr/, cidr);
+      }
+      for (const cidr of ["10.0.0.5/32", "10.0.0.0/8", "fd00::1/128"]) {
+        await render(CHART, tagged({ networkPolicy: { enabled: true, database: { cidr, port: 3306 } } }));
+      }
     });
   });
 });

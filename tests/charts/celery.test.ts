@@ -159,6 +159,29 @@ describe("charts/celery", function () {
       assert.equal(c.startupProbe, undefined);
     });
 
+    it("ci/upstream-app: ping through the configured celery command, beat's schedule dir writable, the Python runtime on PYTHONPATH of every container", async function () {
+      const objs = await render(CHART, {}, [ci("upstream-app")]);
+      const w = container(one(objs, "Deployment", `${NAME}-default`));
+      assert.deepEqual(w.command.slice(0, 6), ["python", "-m", "celery", "-A", "fin.celery", "worker"]);
+      assert.deepEqual(w.livenessProbe.exec.command, ["/bin/sh", "-c", "python -m celery -A fin.celery inspect ping -d default@$HOSTNAME --timeout 10"]);
+      const beat = one(objs, "Deployment", `${NAME}-beat`);
+      assert.deepEqual(container(beat).command.slice(0, 6), ["python", "-m", "celery", "-A", "fin.celery", "beat"]);
+      assert.equal(arg(container(beat).command, "-s"), "/code/beat/schedule");
+      assert.ok(container(beat).volumeMounts.some((m: { mountPath: string }) => m.mountPath === "/code/beat"), "beat's schedule directory is writable");
+      for (const d of ofKind(objs, "Deployment")) {
+        const c = container(d);
+        assert.deepEqual(c.env.find((e: { name: string }) => e.name === "PYTHONPATH"), { name: "PYTHONPATH", value: "/opt/stock-runtime/python" }, d.metadata.name);
+        assert.ok(c.volumeMounts.some((m: { name: string; mountPath: string; readOnly?: boolean }) => m.name === "python-runtime" && m.mountPath === "/opt/stock-runtime/python" && m.readOnly), d.metadata.name);
+        assert.ok(c.volumeMounts.some((m: { mountPath: string }) => m.mountPath === "/code/media"), d.metadata.name);
+        assert.deepEqual(d.spec.template.spec.volumes.find((v: { name: string }) => v.name === "python-runtime").configMap, { name: "stock-python-runtime" });
+        assert.equal(d.spec.template.metadata.annotations["checksum/runtime"], "fedcba9876543210");
+      }
+    });
+
+    it("refuses a celery command that the ping probe's shell would have to quote", async function () {
+      assert.match(await renderError(CHART, tagged({ celeryCommand: ["celery", "--x=$(id)"] })), /celeryCommand/);
+    });
+
     it("HPA per worker only when enabled (a worker may opt out), replicas left to the HPA", async function () {
       const objs = await render(CHART, {}, [ci("hpa-pdb")]);
       const hpas = ofKind(objs, "HorizontalPodAutoscaler");
@@ -205,6 +228,13 @@ describe("charts/celery", function () {
   });
 
   describe("schema and required values", function () {
+    it("rejects a database CIDR prefix longer than the address (IPv4 over 32, IPv6 over 128)", async function () {
+      for (const cidr of ["10.0.0.5/33", "fd00::1/129"]) {
+        const msg = await renderError(CHART, tagged({ networkPolicy: { enabled: true, database: { cidr, port: 3306 } } }));
+        assert.match(msg, /database\/cidr|database\.cidr/, cidr);
+      }
+    });
+
     it('rejects replicaCount: "two" inside workers (wrong type)', async function () {
       const msg = await renderError(CHART, tagged({ workers: [worker("default", ["stock"], { replicaCount: "two" })] }));
       assert.match(msg, /workers\/0\/replicaCount/);

@@ -13,7 +13,11 @@ import { REPO_ROOT, loadStackConfig, stackNames } from "../../tools/lib/stack-fi
 import { assertEnvFrom, assertImage, assertValidRender, containersOf, ofKind, podTemplates } from "./assertions";
 
 const tenantStacks = stackNames().filter((s) => loadStackConfig(s).role === "tenant");
-const appFile = (...p: string[]) => fs.readFileSync(path.join(REPO_ROOT, "app", ...p), "utf8");
+/** Every Python source of a stack's backend build context, concatenated. */
+function backendSource(dir: string): string {
+    const root = path.resolve(REPO_ROOT, dir);
+    return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith(".py")).map((f) => fs.readFileSync(path.join(root, f), "utf8")).join("\n");
+}
 
 describe("charts rendered with the values the program computes", function () {
     this.timeout(60000);
@@ -36,7 +40,7 @@ describe("charts rendered with the values the program computes", function () {
             });
 
             it("consumes the ConfigMap and Secret the program creates, and pulls with its pull secret", () => {
-                const configMap = program.one("kubernetes:core/v1:ConfigMap").inputs.metadata.name;
+                const configMap = program.one("kubernetes:core/v1:ConfigMap", `${stack}-env`).inputs.metadata.name;
                 const secret = program.one("kubernetes:core/v1:Secret", `${stack}-secret`).inputs.metadata.name;
                 const pullSecret = program.one("kubernetes:core/v1:Secret", `${stack}-pull-secret`).inputs.metadata.name;
                 assertEnvFrom(rendered["backend-api"], configMap, secret);
@@ -114,27 +118,85 @@ describe("charts rendered with the values the program computes", function () {
                 }
             });
 
-            it("probes paths and files the reference app really serves", () => {
-                const middleware = appFile("backend", "fin", "middleware.py");
+            it("probes paths the stack's backend really serves, and the heartbeat only where the app writes one", () => {
+                const config = loadStackConfig(stack);
+                assert.ok(config.role === "tenant");
+                const source = backendSource(config.images.backend.source);
                 const api = ofKind(rendered["backend-api"], "Deployment")[0];
-                for (const probe of ["livenessProbe", "readinessProbe"]) {
+                for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
                     const p = containersOf(api.spec.template)[0][probe].httpGet.path;
-                    assert.ok(middleware.includes(`"${p}"`), `the app answers ${p}`);
+                    // Django routes are written without the leading slash; the reference app's probe middleware with it.
+                    assert.ok(source.includes(`"${p}"`) || source.includes(`"${p.slice(1)}"`), `${config.images.backend.source} answers ${p} (${probe})`);
                 }
-                const settings = appFile("backend", "fin", "settings.py");
                 for (const worker of ofKind(rendered.celery, "Deployment").filter((d) => !d.metadata.name.endsWith("-beat"))) {
-                    const env = containersOf(worker.spec.template)[0].env ?? [];
-                    const heartbeat = env.find((e: K8sObject) => /HEARTBEAT/.test(e.name));
-                    assert.ok(heartbeat && settings.includes(heartbeat.name), `${worker.metadata.name} tells the app where its heartbeat is, by a name the app reads`);
+                    const c = containersOf(worker.spec.template)[0];
+                    if (config.app.celery.liveness === "heartbeat") {
+                        const heartbeat = (c.env ?? []).find((e: K8sObject) => /HEARTBEAT/.test(e.name));
+                        assert.ok(heartbeat && source.includes(heartbeat.name), `${worker.metadata.name} tells the app where its heartbeat is, by a name the app reads`);
+                        assert.ok(c.livenessProbe.exec.command.join(" ").includes(heartbeat.value));
+                    } else {
+                        assert.deepEqual(c.livenessProbe.exec.command, ["/bin/sh", "-c", `celery -A ${config.app.celery.app} inspect ping -d ${worker.metadata.name.replace("stock-backend-celery-", "")}@$HOSTNAME --timeout 10`]);
+                        assert.equal(c.startupProbe, undefined, "no heartbeat to wait for");
+                    }
                 }
                 const queues = ofKind(rendered.celery, "Deployment").flatMap((d) => {
                     const args: string[] = [...(containersOf(d.spec.template)[0].command ?? []), ...(containersOf(d.spec.template)[0].args ?? [])];
                     const q = args.indexOf("-Q");
                     return q >= 0 ? args[q + 1].split(",") : [];
                 });
+                assert.deepEqual([...queues].sort(), [...config.celery.queues].sort(), "every queue has exactly one worker Deployment");
+            });
+
+            it("runs the commands the stack's profile names, on modules its backend has, as its user and group", () => {
                 const config = loadStackConfig(stack);
                 assert.ok(config.role === "tenant");
-                assert.deepEqual([...queues].sort(), [...config.celery.queues].sort(), "every queue has exactly one worker Deployment");
+                const root = path.resolve(REPO_ROOT, config.images.backend.source);
+                const moduleFile = (m: string) => path.join(root, ...m.split(":")[0].split(".")) + ".py";
+                assert.ok(fs.existsSync(moduleFile(config.app.api.wsgiModule)), `${config.app.api.wsgiModule} is in ${config.images.backend.source}`);
+                assert.ok(fs.existsSync(moduleFile(config.app.celery.app)), `${config.app.celery.app} is in ${config.images.backend.source}`);
+                const api = containersOf(ofKind(rendered["backend-api"], "Deployment")[0].spec.template)[0];
+                assert.deepEqual(api.command.slice(0, config.app.api.command.length + 3), [...config.app.api.command, config.app.api.wsgiModule, "--bind", "0.0.0.0:8080"]);
+                for (const d of ofKind(rendered.celery, "Deployment")) {
+                    const c = containersOf(d.spec.template)[0];
+                    assert.deepEqual(c.command.slice(0, config.app.celery.command.length + 2), [...config.app.celery.command, "-A", config.app.celery.app], d.metadata.name);
+                }
+                const jobs = ofKind(rendered["backend-api"], "Job");
+                assert.equal(jobs.length, config.app.migrations.enabled ? 1 : 0);
+                if (jobs.length) assert.deepEqual(containersOf(jobs[0].spec.template)[0].command, config.app.migrations.command);
+                for (const [chart, runAs] of [["backend-api", config.app.runAs.backend], ["celery", config.app.runAs.backend], ["frontend", config.app.runAs.frontend]] as const) {
+                    for (const { owner, template } of podTemplates(rendered[chart])) {
+                        const where = `${owner.kind} ${owner.metadata.name}`;
+                        assert.deepEqual([template.spec.securityContext.runAsUser, template.spec.securityContext.runAsGroup, template.spec.securityContext.runAsNonRoot], [runAs.user, runAs.group, true], where);
+                        for (const c of containersOf(template)) assert.deepEqual([c.securityContext.runAsUser, c.securityContext.runAsGroup, c.securityContext.readOnlyRootFilesystem], [runAs.user, runAs.group, true], where);
+                    }
+                }
+            });
+
+            it("puts our Python runtime on PYTHONPATH of every backend container exactly when the shim applies the key prefix", () => {
+                const config = loadStackConfig(stack);
+                assert.ok(config.role === "tenant");
+                const shim = config.app.redisKeyPrefix === "shim";
+                const envMap = program.one("kubernetes:core/v1:ConfigMap", `${stack}-env`).inputs.data;
+                assert.equal(envMap.STOCK_REDIS_KEY_PREFIX, shim ? `${stack}:` : undefined);
+                const runtimeMaps = program.ofType("kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.name === "stock-python-runtime");
+                assert.equal(runtimeMaps.length, shim ? 1 : 0);
+                for (const chart of ["backend-api", "celery"]) {
+                    for (const { owner, template } of podTemplates(rendered[chart])) {
+                        const where = `${owner.kind} ${owner.metadata.name}`;
+                        const volume = (template.spec.volumes ?? []).find((v: K8sObject) => v.configMap?.name === "stock-python-runtime");
+                        assert.equal(!!volume, shim, `${where}: runtime volume`);
+                        assert.equal(!!template.metadata.annotations?.["checksum/runtime"], shim, `${where}: checksum/runtime`);
+                        for (const c of containersOf(template)) {
+                            const mount = (c.volumeMounts ?? []).find((m: K8sObject) => m.name === volume?.name);
+                            const pythonPath = (c.env ?? []).find((e: K8sObject) => e.name === "PYTHONPATH")?.value;
+                            if (shim) {
+                                assert.deepEqual([mount?.mountPath, mount?.readOnly, pythonPath], ["/opt/stock-runtime/python", true, "/opt/stock-runtime/python"], `${where} ${c.name}`);
+                            } else {
+                                assert.equal(pythonPath, undefined, `${where} ${c.name}`);
+                            }
+                        }
+                    }
+                }
             });
         });
     }

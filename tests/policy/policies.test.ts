@@ -6,7 +6,7 @@ import * as path from "node:path";
 import {
     DEFAULT_ALLOWED_REGISTRIES, PACK_NAME, checkSecretConfigNotInPlaintext, containerResourceLimits, credentialValues,
     fromAllowedRegistry, imageFromAllowedRegistry, imageTagPinned, noExternalServiceInTenantNamespace,
-    noPlaintextCredentials, parseImageRef, podRunsAsNonRoot, policies, secretConfigNotInPlaintext, stackConfigFromEnv,
+    noPlaintextCredentials, parseImageRef, podRunsAsNonRoot, policies, redisImagePatched, secretConfigNotInPlaintext, stackConfigFromEnv,
     stackSecretConfig, tenantNamespaceDefaultDeny, unpinnedReason,
 } from "../../policy/policies";
 import { AnalyzeOptions, InputResource, analyze, explain } from "./support";
@@ -180,7 +180,7 @@ describe("policy: image-tag-pinned", () => {
     });
 
     it("fails an image the stack pushes without a tag, passes one with a tag", async () => {
-        const img = (imageName: string) => resource("docker:index/image:Image", "client-a-images-backend", { imageName });
+        const img = (tag: string) => resource("docker-build:index:Image", "client-a-images-backend", { tags: [tag] });
         assert.deepEqual(await violations("image-tag-pinned", [img(`${HARBOR}/stock_backend:ctx-1`)]), []);
         assertOne(await violations("image-tag-pinned", [img(`${HARBOR}/stock_backend`)]), "Image client-a-images-backend", "has no tag");
     });
@@ -220,8 +220,8 @@ describe("policy: image-from-allowed-registry", () => {
     });
 
     it("fails an image the stack pushes somewhere else", async () => {
-        const img = resource("docker:index/image:Image", "client-a-images-frontend", { imageName: "docker.io/someone/frontend_stock:ctx-1" });
-        assertOne(await violations("image-from-allowed-registry", [img]), 'Image client-a-images-frontend: imageName "docker.io/someone/frontend_stock:ctx-1" is not pushed to an allowed registry');
+        const img = resource("docker-build:index:Image", "client-a-images-frontend", { tags: ["docker.io/someone/frontend_stock:ctx-1"] });
+        assertOne(await violations("image-from-allowed-registry", [img]), 'Image client-a-images-frontend: tag "docker.io/someone/frontend_stock:ctx-1" is not pushed to an allowed registry');
     });
 });
 
@@ -366,7 +366,8 @@ describe("policy: secret-config-not-in-plaintext", () => {
     const sinks = [
         resource("kubernetes:core/v1:Secret", "client-a-secret", { metadata: { name: "s", namespace: "client-a" }, type: "Opaque", stringData: { DJANGO_DB_PWD: "fake-db-pass-0123456789" } }),
         resource("kubernetes:core/v1:Secret", "client-a-secret-b64", { metadata: { name: "s2", namespace: "client-a" }, type: "Opaque", data: { P: Buffer.from("fake-db-pass-0123456789").toString("base64") } }),
-        resource("docker:index/image:Image", "client-a-images-frontend", { imageName: `${HARBOR}/f:1`, registry: { password: "fake-db-pass-0123456789" }, build: { args: { NPM_TOKEN: "npm-token-0123456789" } } }),
+        resource("docker-build:index:Image", "client-a-images-frontend", { tags: [`${HARBOR}/f:1`], registries: [{ address: HARBOR, password: "fake-db-pass-0123456789" }], buildArgs: { NPM_TOKEN: "npm-token-0123456789" } }),
+        resource("docker-build:index:Image", "client-b-images-frontend", { tags: [`${HARBOR}/f:2`], secrets: { npm_token: "npm-token-0123456789" } }),
     ];
 
     it("passes credentials that only reach Secrets and image pushes", async () => {
@@ -405,7 +406,7 @@ describe("policy: secret-config-not-in-plaintext", () => {
 describe("policy pack: wiring", () => {
     it("exports every policy object it lists", () => {
         assert.deepEqual(policies, [podRunsAsNonRoot, containerResourceLimits, imageTagPinned, imageFromAllowedRegistry,
-            noExternalServiceInTenantNamespace, tenantNamespaceDefaultDeny, noPlaintextCredentials, secretConfigNotInPlaintext]);
+            noExternalServiceInTenantNamespace, tenantNamespaceDefaultDeny, noPlaintextCredentials, secretConfigNotInPlaintext, redisImagePatched]);
     });
 
     it("a policy disabled in the config does not run", async () => {

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, KEYS, parseStackConfig } from "../../components/config";
-import { LoadOptions, loadStackConfig, loadTenantConfig, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
+import { LoadOptions, loadStackConfig, loadTenantConfig, projectDefaults, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
 
 /** The problems the config model reports for client-a with these changes. */
 function problems(options: LoadOptions, stack = "client-a"): string[] {
@@ -24,7 +24,7 @@ function rejects(options: LoadOptions, ...fragments: string[]) {
 
 describe("config model", () => {
     it("accepts every stack file in the repo", () => {
-        assert.deepStrictEqual(stackNames(), ["client-a", "client-b", "shared"]);
+        assert.deepStrictEqual(stackNames(), ["client-a", "client-b", "client-c", "shared"]);
         for (const stack of stackNames()) loadStackConfig(stack);
     });
 
@@ -54,9 +54,30 @@ describe("config model", () => {
         const shared = loadStackConfig("shared");
         assert.strictEqual(shared.role, "shared");
         if (shared.role !== "shared") return;
-        assert.deepStrictEqual(shared.tenants, ["client-a", "client-b"]);
-        assert.strictEqual(shared.redis.imageRepository, "bitnamilegacy/redis");
+        assert.deepStrictEqual(shared.tenants, ["client-a", "client-b", "client-c"]);
+        assert.strictEqual(shared.redis.imageRepository, "library/redis");
+        assert.match(shared.redis.imageDigest, /^sha256:[0-9a-f]{64}$/);
+        assert.strictEqual(shared.redis.revokeGraceSeconds, 600);
         assert.match(shared.redis.chartVersion, /^\d+\.\d+\.\d+$/);
+    });
+
+    it("rejects a Redis image without its digest, or with a malformed one, naming stock:redis and the shared stack file", () => {
+        const shared = loadStackConfig("shared");
+        assert.ok(shared.role === "shared");
+        const { imageDigest, ...withoutDigest } = shared.redis;
+        const variants: Array<Record<string, unknown>> = [withoutDigest, { ...shared.redis, imageDigest: "sha256:abc" }, { ...shared.redis, imageDigest: imageDigest.replace("sha256:", "") }];
+        for (const redis of variants) {
+            let text = "";
+            try {
+                loadStackConfig("shared", { overrides: { "stock:redis": redis } });
+            } catch (e) {
+                if (!(e instanceof ConfigError)) throw e;
+                text = e.problems.join("\n");
+            }
+            assert.match(text, /stock:redis/, JSON.stringify(redis.imageDigest));
+            assert.match(text, /imageDigest/);
+            assert.match(text, /Pulumi\.shared\.yaml/);
+        }
     });
 
     it("rejects a missing required key, naming it and the command that sets it", () =>
@@ -132,6 +153,98 @@ describe("config model", () => {
         assert.throws(() => loadStackConfig("client-a", { overrides: { "stock:role": "tenants" } }), /stock:role is 'tenants'.*must be 'shared' or 'tenant'/));
 });
 
+describe("app profile", () => {
+    const PROFILE_KEYS = ["celeryBeatSchedule", "celeryApp", "celeryCommand", "celeryLiveness", "apiCommand", "wsgiModule", "apiStartupProbe", "apiLivenessProbe",
+        "apiReadinessProbe", "migrations", "migrationCommand", "writablePaths", "backendRunAs", "frontendRunAs", "redisKeyPrefixMode"];
+
+    it("defaults (client-c sets none of its keys) run the real stock app unmodified", () => {
+        const stackFileText = require("fs").readFileSync(require("path").join(__dirname, "..", "..", "Pulumi.client-c.yaml"), "utf8") as string;
+        for (const key of PROFILE_KEYS) assert.ok(!stackFileText.includes(`stock:${key}:`), `Pulumi.client-c.yaml sets stock:${key}`);
+        const c = loadTenantConfig("client-c");
+        assert.deepStrictEqual(c.app, {
+            api: {
+                command: ["gunicorn"],
+                wsgiModule: "fin.wsgi",
+                probes: { startup: { kind: "http", path: "/api/v1/" }, liveness: { kind: "http", path: "/api/v1/" }, readiness: { kind: "http", path: "/api/v1/" } },
+            },
+            celery: { command: ["celery"], app: "fin.celery", liveness: "ping", beatSchedule: "/tmp/celerybeat/schedule" },
+            migrations: { enabled: true, command: ["python", "manage.py", "migrate", "--noinput"] },
+            writablePaths: [],
+            runAs: { backend: { user: 1000, group: 1000 }, frontend: { user: 101, group: 101 } },
+            redisKeyPrefix: "shim",
+        });
+        assert.strictEqual(c.images.backend.source, "fixtures/upstream-app/backend");
+    });
+
+    it("client-a and client-b opt into the reference app's hardened endpoints and its own key prefix", () => {
+        for (const stack of ["client-a", "client-b"]) {
+            const t = loadTenantConfig(stack);
+            assert.deepStrictEqual(t.app.api.probes, { startup: { kind: "http", path: "/healthz" }, liveness: { kind: "http", path: "/healthz" }, readiness: { kind: "http", path: "/readyz" } }, stack);
+            assert.strictEqual(t.app.celery.liveness, "heartbeat", stack);
+            assert.strictEqual(t.app.redisKeyPrefix, "app", stack);
+        }
+    });
+
+    it("client-a and client-b name the reference app they build, client-c the stand-in shaped like the real app", () => {
+        for (const stack of ["client-a", "client-b"]) {
+            const text = require("fs").readFileSync(require("path").join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8") as string;
+            assert.ok(text.includes("stock:backendSource: app/backend") && text.includes("stock:frontendSource: app/frontend"), `${stack} says which app it builds`);
+            assert.strictEqual(loadTenantConfig(stack).app.redisKeyPrefix, "app");
+        }
+        const c = loadTenantConfig("client-c");
+        assert.deepStrictEqual([c.images.backend.source, c.images.frontend.source], ["fixtures/upstream-app/backend", "fixtures/upstream-app/frontend"]);
+    });
+
+    it("reads every probe form: http:<path>, tcp, exec:<command>, off", () => {
+        const probes = (value: string) => loadTenantConfig("client-c", { overrides: { "stock:apiLivenessProbe": value } }).app.api.probes;
+        assert.deepStrictEqual(probes("http:/api/v1/?format=json").liveness, { kind: "http", path: "/api/v1/?format=json" });
+        assert.deepStrictEqual(probes("tcp").liveness, { kind: "tcp" });
+        assert.deepStrictEqual(probes("exec: python -c 'import fin'").liveness, { kind: "exec", command: "python -c 'import fin'" });
+        assert.deepStrictEqual(probes("off").liveness, { kind: "off" });
+        assert.deepStrictEqual(probes("off").readiness, { kind: "http", path: "/api/v1/" }, "one probe overridden, the others keep their defaults");
+    });
+
+    it("rejects a probe in any other form, naming the forms", () => {
+        for (const bad of ["/api/v1/", "http:api/v1", "http:/a b", "exec:", "grpc", "HTTP:/api/v1/"]) {
+            rejects({ overrides: { "stock:apiReadinessProbe": bad } }, "stock:apiReadinessProbe in Pulumi.client-a.yaml", "http:<path>", "tcp", "exec:<shell command>", "off", "Fix: pulumi config set stock:apiReadinessProbe 'http:/api/v1/' -s client-a");
+        }
+    });
+
+    it("rejects a Celery liveness mode or key prefix mode it does not know", () => {
+        rejects({ overrides: { "stock:celeryLiveness": "heartbeats" } }, "stock:celeryLiveness", "Fix: pulumi config set stock:celeryLiveness 'ping'");
+        rejects({ overrides: { "stock:redisKeyPrefixMode": "none" } }, "stock:redisKeyPrefixMode", "Fix: pulumi config set stock:redisKeyPrefixMode 'shim'");
+    });
+
+    it("rejects module names and commands that cannot run", () => {
+        rejects({ overrides: { "stock:celeryApp": "fin/celery" } }, "stock:celeryApp", "dotted Python module");
+        rejects({ overrides: { "stock:wsgiModule": "fin.wsgi;rm" } }, "stock:wsgiModule", "dotted Python module");
+        rejects({ overrides: { "stock:apiCommand": [] } }, "stock:apiCommand", "at least the executable");
+        rejects({ overrides: { "stock:migrationCommand": ["python", ""] } }, "stock:migrationCommand[1]", "must not be empty");
+        rejects({ overrides: { "stock:celeryCommand": ["celery", "--config=$(id)"] } }, "stock:celeryCommand", "shell-safe");
+        assert.deepStrictEqual(loadTenantConfig("client-c", { overrides: { "stock:celeryCommand": ["python", "-m", "celery"] } }).app.celery.command, ["python", "-m", "celery"]);
+        assert.strictEqual(loadTenantConfig("client-c", { overrides: { "stock:migrations": false } }).app.migrations.enabled, false);
+    });
+
+    it("rejects root, or a user without its group", () => {
+        rejects({ overrides: { "stock:backendRunAs": { user: 0, group: 1000 } } }, "stock:backendRunAs.user", "non-root", "Fix: pulumi config set --path 'stock:backendRunAs.user'");
+        rejects({ overrides: { "stock:frontendRunAs": { user: 101 } } }, "stock:frontendRunAs.group");
+        rejects({ overrides: { "stock:backendRunAs": { user: "1000", group: 1000 } } }, "stock:backendRunAs.user");
+    });
+
+    it("takes writable paths and a beat schedule, refusing ones that would hide the image or collide", () => {
+        const c = loadTenantConfig("client-c", { overrides: { "stock:writablePaths": ["/code/media", "/var/www/static/CACHE"], "stock:celeryBeatSchedule": "/code/beat/schedule" } });
+        assert.deepStrictEqual(c.app.writablePaths, ["/code/media", "/var/www/static/CACHE"]);
+        assert.strictEqual(c.app.celery.beatSchedule, "/code/beat/schedule");
+        for (const [bad, why] of [["relative/dir", "absolute path"], ["/", "absolute path"], ["/code/", "absolute path"], ["/code/../etc", ". or .. segments"], ["/usr", "system directory"],
+            ["/proc/self", "system directory"], ["/tmp/x", "/tmp is always writable"], ["/opt/stock-runtime", "Python runtime"]]) {
+            rejects({ overrides: { "stock:writablePaths": [bad] } }, "stock:writablePaths[0]", why);
+        }
+        rejects({ overrides: { "stock:writablePaths": ["/code/media", "/code/media"] } }, "lists /code/media twice");
+        rejects({ overrides: { "stock:writablePaths": ["/code/beat"], "stock:celeryBeatSchedule": "/code/beat/schedule" } }, "the directory of stock:celeryBeatSchedule");
+        rejects({ overrides: { "stock:celeryBeatSchedule": "/schedule" } }, "stock:celeryBeatSchedule", "inside a directory");
+    });
+});
+
 describe("Pulumi.yaml and the config model agree", () => {
     const project = readProjectFile();
     const declared = { ...project.config, ...Object.fromEntries(Object.entries(project.template?.config ?? {}).map(([k, v]) => [k.replace(/^stock:/, ""), v])) };
@@ -180,5 +293,41 @@ describe("README", () => {
         const ci = require("fs").readFileSync(require("path").join(__dirname, "..", "..", ".ci", "run"), "utf8") as string;
         assert.ok(readme.includes("npm test") && /^npm test$/m.test(ci));
         assert.ok(readme.includes("npm ci") && /^npm ci\b/m.test(ci));
+    });
+});
+
+describe("frontend build keys", () => {
+    it("defaults buildFor to the tenant, npmTokenMode to build-arg, the build cache on", () => {
+        const a = loadTenantConfig("client-a", { overrides: { "stock:npmTokenMode": projectDefaults()["stock:npmTokenMode"] } });
+        assert.strictEqual(projectDefaults()["stock:npmTokenMode"], "build-arg", "the real app's Dockerfile declares ARG NPM_TOKEN");
+        assert.strictEqual(a.buildFor, "client-a");
+        assert.strictEqual(a.npmTokenMode, "build-arg");
+        assert.strictEqual(a.buildCache, true);
+        assert.strictEqual(a.apiHost, undefined);
+        assert.deepStrictEqual(a.frontendEnv, {});
+        assert.strictEqual(loadTenantConfig("client-a").npmTokenMode, "secret", "client-a's Dockerfile mounts the token as a secret");
+    });
+
+    it("rejects an unknown npm token mode, a computed or multi-line frontendEnv key, and a buildFor that leaves envs/", () => {
+        rejects({ overrides: { "stock:npmTokenMode": "arg" } }, "stock:npmTokenMode", "build-arg", "secret");
+        rejects({ overrides: { "stock:frontendEnv": { REACT_APP_HOST_URL: "http://elsewhere.example.com" } } }, "stock:frontendEnv.REACT_APP_HOST_URL", "the program computes REACT_APP_HOST_URL");
+        rejects({ overrides: { "stock:frontendEnv": { REACT_APP_TITLE: "two\nlines" } } }, "stock:frontendEnv.REACT_APP_TITLE", "must fit on one line");
+        rejects({ overrides: { "stock:frontendEnv": { "react-title": "x" } } }, "stock:frontendEnv.react-title", "Invalid key");
+        rejects({ overrides: { "stock:buildFor": ".." } }, "stock:buildFor", "not . or ..");
+    });
+
+    it("rejects an apiHost that is the host itself or not a DNS name", () => {
+        rejects({ overrides: { "stock:apiHost": "app.client-a.feng.local" } }, "stock:apiHost in Pulumi.client-a.yaml is the same as stock:host");
+        rejects({ overrides: { "stock:apiHost": "https://api.client-a.feng.local" } }, "stock:apiHost", "DNS name");
+    });
+
+    it("no two stack files in the repo claim the same host or API host", () => {
+        const { stackConflicts, tenantStacksIn } = require("../../components/stack-conflicts") as typeof import("../../components/stack-conflicts");
+        const others = tenantStacksIn(require("path").join(__dirname, "..", ".."));
+        for (const stack of stackNames().filter((s) => loadStackConfig(s).role === "tenant")) {
+            assert.deepStrictEqual(stackConflicts(loadTenantConfig(stack), others), [], stack);
+        }
+        const taken = loadTenantConfig("client-a", { overrides: { "stock:tenant": "client-x", "stock:apiHost": "app.client-b.feng.local" } });
+        assert.strictEqual(stackConflicts({ ...taken, stack: "client-x" }, others).length, 2, "client-a's host and client-b's host as an API host are both refused");
     });
 });

@@ -20,7 +20,7 @@ describe("shared stack under mocks", () => {
         assert.strictEqual(run.one("kubernetes:core/v1:Namespace").inputs.metadata.name, "redis");
     });
 
-    it("installs the pinned chart with the legacy image, existing-secret auth, noeviction and tenant-only network access", () => {
+    it("installs the pinned chart with the patched official image (tag and digest), existing-secret auth, noeviction and tenant-only network access", () => {
         const chart = run.one("kubernetes:helm.sh/v4:Chart").inputs;
         assert.strictEqual(chart.chart, "oci://registry-1.docker.io/bitnamicharts/redis");
         assert.match(chart.version, /^\d+\.\d+\.\d+$/);
@@ -28,7 +28,8 @@ describe("shared stack under mocks", () => {
         assert.strictEqual(chart.name, "redis");
         const v = chart.values;
         assert.strictEqual(v.architecture, "standalone");
-        assert.deepStrictEqual(v.image, { registry: "docker.io", repository: "bitnamilegacy/redis", tag: "8.2.1-debian-12-r0" });
+        const pinned = "8.2.10-bookworm@sha256:164c759a0c342ee69d08fc99219382b0fd682181465c0df2e0e6911f4c85d73c";
+        assert.deepStrictEqual(v.image, { registry: "docker.io", repository: "library/redis", tag: pinned }, "the tag carries the digest: the chart's image.digest would drop the version");
         assert.strictEqual(v.global.security.allowInsecureImages, true);
         assert.strictEqual(v.auth.existingSecret, "redis-auth");
         assert.strictEqual(v.auth.existingSecretPasswordKey, "redis-password");
@@ -39,8 +40,8 @@ describe("shared stack under mocks", () => {
         assert.match(v.master.podAnnotations["checksum/default-password"], /^[0-9a-f]{16}$/);
         const [sidecar] = v.master.sidecars;
         assert.strictEqual(sidecar.name, "acl-reload");
-        assert.strictEqual(sidecar.image, "docker.io/bitnamilegacy/redis:8.2.1-debian-12-r0", "the Redis image: it has redis-cli and bash");
-        assert.deepStrictEqual(sidecar.env, [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "redis-auth", key: "redis-password" } } }]);
+        assert.strictEqual(sidecar.image, `docker.io/library/redis:${pinned}`, "the Redis image: it has redis-cli and bash");
+        assert.deepStrictEqual(sidecar.env.find((e: { name: string }) => e.name === "REDIS_PASSWORD"), { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "redis-auth", key: "redis-password" } } });
         assert.deepStrictEqual(sidecar.volumeMounts, [{ name: "acl", mountPath: "/opt/bitnami/redis/acl", readOnly: true }]);
         assert.match(sidecar.command[2], /ACL SETUSER/);
         assert.ok(sidecar.resources.limits.memory && sidecar.securityContext.runAsNonRoot && sidecar.securityContext.readOnlyRootFilesystem);
@@ -59,7 +60,7 @@ describe("shared stack under mocks", () => {
         const acl = (r: ProgramRun) => reveal(r.one("kubernetes:core/v1:Secret", "redis-acl").inputs.stringData)["users.acl"];
         const same = await runProgram("shared", { preview: false });
         const rotated = await runProgram("shared", { preview: false, overrides: { "stock:redisPasswordGenerations": { "client-a": 1 } } });
-        const added = await runProgram("shared", { preview: false, overrides: { "stock:tenants": ["client-a", "client-b", "client-c"] } });
+        const added = await runProgram("shared", { preview: false, overrides: { "stock:tenants": ["client-a", "client-b", "client-c", "client-d"] } });
         const rotatedDefault = await runProgram("shared", { preview: false, overrides: { "stock:redisPasswordGenerations": { default: 1 } } });
         assert.strictEqual(checksum(same), checksum(run));
         assert.strictEqual(checksum(rotated), checksum(run), "a tenant's rotation does not restart Redis");
@@ -87,7 +88,7 @@ describe("shared stack under mocks", () => {
         assert.ok(unwrapSecret(acl.stringData).secret);
         const lines = reveal(acl.stringData)["users.acl"].trim().split("\n");
         assert.deepStrictEqual(lines.map((l: string) => l.split(" ").slice(0, 3).join(" ")), [
-            "user default on", "user client-a on", "user client-b on",
+            "user default on", "user client-a on", "user client-b on", "user client-c on",
         ]);
         assert.ok(lines[0].includes(`>${redisPassword(SEED, "default")}`));
         assert.ok(lines[1].includes(`>${redisPassword(SEED, "client-a")}`) && lines[1].includes("~client-a:*"));
@@ -98,9 +99,9 @@ describe("shared stack under mocks", () => {
     it("exports the master host, port, tenants and one secret credential per tenant", () => {
         assert.strictEqual(run.outputs.redisHost, "redis-master.redis.svc.cluster.local");
         assert.strictEqual(run.outputs.redisPort, 6379);
-        assert.deepStrictEqual(run.outputs.tenants, ["client-a", "client-b"]);
+        assert.deepStrictEqual(run.outputs.tenants, ["client-a", "client-b", "client-c"]);
         assert.deepStrictEqual(run.outputs["redisCredential-client-a"], { username: "client-a", password: redisPassword(SEED, "client-a"), keyPrefix: "client-a:" });
         assert.ok(!JSON.stringify(run.outputs).includes(redisPassword(SEED, "default")), "the default user's password is never handed out");
-        assert.deepStrictEqual(run.secretOutputs.sort(), ["redisCredential-client-a", "redisCredential-client-b"]);
+        assert.deepStrictEqual(run.secretOutputs.sort(), ["redisCredential-client-a", "redisCredential-client-b", "redisCredential-client-c"]);
     });
 });

@@ -5,7 +5,7 @@ import * as path from "path";
 import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/app-env";
 import { contentTag } from "../../components/content-hash";
 import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
-import { ProgramRun, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
+import { IMAGE_TYPE, ProgramRun, RecordedResource, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const containsUnknown = (v: unknown) => JSON.stringify(v).includes("__pulumiUnknown") || JSON.stringify(v).includes(UNKNOWN);
@@ -31,7 +31,9 @@ describe("tenant stack client-a under mocks", function () {
         const children = run.resources.filter((r) => r.parent === tenant.urn).map((r) => `${r.type} ${r.name}`).sort();
         assert.deepStrictEqual(children, [
             "kubernetes:core/v1:ConfigMap client-a-env",
+            "kubernetes:core/v1:LimitRange client-a-limits",
             "kubernetes:core/v1:Namespace client-a-namespace",
+            "kubernetes:core/v1:ResourceQuota client-a-quota",
             "kubernetes:core/v1:Secret client-a-pull-secret",
             "kubernetes:core/v1:Secret client-a-secret",
             `${CHART} client-a-backend-api`,
@@ -47,7 +49,7 @@ describe("tenant stack client-a under mocks", function () {
         const provider = run.one("pulumi:providers:kubernetes", "kubernetes");
         assert.strictEqual(provider.inputs.context, "feng-k8s");
         const k8s = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.custom);
-        assert.strictEqual(k8s.length, 5);
+        assert.strictEqual(k8s.length, 7);
         for (const r of k8s) assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} uses ${r.provider || "the default provider"}`);
         for (const c of run.ofType(CHART)) assert.ok(c.providers.kubernetes?.startsWith(`${provider.urn}::`), `${c.name} uses ${JSON.stringify(c.providers)}`);
     });
@@ -95,33 +97,48 @@ describe("tenant stack client-a under mocks", function () {
     });
 
     it("pushes with the push robot, and falls back to it for pulls only when no pull robot is set", async () => {
-        const push = reveal(up.ofType("docker:index/image:Image")[0].inputs.registry);
-        assert.deepStrictEqual([push.username, push.password], ["robot$stock-deploy", "FAKE-SECRET-harborPassword-client-a"]);
+        const push = reveal(up.ofType(IMAGE_TYPE)[0].inputs.registries);
+        assert.deepStrictEqual(push.map((r: any) => [r.address, r.username, r.password]), [["harbor.feng.local:9800", "robot$stock-deploy", "FAKE-SECRET-harborPassword-client-a"]]);
         const noPuller = await runProgram("client-a", { overrides: { "stock:harborPullUsername": undefined, "stock:harborPullPassword": undefined } });
         const auth = JSON.parse(reveal(noPuller.one("kubernetes:core/v1:Secret", "client-a-pull-secret").inputs.stringData)[".dockerconfigjson"]).auths["harbor.feng.local:9800"];
         assert.strictEqual(auth.username, "robot$stock-deploy");
         await assert.rejects(runProgram("client-a", { overrides: { "stock:harborPullPassword": undefined } }), /stock:harborPullUsername and stock:harborPullPassword .* go together/);
     });
 
-    it("builds the backend and the tenant's frontend with BUILD_FOR and a secret NPM_TOKEN, never on preview", () => {
-        const images = run.ofType("docker:index/image:Image");
+    it("builds both images with BuildKit, pushes them under the content tag with a registry cache, never on preview", () => {
+        const images = run.ofType(IMAGE_TYPE);
+        assert.deepStrictEqual(images.map((i) => i.name).sort(), ["client-a-images-backend", "client-a-images-frontend"]);
         const backend = reveal(images.find((i) => i.name === "client-a-images-backend")!.inputs);
-        const frontendInputs = images.find((i) => i.name === "client-a-images-frontend")!.inputs;
-        const frontend = reveal(frontendInputs);
-        assert.strictEqual(backend.imageName, run.outputs.backendImage);
-        assert.match(backend.imageName, /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
-        assert.strictEqual(backend.build.context, "app/backend", "relative to the project: the same on every machine");
-        assert.strictEqual(backend.build.dockerfile, "app/backend/Dockerfile");
-        assert.strictEqual(backend.build.args, undefined);
-        assert.strictEqual(frontend.build.args.BUILD_FOR, "client-a");
-        assert.strictEqual(frontend.build.args.NPM_TOKEN, "FAKE-SECRET-npmToken-client-a");
-        assert.ok(unwrapSecret(frontendInputs.build).secret, "the build args holding NPM_TOKEN are secret");
-        for (const image of [backend, frontend]) {
-            assert.strictEqual(image.buildOnPreview, false);
-            assert.strictEqual(image.registry.server, "harbor.feng.local:9800");
+        const frontend = reveal(images.find((i) => i.name === "client-a-images-frontend")!.inputs);
+        assert.deepStrictEqual(backend.tags, [run.outputs.backendImage]);
+        assert.match(backend.tags[0], /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
+        assert.deepStrictEqual(backend.context, { location: "app/backend" }, "relative to the project: the same on every machine");
+        assert.deepStrictEqual(backend.dockerfile, { location: "app/backend/Dockerfile" });
+        assert.deepStrictEqual(frontend.context, { location: ".build/client-a/frontend" }, "the staged copy, relative to the project");
+        assert.strictEqual(backend.buildArgs, undefined);
+        assert.strictEqual(backend.secrets, undefined);
+        assert.deepStrictEqual(frontend.tags, [run.outputs.frontendImage]);
+        for (const [image, cacheTag] of [[backend, "buildcache"], [frontend, "buildcache-client-a"]]) {
+            assert.strictEqual(image.buildOnPreview, false, "a preview never builds");
+            assert.strictEqual(image.push, true);
+            assert.deepStrictEqual(image.platforms, ["linux/amd64"]);
+            const repository = image.tags[0].split(/:(?=ctx-)/)[0];
+            assert.deepStrictEqual(image.cacheFrom, [{ registry: { ref: `${repository}:${cacheTag}` } }]);
+            assert.deepStrictEqual(image.cacheTo, [{ registry: { ref: `${repository}:${cacheTag}`, mode: "max", imageManifest: true, ociMediaTypes: true, ignoreError: true } }]);
         }
-        assert.ok(unwrapSecret(frontendInputs.registry).secret || unwrapSecret(frontendInputs.registry.password).secret, "the registry password is secret");
-        assert.strictEqual(frontend.imageName, run.outputs.frontendImage);
+        const noCache = reveal(images[0].inputs);
+        assert.ok(noCache.cacheFrom, "cache on by default");
+    });
+
+    it("gives client-a's frontend the npm token only as the BuildKit secret npm_token (stock:npmTokenMode secret)", () => {
+        const inputs = run.one(IMAGE_TYPE, "client-a-images-frontend").inputs;
+        const frontend = reveal(inputs);
+        assert.deepStrictEqual(frontend.buildArgs, { BUILD_FOR: "client-a" }, "no NPM_TOKEN build argument");
+        assert.deepStrictEqual(frontend.secrets, { npm_token: "FAKE-SECRET-npmToken-client-a" });
+        assert.ok(unwrapSecret(inputs.secrets).secret || unwrapSecret(inputs.secrets.npm_token).secret, "the secret is marked secret");
+        assert.deepStrictEqual(frontend.ignoreSecretsInDiffCalculation, ["npm_token"], "a rotated token does not rebuild");
+        const elsewhere = JSON.stringify([run.ofType(CHART).map((c) => reveal(c.inputs)), run.outputs, frontend.buildArgs, frontend.tags]);
+        assert.ok(!elsewhere.includes("FAKE-SECRET-npmToken"), "the token is in no chart value, output, build argument or tag");
     });
 
     it("deploys the three charts into the namespace with values known before up", () => {
@@ -217,41 +234,19 @@ describe("content-derived image tags", () => {
         assert.strictEqual(contentTag(app.backend), tag, ".dockerignore'd files do not change the tag");
         assert.notStrictEqual(contentTag(app.frontend, { BUILD_FOR: "client-a" }), contentTag(app.frontend, { BUILD_FOR: "client-b" }));
     });
-
-    it("rebuild a tenant's frontend only when its own dotenv file changes, not another tenant's", async () => {
-        const app = copyOfApp();
-        const sources = { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend };
-        const before = await runProgram("client-a", { overrides: sources });
-        fs.appendFileSync(path.join(app.frontend, "envs", "client-b"), "REACT_APP_FEATURE=1\n");
-        assert.strictEqual((await runProgram("client-a", { overrides: sources })).outputs.frontendImage, before.outputs.frontendImage);
-        fs.appendFileSync(path.join(app.frontend, "envs", "client-a"), "REACT_APP_FEATURE=1\n");
-        assert.notStrictEqual((await runProgram("client-a", { overrides: sources })).outputs.frontendImage, before.outputs.frontendImage);
-    });
 });
 
 describe("checks that run before any resource", () => {
+    /** The failure, and every resource the program registered before it failed. */
     async function failure(options: Parameters<typeof runProgram>[1]): Promise<{ message: string; resources: string[] }> {
-        const recorded: string[] = [];
+        const recorded: RecordedResource[] = [];
         try {
-            const run = await runProgram("client-a", options);
-            run.resources.forEach((r) => recorded.push(r.type));
+            await runProgram("client-a", { ...options, recorded });
         } catch (e) {
-            return { message: (e as Error).message, resources: recorded };
+            return { message: (e as Error).message, resources: recorded.map((r) => r.type) };
         }
         assert.fail("expected the program to fail");
     }
-
-    it("refuses a frontend whose envs/<buildFor> bakes another API URL, naming file, found and expected", async () => {
-        const app = copyOfApp();
-        const file = path.join(app.frontend, "envs", "client-a");
-        fs.writeFileSync(file, "REACT_APP_HOST_URL=http://app.client-b.feng.local\n");
-        const { message } = await failure({ overrides: { "stock:frontendSource": app.frontend } });
-        assert.ok(message.includes(file), message);
-        assert.ok(message.includes("REACT_APP_HOST_URL=http://app.client-b.feng.local"), message);
-        assert.ok(message.includes("http://app.client-a.feng.local"), message);
-        fs.rmSync(file);
-        assert.match((await failure({ overrides: { "stock:frontendSource": app.frontend } })).message, /envs\/client-a .*does not exist/);
-    });
 
     it("refuses a tenant the shared stack does not list", async () => {
         const { message } = await failure({ sharedOutputs: defaultSharedOutputs(["client-b"]) });
@@ -263,7 +258,7 @@ describe("checks that run before any resource", () => {
         const seen: string[] = [];
         const run = await runProgram("client-a");
         seen.push(run.one("pulumi:pulumi:StackReference").inputs.name);
-        const other = await runProgram("client-a", { overrides: { "stock:sharedStack": "acme/stock/shared-eu" } });
+        const other = await runProgram("client-a", { overrides: { "stock:sharedStack": "acme/stock/shared-eu" }, sharedOutputs: defaultSharedOutputs() });
         seen.push(other.one("pulumi:pulumi:StackReference").inputs.name);
         assert.deepStrictEqual(seen, ["organization/stock/shared", "acme/stock/shared-eu"]);
     });
@@ -286,8 +281,23 @@ describe("checks that run before any resource", () => {
         assert.deepStrictEqual(resources, []);
     });
 
+    it("refuses a build context without a Dockerfile before any resource", async () => {
+        const app = copyOfApp();
+        fs.rmSync(path.join(app.backend, "Dockerfile"));
+        const { message, resources } = await failure({ overrides: { "stock:backendSource": app.backend } });
+        assert.match(message, /stock:backendSource points at .*, which has no Dockerfile/);
+        assert.deepStrictEqual(resources, []);
+    });
+
+    it("sees what a failing program registered (the check above could not pass if it did not)", async () => {
+        // The shared stack's tenant list is checked after its reference is read: that read is recorded.
+        const { resources } = await failure({ sharedOutputs: defaultSharedOutputs(["client-b"]) });
+        assert.deepStrictEqual(resources, ["pulumi:pulumi:StackReference"]);
+    });
+
     it("refuses extra env that would override the program's variables", async () => {
-        const { message } = await failure({ overrides: { "stock:extraEnv": { DJANGO_DB_HOST: "elsewhere" } } });
-        assert.match(message, /stock:extraEnv.DJANGO_DB_HOST .*would override a variable the program sets/);
+        const { message, resources } = await failure({ overrides: { "stock:extraEnv": { DJANGO_DB_HOST: "elsewhere" } } });
+        assert.deepStrictEqual(resources, []);
+        assert.match(message, /stock:extraEnv.DJANGO_DB_HOST .*would override a variable the program or its charts set/);
     });
 });

@@ -43,40 +43,44 @@ export class FakeFleetBackend implements FleetBackend {
         return performance.now() - this.clockStart;
     }
 
-    async prepare(): Promise<void> {
+    prepare(): Promise<void> {
         this.log.push("prepare");
-        if (this.options.prepareError) throw this.options.prepareError;
+        if (this.options.prepareError) return Promise.reject(this.options.prepareError);
         this.prepared++;
+        return Promise.resolve();
     }
 
-    async openWorker(index: number): Promise<FleetWorker> {
+    openWorker(index: number): Promise<FleetWorker> {
         this.log.push(`open ${index}`);
-        if (this.prepared === 0) throw new Error("a worker was opened before prepare()");
+        if (this.prepared === 0) return Promise.reject(new Error("a worker was opened before prepare()"));
         this.opened.push(index);
-        return {
+        return Promise.resolve({
             run: (stack, operation, options) => this.run(index, stack, operation, options),
-            close: async () => {
+            close: () => {
                 this.closed.push(index);
+                return Promise.resolve();
             },
-        };
+        });
     }
 
     private async run(worker: number, stack: string, operation: FleetOperation, options: StackRunOptions): Promise<StackOutcome> {
         if (this.busyWorkers.has(worker)) throw new Error(`worker ${worker} was given ${stack} while it was running another stack`);
         this.busyWorkers.add(worker);
-        const { onProgress, ...rest } = options;
+        const { previewOnly, refresh } = options;
+        const rest = { previewOnly, refresh };
         const call: FakeCall = { stack, operation, worker, options: rest, startedAt: this.now() };
         this.calls.push(call);
         this.log.push(`start ${stack}`);
         this.running++;
         this.maxRunning = Math.max(this.maxRunning, this.running);
         try {
-            onProgress(`${operation} ${stack}: working`);
+            options.onProgress(`${operation} ${stack}: working`);
             const latency = this.options.latencyMs?.(stack) ?? 0;
             await new Promise((resolve) => (latency > 0 ? setTimeout(resolve, latency) : setImmediate(resolve)));
             const failure = this.options.failures?.[stack];
             if (failure === "busy") throw new StackBusyError(stack, "[409] Conflict: Another update is currently in progress.");
-            if (failure === "error") throw new Error(`Updating stack '${stack}'\n  some output\nerror: the program of ${stack} failed: boom`);
+            if (failure === "error")
+                throw new Error(`Updating stack '${stack}'\n  some output\nerror: the program of ${stack} failed: boom`);
             return this.options.outcome?.(stack) ?? { changeSummary: { create: 1, same: 10 }, policyViolations: 0 };
         } finally {
             this.running--;

@@ -31,6 +31,8 @@ import * as net from "net";
 export const PYTHON = "/usr/bin/python3";
 export const REDIS_SERVER = "/usr/bin/redis-server";
 export const REDIS_CLI = "/usr/bin/redis-cli";
+export const NGINX = "/usr/sbin/nginx";
+export const CHROMIUM = "/usr/bin/chromium";
 
 /** Python module → the Debian package that ships it (what .ci/run must install). */
 export const PYTHON_MODULES = {
@@ -41,11 +43,19 @@ export const PYTHON_MODULES = {
     redis: "python3-redis",
     whitenoise: "python3-whitenoise",
     pymysql: "python3-pymysql",
+    django_celery_results: "python3-django-celery-results",
+    corsheaders: "python3-django-cors-headers",
 } as const;
 export type PythonModule = keyof typeof PYTHON_MODULES;
 
+/** The entry points the charts run by name (`celery ...`, `gunicorn ...`). */
+export const CELERY = "/usr/bin/celery";
+export const GUNICORN = "/usr/bin/gunicorn";
+
 /** Binary → the Debian package that ships it. */
 const REDIS_BINARIES: Record<string, string> = { [REDIS_SERVER]: "redis-server", [REDIS_CLI]: "redis-tools" };
+const COMMAND_BINARIES: Record<string, string> = { [CELERY]: "celery", [GUNICORN]: "gunicorn" };
+const BROWSER_BINARIES: Record<string, string> = { [NGINX]: "nginx-light", [CHROMIUM]: "chromium" };
 
 /** Set to 1 to skip (with a message) the suites whose Debian packages are missing, instead of failing. */
 export const SKIP_ENV = "STOCK_SKIP_REAL_SERVERS";
@@ -55,6 +65,10 @@ export interface RealServerNeeds {
     modules?: readonly PythonModule[];
     /** Whether the suite starts redis-server and runs redis-cli. */
     redis?: boolean;
+    /** Whether the suite runs the `celery` and `gunicorn` commands by name, as the charts do. */
+    commands?: boolean;
+    /** Whether the suite starts nginx and Chromium (tests/e2e). */
+    browser?: boolean;
 }
 
 /** Debian packages missing on this machine for a suite with `needs` (empty when all are there). */
@@ -74,6 +88,12 @@ export function missingDebianPackages(needs: RealServerNeeds = {}): string[] {
     }
     if (needs.redis) {
         for (const [bin, pkg] of Object.entries(REDIS_BINARIES)) if (!fs.existsSync(bin)) missing.add(pkg);
+    }
+    if (needs.commands) {
+        for (const [bin, pkg] of Object.entries(COMMAND_BINARIES)) if (!fs.existsSync(bin)) missing.add(pkg);
+    }
+    if (needs.browser) {
+        for (const [bin, pkg] of Object.entries(BROWSER_BINARIES)) if (!fs.existsSync(bin)) missing.add(pkg);
     }
     return [...missing].sort();
 }

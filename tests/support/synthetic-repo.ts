@@ -38,7 +38,10 @@ export function writeTenantStack(root: string, t: SyntheticTenant): void {
 export function syntheticRepo(tenants: SyntheticTenant[], shared: Record<string, unknown> = {}): { root: string; remove(): void } {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "stock-fleet-"));
     fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
-    fs.writeFileSync(path.join(root, "Pulumi.shared.yaml"), YAML.stringify({ config: { "stock:role": "shared", "stock:tenants": tenants.map((t) => t.name), ...shared } }));
+    fs.writeFileSync(
+        path.join(root, "Pulumi.shared.yaml"),
+        YAML.stringify({ config: { "stock:role": "shared", "stock:tenants": tenants.map((t) => t.name), ...shared } }),
+    );
     for (const t of tenants) writeTenantStack(root, t);
     return { root, remove: () => fs.rmSync(root, { recursive: true, force: true }) };
 }

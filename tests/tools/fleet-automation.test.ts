@@ -13,19 +13,39 @@ import { REPO_ROOT } from "../../tools/lib/stack-files";
 
 const NODE = path.join(REPO_ROOT, "node_modules", ".bin", "node");
 
-interface CliCall { args: string[]; cwd: string; started: number; ended: number; failed?: boolean }
+interface CliCall {
+    args: string[];
+    cwd: string;
+    started: number;
+    ended: number;
+    failed?: boolean;
+}
 
 function fakeCli(): { env: NodeJS.ProcessEnv; calls(): CliCall[]; workersDir: string; remove(): void } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-"));
     fs.mkdirSync(path.join(dir, "bin"));
     const bin = path.join(dir, "bin", "pulumi");
-    fs.writeFileSync(bin, `#!/bin/sh\nexec "${fs.realpathSync(NODE)}" "${path.join(REPO_ROOT, "tests/support/fake-pulumi-cli.js")}" "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+        bin,
+        `#!/bin/sh\nexec "${fs.realpathSync(NODE)}" "${path.join(REPO_ROOT, "tests/support/fake-pulumi-cli.js")}" "$@"\n`,
+        { mode: 0o755 },
+    );
     const log = path.join(dir, "calls.jsonl");
     fs.writeFileSync(log, "");
     const workersDir = path.join(REPO_ROOT, ".cache", `fleet-test-${process.pid}`);
     return {
-        env: { ...process.env, PATH: `${path.join(dir, "bin")}${path.delimiter}${process.env.PATH}`, FAKE_PULUMI_LOG: log, FAKE_PULUMI_LATENCY_MS: "150" },
-        calls: () => fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)),
+        env: {
+            ...process.env,
+            PATH: `${path.join(dir, "bin")}${path.delimiter}${process.env.PATH}`,
+            FAKE_PULUMI_LOG: log,
+            FAKE_PULUMI_LATENCY_MS: "150",
+        },
+        calls: () =>
+            fs
+                .readFileSync(log, "utf8")
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => JSON.parse(l)),
         workersDir,
         remove: () => {
             fs.rmSync(dir, { recursive: true, force: true });
@@ -52,7 +72,11 @@ describe("fleet runner on the Automation API (against a stand-in pulumi CLI)", f
     it("fails fast when the CLI is not logged in", async () => {
         const cli = fakeCli();
         try {
-            const backend = new AutomationBackend({ root: REPO_ROOT, env: { ...cli.env, FAKE_PULUMI_LOGGED_OUT: "1" }, workersDir: cli.workersDir });
+            const backend = new AutomationBackend({
+                root: REPO_ROOT,
+                env: { ...cli.env, FAKE_PULUMI_LOGGED_OUT: "1" },
+                workersDir: cli.workersDir,
+            });
             await assert.rejects(backend.prepare(), /not logged in to a backend \(pulumi login\): error: PULUMI_ACCESS_TOKEN must be set/);
             assert.ok(!cli.calls().some((c) => c.args[0] === "plugin"), "nothing installed");
         } finally {
@@ -66,32 +90,59 @@ describe("fleet runner on the Automation API (against a stand-in pulumi CLI)", f
             const backend = new AutomationBackend({ root: REPO_ROOT, env: cli.env, organization: "acme", workersDir: cli.workersDir });
             const progress: string[] = [];
             const report = await runFleet({
-                operation: "preview", backend, parallel: 3,
+                operation: "preview",
+                backend,
+                parallel: 3,
                 plan: {
-                    steps: [{ wave: "shared", label: "shared", stacks: ["shared"] }, { wave: 1, label: "wave 1", stacks: ["client-a", "client-b", "x-busy", "x-fail", "x-policy"] }],
+                    steps: [
+                        { wave: "shared", label: "shared", stacks: ["shared"] },
+                        { wave: 1, label: "wave 1", stacks: ["client-a", "client-b", "x-busy", "x-fail", "x-policy"] },
+                    ],
                     haltReason: () => undefined,
                 },
-                progress: { stackStarted() {}, stackProgress: (s, l) => progress.push(`${s}: ${l}`), stackFinished() {}, stepFinished() {} },
+                progress: {
+                    stackStarted() {},
+                    stackProgress: (s, l) => progress.push(`${s}: ${l}`),
+                    stackFinished() {},
+                    stepFinished() {},
+                },
             });
             const calls = cli.calls();
 
             const plugins = resourcePlugins(REPO_ROOT);
-            assert.ok(plugins.some((p) => p.name === "kubernetes"), "the program's plugins are found in node_modules");
+            assert.ok(
+                plugins.some((p) => p.name === "kubernetes"),
+                "the program's plugins are found in node_modules",
+            );
             const installs = calls.filter((c) => c.args[0] === "plugin");
-            assert.deepStrictEqual(installs.map((c) => c.args.slice(2, 5)), plugins.map((p) => ["resource", p.name, p.version]));
+            assert.deepStrictEqual(
+                installs.map((c) => c.args.slice(2, 5)),
+                plugins.map((p) => ["resource", p.name, p.version]),
+            );
             const stackCalls = calls.filter((c) => c.args[0] === "stack" || c.args[0] === "preview");
-            assert.ok(Math.min(...stackCalls.map((c) => c.started)) >= Math.max(...installs.map((c) => c.ended)), "every install finished before the first stack");
+            assert.ok(
+                Math.min(...stackCalls.map((c) => c.started)) >= Math.max(...installs.map((c) => c.ended)),
+                "every install finished before the first stack",
+            );
             for (let i = 1; i < installs.length; i++) assert.ok(installs[i].started >= installs[i - 1].ended, "installs never overlap");
 
             const previews = calls.filter((c) => c.args[0] === "preview");
-            assert.deepStrictEqual(previews.map((c) => c.args[c.args.indexOf("--stack") + 1]).sort(), ["acme/stock/client-a", "acme/stock/client-b", "acme/stock/shared", "acme/stock/x-busy", "acme/stock/x-fail", "acme/stock/x-policy"]);
+            assert.deepStrictEqual(previews.map((c) => c.args[c.args.indexOf("--stack") + 1]).sort(), [
+                "acme/stock/client-a",
+                "acme/stock/client-b",
+                "acme/stock/shared",
+                "acme/stock/x-busy",
+                "acme/stock/x-fail",
+                "acme/stock/x-policy",
+            ]);
             const cwds = new Set(stackCalls.map((c) => c.cwd));
             assert.ok(![...cwds].includes(REPO_ROOT), "no stack runs in the shared project directory");
             assert.ok(cwds.size >= 2 && cwds.size <= 3, `one directory per worker (${[...cwds].join(", ")})`);
             for (const a of stackCalls) {
                 for (const b of stackCalls) {
                     const overlap = a !== b && a.started < b.ended && b.started < a.ended;
-                    if (overlap) assert.notStrictEqual(a.cwd, b.cwd, `${a.args.join(" ")} and ${b.args.join(" ")} ran at once in one directory`);
+                    if (overlap)
+                        assert.notStrictEqual(a.cwd, b.cwd, `${a.args.join(" ")} and ${b.args.join(" ")} ran at once in one directory`);
                 }
             }
             for (const c of previews) {
@@ -122,7 +173,14 @@ describe("fleet runner on the Automation API (against a stand-in pulumi CLI)", f
             const worker = await backend.openWorker(0);
             const runDir = fs.readdirSync(cli.workersDir).map((d) => path.join(cli.workersDir, d))[0];
             const dir = path.join(runDir, "worker-0");
-            for (const f of ["Pulumi.yaml", "Pulumi.client-a.yaml", "index.ts", "components/program.ts", "charts/backend-api/Chart.yaml", "policy/config.json"]) {
+            for (const f of [
+                "Pulumi.yaml",
+                "Pulumi.client-a.yaml",
+                "index.ts",
+                "components/program.ts",
+                "charts/backend-api/Chart.yaml",
+                "policy/config.json",
+            ]) {
                 assert.ok(fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(path.join(REPO_ROOT, f))), f);
             }
             assert.strictEqual(fs.realpathSync(path.join(dir, "node_modules")), fs.realpathSync(path.join(REPO_ROOT, "node_modules")));

@@ -1,6 +1,16 @@
 import * as assert from "assert";
 import {
-    EXIT, FleetReport, NO_CHANGES, StackReport, changesFromOpMap, driftOf, exitCodeOf, formatFleetJson, formatFleetTable, outcomeLine, parseFleetReport,
+    EXIT,
+    FleetReport,
+    NO_CHANGES,
+    StackReport,
+    changesFromOpMap,
+    driftOf,
+    exitCodeOf,
+    formatFleetJson,
+    formatFleetTable,
+    outcomeLine,
+    parseFleetReport,
 } from "../../tools/lib/fleet/report";
 
 function stack(name: string, wave: StackReport["wave"], result: StackReport["result"], extra: Partial<StackReport> = {}): StackReport {
@@ -8,12 +18,33 @@ function stack(name: string, wave: StackReport["wave"], result: StackReport["res
 }
 
 function report(stacks: StackReport[], extra: Partial<FleetReport> = {}): FleetReport {
-    return { schemaVersion: 1, operation: "up", previewOnly: false, startedAt: "2026-12-01T08:00:00.000Z", durationMs: 1234, steps: [], halted: null, stacks, ...extra };
+    return {
+        schemaVersion: 1,
+        operation: "up",
+        previewOnly: false,
+        startedAt: "2026-12-01T08:00:00.000Z",
+        durationMs: 1234,
+        steps: [],
+        halted: null,
+        stacks,
+        ...extra,
+    };
 }
 
 describe("fleet report: the --json contract and the summary", () => {
     it("counts the engine's change summary once per resource (a replacement is one replace, not a create and a delete)", () => {
-        const changes = changesFromOpMap({ same: 20, create: 2, update: 3, replace: 1, "create-replacement": 1, "delete-replaced": 1, delete: 4, import: 1, discard: 1, read: 2 });
+        const changes = changesFromOpMap({
+            same: 20,
+            create: 2,
+            update: 3,
+            replace: 1,
+            "create-replacement": 1,
+            "delete-replaced": 1,
+            delete: 4,
+            import: 1,
+            discard: 1,
+            read: 2,
+        });
         assert.deepStrictEqual(changes, { create: 3, update: 3, replace: 1, delete: 5, same: 22 });
         assert.deepStrictEqual(changesFromOpMap(undefined), NO_CHANGES);
     });
@@ -25,7 +56,10 @@ describe("fleet report: the --json contract and the summary", () => {
     });
 
     it("round-trips through JSON and refuses a document of another shape, naming the field", () => {
-        const r = report([stack("shared", "shared", "succeeded", { changes: { create: 1, update: 0, replace: 0, delete: 0, same: 9 }, durationMs: 5000 }), stack("client-a", 1, "failed", { error: "boom" })]);
+        const r = report([
+            stack("shared", "shared", "succeeded", { changes: { create: 1, update: 0, replace: 0, delete: 0, same: 9 }, durationMs: 5000 }),
+            stack("client-a", 1, "failed", { error: "boom" }),
+        ]);
         assert.deepStrictEqual(parseFleetReport(formatFleetJson(r)), r);
         const bad = JSON.parse(formatFleetJson(r));
         bad.stacks[1].result = "exploded";
@@ -39,29 +73,66 @@ describe("fleet report: the --json contract and the summary", () => {
         assert.strictEqual(exitCodeOf(report([stack("shared", "shared", "succeeded"), stack("client-a", 1, "failed")])), EXIT.failed);
         assert.strictEqual(exitCodeOf(report([stack("shared", "shared", "succeeded"), stack("client-a", 1, "busy")])), EXIT.busy);
         assert.strictEqual(exitCodeOf(report([stack("client-a", 1, "busy"), stack("client-b", 1, "failed")])), EXIT.failed);
-        assert.strictEqual(exitCodeOf(report([stack("client-a", 1, "succeeded"), stack("client-b", 2, "skipped")], { halted: { step: "wave 1", reason: "x" } })), EXIT.failed);
+        assert.strictEqual(
+            exitCodeOf(
+                report([stack("client-a", 1, "succeeded"), stack("client-b", 2, "skipped")], { halted: { step: "wave 1", reason: "x" } }),
+            ),
+            EXIT.failed,
+        );
     });
 
     it("names every stack that did not succeed in the closing line", () => {
-        const line = outcomeLine(report(
-            [stack("shared", "shared", "succeeded"), stack("client-a", 1, "failed"), stack("client-b", 1, "busy"), stack("client-c", 2, "skipped")],
-            { halted: { step: "wave 0 (canary)", reason: "1 canary stack failed" } },
-        ));
-        assert.strictEqual(line, "fleet up: 1/4 succeeded; failed: client-a; busy (another update running, run again later): client-b; halted after wave 0 (canary): 1 canary stack failed; skipped: client-c");
+        const line = outcomeLine(
+            report(
+                [
+                    stack("shared", "shared", "succeeded"),
+                    stack("client-a", 1, "failed"),
+                    stack("client-b", 1, "busy"),
+                    stack("client-c", 2, "skipped"),
+                ],
+                { halted: { step: "wave 0 (canary)", reason: "1 canary stack failed" } },
+            ),
+        );
+        assert.strictEqual(
+            line,
+            "fleet up: 1/4 succeeded; failed: client-a; busy (another update running, run again later): client-b; halted after wave 0 (canary): 1 canary stack failed; skipped: client-c",
+        );
     });
 
     it("tabulates stack, result, changes, policy violations, drift and duration", () => {
-        const table = formatFleetTable(report([
-            stack("shared", "shared", "succeeded", { changes: { create: 0, update: 0, replace: 0, delete: 0, same: 14 }, drift: false, durationMs: 900 }),
-            stack("client-a", 0, "succeeded", { changes: { create: 2, update: 1, replace: 1, delete: 3, same: 20 }, policyViolations: 2, drift: true, durationMs: 61_500 }),
-            stack("client-b", 2, "skipped"),
-        ], { operation: "refresh" }));
-        const rows = table.split("\n").filter((l) => /client-|shared/.test(l)).map((l) => l.split("│").map((c) => c.trim()).filter(Boolean));
+        const table = formatFleetTable(
+            report(
+                [
+                    stack("shared", "shared", "succeeded", {
+                        changes: { create: 0, update: 0, replace: 0, delete: 0, same: 14 },
+                        drift: false,
+                        durationMs: 900,
+                    }),
+                    stack("client-a", 0, "succeeded", {
+                        changes: { create: 2, update: 1, replace: 1, delete: 3, same: 20 },
+                        policyViolations: 2,
+                        drift: true,
+                        durationMs: 61_500,
+                    }),
+                    stack("client-b", 2, "skipped"),
+                ],
+                { operation: "refresh" },
+            ),
+        );
+        const rows = table
+            .split("\n")
+            .filter((l) => /client-|shared/.test(l))
+            .map((l) =>
+                l
+                    .split("│")
+                    .map((c) => c.trim())
+                    .filter(Boolean),
+            );
         assert.deepStrictEqual(rows, [
             ["shared", "shared", "succeeded", "+0 ~0 ±0 -0 =14", "0", "none", "900ms"],
             ["client-a", "0", "succeeded", "+2 ~1 ±1 -3 =20", "2", "drifted", "1m02s"],
             ["client-b", "2", "skipped", "-", "0", "-", "0ms"],
         ]);
-        assert.doesNotMatch(table, /\u001b\[/, "no colour codes in CI logs");
+        assert.ok(!table.includes(`${String.fromCharCode(27)}[`), "no colour codes in CI logs");
     });
 });

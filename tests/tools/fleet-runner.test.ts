@@ -43,8 +43,14 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         const backend = new FakeFleetBackend({ latencyMs: jitter });
         const report = await runFleet({ operation: "up", plan: plan(), backend, parallel: 3, now: () => backend.now() });
 
-        assert.deepStrictEqual(report.stacks.map((s) => s.result), Array(15).fill("succeeded"));
-        assert.deepStrictEqual(report.stacks.map((s) => s.stack), ["shared", ...tenants("canary", 2), ...tenants("w2", 6), ...tenants("w3", 6)]);
+        assert.deepStrictEqual(
+            report.stacks.map((s) => s.result),
+            Array(15).fill("succeeded"),
+        );
+        assert.deepStrictEqual(
+            report.stacks.map((s) => s.stack),
+            ["shared", ...tenants("canary", 2), ...tenants("w2", 6), ...tenants("w3", 6)],
+        );
         const order = (names: string[]) => names.map((s) => backend.call(s));
         const lastEnd = (names: string[]) => Math.max(...order(names).map((c) => c.endedAt!));
         const firstStart = (names: string[]) => Math.min(...order(names).map((c) => c.startedAt));
@@ -52,8 +58,19 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         assert.ok(firstStart(tenants("w2", 6)) >= lastEnd(tenants("canary", 2)), "wave 2 after the canaries");
         assert.ok(firstStart(tenants("w3", 6)) >= lastEnd(tenants("w2", 6)), "wave 3 after wave 2");
         assert.strictEqual(backend.maxRunning, 3, "bounded by --parallel, and using it");
-        assert.deepStrictEqual(report.steps.map((w) => [w.label, w.wave, w.stacks.length, w.halted]), [["shared", "shared", 1, false], ["wave 0 (canary)", 0, 2, false], ["wave 1 batch 1/2", 1, 6, false], ["wave 1 batch 2/2", 1, 6, false]]);
-        assert.deepStrictEqual(report.stacks.map((s) => s.wave), ["shared", 0, 0, ...Array(12).fill(1)]);
+        assert.deepStrictEqual(
+            report.steps.map((w) => [w.label, w.wave, w.stacks.length, w.halted]),
+            [
+                ["shared", "shared", 1, false],
+                ["wave 0 (canary)", 0, 2, false],
+                ["wave 1 batch 1/2", 1, 6, false],
+                ["wave 1 batch 2/2", 1, 6, false],
+            ],
+        );
+        assert.deepStrictEqual(
+            report.stacks.map((s) => s.wave),
+            ["shared", 0, 0, ...Array(12).fill(1)],
+        );
         assert.strictEqual(exitCodeOf(report), EXIT.ok);
     });
 
@@ -67,7 +84,11 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         // The fake throws if a worker is handed a stack while it runs another; check the overlap too.
         for (const a of backend.calls) {
             for (const b of backend.calls) {
-                if (a !== b && a.worker === b.worker) assert.ok(a.endedAt! <= b.startedAt || b.endedAt! <= a.startedAt, `${a.stack} and ${b.stack} overlapped on worker ${a.worker}`);
+                if (a !== b && a.worker === b.worker)
+                    assert.ok(
+                        a.endedAt! <= b.startedAt || b.endedAt! <= a.startedAt,
+                        `${a.stack} and ${b.stack} overlapped on worker ${a.worker}`,
+                    );
             }
         }
     });
@@ -79,8 +100,17 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         assert.strictEqual(r["w2-3"].result, "failed");
         assert.match(r["w2-3"].error!, /error: the program of w2-3 failed: boom/);
         assert.doesNotMatch(r["w2-3"].error!, /some output/, "only the error lines");
-        assert.deepStrictEqual(tenants("w2", 6).filter((s) => s !== "w2-3").map((s) => r[s].result), Array(5).fill("succeeded"));
-        assert.deepStrictEqual(tenants("w3", 6).map((s) => r[s].result), Array(6).fill("succeeded"), "1 failure is within the budget of 1");
+        assert.deepStrictEqual(
+            tenants("w2", 6)
+                .filter((s) => s !== "w2-3")
+                .map((s) => r[s].result),
+            Array(5).fill("succeeded"),
+        );
+        assert.deepStrictEqual(
+            tenants("w3", 6).map((s) => r[s].result),
+            Array(6).fill("succeeded"),
+            "1 failure is within the budget of 1",
+        );
         assert.strictEqual(report.halted, null);
         assert.strictEqual(exitCodeOf(report), EXIT.failed);
     });
@@ -89,15 +119,40 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         const backend = new FakeFleetBackend({ latencyMs: jitter, failures: { "w2-2": "error", "w2-5": "error" } });
         const finished: StackReport[] = [];
         const steps: StepReport[] = [];
-        const progress: FleetProgress = { stackStarted() {}, stackProgress() {}, stackFinished: (s) => finished.push(s), stepFinished: (w) => steps.push(w) };
+        const progress: FleetProgress = {
+            stackStarted() {},
+            stackProgress() {},
+            stackFinished: (s) => finished.push(s),
+            stepFinished: (w) => steps.push(w),
+        };
         const report = await runFleet({ operation: "up", plan: plan(), backend, parallel: 3, progress });
         const r = byStack(report.stacks);
-        assert.deepStrictEqual(tenants("w2", 6).map((s) => r[s].result), ["succeeded", "failed", "succeeded", "succeeded", "failed", "succeeded"]);
-        assert.deepStrictEqual(tenants("w3", 6).map((s) => r[s].result), Array(6).fill("skipped"));
-        assert.ok(backend.calls.every((c) => !c.stack.startsWith("w3")), "no stack of wave 3 started");
+        assert.deepStrictEqual(
+            tenants("w2", 6).map((s) => r[s].result),
+            ["succeeded", "failed", "succeeded", "succeeded", "failed", "succeeded"],
+        );
+        assert.deepStrictEqual(
+            tenants("w3", 6).map((s) => r[s].result),
+            Array(6).fill("skipped"),
+        );
+        assert.ok(
+            backend.calls.every((c) => !c.stack.startsWith("w3")),
+            "no stack of wave 3 started",
+        );
         assert.deepStrictEqual(report.halted, { step: "wave 1 batch 1/2", reason: "2 failed, budget 1" });
-        assert.deepStrictEqual(steps.map((w) => [w.label, w.failed, w.halted]), [["shared", 0, false], ["wave 0 (canary)", 0, false], ["wave 1 batch 1/2", 2, true]]);
-        assert.deepStrictEqual(finished.filter((s) => s.result === "skipped").map((s) => s.stack), tenants("w3", 6), "skipped stacks are reported to the display too");
+        assert.deepStrictEqual(
+            steps.map((w) => [w.label, w.failed, w.halted]),
+            [
+                ["shared", 0, false],
+                ["wave 0 (canary)", 0, false],
+                ["wave 1 batch 1/2", 2, true],
+            ],
+        );
+        assert.deepStrictEqual(
+            finished.filter((s) => s.result === "skipped").map((s) => s.stack),
+            tenants("w3", 6),
+            "skipped stacks are reported to the display too",
+        );
         assert.strictEqual(exitCodeOf(report), EXIT.failed);
     });
 
@@ -106,7 +161,12 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         const report = await runFleet({ operation: "up", plan: plan(1), backend, parallel: 4 });
         assert.deepStrictEqual(report.halted, { step: "wave 1 batch 2/2", reason: "2 failed, budget 1" }, "1 + 1 failures exceed 1");
         assert.strictEqual(report.stacks.filter((s) => s.result === "skipped").length, 0, "the last step halted: nothing left to skip");
-        const lenient = await runFleet({ operation: "up", plan: plan(2), backend: new FakeFleetBackend({ failures: { "w2-2": "error", "w3-4": "error" } }), parallel: 4 });
+        const lenient = await runFleet({
+            operation: "up",
+            plan: plan(2),
+            backend: new FakeFleetBackend({ failures: { "w2-2": "error", "w3-4": "error" } }),
+            parallel: 4,
+        });
         assert.strictEqual(lenient.halted, null);
     });
 
@@ -122,10 +182,16 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         const backend = new FakeFleetBackend({ failures: { "canary-2": "busy", "w2-1": "busy", "w2-2": "busy" } });
         const report = await runFleet({ operation: "up", plan: plan(), backend, parallel: 4 });
         const r = byStack(report.stacks);
-        assert.deepStrictEqual(["canary-2", "w2-1", "w2-2"].map((s) => r[s].result), ["busy", "busy", "busy"]);
+        assert.deepStrictEqual(
+            ["canary-2", "w2-1", "w2-2"].map((s) => r[s].result),
+            ["busy", "busy", "busy"],
+        );
         assert.match(r["canary-2"].error!, /another update is in progress/);
         assert.strictEqual(report.halted, null, "busy stacks never halt the rollout");
-        assert.deepStrictEqual(tenants("w3", 6).map((s) => r[s].result), Array(6).fill("succeeded"));
+        assert.deepStrictEqual(
+            tenants("w3", 6).map((s) => r[s].result),
+            Array(6).fill("succeeded"),
+        );
         assert.strictEqual(exitCodeOf(report), EXIT.busy);
     });
 
@@ -133,7 +199,10 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         for (const failure of ["error", "busy"] as const) {
             const backend = new FakeFleetBackend({ failures: { shared: failure } });
             const report = await runFleet({ operation: "up", plan: plan(), backend, parallel: 4 });
-            assert.deepStrictEqual(backend.calls.map((c) => c.stack), ["shared"]);
+            assert.deepStrictEqual(
+                backend.calls.map((c) => c.stack),
+                ["shared"],
+            );
             assert.deepStrictEqual(report.halted, { step: "shared", reason: "shared failed" });
             assert.strictEqual(report.stacks.filter((s) => s.result === "skipped").length, 14);
             assert.strictEqual(exitCodeOf(report), EXIT.failed);
@@ -141,7 +210,10 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
     });
 
     it("previews every stack whatever fails (no halting, no barriers between waves), shared first", async () => {
-        const backend = new FakeFleetBackend({ latencyMs: jitter, failures: { "canary-1": "error", "canary-2": "error", "w2-1": "error" } });
+        const backend = new FakeFleetBackend({
+            latencyMs: jitter,
+            failures: { "canary-1": "error", "canary-2": "error", "w2-1": "error" },
+        });
         const report = await runFleet({ operation: "preview", plan: plan(), backend, parallel: 4 });
         assert.strictEqual(backend.calls.length, 15);
         assert.strictEqual(report.halted, null);
@@ -157,16 +229,32 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
     it("destroys tenants before the shared stack they use, last wave first", async () => {
         const backend = new FakeFleetBackend();
         const report = await runFleet({ operation: "destroy", plan: plan(), backend, parallel: 1 });
-        assert.deepStrictEqual(backend.calls.map((c) => c.stack), [...tenants("w3", 6), ...tenants("w2", 6), ...tenants("canary", 2), "shared"]);
-        assert.deepStrictEqual(report.stacks.map((s) => s.stack), backend.calls.map((c) => c.stack));
+        assert.deepStrictEqual(
+            backend.calls.map((c) => c.stack),
+            [...tenants("w3", 6), ...tenants("w2", 6), ...tenants("canary", 2), "shared"],
+        );
+        assert.deepStrictEqual(
+            report.stacks.map((s) => s.stack),
+            backend.calls.map((c) => c.stack),
+        );
     });
 
     it("carries changes, policy violations, drift and the injected clock's durations into the report", async () => {
         const backend = new FakeFleetBackend({
             latencyMs: (s) => (s === "shared" ? 30 : 10),
-            outcome: (s) => (s === "canary-1" ? { changeSummary: { update: 2, same: 9 }, policyViolations: 3 } : { changeSummary: { same: 11 }, policyViolations: 0 }),
+            outcome: (s) =>
+                s === "canary-1"
+                    ? { changeSummary: { update: 2, same: 9 }, policyViolations: 3 }
+                    : { changeSummary: { same: 11 }, policyViolations: 0 },
         });
-        const report = await runFleet({ operation: "refresh", previewOnly: true, plan: plan(), backend, parallel: 2, now: () => backend.now() });
+        const report = await runFleet({
+            operation: "refresh",
+            previewOnly: true,
+            plan: plan(),
+            backend,
+            parallel: 2,
+            now: () => backend.now(),
+        });
         const r = byStack(report.stacks);
         assert.strictEqual(report.previewOnly, true);
         assert.deepStrictEqual(r["canary-1"].changes, { create: 0, update: 2, replace: 0, delete: 0, same: 9 });
@@ -186,7 +274,13 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
 
     it("refuses a plan naming a stack twice, or a bad parallelism", async () => {
         const backend = new FakeFleetBackend();
-        const twice = { ...plan(), steps: [{ wave: "shared" as const, label: "shared", stacks: ["shared"] }, { wave: 1, label: "wave 1", stacks: ["a", "shared"] }] };
+        const twice = {
+            ...plan(),
+            steps: [
+                { wave: "shared" as const, label: "shared", stacks: ["shared"] },
+                { wave: 1, label: "wave 1", stacks: ["a", "shared"] },
+            ],
+        };
         await assert.rejects(runFleet({ operation: "up", plan: twice, backend, parallel: 1 }), /shared is in the rollout plan twice/);
         await assert.rejects(runFleet({ operation: "up", plan: plan(), backend, parallel: 0 }), /parallel must be/);
         assert.strictEqual(backend.calls.length, 0);

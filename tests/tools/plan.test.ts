@@ -6,9 +6,10 @@ import * as path from "path";
 import { promisify } from "util";
 import * as YAML from "yaml";
 import { renderChart } from "../../tools/lib/helm";
-import { runProgram } from "../../tools/lib/mock-run";
-import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
-import { buildPlan, formatPlan, objectKey } from "../../tools/lib/plan";
+import { UNKNOWN, runProgram } from "../../tools/lib/mock-run";
+import { FAKE_SECRET_MARKER, REPO_ROOT, loadStackConfig } from "../../tools/lib/stack-files";
+import { buildPlan, formatPlan, objectKey, redact } from "../../tools/lib/plan";
+import { redisPasswords } from "../../components/redis-passwords";
 import { main } from "../../tools/plan";
 import { diffPlans, formatDiff } from "../../tools/lib/plan-diff";
 
@@ -45,7 +46,8 @@ describe("plan: an offline picture of what pulumi up would do", function () {
             assert.ok(text.includes(expected), `plan mentions ${expected}`);
         }
         assert.match(text, /backend +harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16} +context app\/backend/);
-        assert.match(text, /frontend +harbor\.feng\.local:9800\/library\/frontend_stock:ctx-[0-9a-f]{16} +context app\/frontend +BUILD_FOR=client-a NPM_TOKEN=\[secret\]/);
+        assert.match(text, /frontend +harbor\.feng\.local:9800\/library\/frontend_stock:ctx-[0-9a-f]{16} +context \.build\/client-a\/frontend +BUILD_FOR=client-a secret npm_token=\[secret\]/);
+        assert.ok(text.includes("Frontend dotenv (written into the staged build context)\n  REACT_APP_HOST_URL=http://app.client-a.feng.local\n"), text);
         assert.ok(text.includes("frontend   http://app.client-a.feng.local/"));
         assert.ok(text.includes("server_name app.client-a.feng.local;"));
 
@@ -62,18 +64,52 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         }
     });
 
-    it("shows secret values as [secret], never their text", async () => {
+    it("shows secret values as [secret], never their text, the seed-derived Redis passwords included", async () => {
+        const shared = loadStackConfig("shared");
+        assert.ok(shared.role === "shared");
+        const passwords = redisPasswords(shared);
+        const derived = [passwords.defaultPassword, ...Object.values(passwords.tenants)];
+        assert.strictEqual(derived.length, 1 + shared.tenants.length);
         for (const stack of ["shared", "client-a", "client-b"]) {
             const plan = await buildPlan(stack);
             const all = formatPlan(plan) + JSON.stringify(plan);
             assert.ok(!all.includes(FAKE_SECRET_MARKER), `no secret in the plan of ${stack}`);
+            for (const d of derived) assert.ok(!all.includes(d), `no derived Redis password in the plan of ${stack}`);
         }
+        const sharedText = formatPlan(await buildPlan("shared"));
+        assert.ok(sharedText.includes("  redisCredential-client-a = [secret]\n"), sharedText);
         const plan = await buildPlan("client-a");
         const pull = plan.objects.find((o) => o.kind === "Secret" && o.name === "harbor")!;
         assert.deepStrictEqual(pull.body.stringData, { ".dockerconfigjson": "[secret]" });
         // Its generated DJANGO_SECRET_KEY is unknown before the first up, so the data is shown whole.
         const env = plan.objects.find((o) => o.kind === "Secret" && o.name === "stock-backend-secret")!;
         assert.strictEqual(env.body.stringData, "[secret]");
+    });
+
+    it("redacts secret values wherever they sit, not only in Secrets", () => {
+        const { specialSigKey, specialSecretSig } = require("@pulumi/pulumi/runtime/rpc");
+        const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
+        const planted = { kind: "ConfigMap", data: { PLAIN: "1", TOKEN: secret("FAKE-SECRET-planted") }, list: [secret({ nested: "FAKE-SECRET-deep" }), "ok"] };
+        assert.deepStrictEqual(redact(planted), { kind: "ConfigMap", data: { PLAIN: "1", TOKEN: "[secret]" }, list: ["[secret]", "ok"] });
+        assert.strictEqual(redact(UNKNOWN), "[unknown until up]");
+    });
+
+    it("lists the secrets a stack still needs (exit 0), which pulumi up refuses without", async () => {
+        const result = await planCli(["--stack", "client-a"]);
+        assert.strictEqual(result.code, 0, result.stderr);
+        const section = result.stdout.split("Secrets not set for stack client-a")[1]?.split("\n\n")[0] ?? "";
+        assert.deepStrictEqual(section.split("\n").slice(1).map((l) => l.trim().split(/\s+/)[0]), ["stock:dbPassword", "stock:harborPassword", "stock:harborPullPassword", "stock:npmToken"], result.stdout);
+        assert.ok(section.includes("pulumi config set --secret stock:dbPassword -s client-a"), section);
+        const plan = await buildPlan("client-a", { overrides: { "stock:npmToken": "set-by-the-user" }, secrets: ["stock:npmToken"] });
+        assert.deepStrictEqual(plan.missingSecrets, ["stock:dbPassword", "stock:harborPassword", "stock:harborPullPassword"]);
+        await assert.rejects(runProgram("client-a", { overrides: { "stock:dbPassword": "x", "stock:harborPassword": "x", "stock:npmToken": "x" }, secrets: ["stock:dbPassword", "stock:harborPassword", "stock:npmToken"], fakeSecrets: false }), /stock:harborPullUsername and stock:harborPullPassword .* go together/);
+        await assert.rejects(runProgram("client-a", { fakeSecrets: false }), (e: Error) =>
+            ["stock:dbPassword", "stock:harborPassword", "stock:npmToken"].every((k) => e.message.includes(`${k} is required`)) || assert.fail(e.message));
+    });
+
+    it("prints the config model's warnings", async () => {
+        const plan = await buildPlan("client-a", { overrides: { "stock:dbCidr": "10.0.0.0/16" } });
+        assert.match(formatPlan(plan), /\nWarnings\n  - stock:dbCidr in Pulumi\.client-a\.yaml is 10\.0\.0\.0\/16/);
     });
 
     it("reports exactly the changed field between two configs", async () => {
@@ -83,11 +119,14 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         assert.deepStrictEqual(diff.added, []);
         assert.deepStrictEqual(diff.removed, []);
         assert.deepStrictEqual(diff.stack, []);
-        assert.deepStrictEqual(diff.changed.map((c) => [c.key, c.changes]), [
-            ["apps/v1/Deployment client-a/stock-backend-api", [{ op: "~", path: "spec.replicas", before: 2, after: 3 }]],
-        ]);
+        assert.deepStrictEqual(diff.changed.map((c) => c.key), ["apps/v1/Deployment client-a/stock-backend-api", "v1/ResourceQuota client-a/tenant-quota"]);
+        assert.deepStrictEqual(diff.changed[0].changes, [{ op: "~", path: "spec.replicas", before: 2, after: 3 }]);
+        // The namespace's quota follows the replicas (components/quota.ts): two more pods at the peak of an update.
+        assert.deepStrictEqual(diff.changed[1].changes.map((c) => c.path).sort(),
+            ["spec.hard.pods", 'spec.hard["limits.cpu"]', 'spec.hard["limits.memory"]', 'spec.hard["requests.cpu"]', 'spec.hard["requests.memory"]']);
+        assert.deepStrictEqual(diff.changed[1].changes.find((c) => c.path === "spec.hard.pods"), { op: "~", path: "spec.hard.pods", before: "13", after: "15" });
         assert.strictEqual(formatDiff(diff, "client-a", "fixture").split("\n").slice(0, 4).join("\n"), [
-            "Changes for stack client-a against fixture: 0 to add, 1 to change, 0 to delete",
+            "Changes for stack client-a against fixture: 0 to add, 2 to change, 0 to delete",
             "",
             "  ~ apps/v1/Deployment client-a/stock-backend-api   (chart stock-backend-api)",
             "    ~ spec.replicas: 2 -> 3",
@@ -127,7 +166,7 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         assert.strictEqual(result.code, 1);
         assert.match(result.stderr, /plan failed: Stack 'client-x' has \d+ configuration problems \(Pulumi\.client-x\.yaml\)/);
         assert.match(result.stderr, /stock:tenant in Pulumi\.client-x\.yaml: the tenant must be a DNS-1123 label.*Fix: pulumi config set stock:tenant 'client-x' -s client-x/);
-        assert.match(result.stderr, /stock:buildFor is required/);
+        assert.match(result.stderr, /stock:dbName is required/);
         assert.strictEqual((await planCli(["--stack", "nope"])).code, 2);
         assert.strictEqual((await planCli(["--bogus"])).code, 2);
     });

@@ -13,20 +13,40 @@ describe("rollout: planning waves", () => {
     it("deploys shared first, then canaries, then each wave in ascending order, names sorted", () => {
         const stacks = [tenant("zeta", 2), tenant("beta", 1), tenant("alpha", 1), tenant("canary-b", 0), shared, tenant("canary-a", 0)];
         assert.deepStrictEqual(planWaves(stacks, policy), [["shared"], ["canary-a", "canary-b"], ["alpha", "beta"], ["zeta"]]);
-        assert.deepStrictEqual(planRollout(stacks, policy).map((s) => [s.label, s.canary]), [
-            ["shared", false],
-            ["wave 0 (canary)", true],
-            ["wave 1", false],
-            ["wave 2", false],
-        ]);
+        assert.deepStrictEqual(
+            planRollout(stacks, policy).map((s) => [s.label, s.canary]),
+            [
+                ["shared", false],
+                ["wave 0 (canary)", true],
+                ["wave 1", false],
+                ["wave 2", false],
+            ],
+        );
     });
 
     it("splits a wave larger than the batch size into balanced batches, labelled", () => {
         const seven = ["g", "f", "e", "d", "c", "b", "a"].map((n) => tenant(n, 1));
         const steps = planRollout(seven, policy);
-        assert.deepStrictEqual(steps.map((s) => s.stacks), [["a", "b", "c"], ["d", "e"], ["f", "g"]]);
-        assert.deepStrictEqual(steps.map((s) => s.label), ["wave 1 batch 1/3", "wave 1 batch 2/3", "wave 1 batch 3/3"]);
-        assert.deepStrictEqual(steps.map((s) => [s.batch, s.batches]), [[1, 3], [2, 3], [3, 3]]);
+        assert.deepStrictEqual(
+            steps.map((s) => s.stacks),
+            [
+                ["a", "b", "c"],
+                ["d", "e"],
+                ["f", "g"],
+            ],
+        );
+        assert.deepStrictEqual(
+            steps.map((s) => s.label),
+            ["wave 1 batch 1/3", "wave 1 batch 2/3", "wave 1 batch 3/3"],
+        );
+        assert.deepStrictEqual(
+            steps.map((s) => [s.batch, s.batches]),
+            [
+                [1, 3],
+                [2, 3],
+                [3, 3],
+            ],
+        );
     });
 
     it("skips wave numbers nobody uses and plans nothing for no stacks", () => {
@@ -37,37 +57,49 @@ describe("rollout: planning waves", () => {
 
     it("refuses a stack listed twice and a wave that is not a whole number", () => {
         assert.throws(() => planRollout([tenant("a", 1), tenant("a", 2)], policy), /stack a is listed twice/);
-        assert.throws(() => planRollout([tenant("a", 1.5)], policy), /stock:rolloutWave of stack a .*Fix: pulumi config set stock:rolloutWave/);
+        assert.throws(
+            () => planRollout([tenant("a", 1.5)], policy),
+            /stock:rolloutWave of stack a .*Fix: pulumi config set stock:rolloutWave/,
+        );
         assert.throws(() => balancedBatches(["a"], 0), /batch size/);
     });
 
     it("any fleet: every stack exactly once, shared before tenants, waves never go back, batches within the size", () => {
-        const arbitraryFleet = fc.uniqueArray(fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), wave: fc.integer({ min: 0, max: 5 }), isShared: fc.boolean() }), { selector: (s) => s.name, maxLength: 60 });
-        fc.assert(fc.property(arbitraryFleet, fc.integer({ min: 1, max: 10 }), (raw, batchSize) => {
-            const stacks: FleetStack[] = raw.map((r) => ({ name: r.name, role: r.isShared ? "shared" : "tenant", wave: r.wave }));
-            const steps = planRollout(stacks, { batchSize, failureBudget: 0 });
-            const flat = steps.flatMap((s) => s.stacks);
-            assert.deepStrictEqual([...flat].sort(), stacks.map((s) => s.name).sort());
-            const waveOf = (s: (typeof steps)[number]) => (s.wave === "shared" ? -1 : s.wave);
-            steps.forEach((s, i) => {
-                if (s.wave !== "shared") assert.ok(s.stacks.length >= 1 && s.stacks.length <= batchSize);
-                if (i > 0) assert.ok(waveOf(steps[i - 1]) <= waveOf(s));
-                for (const name of s.stacks) {
-                    const stack = stacks.find((t) => t.name === name)!;
-                    assert.strictEqual(s.wave === "shared" ? "shared" : stack.wave, stack.role === "shared" ? "shared" : s.wave);
+        const arbitraryFleet = fc.uniqueArray(
+            fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), wave: fc.integer({ min: 0, max: 5 }), isShared: fc.boolean() }),
+            { selector: (s) => s.name, maxLength: 60 },
+        );
+        fc.assert(
+            fc.property(arbitraryFleet, fc.integer({ min: 1, max: 10 }), (raw, batchSize) => {
+                const stacks: FleetStack[] = raw.map((r) => ({ name: r.name, role: r.isShared ? "shared" : "tenant", wave: r.wave }));
+                const steps = planRollout(stacks, { batchSize, failureBudget: 0 });
+                const flat = steps.flatMap((s) => s.stacks);
+                assert.deepStrictEqual([...flat].sort(), stacks.map((s) => s.name).sort());
+                const waveOf = (s: (typeof steps)[number]) => (s.wave === "shared" ? -1 : s.wave);
+                steps.forEach((s, i) => {
+                    if (s.wave !== "shared") assert.ok(s.stacks.length >= 1 && s.stacks.length <= batchSize);
+                    if (i > 0) assert.ok(waveOf(steps[i - 1]) <= waveOf(s));
+                    for (const name of s.stacks) {
+                        const stack = stacks.find((t) => t.name === name)!;
+                        assert.strictEqual(s.wave === "shared" ? "shared" : stack.wave, stack.role === "shared" ? "shared" : s.wave);
+                    }
+                });
+                // The batches of one wave differ in size by at most one.
+                for (const wave of new Set(steps.map((s) => s.wave))) {
+                    const sizes = steps.filter((s) => s.wave === wave).map((s) => s.stacks.length);
+                    assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `wave ${wave}: ${sizes.join(", ")}`);
                 }
-            });
-            // The batches of one wave differ in size by at most one.
-            for (const wave of new Set(steps.map((s) => s.wave))) {
-                const sizes = steps.filter((s) => s.wave === wave).map((s) => s.stacks.length);
-                assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `wave ${wave}: ${sizes}`);
-            }
-        }), { numRuns: 300 });
+            }),
+            { numRuns: 300 },
+        );
     });
 });
 
 describe("rollout: halting", () => {
-    const [sharedStep, canary, wave1] = planRollout([shared, tenant("c", 0), tenant("a", 1), tenant("b", 1)], { batchSize: 5, failureBudget: 1 });
+    const [sharedStep, canary, wave1] = planRollout([shared, tenant("c", 0), tenant("a", 1), tenant("b", 1)], {
+        batchSize: 5,
+        failureBudget: 1,
+    });
     const budget1 = { batchSize: 5, failureBudget: 1 };
 
     it("goes on while nothing failed", () => {
@@ -81,7 +113,10 @@ describe("rollout: halting", () => {
 
     it("tolerates failures up to the budget, counting earlier steps, and halts beyond it", () => {
         assert.strictEqual(haltReason(wave1, 1, 0, budget1), undefined);
-        assert.match(haltReason(wave1, 1, 1, budget1)!, /2 tenant stacks failed, over the failure budget of 1 \(stock:rolloutFailureBudget/);
+        assert.match(
+            haltReason(wave1, 1, 1, budget1)!,
+            /2 tenant stacks failed, over the failure budget of 1 \(stock:rolloutFailureBudget/,
+        );
         assert.match(haltReason(wave1, 1, 0, { batchSize: 5, failureBudget: 0 })!, /over the failure budget of 0/);
     });
 });
@@ -104,9 +139,15 @@ describe("rollout: settings in the config model", () => {
             }
             return "";
         };
-        assert.match(problems("client-a", { "stock:rolloutWave": -1 }), /stock:rolloutWave in Pulumi\.client-a\.yaml: must be 0 \(canary\) or more.*Fix: pulumi config set stock:rolloutWave/);
+        assert.match(
+            problems("client-a", { "stock:rolloutWave": -1 }),
+            /stock:rolloutWave in Pulumi\.client-a\.yaml: must be 0 \(canary\) or more.*Fix: pulumi config set stock:rolloutWave/,
+        );
         assert.match(problems("client-a", { "stock:rolloutWave": 1.5 }), /stock:rolloutWave .*whole number/);
-        assert.match(problems("shared", { "stock:rolloutBatchSize": 0 }), /stock:rolloutBatchSize in Pulumi\.shared\.yaml: must be 1 or more/);
+        assert.match(
+            problems("shared", { "stock:rolloutBatchSize": 0 }),
+            /stock:rolloutBatchSize in Pulumi\.shared\.yaml: must be 1 or more/,
+        );
         assert.match(problems("shared", { "stock:rolloutFailureBudget": "many" }), /stock:rolloutFailureBudget .*whole number/);
     });
 });
@@ -122,18 +163,29 @@ describe("rollout: loading the fleet from stack files", () => {
 
     it("reads waves and the shared stack's policy; lists refused stacks apart; selects a subset", () => {
         const repo = syntheticRepo(
-            [{ name: "canary-one", wave: 0 }, { name: tenantName(1) }, { name: tenantName(2), wave: 2 }, { name: "broken", config: { "stock:host": "not a host" } }],
+            [
+                { name: "canary-one", wave: 0 },
+                { name: tenantName(1) },
+                { name: tenantName(2), wave: 2 },
+                { name: "broken", config: { "stock:host": "not a host" } },
+            ],
             { "stock:rolloutBatchSize": 2, "stock:rolloutFailureBudget": 3 },
         );
         try {
             const fleet = loadFleet(repo.root);
             assert.deepStrictEqual(fleet.policy, { batchSize: 2, failureBudget: 3 });
             assert.deepStrictEqual(planWaves(fleet.stacks, fleet.policy), [["shared"], ["canary-one"], ["t-0001"], ["t-0002"]]);
-            assert.deepStrictEqual(fleet.invalid.map((i) => i.stack), ["broken"]);
+            assert.deepStrictEqual(
+                fleet.invalid.map((i) => i.stack),
+                ["broken"],
+            );
             assert.match(fleet.invalid[0].problems.join("\n"), /stock:host/);
 
             const some = loadFleet(repo.root, ["t-0002"]);
-            assert.deepStrictEqual(some.stacks.map((s) => s.name), ["t-0002"]);
+            assert.deepStrictEqual(
+                some.stacks.map((s) => s.name),
+                ["t-0002"],
+            );
             assert.deepStrictEqual(some.invalid, []);
             assert.throws(() => loadFleet(repo.root, ["nope"]), /no stack file for nope \(expected Pulumi\.nope\.yaml/);
         } finally {

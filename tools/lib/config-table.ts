@@ -40,7 +40,7 @@ function shownDefault(decl: { default?: unknown; value?: unknown } | undefined):
     const value = "value" in decl ? decl.value : decl.default;
     const summary = resourcesSummary(value) ?? workersSummary(value);
     if (summary) return summary;
-    const flow = typeof value === "string" ? JSON.stringify(value) : YAML.stringify(value, { collectionStyle: "flow", lineWidth: 0 }).trim();
+    const flow = typeof value === "string" ? JSON.stringify(value) : YAML.stringify(value, { collectionStyle: "flow", lineWidth: 0, flowCollectionPadding: false }).trim();
     const shown = typeof value === "string" && value !== "" ? value : flow;
     return shown.length > MAX_DEFAULT ? `see Pulumi.yaml (\`${shown.slice(0, MAX_DEFAULT - 20).replace(/`/g, "'")}…\`)` : `\`${shown.replace(/\|/g, "\\|")}\``;
 }

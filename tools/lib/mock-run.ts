@@ -4,11 +4,15 @@
  * outputs that only `up` would know (generated passwords, image digests) stay unknown, which is
  * how the tests prove that chart values never depend on them.
  */
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { tenantRedisAccess } from "../../components/redis-acl";
 import { redisPassword } from "../../components/redis-passwords";
 import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-files";
+
+/** The resource type of an image build (`@pulumi/docker-build`'s Image). */
+export const IMAGE_TYPE = "docker-build:index:Image";
 
 /** What the Pulumi engine uses for "not known until apply". */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -41,15 +45,21 @@ export interface ProgramRun {
 }
 
 export interface RunOptions extends LoadOptions {
-    /** Outputs the shared stack reference returns (default: what the shared stack in the repo would export). */
+    /**
+     * Outputs the shared stack reference returns. Default: the outputs of the shared stack named by
+     * stock:sharedStack (its last segment, e.g. Pulumi.shared.yaml in the same folder), evaluated from
+     * its own file under the same mocks, as `pulumi up -s shared` then `-s <tenant>` would.
+     */
     sharedOutputs?: Record<string, any>;
+    /** Every resource the program registers is also pushed here, so a failing run still shows what it created. */
+    recorded?: RecordedResource[];
     /** Make reading the shared stack fail with this message. */
     sharedStackError?: string;
     /** Run as a preview (default true). */
     preview?: boolean;
 }
 
-/** The outputs the repo's shared stack exports: the credentials it derives from its fake seed. */
+/** Outputs like the repo's shared stack's, for these tenants (each deployed by the stack of its name), with credentials derived from its fake seed. */
 export function defaultSharedOutputs(tenants = ["client-a", "client-b"]): Record<string, any> {
     const seed = fakeSecret("stock:redisPasswordSeed", "shared");
     return {
@@ -57,6 +67,7 @@ export function defaultSharedOutputs(tenants = ["client-a", "client-b"]): Record
         redisPort: 6379,
         redisNamespace: "redis",
         tenants,
+        tenantStacks: Object.fromEntries(tenants.map((t) => [t, t])),
         ...Object.fromEntries(tenants.map((t) => [`redisCredential-${t}`, {
             username: tenantRedisAccess(t).username, password: redisPassword(seed, t), keyPrefix: tenantRedisAccess(t).keyPrefix,
         }])),
@@ -83,23 +94,47 @@ export async function settle(value: any): Promise<any> {
     return value;
 }
 
+/** The shared stack a tenant's StackReference reads: evaluated from its stack file, or an error the reference reports. */
+async function sharedStackOutputs(values: Record<string, string>, root: string): Promise<{ outputs: Record<string, any>; secret: string[] } | { error: string }> {
+    const name = (values["stock:sharedStack"] || "shared").split("/").pop()!;
+    if (!fs.existsSync(path.join(root, `Pulumi.${name}.yaml`))) return { error: `unknown stack ${values["stock:sharedStack"] || `organization/stock/${name}`}: no Pulumi.${name}.yaml in ${root}` };
+    let shared: ProgramRun;
+    try {
+        shared = await runProgram(name, { root, preview: false, sharedOutputs: {} });
+    } catch (e) {
+        return { error: `stack ${name} fails on its own, so it was never deployed: ${(e as Error).message}` };
+    }
+    // The engine hands a StackReference every output, secret ones as secrets.
+    return { outputs: shared.outputs, secret: shared.secretOutputs };
+}
+
 export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
     const raw = rawStackConfig(stack, options);
     const preview = options.preview ?? true;
-    const sharedOutputs = options.sharedOutputs ?? defaultSharedOutputs();
-    const resources: RecordedResource[] = [];
+    const root = options.root ?? REPO_ROOT;
+    const shared = options.sharedOutputs
+        ? { outputs: options.sharedOutputs, secret: Object.keys(options.sharedOutputs).filter((k) => k.startsWith("redisCredential-")) }
+        : options.sharedStackError || raw.values["stock:role"] === "shared" ? { outputs: {}, secret: [] } : await sharedStackOutputs(raw.values, root);
+    const sharedError = options.sharedStackError ?? ("error" in shared ? shared.error : undefined);
+    const sharedOutputs = "outputs" in shared ? shared.outputs : {};
+    const sharedSecret = "secret" in shared ? shared.secret : [];
+    const resources: RecordedResource[] = options.recorded ?? [];
 
     await pulumi.runtime.setMocks({
         newResource(args) {
             if (args.type === "pulumi:pulumi:StackReference") {
-                if (options.sharedStackError) throw new Error(options.sharedStackError);
-                return { id: args.inputs.name, state: { name: args.inputs.name, outputs: sharedOutputs, secretOutputNames: Object.keys(sharedOutputs).filter((k) => k.startsWith("redisCredential-")) } };
+                if (sharedError) throw new Error(sharedError);
+                return { id: args.inputs.name, state: { name: args.inputs.name, outputs: sharedOutputs, secretOutputNames: sharedSecret } };
             }
             // A preview of a new stack knows only the inputs; `up` also knows what providers compute.
             const computed: Record<string, unknown> = {};
             if (!preview) {
                 if (args.type === "random:index/randomPassword:RandomPassword") computed.result = fakeSecret(`random-${args.name}`, stack);
-                if (args.type === "docker:index/image:Image") computed.repoDigest = `${String(args.inputs.imageName).split(":").slice(0, -1).join(":")}@sha256:${"0".repeat(64)}`;
+                if (args.type === IMAGE_TYPE) {
+                    const digest = `sha256:${"0".repeat(64)}`;
+                    computed.digest = digest;
+                    computed.ref = `${String(args.inputs.tags[0])}@${digest}`;
+                }
             }
             return { id: preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },
@@ -130,16 +165,26 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         return read(req, cb);
     };
 
-    const entry = require.resolve(path.join(options.root ?? REPO_ROOT, "index"));
+    const entry = require.resolve(path.join(root, "index"));
     delete require.cache[entry];
-    const rawOutputs: Record<string, unknown> = await require(entry);
+    const settled = async () => {
+        // Every registration still in flight reaches the monitor before anything is inspected.
+        await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    };
+    let rawOutputs: Record<string, unknown>;
+    try {
+        rawOutputs = await require(entry);
+    } catch (e) {
+        // What a failing program registered before it failed is recorded too (`options.recorded`).
+        await settled();
+        throw e;
+    }
     const outputs = await settle(rawOutputs);
     const secretOutputs: string[] = [];
     for (const [k, v] of Object.entries(rawOutputs)) {
         if (pulumi.Output.isInstance(v) && await (v as any).isSecret) secretOutputs.push(k);
     }
-    // Every registration still in flight reaches the monitor before anything is inspected.
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await settled();
 
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {

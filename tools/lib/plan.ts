@@ -7,7 +7,8 @@
 import * as path from "path";
 import { K8sObject, helmTemplate } from "./helm";
 import { SECRET_BUILD_ARGS } from "../../components/images";
-import { ProgramRun, RecordedResource, UNKNOWN, reveal, runProgram, unwrapSecret } from "./mock-run";
+import { IMAGE_TYPE, ProgramRun, RecordedResource, UNKNOWN, reveal, runProgram, unwrapSecret } from "./mock-run";
+import { parseStackConfig } from "../../components/config";
 import { LoadOptions, REPO_ROOT, rawStackConfig } from "./stack-files";
 
 export const SECRET = "[secret]";
@@ -32,8 +33,12 @@ export interface Plan {
     objects: PlannedObject[];
     /** Remote charts (OCI) that helm.v4.Chart renders at preview time but that cannot be fetched offline. */
     unrendered: { name: string; chart: string; version: string; namespace: string }[];
-    images: { name: string; image: string; context: string; buildArgs: Record<string, string> }[];
+    images: { name: string; image: string; context: string; buildArgs: Record<string, string>; secrets: string[] }[];
     outputs: Record<string, unknown>;
+    /** Required secrets the stack does not set: filled with placeholders here, refused by `pulumi up`. */
+    missingSecrets: string[];
+    /** What the config model accepted but warns about. */
+    warnings: string[];
 }
 
 /** Replaces secret envelopes with [secret] and unknowns with [unknown until up]. */
@@ -89,16 +94,20 @@ export async function buildPlan(stack: string, options: PlanOptions = {}): Promi
         if (rendered[i]) objects.push(...rendered[i]!);
         else unrendered.push({ name: c.inputs.name, chart: c.inputs.chart, version: c.inputs.version, namespace: c.inputs.namespace });
     });
-    const images = run.ofType("docker:index/image:Image").map((i) => {
-        // The SDK marks the whole build block secret once one argument is; only those arguments are.
-        const build = reveal(i.inputs.build) ?? {};
-        const buildArgs: Record<string, string> = Object.fromEntries(Object.entries(build.args ?? {}).map(([k, v]) => [k, SECRET_BUILD_ARGS.includes(k) ? SECRET : String(v)]));
-        return { name: i.name.replace(/^.*-images-/, ""), image: redact(i.inputs.imageName), context: path.relative(root, path.resolve(build.context ?? "")), buildArgs };
+    const images = run.ofType(IMAGE_TYPE).map((i) => {
+        const inputs = reveal(i.inputs);
+        const buildArgs: Record<string, string> = Object.fromEntries(Object.entries(inputs.buildArgs ?? {}).map(([k, v]) => [k, SECRET_BUILD_ARGS.includes(k) ? SECRET : String(v)]));
+        // BuildKit secrets by id only: their values never reach the plan.
+        const secrets = Object.keys(inputs.secrets ?? {}).sort();
+        return { name: i.name.replace(/^.*-images-/, ""), image: redact(i.inputs.tags?.[0]), context: path.relative(root, path.resolve(inputs.context?.location ?? "")), buildArgs, secrets };
     });
     const outputs = Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.includes(k) ? SECRET : redact(v)]));
+    const raw = rawStackConfig(stack, { ...options, root });
     return {
         stack,
-        role: rawStackConfig(stack, { ...options, root }).values["stock:role"],
+        role: raw.values["stock:role"],
+        missingSecrets: raw.placeholders,
+        warnings: parseStackConfig(raw).warnings,
         resources: run.resources.map((r) => ({ type: r.type, name: r.name })),
         objects: objects.sort((a, b) => objectKey(a).localeCompare(objectKey(b))),
         unrendered,
@@ -121,20 +130,28 @@ export function formatPlan(plan: Plan): string {
     const out: string[] = [`Plan for stack ${plan.stack} (${plan.role}): offline, from Pulumi mocks and helm template; no cluster or registry touched.`, ""];
     if (plan.images.length) {
         out.push("Images (built and pushed by `pulumi up`; a preview never builds or pushes)");
-        out.push(...table(plan.images.map((i) => [i.name, i.image, `context ${i.context}`, Object.entries(i.buildArgs).map(([k, v]) => `${k}=${v}`).join(" ")])));
+        out.push(...table(plan.images.map((i) => [i.name, i.image, `context ${i.context}`, [...Object.entries(i.buildArgs).map(([k, v]) => `${k}=${v}`), ...i.secrets.map((id) => `secret ${id}=${SECRET}`)].join(" ")])));
         out.push("");
     }
     if (typeof plan.outputs.frontendUrl === "string") {
         out.push("Hosts", ...table([["frontend", String(plan.outputs.frontendUrl)], ["api", String(plan.outputs.apiUrl)]]), "");
+    }
+    if (typeof plan.outputs.frontendDotenv === "string") {
+        out.push("Frontend dotenv (written into the staged build context)", ...plan.outputs.frontendDotenv.trimEnd().split("\n").map((l) => `  ${l}`), "");
     }
     out.push(`Pulumi resources (${plan.resources.length})`, ...table(plan.resources.map((r) => ["+", r.type, r.name])), "");
     out.push(`Kubernetes objects (${plan.objects.length})`, ...table(plan.objects.map((o) => ["+", `${o.apiVersion}/${o.kind}`, o.namespace ? `${o.namespace}/${o.name}` : o.name, `(${o.source})`])));
     for (const u of plan.unrendered) out.push(`  + objects of ${u.chart} ${u.version} in ${u.namespace}   (remote chart: rendered by helm.v4.Chart at preview, not offline)`);
     out.push("", "Stack outputs");
     for (const [k, v] of Object.entries(plan.outputs)) {
-        if (k === "nginxServerBlock") continue;
+        if (k === "nginxServerBlock" || k === "frontendDotenv") continue;
         out.push(`  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`);
     }
+    if (plan.missingSecrets.length) {
+        out.push("", `Secrets not set for stack ${plan.stack} (placeholders in this plan; \`pulumi up\` refuses the stack until each is set)`);
+        out.push(...table(plan.missingSecrets.map((k) => [k, `pulumi config set --secret ${k} -s ${plan.stack}`])));
+    }
+    if (plan.warnings.length) out.push("", "Warnings", ...plan.warnings.map((w) => `  - ${w}`));
     if (typeof plan.outputs.nginxServerBlock === "string") {
         out.push("", "External nginx load balancer: add this server block and reload nginx", ...plan.outputs.nginxServerBlock.trimEnd().split("\n").map((l) => `  ${l}`));
     }

@@ -58,11 +58,16 @@ export function planRollout(stacks: readonly FleetStack[], policy: RolloutPolicy
         if (seen.has(s.name)) throw new Error(`stack ${s.name} is listed twice`);
         seen.add(s.name);
         if (s.role === "tenant" && !(Number.isInteger(s.wave) && s.wave >= 0)) {
-            throw new Error(`stock:rolloutWave of stack ${s.name} must be a whole number of 0 or more (got ${s.wave}). Fix: pulumi config set stock:rolloutWave 1 -s ${s.name}`);
+            throw new Error(
+                `stock:rolloutWave of stack ${s.name} must be a whole number of 0 or more (got ${s.wave}). Fix: pulumi config set stock:rolloutWave 1 -s ${s.name}`,
+            );
         }
     }
     const steps: RolloutStep[] = [];
-    const shared = stacks.filter((s) => s.role === "shared").map((s) => s.name).sort(byName);
+    const shared = stacks
+        .filter((s) => s.role === "shared")
+        .map((s) => s.name)
+        .sort(byName);
     if (shared.length) steps.push({ wave: "shared", batch: 1, batches: 1, canary: false, stacks: shared, label: "shared" });
 
     const waves = new Map<number, string[]>();
@@ -128,7 +133,10 @@ export function loadFleet(root = REPO_ROOT, only?: readonly string[]): Fleet {
     const project = readProjectFile(root);
     const all = stackNames(root);
     const unknown = (only ?? []).filter((s) => !all.includes(s));
-    if (unknown.length) throw new Error(`no stack file for ${unknown.join(", ")} (expected ${unknown.map((s) => `Pulumi.${s}.yaml`).join(", ")} in ${root})`);
+    if (unknown.length)
+        throw new Error(
+            `no stack file for ${unknown.join(", ")} (expected ${unknown.map((s) => `Pulumi.${s}.yaml`).join(", ")} in ${root})`,
+        );
 
     const stacks: FleetStack[] = [];
     const invalid: Fleet["invalid"] = [];
@@ -141,7 +149,7 @@ export function loadFleet(root = REPO_ROOT, only?: readonly string[]): Fleet {
         } catch (e) {
             if (!(e instanceof ConfigError)) throw e;
             if (rawStackConfig(name, { root, project }).values["stock:role"] === "shared") {
-                throw new Error(`the shared stack's rollout settings cannot be read:\n${e.message}`);
+                throw new Error(`the shared stack's rollout settings cannot be read:\n${e.message}`, { cause: e });
             }
             if (!only || only.includes(name)) invalid.push({ stack: name, problems: e.problems });
             continue;
@@ -153,7 +161,9 @@ export function loadFleet(root = REPO_ROOT, only?: readonly string[]): Fleet {
         if (!only || only.includes(name)) stacks.push({ name, role: config.role, wave: config.role === "tenant" ? config.rolloutWave : 0 });
     }
     if (shared.length !== 1 || !policy) {
-        throw new Error(`expected exactly one stack with stock:role shared in ${root}, found ${shared.length ? shared.join(", ") : "none"}: its stock:rolloutBatchSize and stock:rolloutFailureBudget govern the rollout`);
+        throw new Error(
+            `expected exactly one stack with stock:role shared in ${root}, found ${shared.length ? shared.join(", ") : "none"}: its stock:rolloutBatchSize and stock:rolloutFailureBudget govern the rollout`,
+        );
     }
     return { policy, stacks, invalid };
 }

@@ -5,8 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 import { KEYS, KeySpec, PROJECT, RawConfig, StackConfig, TenantConfig, parseStackConfig } from "../../components/config";
+import { configFromText, readYamlFile } from "../../components/stack-conflicts";
 
 import { REPO_ROOT } from "../../components/names";
 
@@ -17,8 +17,9 @@ export interface ProjectFile {
     template?: { config?: Record<string, { description?: string; secret?: boolean }> };
 }
 
+/** Pulumi.yaml; a syntax error names the file, line and column. */
 export function readProjectFile(root = REPO_ROOT): ProjectFile {
-    return YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+    return readYamlFile(path.join(root, "Pulumi.yaml")) as ProjectFile;
 }
 
 /** Every stack that has a Pulumi.<stack>.yaml next to Pulumi.yaml. */
@@ -75,6 +76,8 @@ export interface LoadOptions {
     root?: string;
     /** Pulumi.yaml already read (for loading many stacks without reading it again). */
     project?: ProjectFile;
+    /** The stack file's text, instead of reading Pulumi.<stack>.yaml (to validate a file before writing it). */
+    stackFileText?: string;
 }
 
 /** Optional secrets that a stack needs once it sets their partner key. */
@@ -87,23 +90,47 @@ export function requiredSecrets(role: string, values: Record<string, string> = {
         .map(([key]) => `${PROJECT}:${key}`);
 }
 
-export function rawStackConfig(stack: string, options: LoadOptions = {}): RawConfig {
+/** A stack's raw config as the engine would hand it over, plus the secrets filled with fakes because the stack does not set them. */
+export interface LoadedConfig extends RawConfig {
+    /** Required secrets the stack file lacks, filled with fake values here; `pulumi up` refuses until they are set. */
+    placeholders: string[];
+}
+
+/** `{secure: ...}` anywhere in a value (Pulumi writes one per `--secret --path` leaf): replaced with fakes. */
+function withFakeSecrets(value: unknown, fake: () => string): { value: unknown; secret: boolean } {
+    if (value !== null && typeof value === "object") {
+        if (!Array.isArray(value) && "secure" in value) return { value: fake(), secret: true };
+        let secret = false;
+        const walk = (v: unknown) => {
+            const r = withFakeSecrets(v, fake);
+            secret ||= r.secret;
+            return r.value;
+        };
+        return { value: Array.isArray(value) ? value.map(walk) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)])), secret };
+    }
+    return { value, secret: false };
+}
+
+export function rawStackConfig(stack: string, options: LoadOptions = {}): LoadedConfig {
     const root = options.root ?? REPO_ROOT;
     const project = options.project ?? readProjectFile(root);
     const values = projectDefaults(project);
     const secretKeys = new Set<string>();
+    const placeholders: string[] = [];
     const file = path.join(root, `Pulumi.${stack}.yaml`);
-    const stackConfig: Record<string, unknown> = fs.existsSync(file) ? YAML.parse(fs.readFileSync(file, "utf8"))?.config ?? {} : {};
+    const text = options.stackFileText ?? (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+    const stackConfig: Record<string, unknown> = configFromText(text, file);
     for (const [key, value] of Object.entries(stackConfig)) {
-        const isSecure = value !== null && typeof value === "object" && "secure" in (value as object);
-        values[qualified(key)] = isSecure ? fakeSecret(key, stack) : encode(value);
-        if (isSecure) secretKeys.add(qualified(key));
+        const { value: plain, secret } = withFakeSecrets(value, () => fakeSecret(key, stack));
+        values[qualified(key)] = encode(plain);
+        if (secret) secretKeys.add(qualified(key));
     }
     if (options.fakeSecrets ?? true) {
         for (const key of requiredSecrets(values["stock:role"], values)) {
             if (!(key in values)) {
                 values[key] = fakeSecret(key, stack);
                 secretKeys.add(key);
+                placeholders.push(key);
             }
         }
     }
@@ -117,7 +144,7 @@ export function rawStackConfig(stack: string, options: LoadOptions = {}): RawCon
         if (options.secrets?.includes(key)) secretKeys.add(key);
         else secretKeys.delete(key);
     }
-    return { stack, organization: "organization", values, secretKeys };
+    return { stack, organization: "organization", values, secretKeys, placeholders: placeholders.filter((k) => !(k in (options.overrides ?? {}))) };
 }
 
 export function loadStackConfig(stack: string, options?: LoadOptions): StackConfig {

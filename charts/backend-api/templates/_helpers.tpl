@@ -83,7 +83,8 @@ envFrom:
 
 {{/*
 Plain env of every container: Python runtime settings that a read-only root
-filesystem and a uid without a home directory need, then extraEnv.
+filesystem and a uid without a home directory need, our Python runtime on
+PYTHONPATH when one is mounted, then extraEnv.
 */}}
 {{- define "backend-api.env" -}}
 env:
@@ -93,6 +94,10 @@ env:
     value: "1"
   - name: PYTHONDONTWRITEBYTECODE
     value: "1"
+  {{- if .Values.pythonRuntime.configMap }}
+  - name: PYTHONPATH
+    value: {{ .Values.pythonRuntime.mountPath | quote }}
+  {{- end }}
   {{- with .Values.extraEnv }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -118,5 +123,66 @@ generated secret name that cert-manager fills.
     - {{ .host | quote }}
     {{- end }}
   secretName: {{ default (printf "%s-tls" (include "backend-api.fullname" .)) .Values.ingress.certManager.secretName | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+One probe's handler and timings. Call with (dict "probe" .Values.xProbe "name" "xProbe").
+kind http: GET path on the http port; tcp: the http port accepts; exec: command.
+*/}}
+{{- define "backend-api.probe" -}}
+{{- $p := .probe -}}
+{{- $kind := $p.kind | default "http" -}}
+{{- if eq $kind "http" }}
+httpGet:
+  path: {{ required (printf "%s.path is required when %s.kind is http" .name .name) $p.path }}
+  port: http
+{{- else if eq $kind "tcp" }}
+tcpSocket:
+  port: http
+{{- else if eq $kind "exec" }}
+{{- if not $p.command }}
+{{- fail (printf "%s.command must list the command when %s.kind is exec" .name .name) }}
+{{- end }}
+exec:
+  command:
+    {{- toYaml $p.command | nindent 4 }}
+{{- end }}
+{{- with (omit $p "enabled" "kind" "path" "command") }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Volume mounts every app container adds after /tmp: the directories the app
+writes (writablePaths) and our Python runtime (read-only), each when set.
+*/}}
+{{- define "backend-api.appMounts" -}}
+{{- range $i, $p := .Values.writablePaths }}
+- name: {{ printf "writable-%d" $i }}
+  mountPath: {{ $p }}
+{{- end }}
+{{- if .Values.pythonRuntime.configMap }}
+- name: python-runtime
+  mountPath: {{ .Values.pythonRuntime.mountPath }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/*
+The volumes behind backend-api.appMounts.
+*/}}
+{{- define "backend-api.appVolumes" -}}
+{{- range $i, $p := .Values.writablePaths }}
+- name: {{ printf "writable-%d" $i }}
+  emptyDir:
+    {{- with $.Values.writableVolume.sizeLimit }}
+    sizeLimit: {{ . }}
+    {{- end }}
+{{- end }}
+{{- if .Values.pythonRuntime.configMap }}
+- name: python-runtime
+  configMap:
+    name: {{ .Values.pythonRuntime.configMap | quote }}
 {{- end }}
 {{- end }}

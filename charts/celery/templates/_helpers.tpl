@@ -89,7 +89,8 @@ Name of the beat Deployment.
 
 {{/*
 Plain env of every container: Python runtime settings that a read-only root
-filesystem and a uid without a home directory need, then extraEnv.
+filesystem and a uid without a home directory need, our Python runtime on
+PYTHONPATH when one is mounted, then extraEnv.
 */}}
 {{- define "celery.env" -}}
 env:
@@ -99,6 +100,10 @@ env:
     value: "1"
   - name: PYTHONDONTWRITEBYTECODE
     value: "1"
+  {{- if .Values.pythonRuntime.configMap }}
+  - name: PYTHONPATH
+    value: {{ .Values.pythonRuntime.mountPath | quote }}
+  {{- end }}
   {{- with .Values.extraEnv }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -214,4 +219,38 @@ exec:
     - /bin/sh
     - -c
     - {{ printf "f=%s; test -f \"$f\" && test $(( $(date +%%s) - $(stat -c %%Y \"$f\") )) -lt %d" .Values.livenessProbe.heartbeatFile (int .Values.livenessProbe.maxAgeSeconds) | quote }}
+{{- end }}
+
+{{/*
+Volume mounts every container adds after /tmp: the directories the app writes
+(writablePaths) and our Python runtime (read-only), each when set.
+*/}}
+{{- define "celery.appMounts" -}}
+{{- range $i, $p := .Values.writablePaths }}
+- name: {{ printf "writable-%d" $i }}
+  mountPath: {{ $p }}
+{{- end }}
+{{- if .Values.pythonRuntime.configMap }}
+- name: python-runtime
+  mountPath: {{ .Values.pythonRuntime.mountPath }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/*
+The volumes behind celery.appMounts.
+*/}}
+{{- define "celery.appVolumes" -}}
+{{- range $i, $p := .Values.writablePaths }}
+- name: {{ printf "writable-%d" $i }}
+  emptyDir:
+    {{- with $.Values.writableVolume.sizeLimit }}
+    sizeLimit: {{ . }}
+    {{- end }}
+{{- end }}
+{{- if .Values.pythonRuntime.configMap }}
+- name: python-runtime
+  configMap:
+    name: {{ .Values.pythonRuntime.configMap | quote }}
+{{- end }}
 {{- end }}

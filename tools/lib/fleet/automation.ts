@@ -28,7 +28,8 @@ export interface AutomationBackendOptions {
     env?: NodeJS.ProcessEnv;
 }
 
-const INSTALL_HELP = "Install it (https://www.pulumi.com/docs/iac/download-install/), log in to the backend (pulumi login), and run again. Offline, `npm run plan -- --stack <name>` shows what one stack would create.";
+const INSTALL_HELP =
+    "Install it (https://www.pulumi.com/docs/iac/download-install/), log in to the backend (pulumi login), and run again. Offline, `npm run plan -- --stack <name>` shows what one stack would create.";
 
 /** `pulumi` on PATH, or null. */
 export function findPulumiOnPath(env: NodeJS.ProcessEnv = process.env): string | null {
@@ -72,7 +73,8 @@ export function progressLine(event: EngineEvent): string | null {
         return `${op} ${type} ${urn.split("::").pop()}`;
     }
     if (event.diagnosticEvent?.severity === "error") return `error: ${event.diagnosticEvent.message.trim()}`;
-    if (event.policyEvent) return `policy ${event.policyEvent.policyName} (${event.policyEvent.enforcementLevel}): ${event.policyEvent.message.trim()}`;
+    if (event.policyEvent)
+        return `policy ${event.policyEvent.policyName} (${event.policyEvent.enforcementLevel}): ${event.policyEvent.message.trim()}`;
     return null;
 }
 
@@ -104,13 +106,17 @@ export class AutomationBackend implements FleetBackend {
             const bin = path.dirname(found);
             this.command = await PulumiCommand.get(path.basename(bin) === "bin" ? { root: path.dirname(bin) } : undefined);
         } catch (e) {
-            throw new FleetEnvironmentError(`the Pulumi CLI at ${found} cannot be used: ${(e as Error).message.split("\n")[0]}. ${INSTALL_HELP}`);
+            throw new FleetEnvironmentError(
+                `the Pulumi CLI at ${found} cannot be used: ${(e as Error).message.split("\n")[0]}. ${INSTALL_HELP}`,
+            );
         }
         const workspace = await LocalWorkspace.create({ workDir: this.options.root, pulumiCommand: this.command, envVars: this.env });
         try {
             await workspace.whoAmI();
         } catch (e) {
-            throw new FleetEnvironmentError(`the Pulumi CLI is not logged in to a backend (pulumi login): ${(e as Error).message.split("\n").find((l) => /error/i.test(l)) ?? ""}`.trim());
+            throw new FleetEnvironmentError(
+                `the Pulumi CLI is not logged in to a backend (pulumi login): ${(e as Error).message.split("\n").find((l) => /error/i.test(l)) ?? ""}`.trim(),
+            );
         }
         for (const plugin of resourcePlugins(this.options.root)) {
             await workspace.installPlugin(plugin.name, plugin.version, "resource");
@@ -128,9 +134,10 @@ export class AutomationBackend implements FleetBackend {
         const isLast = () => fs.readdirSync(this.runDir!).length === 0;
         return {
             run: (stack, operation, options) => this.run(workspace, dir, stack, operation, options),
-            close: async () => {
+            close: () => {
                 fs.rmSync(dir, { recursive: true, force: true });
                 if (isLast()) fs.rmSync(this.runDir!, { recursive: true, force: true });
+                return Promise.resolve();
             },
         };
     }
@@ -139,7 +146,13 @@ export class AutomationBackend implements FleetBackend {
         return this.options.organization ? `${this.options.organization}/${PROJECT}/${stack}` : stack;
     }
 
-    private async run(workspace: LocalWorkspace, dir: string, name: string, operation: FleetOperation, options: StackRunOptions): Promise<StackOutcome> {
+    private async run(
+        workspace: LocalWorkspace,
+        dir: string,
+        name: string,
+        operation: FleetOperation,
+        options: StackRunOptions,
+    ): Promise<StackOutcome> {
         let policyViolations = 0;
         const onEvent = (event: EngineEvent) => {
             if (event.policyEvent) policyViolations++;
@@ -147,14 +160,20 @@ export class AutomationBackend implements FleetBackend {
             if (line) options.onProgress(line);
         };
         const pack = this.policyPack;
-        const policy = pack ? { policyPacks: [path.join(dir, pack.dir)], policyPackConfigs: pack.config ? [path.join(dir, pack.config)] : [] } : {};
+        const policy = pack
+            ? { policyPacks: [path.join(dir, pack.dir)], policyPackConfigs: pack.config ? [path.join(dir, pack.config)] : [] }
+            : {};
         const common = { onEvent, color: "never" as const };
         try {
             let stack: Stack;
             try {
                 stack = await Stack.select(this.qualified(name), workspace);
             } catch (e) {
-                if (e instanceof StackNotFoundError) throw new Error(`error: stack ${this.qualified(name)} does not exist in the backend. Create it first: pulumi stack init ${this.qualified(name)} (README, Deploy)`);
+                if (e instanceof StackNotFoundError)
+                    throw new Error(
+                        `error: stack ${this.qualified(name)} does not exist in the backend. Create it first: pulumi stack init ${this.qualified(name)} (README, Deploy)`,
+                        { cause: e },
+                    );
                 throw e;
             }
             let changeSummary: Record<string, number | undefined>;
@@ -168,7 +187,7 @@ export class AutomationBackend implements FleetBackend {
                 case "refresh":
                     changeSummary = options.previewOnly
                         ? (await stack.previewRefresh(common)).changeSummary
-                        : (await stack.refresh(common)).summary.resourceChanges ?? {};
+                        : ((await stack.refresh(common)).summary.resourceChanges ?? {});
                     break;
                 case "destroy":
                     changeSummary = (await stack.destroy(common)).summary.resourceChanges ?? {};
@@ -179,7 +198,8 @@ export class AutomationBackend implements FleetBackend {
             if (e instanceof ConcurrentUpdateError) throw new StackBusyError(name, "HTTP 409 from the backend");
             throw e;
         } finally {
-            if (syncStackFileBack(this.options.root, dir, name)) options.onProgress(`Pulumi.${name}.yaml was rewritten by the CLI; copied back to the repository`);
+            if (syncStackFileBack(this.options.root, dir, name))
+                options.onProgress(`Pulumi.${name}.yaml was rewritten by the CLI; copied back to the repository`);
         }
     }
 }

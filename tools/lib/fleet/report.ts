@@ -81,7 +81,9 @@ export type StackResult = StackReport["result"];
 export function parseFleetReport(json: string): FleetReport {
     const parsed = FleetReportSchema.safeParse(JSON.parse(json));
     if (!parsed.success) {
-        throw new Error(`not a fleet report (schemaVersion 1): ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+        throw new Error(
+            `not a fleet report (schemaVersion 1): ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+        );
     }
     return parsed.data;
 }
@@ -149,11 +151,15 @@ export function outcomeLine(report: FleetReport): string {
 }
 
 function formatDuration(ms: number): string {
-    return ms < 1000 ? `${ms}ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
+    return ms < 1000
+        ? `${ms}ms`
+        : ms < 60_000
+          ? `${(ms / 1000).toFixed(1)}s`
+          : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
 }
 
 function formatChanges(c: ResourceChanges, result: StackResult): string {
-    if (result === "skipped" || result === "busy") return "-";
+    if (result !== "succeeded") return "-";
     return `+${c.create} ~${c.update} ±${c.replace} -${c.delete} =${c.same}`;
 }
 
@@ -166,9 +172,19 @@ export function formatFleetTable(report: FleetReport): string {
     const table = new Table({
         head: ["stack", "wave", "result", "changes (+create ~update ±replace -delete =same)", "policy", "drift", "duration"],
         style: { head: [], border: [] },
+        // No rule between rows: 500 stacks make 500 lines, not 1000.
+        chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
     });
     for (const s of report.stacks) {
-        table.push([s.stack, String(s.wave), s.result, formatChanges(s.changes, s.result), String(s.policyViolations), formatDrift(s.drift), formatDuration(s.durationMs)]);
+        table.push([
+            s.stack,
+            String(s.wave),
+            s.result,
+            formatChanges(s.changes, s.result),
+            String(s.policyViolations),
+            formatDrift(s.drift),
+            formatDuration(s.durationMs),
+        ]);
     }
     return table.toString();
 }

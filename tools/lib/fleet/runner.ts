@@ -7,9 +7,7 @@
  * preview and refresh change nothing, so they never halt and do not wait between tenant steps.
  */
 import { FleetBackend, FleetWorker, StackBusyError } from "./backend";
-import {
-    FleetOperation, FleetReport, NO_CHANGES, StackReport, StepReport, changesFromOpMap, driftOf,
-} from "./report";
+import { FleetOperation, FleetReport, NO_CHANGES, StackReport, StepReport, changesFromOpMap, driftOf } from "./report";
 
 /** One step of the rollout (the shape of tools/lib/rollout.ts's RolloutStep): run together, after every earlier step. */
 export interface RolloutStepPlan {
@@ -61,14 +59,17 @@ function isRollout(operation: FleetOperation): boolean {
 /** The error lines worth showing (the CLI's output around them is in the job log). */
 export function errorSummary(error: unknown, maxChars = 1500): string {
     const text = error instanceof Error ? error.message : String(error);
-    const lines = text.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim());
+    const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trimEnd())
+        .filter((l) => l.trim());
     const errors = lines.filter((l) => /\berror\b/i.test(l));
     const chosen = (errors.length ? errors : lines).join("\n");
     return chosen.length > maxChars ? `${chosen.slice(0, maxChars)}…` : chosen;
 }
 
 /** The steps in the order they run: as planned, or reversed for destroy (tenants go before the shared stack they use). */
-function orderedSteps(plan: RolloutPlan, operation: FleetOperation): RolloutStepPlan[] {
+export function orderedSteps(plan: RolloutPlan, operation: FleetOperation): RolloutStepPlan[] {
     return operation === "destroy" ? [...plan.steps].reverse() : plan.steps;
 }
 
@@ -85,7 +86,10 @@ function validatePlan(plan: RolloutPlan, parallel: number): void {
 class WorkerPool {
     private readonly idle: { index: number; worker: FleetWorker }[] = [];
     private readonly all: FleetWorker[] = [];
-    constructor(private readonly backend: FleetBackend, private readonly size: number) {}
+    constructor(
+        private readonly backend: FleetBackend,
+        private readonly size: number,
+    ) {}
 
     /** Runs `jobs` with at most `size` at once; resolves when all have finished. */
     async runAll<T>(items: T[], job: (item: T, worker: FleetWorker, index: number) => Promise<void>): Promise<void> {
@@ -93,7 +97,7 @@ class WorkerPool {
         const lane = async () => {
             while (next < items.length) {
                 const item = items[next++];
-                const slot = this.idle.pop() ?? await this.open();
+                const slot = this.idle.pop() ?? (await this.open());
                 try {
                     await job(item, slot.worker, slot.index);
                 } finally {
@@ -149,14 +153,25 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
             });
             const changes = changesFromOpMap(outcome.changeSummary);
             report = {
-                stack, wave, result: "succeeded", changes, policyViolations: outcome.policyViolations,
-                drift: operation === "refresh" ? driftOf(changes) : null, durationMs: Math.max(0, Math.round(now() - t0)),
+                stack,
+                wave,
+                result: "succeeded",
+                changes,
+                policyViolations: outcome.policyViolations,
+                drift: operation === "refresh" ? driftOf(changes) : null,
+                durationMs: Math.max(0, Math.round(now() - t0)),
             };
         } catch (e) {
             const busy = e instanceof StackBusyError;
             report = {
-                stack, wave, result: busy ? "busy" : "failed", changes: { ...NO_CHANGES }, policyViolations: 0,
-                drift: null, durationMs: Math.max(0, Math.round(now() - t0)), error: errorSummary(e),
+                stack,
+                wave,
+                result: busy ? "busy" : "failed",
+                changes: { ...NO_CHANGES },
+                policyViolations: 0,
+                drift: null,
+                durationMs: Math.max(0, Math.round(now() - t0)),
+                error: errorSummary(e),
             };
         }
         results.set(stack, report);
@@ -198,12 +213,29 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
         await pool.close();
     }
 
-    const stacks = steps.flatMap((step) => step.stacks.map((stack): StackReport => results.get(stack) ?? {
-        stack, wave: step.wave, result: "skipped", changes: { ...NO_CHANGES }, policyViolations: 0, drift: null, durationMs: 0,
-    }));
+    const stacks = steps.flatMap((step) =>
+        step.stacks.map(
+            (stack): StackReport =>
+                results.get(stack) ?? {
+                    stack,
+                    wave: step.wave,
+                    result: "skipped",
+                    changes: { ...NO_CHANGES },
+                    policyViolations: 0,
+                    drift: null,
+                    durationMs: 0,
+                },
+        ),
+    );
     for (const s of stacks) if (s.result === "skipped") progress.stackFinished(s);
     return {
-        schemaVersion: 1, operation, previewOnly, startedAt, durationMs: Math.max(0, Math.round(now() - started)),
-        steps: stepReports, halted, stacks,
+        schemaVersion: 1,
+        operation,
+        previewOnly,
+        startedAt,
+        durationMs: Math.max(0, Math.round(now() - started)),
+        steps: stepReports,
+        halted,
+        stacks,
     };
 }

@@ -18,8 +18,13 @@ const NEVER_COPIED = new Set(["node_modules", ".git", ".cache", "bin", "plan-out
 export function projectFiles(root: string): string[] {
     let listed: string[];
     try {
-        listed = execFileSync("git", ["-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], { maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "pipe"] })
-            .toString("utf8").split("\0").filter(Boolean);
+        listed = execFileSync("git", ["-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+            maxBuffer: 64 << 20,
+            stdio: ["ignore", "pipe", "pipe"],
+        })
+            .toString("utf8")
+            .split("\0")
+            .filter(Boolean);
     } catch {
         listed = walk(root);
     }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run the fleet runner with --json, keep its report, and record its exit code instead of failing:
+#
+#   fleet-run.sh REPORT_FILE <fleet arguments...>
+#
+# The report (tools/lib/fleet/report.ts) goes to REPORT_FILE, the progress and summary table to the
+# log; `exit=<code>` goes to $GITHUB_OUTPUT (0 ok, 1 a stack failed or the rollout halted, 2 bad
+# arguments or environment, 3 a stack was busy). The step succeeds so that the summary, artifact
+# and comment steps run; a later step fails the job on a non-zero exit.
+set -euo pipefail
+
+if [[ $# -lt 2 ]]; then
+  echo "usage: fleet-run.sh REPORT_FILE <preview|up|refresh|destroy> [fleet options...]" >&2
+  exit 2
+fi
+report="$1"
+shift
+
+status=0
+npm run --silent fleet -- "$@" --json > "$report" || status=$?
+if [[ ! -s "$report" ]]; then
+  rm -f "$report"
+  echo "::error::npm run fleet -- $* wrote no report (exit $status)" >&2
+fi
+echo "exit=$status" >> "$GITHUB_OUTPUT"
+echo "fleet $1: exit $status, report ${report}"

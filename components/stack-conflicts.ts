@@ -1,0 +1,116 @@
+/**
+ * What one tenant stack must not share with another: the tenant (its namespace and Redis user) and
+ * a public host, as `stock:host` or `stock:apiHost` (both ingresses would claim it). A `buildFor`
+ * may be shared: each stack writes its own computed dotenv into its own staged build context. Read from the stack files next to Pulumi.yaml, before anything is created, so a
+ * conflict is refused offline and at `up` alike. The shared stack's `tenantStacks` output says
+ * the same about tenants for stacks whose files live elsewhere (components/program.ts).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { PROJECT, TenantConfig, stackFile } from "./config";
+
+/** What identifies a tenant stack, as its file (over Pulumi.yaml's defaults) sets it. */
+export interface StackIdentity {
+    stack: string;
+    file: string;
+    tenant?: string;
+    host?: string;
+    apiHost?: string;
+}
+
+/** Parses YAML text read from `file`, or throws an error naming the file, line and column. */
+export function parseYaml(text: string, file: string): unknown {
+    const doc = YAML.parseDocument(text, { prettyErrors: true });
+    if (doc.errors.length > 0) {
+        const e = doc.errors[0];
+        const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+        throw new Error(`${path.basename(file)} is not valid YAML${at}: ${e.message.split("\n")[0]}. Fix: correct ${file}${at}`);
+    }
+    return doc.toJS();
+}
+
+export function readYamlFile(file: string): unknown {
+    return parseYaml(fs.readFileSync(file, "utf8"), file);
+}
+
+/** The `config:` map of a Pulumi project or stack file's text, or an error naming the file. */
+export function configFromText(text: string, file: string): Record<string, unknown> {
+    const parsed = parseYaml(text, file);
+    const config = parsed === null || parsed === undefined ? undefined : (parsed as { config?: unknown }).config;
+    if (config === undefined || config === null) return {};
+    if (typeof config !== "object" || Array.isArray(config)) {
+        throw new Error(`${path.basename(file)}: 'config' must be a map of keys to values (got ${Array.isArray(config) ? "a list" : typeof config}). Fix: write each setting as '  ${PROJECT}:<key>: <value>' under 'config:' in ${file}`);
+    }
+    return config as Record<string, unknown>;
+}
+
+export function configOf(file: string): Record<string, unknown> {
+    return configFromText(fs.readFileSync(file, "utf8"), file);
+}
+
+function projectDefault(project: Record<string, unknown>, key: string): unknown {
+    const decl = project[key] ?? project[`${PROJECT}:${key}`];
+    if (decl !== null && typeof decl === "object" && !Array.isArray(decl)) {
+        const d = decl as { default?: unknown; value?: unknown };
+        return "default" in d ? d.default : d.value;
+    }
+    return decl;
+}
+
+/** Every tenant stack whose file lies in `root` (next to Pulumi.yaml). */
+export function tenantStacksIn(root: string): StackIdentity[] {
+    const projectFile = path.join(root, "Pulumi.yaml");
+    const project = fs.existsSync(projectFile) ? configOf(projectFile) : {};
+    const result: StackIdentity[] = [];
+    for (const name of fs.readdirSync(root).sort()) {
+        const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(name)?.[1];
+        if (!stack) continue;
+        const config = configOf(path.join(root, name));
+        const value = (key: string) => {
+            const v = config[`${PROJECT}:${key}`] ?? projectDefault(project, key);
+            return typeof v === "string" ? v : undefined;
+        };
+        if (value("role") === "shared") continue;
+        result.push({
+            stack, file: name, tenant: value("tenant"), host: value("host"), apiHost: value("apiHost"),
+        });
+    }
+    return result;
+}
+
+/** A value for `key` that no other stack uses, to suggest in a fix; a placeholder when none is obvious. */
+function unused(candidates: Array<string | undefined>, taken: Array<string | undefined>, placeholder: string): string {
+    return candidates.find((c): c is string => !!c && !taken.includes(c)) ?? placeholder;
+}
+
+/**
+ * Problems between this tenant stack and the other tenant stacks in `root`, each naming both files
+ * and a fix that does not collide with a third stack.
+ */
+export function stackConflicts(config: TenantConfig, others: StackIdentity[]): string[] {
+    const file = stackFile(config.stack);
+    const rest = others.filter((o) => o.stack !== config.stack);
+    const problems: string[] = [];
+    const set = (key: string, value: string) => `pulumi config set ${PROJECT}:${key} '${value}' -s ${config.stack}`;
+
+    for (const o of rest.filter((x) => x.tenant === config.tenant)) {
+        const fix = unused([config.stack], rest.map((x) => x.tenant), "<customer of this stack>");
+        problems.push(`${PROJECT}:tenant in ${file} is '${config.tenant}', which ${o.file} (stack ${o.stack}) already deploys: two stacks would own namespace ${config.tenant} and its Redis user, and a tenant is deployed by exactly one stack. Fix: ${set("tenant", fix)}`);
+    }
+    const claimed = rest.flatMap((o) => [o.host, o.apiHost]);
+    const own: Array<["host" | "apiHost", string | undefined]> = [["host", config.host], ["apiHost", config.apiHost]];
+    for (const [key, host] of own) {
+        if (!host) continue;
+        for (const o of rest) {
+            const as = o.host === host ? "host" : o.apiHost === host ? "apiHost" : undefined;
+            if (!as) continue;
+            const derived = o.tenant && host.includes(o.tenant) && o.tenant !== config.tenant ? host.split(o.tenant).join(config.tenant) : undefined;
+            // The fix must pass every other rule: not another stack's host, and an API host other than the host.
+            const candidates = key === "host" ? [derived] : [derived, `api.${config.host}`];
+            const fix = unused(candidates, [...claimed, key === "host" ? config.apiHost : config.host], `<${key === "host" ? "host" : "API host"} of this customer>`);
+            problems.push(`${PROJECT}:${key} in ${file} is '${host}', which ${o.file} (stack ${o.stack}) also serves${as === "apiHost" ? " as its stock:apiHost" : ""}: both ingresses would claim it and the load balancer could send one customer to the other. Fix: ${set(key, fix)}`);
+        }
+    }
+    return problems;
+}

@@ -1,0 +1,274 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { nginxServerBlock } from "../../components/nginx";
+import { loadStackConfig, loadTenantConfig, requiredSecrets } from "../../tools/lib/stack-files";
+import { RESERVED_TENANT_NAMES, withTenantListed, withTenantUnlisted } from "../../tools/lib/tenants";
+import { StackLookup, main, pulumiStackLookup } from "../../tools/tenant";
+import { fingerprint, scratchRepo } from "../support/scratch-repo";
+
+interface CliResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** The tenant CLI in this process, on `root`, with the Pulumi stack lookup injected. */
+async function tenantCli(root: string, args: string[], stackLookup?: StackLookup): Promise<CliResult> {
+    let stdout = "";
+    let stderr = "";
+    const code = await main([...args, "--root", root], {
+        stdout: { write: (t: string) => (stdout += t) },
+        stderr: { write: (t: string) => (stderr += t) },
+        stackLookup,
+    });
+    return { code, stdout, stderr };
+}
+
+const gone: StackLookup = () => Promise.resolve({ exists: false });
+const alive: StackLookup = () => Promise.resolve({ exists: true });
+const noCli: StackLookup = () => Promise.resolve({ unknown: "no Pulumi CLI on PATH" });
+
+describe("tenant: onboarding and offboarding a customer", function () {
+    this.timeout(60000);
+    let repo: { root: string; remove(): void };
+    let before: Record<string, string>;
+    beforeEach(() => {
+        repo = scratchRepo();
+        before = fingerprint(repo.root);
+    });
+    afterEach(() => repo.remove());
+
+    it("add writes a stack file the config model accepts and lists the tenant in the shared stack; no dotenv (the program computes it)", async () => {
+        const sharedBefore = fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8");
+        const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com"]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        const config = loadTenantConfig("client-d", { root: repo.root });
+        assert.strictEqual(config.tenant, "client-d");
+        assert.strictEqual(config.host, "app.client-d.example.com");
+        assert.strictEqual(config.buildFor, "client-d");
+        assert.deepStrictEqual([config.database.name, config.database.user], ["stock_client_d", "stock_client_d"]);
+        assert.strictEqual(config.harbor.pullUsername, "robot$stock-pull-client-d");
+        assert.strictEqual(config.rolloutWave, 1);
+        const shared = loadStackConfig("shared", { root: repo.root });
+        assert.ok(shared.role === "shared" && shared.tenants.includes("client-d"));
+        assert.ok(!fs.existsSync(path.join(repo.root, "app/frontend/envs")), "no hand-kept dotenv is written");
+        assert.doesNotMatch(r.stdout, /envs\//, "and no step asks for one");
+
+        const text = fs.readFileSync(path.join(repo.root, "Pulumi.client-d.yaml"), "utf8");
+        assert.match(text, /^# Customer client-d/, "commented");
+        assert.match(text, /# 0 = canary/);
+        for (const secret of requiredSecrets("tenant", { "stock:harborPullUsername": "x" })) {
+            assert.ok(text.includes(`pulumi config set --secret ${secret} -s client-d`), `stack file names ${secret}`);
+            assert.ok(r.stdout.includes(`pulumi config set --secret ${secret} -s client-d`), `next steps name ${secret}`);
+        }
+        assert.ok(!/secure:/.test(text), "no secret in the file");
+        const sharedText = fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8");
+        assert.strictEqual(
+            sharedText,
+            sharedBefore.trimEnd() + "\n    - client-d\n",
+            "the shared file keeps its comments; only the new tenant is added",
+        );
+
+        // The remaining steps: DNS and the load balancer block the program computes.
+        assert.match(r.stdout, /DNS: point app\.client-d\.example\.com at the external nginx load balancer/);
+        for (const line of nginxServerBlock(config).trimEnd().split("\n")) assert.ok(r.stdout.includes(line), `next steps show: ${line}`);
+        assert.match(r.stdout, /pulumi up -s shared/);
+
+        const readme = fs.readFileSync(path.join(repo.root, "README.md"), "utf8");
+        const indented = text.trimEnd().split("\n").map((l) => (l ? `   ${l}` : "")).join("\n");
+        assert.ok(readme.includes(indented), "README's onboarding example is the file tenant add writes");
+
+        const list = await tenantCli(repo.root, ["list"]);
+        assert.strictEqual(list.code, 0, list.stderr);
+        assert.match(list.stdout, /│ client-d\s+│ Pulumi\.client-d\.yaml │ app\.client-d\.example\.com │ 1\s+│ ok\s+│/);
+    });
+
+    it("add then remove leaves the repository byte-identical", async () => {
+        assert.strictEqual((await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--wave", "0"])).code, 0);
+        assert.notDeepStrictEqual(fingerprint(repo.root), before);
+        const r = await tenantCli(repo.root, ["remove", "client-d"], gone);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stdout, /deleted Pulumi\.client-d\.yaml/);
+        assert.deepStrictEqual(fingerprint(repo.root), before);
+    });
+
+    it("remove refuses while the Pulumi stack exists, and without a CLI to ask, unless --force", async () => {
+        assert.strictEqual((await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com"])).code, 0);
+        const added = fingerprint(repo.root);
+        const exists = await tenantCli(repo.root, ["remove", "client-d"], alive);
+        assert.strictEqual(exists.code, 1);
+        assert.match(exists.stderr, /Pulumi stack client-d still exists.*pulumi destroy -s client-d && pulumi stack rm client-d/);
+        const unknown = await tenantCli(repo.root, ["remove", "client-d"], noCli);
+        assert.strictEqual(unknown.code, 1);
+        assert.match(unknown.stderr, /Cannot tell whether the Pulumi stack client-d still exists \(no Pulumi CLI on PATH\).*--force/);
+        assert.deepStrictEqual(fingerprint(repo.root), added, "nothing changed");
+        let asked = 0;
+        const forced = await tenantCli(repo.root, ["remove", "client-d", "--force"], () => (asked++, Promise.resolve({ exists: true })));
+        assert.strictEqual(forced.code, 0, forced.stderr);
+        assert.strictEqual(asked, 0, "--force does not ask");
+        assert.deepStrictEqual(fingerprint(repo.root), before);
+    });
+
+    it("refuses invalid, reserved and duplicate names, a taken host and a bad host, writing nothing", async () => {
+        const cases: Array<[string[], RegExp]> = [
+            [["add", "Client_D", "--host", "app.x.example.com"], /'Client_D' is not a valid tenant name: it must be a DNS-1123 label/],
+            [["add", "-x", "--host", "app.x.example.com"], /./],
+            [["add", "client-a", "--host", "app.new.example.com"], /Pulumi\.client-a\.yaml already exists/],
+            [
+                ["add", "client-d", "--host", "app.client-a.feng.local"],
+                /host app\.client-a\.feng\.local is already the host of tenant client-a/,
+            ],
+            [
+                ["add", "client-d", "--host", "app_client_d"],
+                /refusing to write Pulumi\.client-d\.yaml: the program would refuse it[\s\S]*stock:host in Pulumi\.client-d\.yaml: must be a lower-case DNS name/,
+            ],
+            [
+                ["add", "a-tenant-name-long-enough-to-overflow-mysql-user-names", "--host", "app.long.example.com"],
+                /stock:dbUser in Pulumi\.a-tenant-name-long-enough-to-overflow-mysql-user-names\.yaml: must be a MySQL user name/,
+            ],
+            [["remove", "client-z"], /no tenant client-z/],
+        ];
+        for (const name of RESERVED_TENANT_NAMES)
+            cases.push([["add", name, "--host", `app.${name}.example.com`], new RegExp(`'${name}' is a reserved name`)]);
+        for (const [args, message] of cases) {
+            const r = await tenantCli(repo.root, args, gone);
+            assert.notStrictEqual(r.code, 0, args.join(" "));
+            assert.match(r.stderr, message, args.join(" "));
+        }
+        assert.deepStrictEqual(fingerprint(repo.root), before);
+        assert.ok(
+            RESERVED_TENANT_NAMES.includes("shared") &&
+                RESERVED_TENANT_NAMES.includes("kube-system") &&
+                RESERVED_TENANT_NAMES.includes("default"),
+        );
+    });
+
+    it("a hand-written dotenv the tenant builds with must agree with the computed URL; remove then keeps it", async () => {
+        fs.mkdirSync(path.join(repo.root, "app/frontend/envs"));
+        fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-a.feng.local\n");
+        const refused = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--build-for", "c"]);
+        assert.strictEqual(refused.code, 1);
+        assert.match(
+            refused.stderr,
+            /refusing to add client-d: .*envs\/c sets REACT_APP_HOST_URL=http:\/\/app\.client-a\.feng\.local, but stack 'client-d' .* computes REACT_APP_HOST_URL=http:\/\/app\.client-d\.example\.com/,
+        );
+        fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-d.example.com\n");
+        const withDotenv = fingerprint(repo.root);
+        const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--build-for", "c"]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stdout, /wrote app\/frontend\/envs/);
+        assert.strictEqual(loadTenantConfig("client-d", { root: repo.root }).buildFor, "c");
+        const removed = await tenantCli(repo.root, ["remove", "client-d"], gone);
+        assert.strictEqual(removed.code, 0, removed.stderr);
+        assert.match(removed.stdout, /kept app\/frontend\/envs\/c: written by hand/);
+        assert.deepStrictEqual(fingerprint(repo.root), withDotenv);
+    });
+
+    it("list shows every tenant with its wave and config status, also as JSON", async () => {
+        fs.writeFileSync(
+            path.join(repo.root, "Pulumi.client-x.yaml"),
+            "config:\n  stock:tenant: client-x\n  stock:host: app.client-x.example.com\n",
+        );
+        const r = await tenantCli(repo.root, ["list", "--json"]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        const rows = JSON.parse(r.stdout);
+        const byName = Object.fromEntries(rows.map((row: { tenant: string }) => [row.tenant, row]));
+        assert.deepStrictEqual(byName["client-a"], {
+            tenant: "client-a",
+            stack: "client-a",
+            host: "app.client-a.feng.local",
+            wave: 1,
+            listedInShared: true,
+            status: "ok",
+        });
+        assert.match(byName["client-x"].status, /^invalid: \d+ problems \(npm run plan -- --stack client-x\)$/);
+        assert.strictEqual(byName["client-x"].listedInShared, false);
+        fs.rmSync(path.join(repo.root, "Pulumi.client-b.yaml"));
+        const rows2 = JSON.parse((await tenantCli(repo.root, ["list", "--json"])).stdout);
+        assert.deepStrictEqual(
+            rows2.find((row: { tenant: string }) => row.tenant === "client-b").status,
+            "no stack file (Pulumi.client-b.yaml)",
+        );
+    });
+
+    it("bad arguments exit 2 with the usage", async () => {
+        for (const args of [
+            ["add", "client-d"],
+            ["add", "client-d", "--host", "h.example.com", "--force"],
+            ["add", "client-d", "--host", "h.example.com", "--wave", "first"],
+            ["remove"],
+            ["list", "x"],
+            ["frobnicate"],
+            [],
+            ["add", "--nope"],
+        ]) {
+            const r = await tenantCli(repo.root, args);
+            assert.strictEqual(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+            assert.match(r.stderr, /usage: npm run tenant -- add/);
+        }
+        assert.deepStrictEqual(fingerprint(repo.root), before);
+    });
+
+    it("refuses to remove the last tenant of the shared stack", async () => {
+        fs.writeFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "config:\n  stock:role: shared\n  stock:tenants: [client-a]\n");
+        const r = await tenantCli(repo.root, ["remove", "client-a"], gone);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /client-a is the last tenant in stock:tenants/);
+        assert.ok(fs.existsSync(path.join(repo.root, "Pulumi.client-a.yaml")));
+    });
+});
+
+describe("tenant: editing the shared stack file", () => {
+    it("appends to and removes from a block or flow list, keeping comments; creates the list when absent", () => {
+        const block = "# why\nconfig:\n  stock:role: shared # role\n  stock:tenants:\n    - a # first\n    - b\n";
+        const added = withTenantListed(block, "c");
+        assert.strictEqual(added, "# why\nconfig:\n  stock:role: shared # role\n  stock:tenants:\n    - a # first\n    - b\n    - c\n");
+        assert.strictEqual(withTenantUnlisted(added, "c"), block);
+        assert.deepStrictEqual(YAML.parse(withTenantListed("config:\n  stock:tenants: [a]\n", "b")).config["stock:tenants"], ["a", "b"]);
+        assert.deepStrictEqual(YAML.parse(withTenantListed("config:\n  stock:role: shared\n", "a")).config["stock:tenants"], ["a"]);
+    });
+
+    it("drops the tenant's Redis password generation with it (the model refuses a stranger there)", () => {
+        const text = "config:\n  stock:tenants: [a, b]\n  stock:redisPasswordGenerations:\n    a: 2\n    b: 1\n";
+        assert.deepStrictEqual(YAML.parse(withTenantUnlisted(text, "a")).config, {
+            "stock:tenants": ["b"],
+            "stock:redisPasswordGenerations": { b: 1 },
+        });
+    });
+});
+
+describe("tenant: asking the Pulumi CLI whether a stack exists", function () {
+    this.timeout(20000);
+    const savedPath = process.env.PATH;
+    let dir: string;
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-pulumi-"))));
+    afterEach(() => {
+        process.env.PATH = savedPath;
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const fakePulumi = (script: string) => {
+        fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+        process.env.PATH = `${dir}:${savedPath}`;
+    };
+
+    it("matches the stack by its last name segment, whatever the backend's naming", async () => {
+        fakePulumi(
+            `[ "$*" = "stack ls --json" ] || exit 9; echo '[{"name":"organization/stock/client-d","current":false},{"name":"client-e"}]'`,
+        );
+        assert.deepStrictEqual(await pulumiStackLookup("client-d", dir), { exists: true });
+        assert.deepStrictEqual(await pulumiStackLookup("client-e", dir), { exists: true });
+        assert.deepStrictEqual(await pulumiStackLookup("client", dir), { exists: false });
+    });
+
+    it("says why it cannot tell: no CLI, a failing CLI", async () => {
+        process.env.PATH = dir; // an empty folder: no pulumi
+        assert.deepStrictEqual(await pulumiStackLookup("client-d", dir), { unknown: "no Pulumi CLI on PATH" });
+        fakePulumi("echo 'error: PULUMI_ACCESS_TOKEN must be set for login' >&2; exit 255");
+        assert.deepStrictEqual(await pulumiStackLookup("client-d", dir), {
+            unknown: "pulumi stack ls failed: error: PULUMI_ACCESS_TOKEN must be set for login",
+        });
+    });
+});

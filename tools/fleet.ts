@@ -1,0 +1,156 @@
+/**
+ * `npm run fleet -- <preview|up|refresh|destroy> [--stacks a,b | --affected-by REF] [--parallel N] [--json] ...`
+ *
+ * Runs one Pulumi operation over many stacks through the Automation API: the shared stack first,
+ * then the tenants wave by wave (canaries first, `stock:rolloutWave`), in batches, at most
+ * --parallel at once, each worker in its own workspace. On up and destroy a failed canary, or more
+ * failed tenants than `stock:rolloutFailureBudget`, halts the rollout: later stacks are skipped.
+ * A stack another update is running on is reported as busy, not failed. Needs the Pulumi CLI.
+ */
+import * as path from "path";
+import { parseArgs } from "util";
+import { AutomationBackend } from "./lib/fleet/automation";
+import { FleetBackend, FleetEnvironmentError } from "./lib/fleet/backend";
+import { ListrProgress, PlainProgress } from "./lib/fleet/progress";
+import { EXIT, FLEET_OPERATIONS, FleetOperation, exitCodeOf, formatFleetJson, formatFleetTable, outcomeLine } from "./lib/fleet/report";
+import { FleetProgress, orderedSteps, runFleet } from "./lib/fleet/runner";
+import { AffectedStacks, SelectionError, parseStackList, selectFleet } from "./lib/fleet/selection";
+import { REPO_ROOT } from "./lib/stack-files";
+
+export const USAGE = `usage: npm run fleet -- <preview|up|refresh|destroy> [--stacks a,b | --affected-by GIT_REF] [--parallel N] [--json]
+                     [--preview-only (refresh)] [--refresh (preview, up)] [--org ORG] [--yes (destroy)]
+  --stacks a,b        only these stacks (default: every Pulumi.<stack>.yaml)
+  --affected-by REF   only the stacks a change since git ref REF can affect
+  --parallel N        at most N stacks at once (default 4)
+  --json              print the report as JSON on stdout (tools/lib/fleet/report.ts); progress goes to stderr
+  --preview-only      refresh: report drift without writing the state
+  --refresh           preview, up: refresh each stack's state first
+  --org ORG           the stacks' Pulumi organization (default: the backend's default)
+  --yes               destroy: required, destroying is never a default
+exit codes: 0 every stack succeeded; 1 a stack failed or the rollout halted; 2 bad arguments, stack files or environment (no Pulumi CLI); 3 only busy stacks (run again later)`;
+
+interface Output {
+    write(text: string): unknown;
+}
+
+export interface FleetCliDeps {
+    root?: string;
+    /** The Pulumi side (default: the Automation API over `root`). */
+    backend?: (options: { root: string; organization?: string }) => FleetBackend;
+    /** How --affected-by decides (default: tools/lib/affected.ts). */
+    affected?: AffectedStacks;
+    /** A terminal gets the listr2 display; CI and pipes plain lines. Default: stderr is a TTY and CI is unset. */
+    interactive?: boolean;
+    now?: () => number;
+}
+
+/** The CLI, callable in-process: returns the exit code. */
+export async function main(
+    argv: string[],
+    stdout: Output = process.stdout,
+    stderr: Output = process.stderr,
+    deps: FleetCliDeps = {},
+): Promise<number> {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                stacks: { type: "string" },
+                "affected-by": { type: "string" },
+                parallel: { type: "string" },
+                json: { type: "boolean" },
+                "preview-only": { type: "boolean" },
+                refresh: { type: "boolean" },
+                org: { type: "string" },
+                yes: { type: "boolean" },
+                help: { type: "boolean" },
+            },
+        });
+    } catch (e) {
+        stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+        return EXIT.usage;
+    }
+    const { values: args, positionals } = parsed;
+    if (args.help) {
+        stdout.write(`${USAGE}\n`);
+        return EXIT.ok;
+    }
+    const usage = (message: string) => {
+        stderr.write(`${message}\n${USAGE}\n`);
+        return EXIT.usage;
+    };
+    const operation = positionals[0] as FleetOperation;
+    if (positionals.length !== 1 || !FLEET_OPERATIONS.includes(operation))
+        return usage(`give one operation: ${FLEET_OPERATIONS.join(", ")}${positionals.length ? ` (got ${positionals.join(" ")})` : ""}`);
+    const parallel = args.parallel === undefined ? 4 : Number(args.parallel);
+    if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)
+        return usage(`--parallel must be a whole number from 1 to 64 (got ${args.parallel})`);
+    if (args["preview-only"] && operation !== "refresh") return usage("--preview-only goes with refresh only");
+    if (args.refresh && operation !== "preview" && operation !== "up") return usage("--refresh goes with preview and up only");
+    if (operation === "destroy" && !args.yes) return usage("destroy deletes every resource of the selected stacks: add --yes to mean it");
+
+    const root = path.resolve(deps.root ?? REPO_ROOT);
+    let selection;
+    try {
+        const affected: AffectedStacks =
+            deps.affected ?? (async (ref, at) => (await import("./lib/affected")).affectedSince(ref, at).stacks);
+        selection = await selectFleet(
+            { stacks: args.stacks !== undefined ? parseStackList(args.stacks) : undefined, affectedBy: args["affected-by"] },
+            root,
+            affected,
+        );
+    } catch (e) {
+        if (e instanceof SelectionError) return usage(e.message);
+        throw e;
+    }
+    stderr.write(`fleet ${operation}: ${selection.description}\n`);
+
+    const interactive = deps.interactive ?? (!!(process.stderr as { isTTY?: boolean }).isTTY && !process.env.CI);
+    const steps = orderedSteps(selection.plan, operation);
+    const listr = interactive ? new ListrProgress(steps, { concurrent: operation !== "up" && operation !== "destroy" }) : undefined;
+    const progress: FleetProgress = listr ?? new PlainProgress(stderr, deps.now);
+    const backend = (deps.backend ?? ((o) => new AutomationBackend(o)))({ root, organization: args.org });
+
+    listr?.start();
+    let report;
+    try {
+        report = await runFleet({
+            operation,
+            plan: selection.plan,
+            backend,
+            parallel,
+            previewOnly: args["preview-only"],
+            refresh: args.refresh,
+            progress,
+            now: deps.now,
+        });
+    } catch (e) {
+        await listr?.finish();
+        if (e instanceof FleetEnvironmentError) {
+            stderr.write(`fleet ${operation}: ${e.message}\n`);
+            return EXIT.usage;
+        }
+        throw e;
+    }
+    await listr?.finish(report);
+    if (args.json) {
+        stdout.write(formatFleetJson(report));
+        stderr.write(`${formatFleetTable(report)}\n`);
+    } else {
+        stdout.write(`${formatFleetTable(report)}\n`);
+    }
+    stderr.write(`${outcomeLine(report)}\n`);
+    return exitCodeOf(report);
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e) => {
+            process.stderr.write(`fleet: ${(e as Error).stack ?? e}\n`);
+            process.exit(EXIT.failed);
+        },
+    );
+}
