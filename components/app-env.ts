@@ -10,7 +10,16 @@ import { tenantUrls } from "./urls";
 export { ENV_CONFIGMAP, ENV_SECRET } from "./names";
 
 /** Keys the program sets in the ConfigMap. */
-export const CONFIG_ENV_KEYS = ["DJANGO_DEBUG", "MYSQL_DATABASE", "DEPLOY_TYPE", "DJANGO_DB_HOST", "DJANGO_DB_PORT", "DJANGO_ALLOWED_HOSTS", "DJANGO_REDIS_PORT", "DJANGO_REDIS_KEY_PREFIX"] as const;
+export const CONFIG_ENV_KEYS = [
+    "DJANGO_DEBUG",
+    "MYSQL_DATABASE",
+    "DEPLOY_TYPE",
+    "DJANGO_DB_HOST",
+    "DJANGO_DB_PORT",
+    "DJANGO_ALLOWED_HOSTS",
+    "DJANGO_REDIS_PORT",
+    "DJANGO_REDIS_KEY_PREFIX",
+] as const;
 /** Keys only our Python runtime reads (components/python-runtime.ts), set when stock:redisKeyPrefixMode is shim. */
 export const RUNTIME_ENV_KEYS = ["STOCK_REDIS_KEY_PREFIX"] as const;
 /** Keys the program sets in the Secret. DJANGO_SECRET_KEY is generated per tenant and added by the Tenant component. */
@@ -55,7 +64,9 @@ export function backendEnv(tenant: TenantConfig, redis: RedisCredential): Backen
         DJANGO_ALLOWED_HOSTS: tenantUrls(tenant).apiHost,
         DJANGO_REDIS_PORT: String(redis.port),
         // One prefix, applied once: by our shim for an app that knows nothing of it, or by the app itself.
-        ...(tenant.app.redisKeyPrefix === "shim" ? { STOCK_REDIS_KEY_PREFIX: redis.keyPrefix } : { DJANGO_REDIS_KEY_PREFIX: redis.keyPrefix }),
+        ...(tenant.app.redisKeyPrefix === "shim"
+            ? { STOCK_REDIS_KEY_PREFIX: redis.keyPrefix }
+            : { DJANGO_REDIS_KEY_PREFIX: redis.keyPrefix }),
     };
     const secret: Record<string, string> = {
         ...tenant.secrets.extraSecretEnv,
@@ -78,5 +89,7 @@ export function envChecksum(env: BackendEnv): string {
 }
 
 function sorted(map: Record<string, string>): [string, string][] {
-    return Object.keys(map).sort().map((k) => [k, map[k]]);
+    return Object.keys(map)
+        .sort()
+        .map((k) => [k, map[k]]);
 }

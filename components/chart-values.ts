@@ -56,10 +56,14 @@ function ingress(tenant: TenantConfig, host: string, pathPrefix: string, options
 /** An API probe from config, in the backend-api chart's terms (timings stay the chart's). */
 export function probeValues(probe: ProbeSpec): Record<string, unknown> {
     switch (probe.kind) {
-        case "off": return { enabled: false };
-        case "tcp": return { enabled: true, kind: "tcp" };
-        case "http": return { enabled: true, kind: "http", path: probe.path };
-        case "exec": return { enabled: true, kind: "exec", command: ["/bin/sh", "-c", probe.command] };
+        case "off":
+            return { enabled: false };
+        case "tcp":
+            return { enabled: true, kind: "tcp" };
+        case "http":
+            return { enabled: true, kind: "http", path: probe.path };
+        case "exec":
+            return { enabled: true, kind: "exec", command: ["/bin/sh", "-c", probe.command] };
     }
 }
 
@@ -76,7 +80,7 @@ function apiIngress(tenant: TenantConfig) {
     const urls = tenantUrls(tenant);
     const secret = tenant.tls && "secretName" in tenant.tls ? tenant.tls : undefined;
     return ingress(tenant, urls.apiHost, API_PATH, {
-        secretName: secret && (urls.separateApiHost ? secret.apiSecretName ?? secret.secretName : secret.secretName),
+        secretName: secret && (urls.separateApiHost ? (secret.apiSecretName ?? secret.secretName) : secret.secretName),
         corsOrigin: urls.separateApiHost ? urls.origin : undefined,
     });
 }
@@ -143,7 +147,9 @@ export function chartValues({ tenant, images, envChecksum, redis, pythonRuntime 
             ...runAsValues(app.runAs.frontend),
             replicaCount: tenant.replicas.frontend,
             resources: tenant.resources.frontend,
-            ingress: ingress(tenant, tenant.host, "/", { secretName: tenant.tls && "secretName" in tenant.tls ? tenant.tls.secretName : undefined }),
+            ingress: ingress(tenant, tenant.host, "/", {
+                secretName: tenant.tls && "secretName" in tenant.tls ? tenant.tls.secretName : undefined,
+            }),
             networkPolicy: { enabled: true },
         },
     };

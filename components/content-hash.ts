@@ -32,7 +32,11 @@ export function contextFiles(contextDir: string): string[] {
  * Secret build arguments must not be passed here: a token rotation is no reason to rebuild.
  * `exclude` leaves out files the build sends but never uses for this image (another tenant's dotenv).
  */
-export function contentTag(contextDir: string, buildArgs: Record<string, string> = {}, exclude: (file: string) => boolean = () => false): string {
+export function contentTag(
+    contextDir: string,
+    buildArgs: Record<string, string> = {},
+    exclude: (file: string) => boolean = () => false,
+): string {
     if (!fs.existsSync(contextDir) || !fs.statSync(contextDir).isDirectory()) {
         throw new Error(`Build context ${contextDir} does not exist or is not a directory`);
     }

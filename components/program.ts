@@ -51,9 +51,14 @@ function deployShared(config: SharedConfig): Record<string, unknown> {
 /** Problems only the file system can reveal: conflicts with the other stack files, build contexts, Dockerfiles, the frontend's own dotenv. */
 export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }, root = REPO_ROOT): string[] {
     const problems: string[] = stackConflicts(config, tenantStacksIn(root));
-    for (const [key, dir] of [["backendSource", sources.backend], ["frontendSource", sources.frontend]] as const) {
+    for (const [key, dir] of [
+        ["backendSource", sources.backend],
+        ["frontendSource", sources.frontend],
+    ] as const) {
         if (!fs.existsSync(path.join(dir, "Dockerfile"))) {
-            problems.push(`stock:${key} points at ${dir}, which has no Dockerfile. Fix: pulumi config set stock:${key} <path to the app's source> -s ${config.stack}`);
+            problems.push(
+                `stock:${key} points at ${dir}, which has no Dockerfile. Fix: pulumi config set stock:${key} <path to the app's source> -s ${config.stack}`,
+            );
         }
     }
     problems.push(...frontendDotenv(config, sources.frontend).problems);
@@ -68,30 +73,62 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
             const details = await shared.getOutputDetails(output);
             return details.secretValue ?? details.value;
         } catch (e) {
-            throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' (stock:sharedStack) could not be read: ${(e as Error).message}. Fix: deploy it first with 'pulumi up -s shared', or point stock:sharedStack at it: pulumi config set stock:sharedStack <org>/stock/shared -s ${config.stack}`]);
+            throw new ConfigError(config.stack, [
+                `the shared stack '${config.sharedStack}' (stock:sharedStack) could not be read: ${(e as Error).message}. Fix: deploy it first with 'pulumi up -s shared', or point stock:sharedStack at it: pulumi config set stock:sharedStack <org>/stock/shared -s ${config.stack}`,
+            ]);
         }
     };
     const tenants = await read(SHARED_OUTPUTS.tenants);
     if (!Array.isArray(tenants)) {
-        throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' (stock:sharedStack) has no 'tenants' output: it does not exist or was never deployed. Fix: pulumi up -s shared, or correct stock:sharedStack`]);
+        throw new ConfigError(config.stack, [
+            `the shared stack '${config.sharedStack}' (stock:sharedStack) has no 'tenants' output: it does not exist or was never deployed. Fix: pulumi up -s shared, or correct stock:sharedStack`,
+        ]);
     }
     if (!tenants.includes(config.tenant)) {
-        throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant) is not allowed on the shared Redis: stock:tenants of '${config.sharedStack}' lists ${tenants.join(", ") || "no tenant"}. Fix: add ${config.tenant} to stock:tenants in Pulumi.shared.yaml and run 'pulumi up -s shared' first`]);
+        throw new ConfigError(config.stack, [
+            `tenant '${config.tenant}' (stock:tenant) is not allowed on the shared Redis: stock:tenants of '${config.sharedStack}' lists ${tenants.join(", ") || "no tenant"}. Fix: add ${config.tenant} to stock:tenants in Pulumi.shared.yaml and run 'pulumi up -s shared' first`,
+        ]);
     }
     const owners = await read(SHARED_OUTPUTS.tenantStacks);
     // A shared stack deployed before it exported tenantStacks: its entries could only be tenant
     // names, each deployed by the stack of that name (until its next `up`, e.g. in a PR's preview).
-    if (owners === undefined) pulumi.log.warn(`the shared stack '${config.sharedStack}' has no 'tenantStacks' output yet (deployed by an older version): taking the stack of tenant '${config.tenant}' to be '${config.tenant}', as its stock:tenants entry would say. Fix: pulumi up -s shared`);
-    const owner = owners === undefined ? config.tenant : owners && typeof owners === "object" ? (owners as Record<string, unknown>)[config.tenant] : undefined;
+    if (owners === undefined)
+        pulumi.log.warn(
+            `the shared stack '${config.sharedStack}' has no 'tenantStacks' output yet (deployed by an older version): taking the stack of tenant '${config.tenant}' to be '${config.tenant}', as its stock:tenants entry would say. Fix: pulumi up -s shared`,
+        );
+    const owner =
+        owners === undefined
+            ? config.tenant
+            : owners && typeof owners === "object"
+              ? (owners as Record<string, unknown>)[config.tenant]
+              : undefined;
     if (typeof owner !== "string") {
-        throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' does not say which stack deploys tenant '${config.tenant}' (no 'tenantStacks' output). Fix: pulumi up -s shared with this version of the program`]);
+        throw new ConfigError(config.stack, [
+            `the shared stack '${config.sharedStack}' does not say which stack deploys tenant '${config.tenant}' (no 'tenantStacks' output). Fix: pulumi up -s shared with this version of the program`,
+        ]);
     }
     if (owner !== config.stack) {
-        throw new ConfigError(config.stack, [`tenant '${config.tenant}' (stock:tenant in ${stackFile(config.stack)}) is deployed by stack '${owner}' according to stock:tenants of '${config.sharedStack}', and a tenant is deployed by exactly one stack; this is stack '${config.stack}'. Fix: pulumi config set stock:tenant '<customer of this stack>' -s ${config.stack}, or, to move the tenant here, change its entry in stock:tenants of Pulumi.shared.yaml to '${config.tenant}@${config.stack}' and run 'pulumi up -s shared'`]);
+        throw new ConfigError(config.stack, [
+            `tenant '${config.tenant}' (stock:tenant in ${stackFile(config.stack)}) is deployed by stack '${owner}' according to stock:tenants of '${config.sharedStack}', and a tenant is deployed by exactly one stack; this is stack '${config.stack}'. Fix: pulumi config set stock:tenant '<customer of this stack>' -s ${config.stack}, or, to move the tenant here, change its entry in stock:tenants of Pulumi.shared.yaml to '${config.tenant}@${config.stack}' and run 'pulumi up -s shared'`,
+        ]);
     }
-    const [host, port, namespace, credential] = await Promise.all([read(SHARED_OUTPUTS.redisHost), read(SHARED_OUTPUTS.redisPort), read(SHARED_OUTPUTS.redisNamespace), read(redisCredentialOutput(config.tenant))]);
-    if (typeof host !== "string" || typeof port !== "number" || typeof namespace !== "string" || !credential?.username || !credential?.password || !credential?.keyPrefix) {
-        throw new ConfigError(config.stack, [`the shared stack '${config.sharedStack}' lacks redisHost, redisPort, redisNamespace or ${redisCredentialOutput(config.tenant)}. Fix: pulumi up -s shared with this version of the program`]);
+    const [host, port, namespace, credential] = await Promise.all([
+        read(SHARED_OUTPUTS.redisHost),
+        read(SHARED_OUTPUTS.redisPort),
+        read(SHARED_OUTPUTS.redisNamespace),
+        read(redisCredentialOutput(config.tenant)),
+    ]);
+    if (
+        typeof host !== "string" ||
+        typeof port !== "number" ||
+        typeof namespace !== "string" ||
+        !credential?.username ||
+        !credential?.password ||
+        !credential?.keyPrefix
+    ) {
+        throw new ConfigError(config.stack, [
+            `the shared stack '${config.sharedStack}' lacks redisHost, redisPort, redisNamespace or ${redisCredentialOutput(config.tenant)}. Fix: pulumi up -s shared with this version of the program`,
+        ]);
     }
     return { host, port, namespace, username: credential.username, password: credential.password, keyPrefix: credential.keyPrefix };
 }
@@ -105,7 +142,9 @@ export function tenantPythonRuntime(config: TenantConfig, problems: string[], di
     try {
         return readPythonRuntime(dir);
     } catch (e) {
-        problems.push(`stock:redisKeyPrefixMode is shim (Pulumi.yaml default, or ${stackFile(config.stack)}), but ${(e as Error).message}. Fix: restore runtime/python/ from the repository (git checkout -- runtime/python), or, only if the app applies DJANGO_REDIS_KEY_PREFIX itself, pulumi config set stock:redisKeyPrefixMode app -s ${config.stack}`);
+        problems.push(
+            `stock:redisKeyPrefixMode is shim (Pulumi.yaml default, or ${stackFile(config.stack)}), but ${(e as Error).message}. Fix: restore runtime/python/ from the repository (git checkout -- runtime/python), or, only if the app applies DJANGO_REDIS_KEY_PREFIX itself, pulumi config set stock:redisKeyPrefixMode app -s ${config.stack}`,
+        );
         return undefined;
     }
 }
@@ -123,7 +162,11 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
     const redis = await readSharedStack(config);
 
     const provider = kubernetesProvider(config);
-    const tenant = new Tenant(config.tenant, { config, sources: { backend: sources.backend, frontend: stagedFrontend }, redis, pythonRuntime }, { providers: [provider] });
+    const tenant = new Tenant(
+        config.tenant,
+        { config, sources: { backend: sources.backend, frontend: stagedFrontend }, redis, pythonRuntime },
+        { providers: [provider] },
+    );
     return {
         namespace: tenant.namespace,
         frontendUrl: tenant.urls.frontend,

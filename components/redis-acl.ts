@@ -22,17 +22,17 @@ import { isDnsLabel } from "./config";
 
 /** Everything a tenant needs to reach its own slice of the shared Redis. */
 export interface TenantRedisAccess {
-  /** The tenant, e.g. `client-a`. */
-  tenant: string;
-  /** Its Redis ACL user: the tenant name. */
-  username: string;
-  /** The only key and channel prefix it may use, e.g. `client-a:`; the app sets kombu's `global_keyprefix` to it. */
-  keyPrefix: string;
-  /**
-   * Full ACL rule (keys, channels, commands) for the tenant's Redis user, e.g.
-   * "~client-a:* &client-a:* &client-a:/0.celery.pidbox &client-a:/0.celeryev/worker.* +@all -@dangerous -scan ..."
-   */
-  aclRule: string;
+    /** The tenant, e.g. `client-a`. */
+    tenant: string;
+    /** Its Redis ACL user: the tenant name. */
+    username: string;
+    /** The only key and channel prefix it may use, e.g. `client-a:`; the app sets kombu's `global_keyprefix` to it. */
+    keyPrefix: string;
+    /**
+     * Full ACL rule (keys, channels, commands) for the tenant's Redis user, e.g.
+     * "~client-a:* &client-a:* &client-a:/0.celery.pidbox &client-a:/0.celeryev/worker.* +@all -@dangerous -scan ..."
+     */
+    aclRule: string;
 }
 
 /**
@@ -56,96 +56,96 @@ export const RESERVED_REDIS_USERS: readonly string[] = ["default"];
  * disturb what other tenants do. Neither Celery 5.2 nor kombu 5.2 uses them.
  */
 export const TENANT_DENIED_COMMANDS: readonly string[] = [
-  "-scan", // SCAN returns every key name in the db, whatever the ~pattern
-  "-randomkey", // returns another tenant's key name
-  "-dbsize", // key count of all tenants
-  "-pubsub", // PUBSUB CHANNELS/NUMSUB list other tenants' channels
-  "-memory", // MEMORY STATS/DOCTOR describe the whole server
-  "-function", // functions are server-global: FUNCTION FLUSH/DELETE/KILL
-  "-script|flush", // would drop every tenant's cached scripts
-  "-script|kill", // would kill another tenant's running script
-  // CLIENT TRACKING in BCAST mode sends the caller an invalidation for every key any client
-  // writes, whatever its key permissions (fixed upstream only in redis/redis#15371): it would
-  // leak every other tenant's key names. Celery and kombu never enable tracking.
-  "-client|tracking",
-  // Streams: XACKDEL (Redis 8.2) carries CVE-2025-62507, and no tenant needs a stream
-  // command at all (kombu's Redis transport uses lists, hashes, sorted sets and pub/sub).
-  // A category, not `-xackdel`, because Redis refuses a rule naming a command it does not
-  // have, and the 7.0/8.0 servers the tests also run predate XACKDEL.
-  "-@stream",
-  "-script|exists", // probes other tenants' cached scripts (redis-py loads with SCRIPT LOAD)
-  "-script|debug", // SYNC mode blocks the whole server while one tenant debugs
-  "-cluster", // GETKEYSINSLOT/COUNTKEYSINSLOT ignore key permissions in cluster mode
+    "-scan", // SCAN returns every key name in the db, whatever the ~pattern
+    "-randomkey", // returns another tenant's key name
+    "-dbsize", // key count of all tenants
+    "-pubsub", // PUBSUB CHANNELS/NUMSUB list other tenants' channels
+    "-memory", // MEMORY STATS/DOCTOR describe the whole server
+    "-function", // functions are server-global: FUNCTION FLUSH/DELETE/KILL
+    "-script|flush", // would drop every tenant's cached scripts
+    "-script|kill", // would kill another tenant's running script
+    // CLIENT TRACKING in BCAST mode sends the caller an invalidation for every key any client
+    // writes, whatever its key permissions (fixed upstream only in redis/redis#15371): it would
+    // leak every other tenant's key names. Celery and kombu never enable tracking.
+    "-client|tracking",
+    // Streams: XACKDEL (Redis 8.2) carries CVE-2025-62507, and no tenant needs a stream
+    // command at all (kombu's Redis transport uses lists, hashes, sorted sets and pub/sub).
+    // A category, not `-xackdel`, because Redis refuses a rule naming a command it does not
+    // have, and the 7.0/8.0 servers the tests also run predate XACKDEL.
+    "-@stream",
+    "-script|exists", // probes other tenants' cached scripts (redis-py loads with SCRIPT LOAD)
+    "-script|debug", // SYNC mode blocks the whole server while one tenant debugs
+    "-cluster", // GETKEYSINSLOT/COUNTKEYSINSLOT ignore key permissions in cluster mode
 ];
 
 function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  return value === null ? "null" : typeof value;
+    if (typeof value === "string") return JSON.stringify(value);
+    return value === null ? "null" : typeof value;
 }
 
 /** Throws unless `tenant` can be a Kubernetes namespace and a Redis user. */
 export function validateTenantName(tenant: unknown): asserts tenant is string {
-  if (typeof tenant !== "string") {
-    throw new Error(`redis-acl: tenant name must be a string, got ${describe(tenant)}`);
-  }
-  if (!isDnsLabel(tenant)) {
-    throw new Error(
-      `redis-acl: tenant ${JSON.stringify(tenant)} is not a DNS-1123 label ` +
-        `(lowercase a-z, 0-9 and '-', starting and ending alphanumeric, at most 63 characters)`,
-    );
-  }
-  if (RESERVED_REDIS_USERS.includes(tenant)) {
-    throw new Error(
-      `redis-acl: tenant ${JSON.stringify(tenant)} is reserved: the Redis user "default" ` +
-        `belongs to the chart (probes, replication) and is never given to a tenant`,
-    );
-  }
+    if (typeof tenant !== "string") {
+        throw new Error(`redis-acl: tenant name must be a string, got ${describe(tenant)}`);
+    }
+    if (!isDnsLabel(tenant)) {
+        throw new Error(
+            `redis-acl: tenant ${JSON.stringify(tenant)} is not a DNS-1123 label ` +
+                `(lowercase a-z, 0-9 and '-', starting and ending alphanumeric, at most 63 characters)`,
+        );
+    }
+    if (RESERVED_REDIS_USERS.includes(tenant)) {
+        throw new Error(
+            `redis-acl: tenant ${JSON.stringify(tenant)} is reserved: the Redis user "default" ` +
+                `belongs to the chart (probes, replication) and is never given to a tenant`,
+        );
+    }
 }
 
 function validateTenantList(tenants: unknown): asserts tenants is string[] {
-  if (!Array.isArray(tenants)) {
-    throw new Error(`redis-acl: tenants must be an array of tenant names, got ${describe(tenants)}`);
-  }
-  const seen = new Set<string>();
-  for (const tenant of tenants) {
-    validateTenantName(tenant);
-    if (seen.has(tenant)) {
-      throw new Error(`redis-acl: tenant ${JSON.stringify(tenant)} is listed more than once`);
+    if (!Array.isArray(tenants)) {
+        throw new Error(`redis-acl: tenants must be an array of tenant names, got ${describe(tenants)}`);
     }
-    seen.add(tenant);
-  }
+    const seen = new Set<string>();
+    for (const tenant of tenants) {
+        validateTenantName(tenant);
+        if (seen.has(tenant)) {
+            throw new Error(`redis-acl: tenant ${JSON.stringify(tenant)} is listed more than once`);
+        }
+        seen.add(tenant);
+    }
 }
 
 function keyPatterns(prefix: string): string[] {
-  return [`~${prefix}*`];
+    return [`~${prefix}*`];
 }
 
 function channelPatterns(prefix: string): string[] {
-  const fanout = `${prefix}/${TENANT_REDIS_DB}.`;
-  return [
-    `&${prefix}*`,
-    // kombu subscribes to fanout exchanges with PSUBSCRIBE, and Redis checks a
-    // PSUBSCRIBE pattern literally (it must equal an allowed pattern), so the
-    // exact patterns kombu uses are listed. Both stay inside the prefix.
-    `&${fanout}celery.pidbox`, // worker remote control (celery inspect/control)
-    `&${fanout}celeryev/worker.*`, // worker gossip (on unless --without-gossip)
-  ];
+    const fanout = `${prefix}/${TENANT_REDIS_DB}.`;
+    return [
+        `&${prefix}*`,
+        // kombu subscribes to fanout exchanges with PSUBSCRIBE, and Redis checks a
+        // PSUBSCRIBE pattern literally (it must equal an allowed pattern), so the
+        // exact patterns kombu uses are listed. Both stay inside the prefix.
+        `&${fanout}celery.pidbox`, // worker remote control (celery inspect/control)
+        `&${fanout}celeryev/worker.*`, // worker gossip (on unless --without-gossip)
+    ];
 }
 
 function commandRules(): string[] {
-  return ["+@all", "-@dangerous", ...TENANT_DENIED_COMMANDS];
+    return ["+@all", "-@dangerous", ...TENANT_DENIED_COMMANDS];
 }
 
 /** The Redis user, key prefix and ACL rule for one tenant. */
 export function tenantRedisAccess(tenant: string): TenantRedisAccess {
-  validateTenantName(tenant);
-  const keyPrefix = `${tenant}:`;
-  return {
-    tenant,
-    username: tenant,
-    keyPrefix,
-    aclRule: [...keyPatterns(keyPrefix), ...channelPatterns(keyPrefix), ...commandRules()].join(" "),
-  };
+    validateTenantName(tenant);
+    const keyPrefix = `${tenant}:`;
+    return {
+        tenant,
+        username: tenant,
+        keyPrefix,
+        aclRule: [...keyPatterns(keyPrefix), ...channelPatterns(keyPrefix), ...commandRules()].join(" "),
+    };
 }
 
 /**
@@ -157,34 +157,33 @@ export function tenantRedisAccess(tenant: string): TenantRedisAccess {
  * WATCH "unacked") and those messages are stranded.
  */
 export function kombuTransportOptions(tenant: string): Record<string, string> {
-  const { keyPrefix } = tenantRedisAccess(tenant);
-  return {
-    global_keyprefix: keyPrefix,
-    unacked_key: `${keyPrefix}unacked`,
-    unacked_index_key: `${keyPrefix}unacked_index`,
-    unacked_mutex_key: `${keyPrefix}unacked_mutex`,
-  };
+    const { keyPrefix } = tenantRedisAccess(tenant);
+    return {
+        global_keyprefix: keyPrefix,
+        unacked_key: `${keyPrefix}unacked`,
+        unacked_index_key: `${keyPrefix}unacked_index`,
+        unacked_mutex_key: `${keyPrefix}unacked_mutex`,
+    };
 }
 
 /** A password the ACL file format can carry after ">" (no whitespace). */
 function checkPassword(owner: string, password: unknown): string {
-  if (typeof password !== "string" || password.length === 0) {
-    throw new Error(`redis-acl: missing Redis password for ${owner}`);
-  }
-  // Never echo the password itself in an error.
-  if (/[\s\x00-\x1f\x7f]/.test(password)) {
-    throw new Error(
-      `redis-acl: the Redis password for ${owner} contains whitespace or control characters, ` +
-        `which a users.acl line cannot hold`,
-    );
-  }
-  return password;
+    if (typeof password !== "string" || password.length === 0) {
+        throw new Error(`redis-acl: missing Redis password for ${owner}`);
+    }
+    // Never echo the password itself in an error.
+    if (/[\s\x00-\x1f\x7f]/.test(password)) {
+        throw new Error(
+            `redis-acl: the Redis password for ${owner} contains whitespace or control characters, ` + `which a users.acl line cannot hold`,
+        );
+    }
+    return password;
 }
 
 function passwordTokens(owner: string, value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0) throw new Error(`redis-acl: missing Redis password for ${owner}`);
-  return list.map((p) => `>${checkPassword(owner, p)}`);
+    const list = Array.isArray(value) ? value : [value];
+    if (list.length === 0) throw new Error(`redis-acl: missing Redis password for ${owner}`);
+    return list.map((p) => `>${checkPassword(owner, p)}`);
 }
 
 /**
@@ -198,21 +197,17 @@ function passwordTokens(owner: string, value: unknown): string[] {
  * in clear text: keep it in a Secret (as the shared stack does) or a private
  * (0600) file, never in Helm values or logs.
  */
-export function aclFileLines(
-  tenants: string[],
-  passwords: Record<string, string | readonly string[]>,
-  defaultPassword: string,
-): string[] {
-  validateTenantList(tenants);
-  if (passwords === null || typeof passwords !== "object") {
-    throw new Error(`redis-acl: passwords must be an object keyed by tenant, got ${describe(passwords)}`);
-  }
-  const lines = [`user default on ${passwordTokens('the "default" user', defaultPassword).join(" ")} ~* &* +@all`];
-  for (const tenant of tenants) {
-    const value = Object.prototype.hasOwnProperty.call(passwords, tenant) ? passwords[tenant] : undefined;
-    const tokens = passwordTokens(`tenant ${JSON.stringify(tenant)}`, value);
-    const access = tenantRedisAccess(tenant);
-    lines.push(`user ${access.username} on ${tokens.join(" ")} ${access.aclRule}`);
-  }
-  return lines;
+export function aclFileLines(tenants: string[], passwords: Record<string, string | readonly string[]>, defaultPassword: string): string[] {
+    validateTenantList(tenants);
+    if (passwords === null || typeof passwords !== "object") {
+        throw new Error(`redis-acl: passwords must be an object keyed by tenant, got ${describe(passwords)}`);
+    }
+    const lines = [`user default on ${passwordTokens('the "default" user', defaultPassword).join(" ")} ~* &* +@all`];
+    for (const tenant of tenants) {
+        const value = Object.prototype.hasOwnProperty.call(passwords, tenant) ? passwords[tenant] : undefined;
+        const tokens = passwordTokens(`tenant ${JSON.stringify(tenant)}`, value);
+        const access = tenantRedisAccess(tenant);
+        lines.push(`user ${access.username} on ${tokens.join(" ")} ${access.aclRule}`);
+    }
+    return lines;
 }

@@ -59,7 +59,11 @@ export function aclReloadScript(): string {
 }
 
 /** The sidecar's settings (everything but REDIS_PASSWORD, which comes from the auth Secret). */
-export function aclReloadEnv(settings: Pick<RedisSettings, "revokeGraceSeconds">, aclPath = `${REDIS_ACL_DIR}/${REDIS_ACL_FILE}`, port = REDIS_PORT): Record<string, string> {
+export function aclReloadEnv(
+    settings: Pick<RedisSettings, "revokeGraceSeconds">,
+    aclPath = `${REDIS_ACL_DIR}/${REDIS_ACL_FILE}`,
+    port = REDIS_PORT,
+): Record<string, string> {
     return {
         ACL_FILE: aclPath,
         REDIS_PORT: String(port),
@@ -149,7 +153,9 @@ export function redisChartValues(settings: RedisSettings, defaultPasswordDigest:
             acl: { enabled: false },
         },
         // A broker must never drop queued tasks to make room: at the ceiling, writes fail instead.
-        commonConfiguration: ["appendonly yes", 'save ""', `maxmemory ${redisMaxMemory(settings)}`, "maxmemory-policy noeviction"].join("\n"),
+        commonConfiguration: ["appendonly yes", 'save ""', `maxmemory ${redisMaxMemory(settings)}`, "maxmemory-policy noeviction"].join(
+            "\n",
+        ),
         master: aclNode,
         replica: settings.architecture === "standalone" ? { replicaCount: 0 } : aclNode,
         networkPolicy: {

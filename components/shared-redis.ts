@@ -8,8 +8,15 @@ import { SharedConfig } from "./config";
 import { tenantRedisAccess } from "./redis-acl";
 import { redisPasswords } from "./redis-passwords";
 import {
-    REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY, REDIS_PORT,
-    redisAclFile, redisChartValues, redisMasterHost, shortDigest,
+    REDIS_ACL_FILE,
+    REDIS_ACL_SECRET,
+    REDIS_AUTH_SECRET,
+    REDIS_AUTH_SECRET_KEY,
+    REDIS_PORT,
+    redisAclFile,
+    redisChartValues,
+    redisMasterHost,
+    shortDigest,
 } from "./redis-values";
 
 export interface SharedRedisArgs {
@@ -43,44 +50,62 @@ export class SharedRedis extends pulumi.ComponentResource {
         this.host = redisMasterHost(settings);
         this.port = REDIS_PORT;
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: {
-                name: settings.namespace,
-                labels: {
-                    "app.kubernetes.io/managed-by": "pulumi",
-                    "app.kubernetes.io/part-of": "stock",
-                    // The Bitnami image runs as non-root with a read-only root fs: restricted fits.
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: {
+                    name: settings.namespace,
+                    labels: {
+                        "app.kubernetes.io/managed-by": "pulumi",
+                        "app.kubernetes.io/part-of": "stock",
+                        // The Bitnami image runs as non-root with a read-only root fs: restricted fits.
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                        "pod-security.kubernetes.io/warn": "restricted",
+                    },
                 },
             },
-        }, { parent: this });
+            { parent: this },
+        );
         const inNamespace = { parent: this, dependsOn: [namespace] };
 
-        const authSecret = new k8s.core.v1.Secret(`${name}-auth`, {
-            metadata: { name: REDIS_AUTH_SECRET, namespace: settings.namespace },
-            type: "Opaque",
-            stringData: { [REDIS_AUTH_SECRET_KEY]: pulumi.secret(passwords.defaultPassword) },
-        }, inNamespace);
+        const authSecret = new k8s.core.v1.Secret(
+            `${name}-auth`,
+            {
+                metadata: { name: REDIS_AUTH_SECRET, namespace: settings.namespace },
+                type: "Opaque",
+                stringData: { [REDIS_AUTH_SECRET_KEY]: pulumi.secret(passwords.defaultPassword) },
+            },
+            inNamespace,
+        );
 
-        const aclSecret = new k8s.core.v1.Secret(`${name}-acl`, {
-            metadata: { name: REDIS_ACL_SECRET, namespace: settings.namespace },
-            type: "Opaque",
-            stringData: { [REDIS_ACL_FILE]: pulumi.secret(aclFile) },
-        }, inNamespace);
+        const aclSecret = new k8s.core.v1.Secret(
+            `${name}-acl`,
+            {
+                metadata: { name: REDIS_ACL_SECRET, namespace: settings.namespace },
+                type: "Opaque",
+                stringData: { [REDIS_ACL_FILE]: pulumi.secret(aclFile) },
+            },
+            inNamespace,
+        );
 
-        new k8s.helm.v4.Chart(`${name}-release`, {
-            chart: settings.chart,
-            version: settings.chartVersion,
-            name: settings.releaseName,
-            namespace: settings.namespace,
-            values,
-        }, { parent: this, dependsOn: [namespace, authSecret, aclSecret] });
+        new k8s.helm.v4.Chart(
+            `${name}-release`,
+            {
+                chart: settings.chart,
+                version: settings.chartVersion,
+                name: settings.releaseName,
+                namespace: settings.namespace,
+                values,
+            },
+            { parent: this, dependsOn: [namespace, authSecret, aclSecret] },
+        );
 
-        this.credentials = Object.fromEntries(tenants.map((t) => {
-            const access = tenantRedisAccess(t);
-            return [t, pulumi.secret({ username: access.username, password: passwords.tenants[t], keyPrefix: access.keyPrefix })];
-        }));
+        this.credentials = Object.fromEntries(
+            tenants.map((t) => {
+                const access = tenantRedisAccess(t);
+                return [t, pulumi.secret({ username: access.username, password: passwords.tenants[t], keyPrefix: access.keyPrefix })];
+            }),
+        );
         this.registerOutputs({ host: this.host, port: this.port, namespace: this.namespace, credentials: this.credentials });
     }
 }

@@ -40,7 +40,9 @@ export function configFromText(text: string, file: string): Record<string, unkno
     const config = parsed === null || parsed === undefined ? undefined : (parsed as { config?: unknown }).config;
     if (config === undefined || config === null) return {};
     if (typeof config !== "object" || Array.isArray(config)) {
-        throw new Error(`${path.basename(file)}: 'config' must be a map of keys to values (got ${Array.isArray(config) ? "a list" : typeof config}). Fix: write each setting as '  ${PROJECT}:<key>: <value>' under 'config:' in ${file}`);
+        throw new Error(
+            `${path.basename(file)}: 'config' must be a map of keys to values (got ${Array.isArray(config) ? "a list" : typeof config}). Fix: write each setting as '  ${PROJECT}:<key>: <value>' under 'config:' in ${file}`,
+        );
     }
     return config as Record<string, unknown>;
 }
@@ -73,7 +75,11 @@ export function tenantStacksIn(root: string): StackIdentity[] {
         };
         if (value("role") === "shared") continue;
         result.push({
-            stack, file: name, tenant: value("tenant"), host: value("host"), apiHost: value("apiHost"),
+            stack,
+            file: name,
+            tenant: value("tenant"),
+            host: value("host"),
+            apiHost: value("apiHost"),
         });
     }
     return result;
@@ -95,21 +101,37 @@ export function stackConflicts(config: TenantConfig, others: StackIdentity[]): s
     const set = (key: string, value: string) => `pulumi config set ${PROJECT}:${key} '${value}' -s ${config.stack}`;
 
     for (const o of rest.filter((x) => x.tenant === config.tenant)) {
-        const fix = unused([config.stack], rest.map((x) => x.tenant), "<customer of this stack>");
-        problems.push(`${PROJECT}:tenant in ${file} is '${config.tenant}', which ${o.file} (stack ${o.stack}) already deploys: two stacks would own namespace ${config.tenant} and its Redis user, and a tenant is deployed by exactly one stack. Fix: ${set("tenant", fix)}`);
+        const fix = unused(
+            [config.stack],
+            rest.map((x) => x.tenant),
+            "<customer of this stack>",
+        );
+        problems.push(
+            `${PROJECT}:tenant in ${file} is '${config.tenant}', which ${o.file} (stack ${o.stack}) already deploys: two stacks would own namespace ${config.tenant} and its Redis user, and a tenant is deployed by exactly one stack. Fix: ${set("tenant", fix)}`,
+        );
     }
     const claimed = rest.flatMap((o) => [o.host, o.apiHost]);
-    const own: Array<["host" | "apiHost", string | undefined]> = [["host", config.host], ["apiHost", config.apiHost]];
+    const own: Array<["host" | "apiHost", string | undefined]> = [
+        ["host", config.host],
+        ["apiHost", config.apiHost],
+    ];
     for (const [key, host] of own) {
         if (!host) continue;
         for (const o of rest) {
             const as = o.host === host ? "host" : o.apiHost === host ? "apiHost" : undefined;
             if (!as) continue;
-            const derived = o.tenant && host.includes(o.tenant) && o.tenant !== config.tenant ? host.split(o.tenant).join(config.tenant) : undefined;
+            const derived =
+                o.tenant && host.includes(o.tenant) && o.tenant !== config.tenant ? host.split(o.tenant).join(config.tenant) : undefined;
             // The fix must pass every other rule: not another stack's host, and an API host other than the host.
             const candidates = key === "host" ? [derived] : [derived, `api.${config.host}`];
-            const fix = unused(candidates, [...claimed, key === "host" ? config.apiHost : config.host], `<${key === "host" ? "host" : "API host"} of this customer>`);
-            problems.push(`${PROJECT}:${key} in ${file} is '${host}', which ${o.file} (stack ${o.stack}) also serves${as === "apiHost" ? " as its stock:apiHost" : ""}: both ingresses would claim it and the load balancer could send one customer to the other. Fix: ${set(key, fix)}`);
+            const fix = unused(
+                candidates,
+                [...claimed, key === "host" ? config.apiHost : config.host],
+                `<${key === "host" ? "host" : "API host"} of this customer>`,
+            );
+            problems.push(
+                `${PROJECT}:${key} in ${file} is '${host}', which ${o.file} (stack ${o.stack}) also serves${as === "apiHost" ? " as its stock:apiHost" : ""}: both ingresses would claim it and the load balancer could send one customer to the other. Fix: ${set(key, fix)}`,
+            );
         }
     }
     return problems;

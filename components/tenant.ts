@@ -56,7 +56,9 @@ export class Tenant extends pulumi.ComponentResource {
         const { config, sources, redis } = args;
         const runtime = config.app.redisKeyPrefix === "shim" ? args.pythonRuntime : undefined;
         if (config.app.redisKeyPrefix === "shim" && !runtime?.files.length) {
-            throw new Error(`Tenant ${name}: stock:redisKeyPrefixMode is shim, so args.pythonRuntime (the files of runtime/python/) is required`);
+            throw new Error(
+                `Tenant ${name}: stock:redisKeyPrefixMode is shim, so args.pythonRuntime (the files of runtime/python/) is required`,
+            );
         }
         const env: BackendEnv = backendEnv(config, redis);
         const backendTag = contentTag(sources.backend);
@@ -70,81 +72,120 @@ export class Tenant extends pulumi.ComponentResource {
         this.envKeys = { config: Object.keys(env.config).sort(), secret: [...Object.keys(env.secret), "DJANGO_SECRET_KEY"].sort() };
         const child = { parent: this };
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: {
-                name: config.tenant,
-                labels: {
-                    [TENANT_LABEL]: config.tenant,
-                    [REDIS_CLIENT_LABEL]: "true",
-                    "app.kubernetes.io/managed-by": "pulumi",
-                    "app.kubernetes.io/part-of": "stock",
-                    "pod-security.kubernetes.io/enforce": config.podSecurity,
-                    "pod-security.kubernetes.io/enforce-version": "latest",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: {
+                    name: config.tenant,
+                    labels: {
+                        [TENANT_LABEL]: config.tenant,
+                        [REDIS_CLIENT_LABEL]: "true",
+                        "app.kubernetes.io/managed-by": "pulumi",
+                        "app.kubernetes.io/part-of": "stock",
+                        "pod-security.kubernetes.io/enforce": config.podSecurity,
+                        "pod-security.kubernetes.io/enforce-version": "latest",
+                        "pod-security.kubernetes.io/warn": "restricted",
+                        "pod-security.kubernetes.io/audit": "restricted",
+                    },
                 },
             },
-        }, child);
+            child,
+        );
         const inNamespace = { ...child, dependsOn: [namespace] };
-        const metadata = (resourceName: string) => ({ name: resourceName, namespace: config.tenant, labels: { [TENANT_LABEL]: config.tenant } });
+        const metadata = (resourceName: string) => ({
+            name: resourceName,
+            namespace: config.tenant,
+            labels: { [TENANT_LABEL]: config.tenant },
+        });
 
         // Nothing reaches or leaves a tenant's pods unless a chart's NetworkPolicy allows it.
-        const defaultDeny = new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
-            metadata: metadata("default-deny"),
-            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-        }, inNamespace);
+        const defaultDeny = new k8s.networking.v1.NetworkPolicy(
+            `${name}-default-deny`,
+            {
+                metadata: metadata("default-deny"),
+                spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+            },
+            inNamespace,
+        );
 
         const configMap = new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: metadata(ENV_CONFIGMAP), data: env.config }, inNamespace);
         // The shim that puts an unmodified app's Redis keys under the tenant's prefix (docs/app-contract.md).
         const runtimeConfigMap = runtime
-            ? new k8s.core.v1.ConfigMap(`${name}-python-runtime`, {
-                metadata: metadata(PYTHON_RUNTIME_CONFIGMAP),
-                data: Object.fromEntries(runtime.files.map((f) => [f.key, f.content])),
-            }, inNamespace)
+            ? new k8s.core.v1.ConfigMap(
+                  `${name}-python-runtime`,
+                  {
+                      metadata: metadata(PYTHON_RUNTIME_CONFIGMAP),
+                      data: Object.fromEntries(runtime.files.map((f) => [f.key, f.content])),
+                  },
+                  inNamespace,
+              )
             : undefined;
 
         // Generated once and kept in state; not part of the checksum, which must be known at preview.
         const djangoSecretKey = new random.RandomPassword(`${name}-django-secret-key`, { length: 50, special: false }, child);
-        const secret = new k8s.core.v1.Secret(`${name}-secret`, {
-            metadata: metadata(ENV_SECRET),
-            type: "Opaque",
-            stringData: {
-                ...Object.fromEntries(Object.entries(env.secret).map(([k, v]) => [k, pulumi.secret(v)])),
-                DJANGO_SECRET_KEY: djangoSecretKey.result,
+        const secret = new k8s.core.v1.Secret(
+            `${name}-secret`,
+            {
+                metadata: metadata(ENV_SECRET),
+                type: "Opaque",
+                stringData: {
+                    ...Object.fromEntries(Object.entries(env.secret).map(([k, v]) => [k, pulumi.secret(v)])),
+                    DJANGO_SECRET_KEY: djangoSecretKey.result,
+                },
             },
-        }, inNamespace);
+            inNamespace,
+        );
 
         // Pods only pull: a pull-only robot keeps a leaked pull secret from overwriting images.
-        const puller = config.harbor.pullUsername && config.secrets.harborPullPassword
-            ? { username: config.harbor.pullUsername, password: config.secrets.harborPullPassword }
-            : { username: config.harbor.username, password: config.secrets.harborPassword };
+        const puller =
+            config.harbor.pullUsername && config.secrets.harborPullPassword
+                ? { username: config.harbor.pullUsername, password: config.secrets.harborPullPassword }
+                : { username: config.harbor.username, password: config.secrets.harborPassword };
         if (!config.harbor.pullUsername) {
-            pulumi.log.warn(`${config.tenant}'s image-pull Secret uses the push robot ${config.harbor.username}; set stock:harborPullUsername and stock:harborPullPassword to a pull-only robot (SECURITY.md, Harbor robot)`, this);
+            pulumi.log.warn(
+                `${config.tenant}'s image-pull Secret uses the push robot ${config.harbor.username}; set stock:harborPullUsername and stock:harborPullPassword to a pull-only robot (SECURITY.md, Harbor robot)`,
+                this,
+            );
         }
-        const pullSecret = new k8s.core.v1.Secret(`${name}-pull-secret`, {
-            metadata: metadata(config.pullSecretName),
-            type: "kubernetes.io/dockerconfigjson",
-            stringData: { ".dockerconfigjson": pulumi.secret(dockerConfigJson(config.harbor.server, puller.username, puller.password)) },
-        }, inNamespace);
-
-        this.images = new TenantImages(`${name}-images`, {
-            server: config.harbor.server,
-            project: config.harbor.project,
-            username: config.harbor.username,
-            password: pulumi.secret(config.secrets.harborPassword),
-            platform: config.images.platform,
-            cache: config.buildCache,
-            backend: { context: sources.backend, repository: config.images.backend.repository, tag: backendTag, cacheTag: "buildcache" },
-            frontend: {
-                context: sources.frontend,
-                repository: config.images.frontend.repository,
-                tag: frontendTag,
-                cacheTag: `buildcache-${config.tenant}`,
-                buildFor: config.buildFor,
-                npmToken: pulumi.secret(config.secrets.npmToken),
-                npmTokenMode: config.npmTokenMode,
+        const pullSecret = new k8s.core.v1.Secret(
+            `${name}-pull-secret`,
+            {
+                metadata: metadata(config.pullSecretName),
+                type: "kubernetes.io/dockerconfigjson",
+                stringData: {
+                    ".dockerconfigjson": pulumi.secret(dockerConfigJson(config.harbor.server, puller.username, puller.password)),
+                },
             },
-        }, child);
+            inNamespace,
+        );
+
+        this.images = new TenantImages(
+            `${name}-images`,
+            {
+                server: config.harbor.server,
+                project: config.harbor.project,
+                username: config.harbor.username,
+                password: pulumi.secret(config.secrets.harborPassword),
+                platform: config.images.platform,
+                cache: config.buildCache,
+                backend: {
+                    context: sources.backend,
+                    repository: config.images.backend.repository,
+                    tag: backendTag,
+                    cacheTag: "buildcache",
+                },
+                frontend: {
+                    context: sources.frontend,
+                    repository: config.images.frontend.repository,
+                    tag: frontendTag,
+                    cacheTag: `buildcache-${config.tenant}`,
+                    buildFor: config.buildFor,
+                    npmToken: pulumi.secret(config.secrets.npmToken),
+                    npmTokenMode: config.npmTokenMode,
+                },
+            },
+            child,
+        );
 
         const values = chartValues({
             tenant: config,
@@ -153,21 +194,39 @@ export class Tenant extends pulumi.ComponentResource {
             redis: { namespace: redis.namespace, port: redis.port },
             pythonRuntime: runtime ? { configMap: PYTHON_RUNTIME_CONFIGMAP, checksum: runtime.checksum } : undefined,
         });
-        const chart = (chartName: ChartName, dependsOn: pulumi.Resource[]) => new k8s.helm.v4.Chart(`${name}-${chartName}`, {
-            // Relative to where Pulumi runs, so the same on every machine (no diff between CI runners).
-            chart: path.relative(process.cwd(), path.join(CHARTS_DIR, chartName)),
-            name: RELEASES[chartName],
-            namespace: config.tenant,
-            values: values[chartName],
-        }, { ...child, dependsOn });
+        const chart = (chartName: ChartName, dependsOn: pulumi.Resource[]) =>
+            new k8s.helm.v4.Chart(
+                `${name}-${chartName}`,
+                {
+                    // Relative to where Pulumi runs, so the same on every machine (no diff between CI runners).
+                    chart: path.relative(process.cwd(), path.join(CHARTS_DIR, chartName)),
+                    name: RELEASES[chartName],
+                    namespace: config.tenant,
+                    values: values[chartName],
+                },
+                { ...child, dependsOn },
+            );
         // No pod starts before the namespace denies by default.
         // The namespace's budget, sized from this config (components/quota.ts): a bad replicas value
         // is refused at admission here instead of starving the node pool all tenants share.
         const budget = [
             new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: metadata("tenant-quota"), spec: { hard: quota.hard } }, inNamespace),
-            new k8s.core.v1.LimitRange(`${name}-limits`, { metadata: metadata("tenant-limits"), spec: { limits: [{ type: "Container", ...quota.limitRange }] } }, inNamespace),
+            new k8s.core.v1.LimitRange(
+                `${name}-limits`,
+                { metadata: metadata("tenant-limits"), spec: { limits: [{ type: "Container", ...quota.limitRange }] } },
+                inNamespace,
+            ),
         ];
-        const runtimeInputs = [namespace, defaultDeny, ...budget, configMap, secret, pullSecret, this.images, ...(runtimeConfigMap ? [runtimeConfigMap] : [])];
+        const runtimeInputs = [
+            namespace,
+            defaultDeny,
+            ...budget,
+            configMap,
+            secret,
+            pullSecret,
+            this.images,
+            ...(runtimeConfigMap ? [runtimeConfigMap] : []),
+        ];
         // The API chart runs the migration Job for this image; workers start after it.
         const api = chart("backend-api", runtimeInputs);
         chart("celery", [...runtimeInputs, api]);

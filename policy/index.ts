@@ -7,7 +7,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, policies } from "./policies";
 
 new PolicyPack(PACK_NAME, {
-    description: "Guardrails for the stock app on Kubernetes: non-root pods with limits and pinned images from Harbor, " +
+    description:
+        "Guardrails for the stock app on Kubernetes: non-root pods with limits and pinned images from Harbor, " +
         "no external Services in tenant namespaces, a default-deny NetworkPolicy per tenant, credentials only in Secrets.",
     enforcementLevel: "mandatory",
     policies,

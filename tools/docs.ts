@@ -6,5 +6,9 @@ import { writeReadmeTable } from "./lib/config-table";
 
 console.log(writeReadmeTable() ? "README.md: configuration table updated" : "README.md: configuration table already up to date");
 for (const chart of CHART_NAMES) {
-    console.log(writeChartReadme(chart) ? `charts/${chart}/README.md: parameters updated` : `charts/${chart}/README.md: parameters already up to date`);
+    console.log(
+        writeChartReadme(chart)
+            ? `charts/${chart}/README.md: parameters updated`
+            : `charts/${chart}/README.md: parameters already up to date`,
+    );
 }

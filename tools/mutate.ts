@@ -70,18 +70,28 @@ export function applicationProblem(m: Mutation, root = REPO_ROOT): string | unde
 function runTests(root: string, tests: string[], grep?: string): { ok: boolean; output: string } {
     const mocha = path.join(root, "node_modules", "mocha", "bin", "mocha.js");
     const args = [mocha, "--bail", "--reporter", "dot", ...(grep ? ["--grep", grep] : []), ...tests];
-    const result = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", timeout: 600_000, env: { ...process.env, FORCE_COLOR: "0" } });
+    const result = spawnSync(process.execPath, args, {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 600_000,
+        env: { ...process.env, FORCE_COLOR: "0" },
+    });
     return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
 }
 
-export interface Outcome { id: string; result: "caught" | "survived" | "stale" | "baseline failed" | "skipped"; detail?: string }
+export interface Outcome {
+    id: string;
+    result: "caught" | "survived" | "stale" | "baseline failed" | "skipped";
+    detail?: string;
+}
 
 export function mutate(mutations: Mutation[], log: (line: string) => void = () => undefined): Outcome[] {
     const outcomes: Outcome[] = [];
     const applicable = mutations.filter((m) => {
         const problem = applicationProblem(m);
         if (problem) outcomes.push({ id: m.id, result: "stale", detail: problem });
-        const missing = m.skipUnlessExists && !fs.existsSync(requiredPath(m.skipUnlessExists)) ? requiredPath(m.skipUnlessExists) : undefined;
+        const missing =
+            m.skipUnlessExists && !fs.existsSync(requiredPath(m.skipUnlessExists)) ? requiredPath(m.skipUnlessExists) : undefined;
         if (!problem && missing) outcomes.push({ id: m.id, result: "skipped", detail: `${missing} does not exist, so its tests skip` });
         return !problem && !missing;
     });
@@ -105,7 +115,10 @@ export function mutate(mutations: Mutation[], log: (line: string) => void = () =
                 try {
                     for (const e of m.edits) {
                         const file = scratch.file(e.file);
-                        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(e.search, () => e.replace));
+                        fs.writeFileSync(
+                            file,
+                            fs.readFileSync(file, "utf8").replace(e.search, () => e.replace),
+                        );
                     }
                     const run = runTests(scratch.root, m.tests, m.grep);
                     outcomes.push({ id: m.id, result: run.ok ? "survived" : "caught" });
@@ -140,7 +153,10 @@ if (require.main === module) {
     const started = Date.now();
     const outcomes = mutate(chosen, (line) => process.stdout.write(`${line}\n`));
     const count = (r: Outcome["result"]) => outcomes.filter((o) => o.result === r).length;
-    for (const o of outcomes.filter((x) => x.result !== "caught" && x.result !== "survived")) process.stdout.write(`${o.result}: ${o.id}${o.detail ? ` — ${o.detail.split("\n")[0]}` : ""}\n`);
-    process.stdout.write(`\n${outcomes.length} mutations: ${count("caught")} caught, ${count("survived")} survived, ${count("stale")} stale, ${count("baseline failed")} with a failing baseline, ${count("skipped")} skipped (${Math.round((Date.now() - started) / 1000)}s)\n`);
+    for (const o of outcomes.filter((x) => x.result !== "caught" && x.result !== "survived"))
+        process.stdout.write(`${o.result}: ${o.id}${o.detail ? ` — ${o.detail.split("\n")[0]}` : ""}\n`);
+    process.stdout.write(
+        `\n${outcomes.length} mutations: ${count("caught")} caught, ${count("survived")} survived, ${count("stale")} stale, ${count("baseline failed")} with a failing baseline, ${count("skipped")} skipped (${Math.round((Date.now() - started) / 1000)}s)\n`,
+    );
     process.exit(count("caught") + count("skipped") === outcomes.length ? 0 : 1);
 }

@@ -25,11 +25,16 @@ function checkoutAt(repo: string, ref: string): { root: string; remove(): void }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-plan-"));
     const remove = () => fs.rmSync(dir, { recursive: true, force: true });
     try {
-        const archive = execFileSync("git", ["-C", repo, "archive", "--format=tar", ref], { maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
+        const archive = execFileSync("git", ["-C", repo, "archive", "--format=tar", ref], {
+            maxBuffer: 1 << 30,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         execFileSync("tar", ["-x", "-C", dir], { input: archive });
     } catch (e) {
         remove();
-        throw new Error(`cannot read git ref '${ref}' in ${repo}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+        throw new Error(
+            `cannot read git ref '${ref}' in ${repo}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`,
+        );
     }
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
     return { root: dir, remove };
@@ -52,7 +57,16 @@ function writeManifests(plan: Plan, dir: string): number {
 export async function main(argv: string[], stdout: Output = process.stdout, stderr: Output = process.stderr): Promise<number> {
     let args;
     try {
-        args = parseArgs({ args: argv, options: { stack: { type: "string" }, out: { type: "string" }, diff: { type: "string" }, root: { type: "string" }, help: { type: "boolean" } } }).values;
+        args = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string" },
+                out: { type: "string" },
+                diff: { type: "string" },
+                root: { type: "string" },
+                help: { type: "boolean" },
+            },
+        }).values;
     } catch (e) {
         stderr.write(`${(e as Error).message}\n${USAGE}\n`);
         return 2;
@@ -64,7 +78,9 @@ export async function main(argv: string[], stdout: Output = process.stdout, stde
     const root = path.resolve(args.root ?? REPO_ROOT);
     const stacks = stackNames(root);
     if (!args.stack || !stacks.includes(args.stack)) {
-        stderr.write(`${args.stack ? `no Pulumi.${args.stack}.yaml in ${root}` : "--stack is required"}; stacks: ${stacks.join(", ")}\n${USAGE}\n`);
+        stderr.write(
+            `${args.stack ? `no Pulumi.${args.stack}.yaml in ${root}` : "--stack is required"}; stacks: ${stacks.join(", ")}\n${USAGE}\n`,
+        );
         return 2;
     }
     try {
@@ -76,12 +92,20 @@ export async function main(argv: string[], stdout: Output = process.stdout, stde
     return 0;
 }
 
-async function planStack(stack: string, root: string, diffRef: string | undefined, outDir: string | undefined, stdout: Output): Promise<void> {
+async function planStack(
+    stack: string,
+    root: string,
+    diffRef: string | undefined,
+    outDir: string | undefined,
+    stdout: Output,
+): Promise<void> {
     const plan = await buildPlan(stack, { root });
     if (diffRef) {
         const old = checkoutAt(root, diffRef);
         try {
-            const before = fs.existsSync(path.join(old.root, `Pulumi.${stack}.yaml`)) ? await buildPlan(stack, { root: old.root }) : { ...plan, resources: [], objects: [], images: [], outputs: {} };
+            const before = fs.existsSync(path.join(old.root, `Pulumi.${stack}.yaml`))
+                ? await buildPlan(stack, { root: old.root })
+                : { ...plan, resources: [], objects: [], images: [], outputs: {} };
             stdout.write(formatDiff(await diffPlans(before, plan), stack, diffRef));
         } finally {
             old.remove();

@@ -14,8 +14,11 @@ export const REPO_ROOT = path.resolve(__dirname, "..");
 const TEST_FILE = /\.test\.ts$/;
 
 function testFilesUnder(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true })
-        .flatMap((e) => (e.isDirectory() ? testFilesUnder(path.join(dir, e.name)) : TEST_FILE.test(e.name) ? [path.join(dir, e.name)] : []));
+    return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) =>
+            e.isDirectory() ? testFilesUnder(path.join(dir, e.name)) : TEST_FILE.test(e.name) ? [path.join(dir, e.name)] : [],
+        );
 }
 
 /** Splits the arguments into test files (paths expanded, relative to `cwd`) and mocha options. */

@@ -1,13 +1,23 @@
 /** The policy config: each policy's settings, with the defaults of ./defaults. */
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import {
-    DEFAULT_ALLOWED_REGISTRIES, DEFAULT_CREDENTIAL_KEY_EXCLUDE, DEFAULT_CREDENTIAL_KEY_PATTERN, DEFAULT_IMAGE_EXEMPT_NAMESPACES,
-    DEFAULT_SECRET_CONFIG_KEY_EXCLUDE, DEFAULT_SECRET_CONFIG_KEY_PATTERN, DEFAULT_SECRET_MIN_LENGTH, DEFAULT_SECRET_SINKS,
-    DEFAULT_SYSTEM_NAMESPACES, DEFAULT_TENANT_LABEL,
+    DEFAULT_ALLOWED_REGISTRIES,
+    DEFAULT_CREDENTIAL_KEY_EXCLUDE,
+    DEFAULT_CREDENTIAL_KEY_PATTERN,
+    DEFAULT_IMAGE_EXEMPT_NAMESPACES,
+    DEFAULT_SECRET_CONFIG_KEY_EXCLUDE,
+    DEFAULT_SECRET_CONFIG_KEY_PATTERN,
+    DEFAULT_SECRET_MIN_LENGTH,
+    DEFAULT_SECRET_SINKS,
+    DEFAULT_SYSTEM_NAMESPACES,
+    DEFAULT_TENANT_LABEL,
 } from "./defaults";
 
 export const stringList = (description: string, defaults: readonly string[]) => ({
-    type: "array" as const, items: { type: "string" as const }, default: [...defaults], description,
+    type: "array" as const,
+    items: { type: "string" as const },
+    default: [...defaults],
+    description,
 });
 
 function listConfig(value: unknown, fallback: readonly string[]): string[] {
@@ -18,11 +28,24 @@ function stringConfig(value: unknown, fallback: string): string {
     return typeof value === "string" && value !== "" ? value : fallback;
 }
 
-export interface ImageConfig { allowedRegistries: string[]; exemptNamespaces: string[] }
-export interface WorkloadConfig { exemptNamespaces: string[] }
-export interface ServiceConfig { systemNamespaces: string[] }
-export interface NetworkConfig { tenantLabel: string }
-export interface CredentialConfig { credentialKeyPattern: string; credentialKeyExclude: string; allowedKeys: string[] }
+export interface ImageConfig {
+    allowedRegistries: string[];
+    exemptNamespaces: string[];
+}
+export interface WorkloadConfig {
+    exemptNamespaces: string[];
+}
+export interface ServiceConfig {
+    systemNamespaces: string[];
+}
+export interface NetworkConfig {
+    tenantLabel: string;
+}
+export interface CredentialConfig {
+    credentialKeyPattern: string;
+    credentialKeyExclude: string;
+    allowedKeys: string[];
+}
 export interface StackSecretConfig {
     secretKeyPattern: string;
     secretKeyExclude: string;

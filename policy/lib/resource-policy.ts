@@ -3,7 +3,9 @@ import type { PolicyConfigSchema, PolicyResource, ReportViolation, ResourceValid
 import { ResourceView } from "./resources";
 
 export function resourcePolicy(
-    name: string, description: string, configSchema: PolicyConfigSchema,
+    name: string,
+    description: string,
+    configSchema: PolicyConfigSchema,
     check: (r: ResourceView, args: ResourceValidationArgs) => string[],
 ): ResourceValidationPolicy {
     return {

@@ -11,13 +11,14 @@ export function checkResourceLimits(r: ResourceView, config: WorkloadConfig = wo
         const limits: Props = c.spec.resources?.limits ?? {};
         const missing = ["cpu", "memory"].filter((k) => !present(limits[k]));
         if (missing.length > 0) {
-            out.push(`${describe(r)}: ${c.label} has no ${missing.join(" and no ")} limit (resources.limits). ` +
-                `Fix: set resources.limits.${missing.join(" and resources.limits.")} (and requests) for this container in the chart values.`);
+            out.push(
+                `${describe(r)}: ${c.label} has no ${missing.join(" and no ")} limit (resources.limits). ` +
+                    `Fix: set resources.limits.${missing.join(" and resources.limits.")} (and requests) for this container in the chart values.`,
+            );
         }
     }
     return out;
 }
-
 
 export const containerResourceLimits = resourcePolicy(
     "container-resource-limits",

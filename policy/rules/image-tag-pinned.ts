@@ -7,11 +7,16 @@ import { resourcePolicy } from "../lib/resource-policy";
 export function checkImagesPinned(r: ResourceView, config: WorkloadConfig = workloadConfig()): string[] {
     if (r.type === TYPES.dockerImage) {
         const tags = pushedTags(r.props);
-        if (tags.length === 0) return [`${describe(r, false)}: pushes no tag, so the image would be :latest. Fix: push under an immutable tag (e.g. a content hash), never :latest.`];
+        if (tags.length === 0)
+            return [
+                `${describe(r, false)}: pushes no tag, so the image would be :latest. Fix: push under an immutable tag (e.g. a content hash), never :latest.`,
+            ];
         // A push needs a tag; a digest is only known after the push.
         return tags.flatMap((ref) => {
             const reason = unpinnedReason(ref);
-            return reason ? [`${describe(r, false)}: tag "${ref}" ${reason}. Fix: push under an immutable tag (e.g. a content hash), never :latest.`] : [];
+            return reason
+                ? [`${describe(r, false)}: tag "${ref}" ${reason}. Fix: push under an immutable tag (e.g. a content hash), never :latest.`]
+                : [];
         });
     }
     const pod = podSpecOf(r);
@@ -21,8 +26,10 @@ export function checkImagesPinned(r: ResourceView, config: WorkloadConfig = work
         const ref = typeof c.spec.image === "string" ? c.spec.image : "";
         const reason = unpinnedReason(ref);
         if (reason) {
-            out.push(`${describe(r)}: ${c.label} image "${ref}" ${reason}. ` +
-                "Fix: set image.tag to an immutable tag (the program's content-hash tag) or image.digest to sha256:...; never latest or an empty tag.");
+            out.push(
+                `${describe(r)}: ${c.label} image "${ref}" ${reason}. ` +
+                    "Fix: set image.tag to an immutable tag (the program's content-hash tag) or image.digest to sha256:...; never latest or an empty tag.",
+            );
         }
     }
     return out;

@@ -12,7 +12,8 @@ export function checkNoExternalService(r: ResourceView, config: ServiceConfig = 
     if (config.systemNamespaces.includes(ns)) return [];
     const spec: Props = r.props.spec ?? {};
     const out: string[] = [];
-    const fix = "External traffic enters only through the ingress controller (behind the external nginx load balancer). " +
+    const fix =
+        "External traffic enters only through the ingress controller (behind the external nginx load balancer). " +
         "Fix: use service.type ClusterIP and expose the app with an Ingress.";
     if (EXTERNAL_SERVICE_TYPES.includes(spec.type)) {
         out.push(`${describe(r)} is of type ${spec.type} in tenant namespace ${ns}. ${fix}`);

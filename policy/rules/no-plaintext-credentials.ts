@@ -8,12 +8,16 @@ import { resourcePolicy } from "../lib/resource-policy";
  * like a credential; no container sets a credential-looking env var to a literal value.
  */
 export function checkNoPlaintextCredentials(r: ResourceView, config: CredentialConfig = credentialConfig()): string[] {
-    const looksSecret = (key: string) => pattern(config.credentialKeyPattern).test(key) && !pattern(config.credentialKeyExclude).test(key) &&
+    const looksSecret = (key: string) =>
+        pattern(config.credentialKeyPattern).test(key) &&
+        !pattern(config.credentialKeyExclude).test(key) &&
         !config.allowedKeys.includes(key);
     const out: string[] = [];
     if (r.type === TYPES.secret) {
         if (!present(r.props.type)) {
-            out.push(`${describe(r)} has no type. Fix: set type explicitly (Opaque, kubernetes.io/dockerconfigjson, kubernetes.io/tls, ...) so that the API server validates its keys.`);
+            out.push(
+                `${describe(r)} has no type. Fix: set type explicitly (Opaque, kubernetes.io/dockerconfigjson, kubernetes.io/tls, ...) so that the API server validates its keys.`,
+            );
         }
         return out;
     }
@@ -22,8 +26,10 @@ export function checkNoPlaintextCredentials(r: ResourceView, config: CredentialC
             const data = r.props[field];
             if (data === undefined || data === null || typeof data !== "object") continue;
             for (const key of Object.keys(data).filter(looksSecret)) {
-                out.push(`${describe(r)}: ${field} key "${key}" looks like a credential, and ConfigMaps are stored and shown in plaintext. ` +
-                    `Fix: move ${key} to a Secret (set with \`pulumi config set --secret\`), or list it in allowedKeys in the policy config if it is not a credential.`);
+                out.push(
+                    `${describe(r)}: ${field} key "${key}" looks like a credential, and ConfigMaps are stored and shown in plaintext. ` +
+                        `Fix: move ${key} to a Secret (set with \`pulumi config set --secret\`), or list it in allowedKeys in the policy config if it is not a credential.`,
+                );
             }
         }
         return out;
@@ -34,8 +40,10 @@ export function checkNoPlaintextCredentials(r: ResourceView, config: CredentialC
         const env: Props[] = Array.isArray(c.spec.env) ? c.spec.env : [];
         for (const e of env) {
             if (typeof e?.name === "string" && looksSecret(e.name) && present(e.value) && !FLAG_VALUE.test(String(e.value).trim())) {
-                out.push(`${describe(r)}: ${c.label} sets ${e.name} to a literal value, stored in plaintext in the ${kindOf(r.type)}. ` +
-                    `Fix: put it in a Secret and use env[].valueFrom.secretKeyRef (or envFrom.secretRef).`);
+                out.push(
+                    `${describe(r)}: ${c.label} sets ${e.name} to a literal value, stored in plaintext in the ${kindOf(r.type)}. ` +
+                        `Fix: put it in a Secret and use env[].valueFrom.secretKeyRef (or envFrom.secretRef).`,
+                );
             }
         }
     }
@@ -47,8 +55,16 @@ export const noPlaintextCredentials = resourcePolicy(
     "Credentials live only in Secrets: every Secret declares its type, no ConfigMap key looks like a credential, and no container sets a credential-looking env var to a literal value (flags such as yes/no and *_FILE paths excepted).",
     {
         properties: {
-            credentialKeyPattern: { type: "string", default: DEFAULT_CREDENTIAL_KEY_PATTERN, description: "Case-insensitive regular expression for key names that look like credentials." },
-            credentialKeyExclude: { type: "string", default: DEFAULT_CREDENTIAL_KEY_EXCLUDE, description: "Key names matching this (case-insensitive) point at a credential (a file) and are skipped." },
+            credentialKeyPattern: {
+                type: "string",
+                default: DEFAULT_CREDENTIAL_KEY_PATTERN,
+                description: "Case-insensitive regular expression for key names that look like credentials.",
+            },
+            credentialKeyExclude: {
+                type: "string",
+                default: DEFAULT_CREDENTIAL_KEY_EXCLUDE,
+                description: "Key names matching this (case-insensitive) point at a credential (a file) and are skipped.",
+            },
             allowedKeys: stringList("Key names that match the pattern but are not credentials.", []),
         },
     },

@@ -14,12 +14,16 @@ export function checkRunsAsNonRoot(r: ResourceView, config: WorkloadConfig = wor
         const nonRoot = ctx.runAsNonRoot ?? podCtx.runAsNonRoot;
         const user = ctx.runAsUser ?? podCtx.runAsUser;
         if (nonRoot !== true) {
-            out.push(`${describe(r)}: ${c.label} may run as root: runAsNonRoot is ${nonRoot === false ? "false" : "not set"} in both ${at}.securityContext and the container's securityContext. ` +
-                "Fix: set securityContext.runAsNonRoot: true and a non-zero runAsUser (chart values podSecurityContext / containerSecurityContext).");
+            out.push(
+                `${describe(r)}: ${c.label} may run as root: runAsNonRoot is ${nonRoot === false ? "false" : "not set"} in both ${at}.securityContext and the container's securityContext. ` +
+                    "Fix: set securityContext.runAsNonRoot: true and a non-zero runAsUser (chart values podSecurityContext / containerSecurityContext).",
+            );
         }
         if (user === 0 || user === "0") {
-            out.push(`${describe(r)}: ${c.label} runs as root: runAsUser is 0${ctx.runAsUser === undefined ? ` (from ${at}.securityContext)` : ""}. ` +
-                "Fix: set runAsUser to the image's unprivileged uid (e.g. 1000) and runAsNonRoot: true.");
+            out.push(
+                `${describe(r)}: ${c.label} runs as root: runAsUser is 0${ctx.runAsUser === undefined ? ` (from ${at}.securityContext)` : ""}. ` +
+                    "Fix: set runAsUser to the image's unprivileged uid (e.g. 1000) and runAsNonRoot: true.",
+            );
         }
     }
     return out;

@@ -1,5 +1,10 @@
 import type { ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { DEFAULT_SECRET_CONFIG_KEY_EXCLUDE, DEFAULT_SECRET_CONFIG_KEY_PATTERN, DEFAULT_SECRET_MIN_LENGTH, DEFAULT_SECRET_SINKS } from "../lib/defaults";
+import {
+    DEFAULT_SECRET_CONFIG_KEY_EXCLUDE,
+    DEFAULT_SECRET_CONFIG_KEY_PATTERN,
+    DEFAULT_SECRET_MIN_LENGTH,
+    DEFAULT_SECRET_SINKS,
+} from "../lib/defaults";
 import { describe, Finding, Props, ResourceView } from "../lib/resources";
 import { pattern, StackSecretConfig, stackSecretConfig, stringList } from "../lib/config";
 import { toView } from "../lib/resource-policy";
@@ -11,7 +16,9 @@ export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Record
     try {
         const parsed: unknown = JSON.parse(raw);
         if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
-        return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+        return Object.fromEntries(
+            Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+        );
     } catch {
         return undefined;
     }
@@ -25,7 +32,10 @@ function leafStrings(value: unknown): string[] {
 }
 
 /** The credential values in stack config, by key: keys matching the pattern (or listed), leaves of JSON values. */
-export function credentialValues(stackConfig: Record<string, string>, config: StackSecretConfig = stackSecretConfig()): Map<string, string[]> {
+export function credentialValues(
+    stackConfig: Record<string, string>,
+    config: StackSecretConfig = stackSecretConfig(),
+): Map<string, string[]> {
     const include = pattern(config.secretKeyPattern);
     const exclude = pattern(config.secretKeyExclude);
     const result = new Map<string, string[]>();
@@ -56,8 +66,12 @@ function unproxied(value: unknown): unknown {
 
 /** The SDK's "not known during preview" sentinels (strings). */
 const UNKNOWN_SENTINELS = new Set([
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", "3eeb2bf0-c639-47a8-9e75-3b44932eb421", "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2", "030794c1-ac77-496b-92df-f27374a8bd58", "e48ece36-62e2-4504-bad9-02848725956a",
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "030794c1-ac77-496b-92df-f27374a8bd58",
+    "e48ece36-62e2-4504-bad9-02848725956a",
     "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
 ]);
 
@@ -87,7 +101,9 @@ function isSink(type: string, path: string, sinks: readonly string[]): boolean {
  * Messages name the config key and the property, never the value.
  */
 export function checkSecretConfigNotInPlaintext(
-    resources: readonly ResourceView[], stackConfig: Record<string, string>, config: StackSecretConfig = stackSecretConfig(),
+    resources: readonly ResourceView[],
+    stackConfig: Record<string, string>,
+    config: StackSecretConfig = stackSecretConfig(),
 ): Finding[] {
     const needles: Array<{ key: string; forms: string[] }> = [];
     for (const [key, values] of credentialValues(stackConfig, config)) {
@@ -110,7 +126,8 @@ export function checkSecretConfigNotInPlaintext(
         for (const [key, paths] of hits) {
             out.push({
                 urn: r.urn,
-                message: `The value of the secret stack config ${key} appears in ${describe(r, r.type.startsWith("kubernetes:") && typeof r.props.metadata === "object")} (${r.type}) at ${[...paths].join(", ")}, where it is stored in plaintext. ` +
+                message:
+                    `The value of the secret stack config ${key} appears in ${describe(r, r.type.startsWith("kubernetes:") && typeof r.props.metadata === "object")} (${r.type}) at ${[...paths].join(", ")}, where it is stored in plaintext. ` +
                     `Fix: pass it only through a Secret (stringData) and reference that Secret (envFrom.secretRef / valueFrom.secretKeyRef); never put it in a ConfigMap, env literal, annotation, chart value or output.`,
             });
         }
@@ -120,12 +137,21 @@ export function checkSecretConfigNotInPlaintext(
 
 export const secretConfigNotInPlaintext: StackValidationPolicy = {
     name: "secret-config-not-in-plaintext",
-    description: "No credential from the stack config (keys such as dbPassword, harborPassword, npmToken) appears, as is or base64-encoded, in any resource property other than a Secret or an image push's registry password and build args.",
+    description:
+        "No credential from the stack config (keys such as dbPassword, harborPassword, npmToken) appears, as is or base64-encoded, in any resource property other than a Secret or an image push's registry password and build args.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
-            secretKeyPattern: { type: "string", default: DEFAULT_SECRET_CONFIG_KEY_PATTERN, description: "Case-insensitive regular expression for stack config keys (after 'project:') that hold credentials." },
-            secretKeyExclude: { type: "string", default: DEFAULT_SECRET_CONFIG_KEY_EXCLUDE, description: "Keys matching this (case-insensitive) only name a credential (pullSecretName) and are skipped." },
+            secretKeyPattern: {
+                type: "string",
+                default: DEFAULT_SECRET_CONFIG_KEY_PATTERN,
+                description: "Case-insensitive regular expression for stack config keys (after 'project:') that hold credentials.",
+            },
+            secretKeyExclude: {
+                type: "string",
+                default: DEFAULT_SECRET_CONFIG_KEY_EXCLUDE,
+                description: "Keys matching this (case-insensitive) only name a credential (pullSecretName) and are skipped.",
+            },
             secretConfigKeys: stringList("More fully qualified stack config keys (project:key) whose values are credentials.", []),
             sinks: stringList("Where credentials may appear: '<type>' or '<type>:<property path>'.", DEFAULT_SECRET_SINKS),
             minLength: { type: "integer", default: DEFAULT_SECRET_MIN_LENGTH, description: "Shorter values are not searched for." },
@@ -138,4 +164,3 @@ export const secretConfigNotInPlaintext: StackValidationPolicy = {
         for (const f of checkSecretConfigNotInPlaintext(args.resources.map(toView), stackConfig, config)) reportViolation(f.message, f.urn);
     },
 };
-

@@ -10,8 +10,13 @@ function isEmptySelector(selector: unknown): boolean {
     const s = selector as Props;
     const labels = s.matchLabels ?? {};
     const exprs = s.matchExpressions ?? [];
-    return Object.keys(s).every((k) => k === "matchLabels" || k === "matchExpressions") &&
-        typeof labels === "object" && Object.keys(labels).length === 0 && Array.isArray(exprs) && exprs.length === 0;
+    return (
+        Object.keys(s).every((k) => k === "matchLabels" || k === "matchExpressions") &&
+        typeof labels === "object" &&
+        Object.keys(labels).length === 0 &&
+        Array.isArray(exprs) &&
+        exprs.length === 0
+    );
 }
 
 /** Why a NetworkPolicy is not a default-deny of all ingress and egress, or undefined when it is. */
@@ -21,7 +26,9 @@ export function notDefaultDenyReason(props: Props): string | undefined {
     const types: unknown[] = Array.isArray(spec.policyTypes) ? spec.policyTypes : [];
     const missing = ["Ingress", "Egress"].filter((x) => !types.includes(x));
     if (missing.length > 0) return `its policyTypes lack ${missing.join(" and ")}`;
-    const rules = ["ingress", "egress"].filter((k) => Array.isArray(spec[k]) ? spec[k].length > 0 : spec[k] !== undefined && spec[k] !== null);
+    const rules = ["ingress", "egress"].filter((k) =>
+        Array.isArray(spec[k]) ? spec[k].length > 0 : spec[k] !== undefined && spec[k] !== null,
+    );
     if (rules.length > 0) return `it has ${rules.join(" and ")} rules (allows traffic)`;
     return undefined;
 }
@@ -37,12 +44,14 @@ export function checkTenantDefaultDeny(resources: readonly ResourceView[], confi
         const name: string = typeof ns.props.metadata?.name === "string" ? ns.props.metadata.name : ns.name;
         const inNs = policies.filter((p) => p.props.metadata?.namespace === name);
         if (inNs.some((p) => notDefaultDenyReason(p.props) === undefined)) continue;
-        const seen = inNs.length === 0
-            ? "it has no NetworkPolicy at all"
-            : `its NetworkPolicies are not default-deny: ${inNs.map((p) => `${p.props.metadata?.name ?? p.name}: ${notDefaultDenyReason(p.props)}`).join("; ")}`;
+        const seen =
+            inNs.length === 0
+                ? "it has no NetworkPolicy at all"
+                : `its NetworkPolicies are not default-deny: ${inNs.map((p) => `${p.props.metadata?.name ?? p.name}: ${notDefaultDenyReason(p.props)}`).join("; ")}`;
         out.push({
             urn: ns.urn,
-            message: `Tenant Namespace ${name} (label ${label}=${labels[label]}) has no default-deny NetworkPolicy: ${seen}. ` +
+            message:
+                `Tenant Namespace ${name} (label ${label}=${labels[label]}) has no default-deny NetworkPolicy: ${seen}. ` +
                 `Fix: add a NetworkPolicy in namespace ${name} with spec {podSelector: {}, policyTypes: [Ingress, Egress]} and no ingress/egress rules; the charts' own NetworkPolicies then allow only what each workload needs.`,
         });
     }
@@ -51,7 +60,8 @@ export function checkTenantDefaultDeny(resources: readonly ResourceView[], confi
 
 export const tenantNamespaceDefaultDeny: StackValidationPolicy = {
     name: "tenant-namespace-default-deny",
-    description: "Every Namespace labelled as a tenant's (stock-deploy/tenant) has a NetworkPolicy with podSelector {} and policyTypes [Ingress, Egress] and no rules: nothing reaches or leaves a tenant's pods unless another NetworkPolicy allows it.",
+    description:
+        "Every Namespace labelled as a tenant's (stock-deploy/tenant) has a NetworkPolicy with podSelector {} and policyTypes [Ingress, Egress] and no rules: nothing reaches or leaves a tenant's pods unless another NetworkPolicy allows it.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {

@@ -28,7 +28,11 @@ async function refused(stack: string, options: RunOptions, ...fragments: Array<s
     }
     assert.ok(message.includes(`Pulumi.${stack}.yaml`), `names the stack file:\n${message}`);
     assert.match(message, /Fix: /, "says how to fix it");
-    assert.deepStrictEqual(recorded.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:StackReference"), [], "nothing is created");
+    assert.deepStrictEqual(
+        recorded.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:StackReference"),
+        [],
+        "nothing is created",
+    );
     return message;
 }
 
@@ -58,23 +62,31 @@ describe("bad input: conflicts between stacks", function () {
         assert.notStrictEqual(next, text, `${file} contains ${from}`);
         fs.writeFileSync(repo.file(file), next);
     };
-    beforeEach(() => { repo = scratchCopy("stock-conflicts-"); });
+    beforeEach(() => {
+        repo = scratchCopy("stock-conflicts-");
+    });
     afterEach(() => repo.remove());
 
     it("refuses a second stack file deploying a tenant another stack file deploys", async () => {
         edit("Pulumi.client-b.yaml", "stock:tenant: client-b", "stock:tenant: client-a");
-        await refused("client-b", { root: repo.root },
+        await refused(
+            "client-b",
+            { root: repo.root },
             "stock:tenant in Pulumi.client-b.yaml is 'client-a', which Pulumi.client-a.yaml (stack client-a) already deploys",
-            "Fix: pulumi config set stock:tenant 'client-b' -s client-b");
+            "Fix: pulumi config set stock:tenant 'client-b' -s client-b",
+        );
     });
 
     it("refuses, at up, a stack the shared stack does not name as the tenant's stack (stack files kept elsewhere)", async () => {
         // Only the shared stack knows: this stack's file is the only tenant file here.
         fs.renameSync(repo.file("Pulumi.client-a.yaml"), repo.file("Pulumi.client-z.yaml"));
         fs.rmSync(repo.file("Pulumi.client-b.yaml"));
-        await refused("client-z", { root: repo.root },
+        await refused(
+            "client-z",
+            { root: repo.root },
             "tenant 'client-a' (stock:tenant in Pulumi.client-z.yaml) is deployed by stack 'client-a' according to stock:tenants of 'organization/stock/shared'",
-            "to move the tenant here, change its entry in stock:tenants of Pulumi.shared.yaml to 'client-a@client-z'");
+            "to move the tenant here, change its entry in stock:tenants of Pulumi.shared.yaml to 'client-a@client-z'",
+        );
         // Done that way, the shared stack hands the tenant to client-z.
         edit("Pulumi.shared.yaml", "    - client-a\n", "    - client-a@client-z\n");
         const run = await runProgram("client-z", { root: repo.root });
@@ -87,24 +99,46 @@ describe("bad input: conflicts between stacks", function () {
         assert.strictEqual((await runProgram("client-a", { sharedOutputs: older })).outputs.namespace, "client-a");
         fs.renameSync(repo.file("Pulumi.client-a.yaml"), repo.file("Pulumi.client-z.yaml"));
         await refused("client-z", { root: repo.root, sharedOutputs: older }, "is deployed by stack 'client-a'");
-        await refused("client-a", { sharedOutputs: { ...older, tenantStacks: { "client-b": "client-b" } } }, "does not say which stack deploys tenant 'client-a'");
+        await refused(
+            "client-a",
+            { sharedOutputs: { ...older, tenantStacks: { "client-b": "client-b" } } },
+            "does not say which stack deploys tenant 'client-a'",
+        );
     });
 
     it("refuses two stacks serving one host, suggesting a host no stack uses", async () => {
         edit("Pulumi.client-b.yaml", "stock:host: app.client-b.feng.local", "stock:host: app.client-a.feng.local");
-        await refused("client-b", { root: repo.root },
+        await refused(
+            "client-b",
+            { root: repo.root },
             "stock:host in Pulumi.client-b.yaml is 'app.client-a.feng.local', which Pulumi.client-a.yaml (stack client-a) also serves",
-            "Fix: pulumi config set stock:host 'app.client-b.feng.local' -s client-b");
+            "Fix: pulumi config set stock:host 'app.client-b.feng.local' -s client-b",
+        );
     });
 
     it("refuses a host another stack serves as its API host, and an API host another stack serves", async () => {
-        edit("Pulumi.client-a.yaml", "stock:host: app.client-a.feng.local", "stock:host: app.client-a.feng.local\n  stock:apiHost: api.client-a.feng.local");
+        edit(
+            "Pulumi.client-a.yaml",
+            "stock:host: app.client-a.feng.local",
+            "stock:host: app.client-a.feng.local\n  stock:apiHost: api.client-a.feng.local",
+        );
         edit("Pulumi.client-b.yaml", "stock:host: app.client-b.feng.local", "stock:host: api.client-a.feng.local");
-        await refused("client-b", { root: repo.root },
+        await refused(
+            "client-b",
+            { root: repo.root },
             "stock:host in Pulumi.client-b.yaml is 'api.client-a.feng.local', which Pulumi.client-a.yaml (stack client-a) also serves as its stock:apiHost",
-            "Fix: pulumi config set stock:host 'api.client-b.feng.local' -s client-b");
-        edit("Pulumi.client-b.yaml", "stock:host: api.client-a.feng.local", "stock:host: app.client-b.feng.local\n  stock:apiHost: api.client-a.feng.local");
-        await refused("client-b", { root: repo.root }, "stock:apiHost in Pulumi.client-b.yaml is 'api.client-a.feng.local', which Pulumi.client-a.yaml (stack client-a) also serves as its stock:apiHost");
+            "Fix: pulumi config set stock:host 'api.client-b.feng.local' -s client-b",
+        );
+        edit(
+            "Pulumi.client-b.yaml",
+            "stock:host: api.client-a.feng.local",
+            "stock:host: app.client-b.feng.local\n  stock:apiHost: api.client-a.feng.local",
+        );
+        await refused(
+            "client-b",
+            { root: repo.root },
+            "stock:apiHost in Pulumi.client-b.yaml is 'api.client-a.feng.local', which Pulumi.client-a.yaml (stack client-a) also serves as its stock:apiHost",
+        );
     });
 
     it("lets two stacks build with one buildFor: each stages its own computed dotenv, and no hint edits another tenant's file", async () => {
@@ -117,9 +151,13 @@ describe("bad input: conflicts between stacks", function () {
         // A hand-written envs/client-a serves client-a only: client-b is told to take its own buildFor.
         fs.mkdirSync(repo.file("app/frontend/envs"), { recursive: true });
         fs.writeFileSync(repo.file("app/frontend/envs/client-a"), "REACT_APP_HOST_URL=http://app.client-a.feng.local\n");
-        const message = await refused("client-b", { root: repo.root },
+        const message = await refused(
+            "client-b",
+            { root: repo.root },
             "envs/client-a sets REACT_APP_HOST_URL=http://app.client-a.feng.local, but stack 'client-b' (Pulumi.client-b.yaml) computes REACT_APP_HOST_URL=http://app.client-b.feng.local",
-            "Fix: leave", "pulumi config set stock:buildFor client-b -s client-b");
+            "Fix: leave",
+            "pulumi config set stock:buildFor client-b -s client-b",
+        );
         assert.ok(!/delete the line|put the line/.test(message), `no hint to edit envs/client-a:\n${message}`);
     });
 
@@ -127,7 +165,10 @@ describe("bad input: conflicts between stacks", function () {
         fs.writeFileSync(repo.file("Pulumi.client-b.yaml"), "config:\n  stock:tenant: client-b\n   stock:host: [app\n");
         const own = await planCli(["--stack", "client-b", "--root", repo.root]);
         assert.strictEqual(own.code, 1);
-        assert.match(own.stderr, /Pulumi\.client-b\.yaml is not valid YAML at line \d+, column \d+: .*Fix: correct .*Pulumi\.client-b\.yaml at line/);
+        assert.match(
+            own.stderr,
+            /Pulumi\.client-b\.yaml is not valid YAML at line \d+, column \d+: .*Fix: correct .*Pulumi\.client-b\.yaml at line/,
+        );
         const sibling = await planCli(["--stack", "client-a", "--root", repo.root]);
         assert.strictEqual(sibling.code, 1);
         assert.match(sibling.stderr, /Pulumi\.client-b\.yaml is not valid YAML at line \d+/);
@@ -139,7 +180,12 @@ describe("bad input: conflicts between stacks", function () {
 
     it("notices a tenant removed from Pulumi.shared.yaml", async () => {
         edit("Pulumi.shared.yaml", "    - client-b\n", "");
-        await refused("client-b", { root: repo.root }, "tenant 'client-b' (stock:tenant) is not allowed on the shared Redis", "Fix: add client-b to stock:tenants in Pulumi.shared.yaml");
+        await refused(
+            "client-b",
+            { root: repo.root },
+            "tenant 'client-b' (stock:tenant) is not allowed on the shared Redis",
+            "Fix: add client-b to stock:tenants in Pulumi.shared.yaml",
+        );
     });
 });
 
@@ -147,43 +193,80 @@ describe("bad input: one stack's keys", function () {
     this.timeout(60000);
 
     it("refuses a queue whose only worker has replicas 0", async () => {
-        const workers = [{ name: "default", queues: ["summary", "stock", "statement", "news"], replicas: 1 }, { name: "price", queues: ["price"], replicas: 0 }];
-        const message = await refused("client-a", { overrides: { "stock:celeryWorkers": workers } },
+        const workers = [
+            { name: "default", queues: ["summary", "stock", "statement", "news"], replicas: 1 },
+            { name: "price", queues: ["price"], replicas: 0 },
+        ];
+        const message = await refused(
+            "client-a",
+            { overrides: { "stock:celeryWorkers": workers } },
             "queue 'price' is consumed only by price (stock:celeryWorkers[1].replicas is 0)",
-            "Fix: pulumi config set --path 'stock:celeryWorkers[1].replicas' 1 -s client-a");
+            "Fix: pulumi config set --path 'stock:celeryWorkers[1].replicas' 1 -s client-a",
+        );
         // The suggested value passes.
         workers[1].replicas = 1;
         assert.deepStrictEqual(problems("client-a", { "stock:celeryWorkers": workers }), [], message);
     });
 
     it("refuses database egress to the whole internet, warns about a wide network, and the model refuses prefixes over 32", async () => {
-        await refused("client-a", { overrides: { "stock:dbCidr": "0.0.0.0/0" } }, "stock:dbCidr in Pulumi.client-a.yaml is 0.0.0.0/0", "every address on the internet", "Fix: pulumi config set stock:dbCidr");
+        await refused(
+            "client-a",
+            { overrides: { "stock:dbCidr": "0.0.0.0/0" } },
+            "stock:dbCidr in Pulumi.client-a.yaml is 0.0.0.0/0",
+            "every address on the internet",
+            "Fix: pulumi config set stock:dbCidr",
+        );
         await refused("client-a", { overrides: { "stock:dbCidr": "10.0.0.0/4" } }, "2^28 addresses");
-        for (const bad of ["10.0.0.5/33", "10.0.0.5/99", "10.0.0.5/"]) assert.match(problems("client-a", { "stock:dbCidr": bad }).join("\n"), /stock:dbCidr .*must be an IPv4 CIDR/, bad);
+        for (const bad of ["10.0.0.5/33", "10.0.0.5/99", "10.0.0.5/"])
+            assert.match(problems("client-a", { "stock:dbCidr": bad }).join("\n"), /stock:dbCidr .*must be an IPv4 CIDR/, bad);
         const wide = loadStackConfig("client-a", { overrides: { "stock:dbCidr": "10.0.0.0/16" } });
-        assert.deepStrictEqual(wide.warnings.map((w) => w.split(":")[0] + ":" + w.split(":")[1]), ["stock:dbCidr in Pulumi.client-a.yaml is 10.0.0.0/16"]);
+        assert.deepStrictEqual(
+            wide.warnings.map((w) => w.split(":")[0] + ":" + w.split(":")[1]),
+            ["stock:dbCidr in Pulumi.client-a.yaml is 10.0.0.0/16"],
+        );
         assert.match(wide.warnings[0], /65536 addresses/);
         assert.deepStrictEqual(loadStackConfig("client-a").warnings, [], "the repo's stacks warn about nothing");
     });
 
     it("refuses a key in a mistyped namespace, with the key it means and the command that sets it", async () => {
-        await refused("client-a", { overrides: { "stok:apiReplicas": "3" } },
+        await refused(
+            "client-a",
+            { overrides: { "stok:apiReplicas": "3" } },
             "stok:apiReplicas in Pulumi.client-a.yaml is in namespace 'stok', which neither this program nor its providers read, so it would be ignored (did you mean stock:apiReplicas?)",
-            "Fix: pulumi config rm stok:apiReplicas -s client-a and pulumi config set stock:apiReplicas '3' -s client-a");
+            "Fix: pulumi config rm stok:apiReplicas -s client-a and pulumi config set stock:apiReplicas '3' -s client-a",
+        );
         assert.match(problems("client-a", { "Stock:hots": "x" }).join("\n"), /did you mean stock:host\?/);
-        assert.match(problems("client-a", { "acme:thing": "x" }).join("\n"), /acme:thing in Pulumi\.client-a\.yaml is in namespace 'acme'.*Fix: pulumi config rm acme:thing -s client-a$/);
-        assert.deepStrictEqual(problems("client-a", { "docker:host": "unix:///var/run/docker.sock" }), [], "the docker provider's own keys");
+        assert.match(
+            problems("client-a", { "acme:thing": "x" }).join("\n"),
+            /acme:thing in Pulumi\.client-a\.yaml is in namespace 'acme'.*Fix: pulumi config rm acme:thing -s client-a$/,
+        );
+        assert.deepStrictEqual(
+            problems("client-a", { "docker:host": "unix:///var/run/docker.sock" }),
+            [],
+            "the docker provider's own keys",
+        );
         const ignored = loadStackConfig("client-a", { overrides: { "kubernetes:context": "other" } });
         assert.match(ignored.warnings.join("\n"), /kubernetes:context in Pulumi\.client-a\.yaml is ignored.*stock:kubeContext/);
     });
 
     it("reports a nested problem at its path with the value found there, and a fix for that path only", () => {
-        const workers = [{ name: "default", queues: ["summary", "stock", "statement", "news"], replicas: 1 }, { name: "price", queues: ["price"], replicas: -1 }];
+        const workers = [
+            { name: "default", queues: ["summary", "stock", "statement", "news"], replicas: 1 },
+            { name: "price", queues: ["price"], replicas: -1 },
+        ];
         const [problem, ...rest] = problems("client-a", { "stock:celeryWorkers": workers });
         assert.deepStrictEqual(rest, []);
-        assert.strictEqual(problem, "stock:celeryWorkers[1].replicas in Pulumi.client-a.yaml: must be 0 or more (got -1). Fix: pulumi config set --path 'stock:celeryWorkers[1].replicas' <value> -s client-a");
-        const unknownField = problems("client-a", { "stock:apiResources": { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" }, limit: {} } });
-        assert.match(unknownField.join("\n"), /stock:apiResources in Pulumi\.client-a\.yaml: Unrecognized key: "limit" .*Fix: remove 'limit' from stock:apiResources in Pulumi\.client-a\.yaml; pulumi config rm --path 'stock:apiResources\.limit' -s client-a/);
+        assert.strictEqual(
+            problem,
+            "stock:celeryWorkers[1].replicas in Pulumi.client-a.yaml: must be 0 or more (got -1). Fix: pulumi config set --path 'stock:celeryWorkers[1].replicas' <value> -s client-a",
+        );
+        const unknownField = problems("client-a", {
+            "stock:apiResources": { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" }, limit: {} },
+        });
+        assert.match(
+            unknownField.join("\n"),
+            /stock:apiResources in Pulumi\.client-a\.yaml: Unrecognized key: "limit" .*Fix: remove 'limit' from stock:apiResources in Pulumi\.client-a\.yaml; pulumi config rm --path 'stock:apiResources\.limit' -s client-a/,
+        );
     });
 
     it("suggests only values that pass every rule: each key's fix, applied, is accepted", () => {
@@ -193,10 +276,12 @@ describe("bad input: one stack's keys", function () {
             for (const stack of ["client-a", "client-b", "shared"]) {
                 if (!spec.roles.includes(stack === "shared" ? "shared" : "tenant")) continue;
                 // A value of the wrong shape, or none at all where any string passes.
-                const wrong = spec.schema instanceof z.ZodArray ? { not: "a list" } : spec.schema instanceof z.ZodString ? undefined : [1, 2];
+                const wrong =
+                    spec.schema instanceof z.ZodArray ? { not: "a list" } : spec.schema instanceof z.ZodString ? undefined : [1, 2];
                 const found = problems(stack, { [`stock:${key}`]: wrong }, spec.secret ? [`stock:${key}`] : []);
                 // An optional string: nothing to fix, or only the pairing rule of the pull robot (tested with the program).
-                if (!spec.required && wrong === undefined && (found.length === 0 || found.every((p) => p.includes(" go together")))) continue;
+                if (!spec.required && wrong === undefined && (found.length === 0 || found.every((p) => p.includes(" go together"))))
+                    continue;
                 assert.strictEqual(found.length, 1, `${key} on ${stack}: ${found.join("\n")}`);
                 assert.match(found[0], new RegExp(`^stock:${key} (in|is) .*Pulumi\\.${stack}\\.yaml`));
                 const command = new RegExp(`Fix: pulumi config set stock:${key} '(.*)' -s ${stack}$`).exec(found[0]);
@@ -205,8 +290,16 @@ describe("bad input: one stack's keys", function () {
                 else {
                     assert.ok(command, found[0]);
                     let value: unknown = command[1];
-                    try { value = JSON.parse(command[1]); } catch { /* a plain string */ }
-                    assert.deepStrictEqual(problems(stack, { [`stock:${key}`]: value }), [], `the fix of stock:${key} on ${stack}: ${found[0]}`);
+                    try {
+                        value = JSON.parse(command[1]);
+                    } catch {
+                        /* a plain string */
+                    }
+                    assert.deepStrictEqual(
+                        problems(stack, { [`stock:${key}`]: value }),
+                        [],
+                        `the fix of stock:${key} on ${stack}: ${found[0]}`,
+                    );
                     applied++;
                 }
             }
@@ -232,22 +325,38 @@ describe("bad input: one stack's keys", function () {
             assert.match(p, /Pulumi\.shared\.yaml.*Fix: /, p);
             assert.ok(!/tenants.*["' ]shared["',\]]/.test(p.split("Fix:")[1]), `the fix does not list 'shared' as a tenant: ${p}`);
         }
-        assert.match(all[2], /stock:tenants\[1\] in Pulumi\.shared\.yaml: a tenant must be a DNS-1123 label.*\(got "Client_B"\)\. Fix: pulumi config set --path 'stock:tenants\[1\]' <value> -s shared/);
-        assert.match(problems("shared", { "stock:tenants": ["client-a", "client-b@client-a"] }).join("\n"), /has stack 'client-a' deploy client-a and client-b, but a stack deploys exactly one tenant/);
+        assert.match(
+            all[2],
+            /stock:tenants\[1\] in Pulumi\.shared\.yaml: a tenant must be a DNS-1123 label.*\(got "Client_B"\)\. Fix: pulumi config set --path 'stock:tenants\[1\]' <value> -s shared/,
+        );
+        assert.match(
+            problems("shared", { "stock:tenants": ["client-a", "client-b@client-a"] }).join("\n"),
+            /has stack 'client-a' deploy client-a and client-b, but a stack deploys exactly one tenant/,
+        );
     });
 
     it("refuses extra env, plain or secret, that the program or its charts set", async () => {
-        await refused("client-a", { overrides: { "stock:extraSecretEnv": { DJANGO_DB_PWD: "FAKE-SECRET-x" } }, secrets: ["stock:extraSecretEnv"] },
+        await refused(
+            "client-a",
+            { overrides: { "stock:extraSecretEnv": { DJANGO_DB_PWD: "FAKE-SECRET-x" } }, secrets: ["stock:extraSecretEnv"] },
             "stock:extraSecretEnv.DJANGO_DB_PWD in Pulumi.client-a.yaml would override a variable the program or its charts set",
-            "Fix: pulumi config rm --path 'stock:extraSecretEnv.DJANGO_DB_PWD' -s client-a");
+            "Fix: pulumi config rm --path 'stock:extraSecretEnv.DJANGO_DB_PWD' -s client-a",
+        );
         await refused("client-a", { overrides: { "stock:extraEnv": { HOME: "/root" } } }, "stock:extraEnv.HOME in Pulumi.client-a.yaml");
-        await refused("client-a", { overrides: { "stock:extraSecretEnv": { CELERY_HEARTBEAT_FILE: "x" } }, secrets: ["stock:extraSecretEnv"] }, "stock:extraSecretEnv.CELERY_HEARTBEAT_FILE");
+        await refused(
+            "client-a",
+            { overrides: { "stock:extraSecretEnv": { CELERY_HEARTBEAT_FILE: "x" } }, secrets: ["stock:extraSecretEnv"] },
+            "stock:extraSecretEnv.CELERY_HEARTBEAT_FILE",
+        );
     });
 
     it("reads extraSecretEnv as `pulumi config set --secret --path` writes it (one secure leaf per variable)", async () => {
         const repo = scratchCopy("stock-secure-path-");
         try {
-            fs.appendFileSync(repo.file("Pulumi.client-a.yaml"), "  stock:extraSecretEnv:\n    SENTRY_DSN:\n      secure: v1:AAAA\n    DJANGO_SECRET_KEY:\n      secure: v1:BBBB\n");
+            fs.appendFileSync(
+                repo.file("Pulumi.client-a.yaml"),
+                "  stock:extraSecretEnv:\n    SENTRY_DSN:\n      secure: v1:AAAA\n    DJANGO_SECRET_KEY:\n      secure: v1:BBBB\n",
+            );
             await refused("client-a", { root: repo.root }, "stock:extraSecretEnv.DJANGO_SECRET_KEY in Pulumi.client-a.yaml would override");
         } finally {
             repo.remove();
@@ -261,6 +370,9 @@ describe("stock:tenants entries: <tenant> or <tenant>@<stack>", () => {
         assert.deepStrictEqual(YAML.parse(withTenantUnlisted(text, "client-b")).config["stock:tenants"], ["client-a"]);
         const shared = loadStackConfig("shared", { overrides: { "stock:tenants": ["client-a", "client-b@eu-client-b"] } });
         assert.ok(shared.role === "shared");
-        assert.deepStrictEqual([shared.tenants, shared.tenantStacks], [["client-a", "client-b"], { "client-a": "client-a", "client-b": "eu-client-b" }]);
+        assert.deepStrictEqual(
+            [shared.tenants, shared.tenantStacks],
+            [["client-a", "client-b"], { "client-a": "client-a", "client-b": "eu-client-b" }],
+        );
     });
 });

@@ -23,14 +23,20 @@ function onboardingSteps(): { section: string; stackYaml: string; tenant: string
 async function plan(root: string, stack: string): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = "";
     let stderr = "";
-    const code = await main(["--stack", stack, "--root", root], { write: (t: string) => (stdout += t) }, { write: (t: string) => (stderr += t) });
+    const code = await main(
+        ["--stack", stack, "--root", root],
+        { write: (t: string) => (stdout += t) },
+        { write: (t: string) => (stderr += t) },
+    );
     return { code, stdout, stderr };
 }
 
 describe("README: Add a customer, walked offline", function () {
     this.timeout(180000);
     let repo: Scratch;
-    before(() => { repo = scratchCopy("stock-onboarding-"); });
+    before(() => {
+        repo = scratchCopy("stock-onboarding-");
+    });
     after(() => repo.remove());
 
     it("plans the new customer once its steps are done, with no dotenv file written by hand, and refuses the missing step with its fix", async () => {
@@ -50,7 +56,12 @@ describe("README: Add a customer, walked offline", function () {
         fs.writeFileSync(stackFile, steps.stackYaml);
         const unlisted = await plan(repo.root, tenant);
         assert.strictEqual(unlisted.code, 1, unlisted.stdout);
-        assert.match(unlisted.stderr, new RegExp(`tenant '${tenant}' \\(stock:tenant\\) is not allowed on the shared Redis.*Fix: add ${tenant} to stock:tenants in Pulumi.shared.yaml`));
+        assert.match(
+            unlisted.stderr,
+            new RegExp(
+                `tenant '${tenant}' \\(stock:tenant\\) is not allowed on the shared Redis.*Fix: add ${tenant} to stock:tenants in Pulumi.shared.yaml`,
+            ),
+        );
 
         // Step 1: one line in the shared stack's list (what \`tenant add\` appends).
         const shared = fs.readFileSync(sharedFile, "utf8");
@@ -60,12 +71,20 @@ describe("README: Add a customer, walked offline", function () {
         assert.strictEqual(done.code, 0, done.stderr);
         assert.ok(done.stdout.includes(`Plan for stack ${tenant} (tenant)`));
         assert.ok(done.stdout.includes(`frontend   http://${host}/`), done.stdout);
-        assert.ok(done.stdout.includes(`Frontend dotenv (written into the staged build context)\n  REACT_APP_HOST_URL=http://${host}\n`), done.stdout);
+        assert.ok(
+            done.stdout.includes(`Frontend dotenv (written into the staged build context)\n  REACT_APP_HOST_URL=http://${host}\n`),
+            done.stdout,
+        );
         assert.ok(!fs.existsSync(repo.file("app/frontend/envs")), "still no hand-written dotenv");
         assert.ok(done.stdout.includes(`  + objects of oci://`) === false, "a tenant plan renders every chart");
         assert.match(done.stdout, new RegExp(`v1/Namespace +${tenant} `));
         // Its secrets are still to be set (step 4), and the plan says which.
-        assert.match(done.stdout, new RegExp(`Secrets not set for stack ${tenant}[^\\n]*\\n  stock:dbPassword +pulumi config set --secret stock:dbPassword -s ${tenant}`));
+        assert.match(
+            done.stdout,
+            new RegExp(
+                `Secrets not set for stack ${tenant}[^\\n]*\\n  stock:dbPassword +pulumi config set --secret stock:dbPassword -s ${tenant}`,
+            ),
+        );
 
         // The shared stack's plan now has the new tenant's credential (as a secret).
         const sharedPlan = await plan(repo.root, "shared");

@@ -30,7 +30,8 @@ const { Empty }: any = fromPulumi("google-protobuf/google/protobuf/empty_pb.js")
 const DB_PASSWORD = "FAKE-SECRET-dbPassword-client-a";
 const STACK_CONFIG = { "stock:tenant": "client-a", "stock:dbPassword": DB_PASSWORD, "stock:pullSecretName": "harbor" };
 
-function call<T>(client: any, method: string, request: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function call<T>(client: any, method: string, request: unknown): Promise<T> {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     return new Promise((resolve, reject) => client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
 }
 
@@ -60,10 +61,20 @@ function stackResource(type: string, name: string, props: object) {
     return r;
 }
 
-interface Diag { policy: string; message: string; level: number; urn: string }
-function diagnostics(res: any): Diag[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return res.getDiagnosticsList().map((d: any) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
-        policy: d.getPolicyname(), message: d.getMessage(), level: d.getEnforcementlevel(), urn: d.getUrn(),
+interface Diag {
+    policy: string;
+    message: string;
+    level: number;
+    urn: string;
+}
+function diagnostics(res: any): Diag[] {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
+    return res.getDiagnosticsList().map((d: any) => ({
+        // eslint-disable-line @typescript-eslint/no-explicit-any
+        policy: d.getPolicyname(),
+        message: d.getMessage(),
+        level: d.getEnforcementlevel(),
+        urn: d.getUrn(),
     }));
 }
 
@@ -118,26 +129,49 @@ describe("policy pack process (started like the Pulumi CLI, over gRPC)", functio
         assert.equal(info.getVersion(), "0.1.0");
         assert.equal(info.getSupportsconfig(), true);
         const listed = info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]); // eslint-disable-line @typescript-eslint/no-explicit-any
-        assert.deepEqual(listed, policies.map((p) => [p.name, pb.EnforcementLevel.MANDATORY]));
+        assert.deepEqual(
+            listed,
+            policies.map((p) => [p.name, pb.EnforcementLevel.MANDATORY]),
+        );
         const registry = info.getPoliciesList().find((p: any) => p.getName() === "image-from-allowed-registry"); // eslint-disable-line @typescript-eslint/no-explicit-any
-        assert.deepEqual(registry.getConfigschema().getProperties().toJavaScript().allowedRegistries.default, ["harbor.feng.local:9800/library/"]);
+        assert.deepEqual(registry.getConfigschema().getProperties().toJavaScript().allowedRegistries.default, [
+            "harbor.feng.local:9800/library/",
+        ]);
     });
 
     it("reports a :latest Docker Hub image in a Deployment as mandatory violations, and passes a pinned Harbor one", async () => {
         const deployment = (image: string) => ({
-            apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "client-a" },
-            spec: { template: { spec: {
-                securityContext: { runAsNonRoot: true, runAsUser: 1000 },
-                containers: [{ name: "web", image, resources: { limits: { cpu: "1", memory: "1Gi" } } }],
-            } } },
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "web", namespace: "client-a" },
+            spec: {
+                template: {
+                    spec: {
+                        securityContext: { runAsNonRoot: true, runAsUser: 1000 },
+                        containers: [{ name: "web", image, resources: { limits: { cpu: "1", memory: "1Gi" } } }],
+                    },
+                },
+            },
         });
-        const bad = diagnostics(await call(client, "analyze", analyzeRequest("kubernetes:apps/v1:Deployment", "web", deployment("nginx:latest"))));
-        assert.deepEqual(bad.map((d) => [d.policy, d.level]), [
-            ["image-tag-pinned", pb.EnforcementLevel.MANDATORY],
-            ["image-from-allowed-registry", pb.EnforcementLevel.MANDATORY],
-        ], stderr);
+        const bad = diagnostics(
+            await call(client, "analyze", analyzeRequest("kubernetes:apps/v1:Deployment", "web", deployment("nginx:latest"))),
+        );
+        assert.deepEqual(
+            bad.map((d) => [d.policy, d.level]),
+            [
+                ["image-tag-pinned", pb.EnforcementLevel.MANDATORY],
+                ["image-from-allowed-registry", pb.EnforcementLevel.MANDATORY],
+            ],
+            stderr,
+        );
         assert.match(bad[0].message, /Deployment client-a\/web: container "web" image "nginx:latest" uses the mutable tag :latest/);
-        const good = diagnostics(await call(client, "analyze", analyzeRequest("kubernetes:apps/v1:Deployment", "web", deployment("harbor.feng.local:9800/library/web:ctx-1"))));
+        const good = diagnostics(
+            await call(
+                client,
+                "analyze",
+                analyzeRequest("kubernetes:apps/v1:Deployment", "web", deployment("harbor.feng.local:9800/library/web:ctx-1")),
+            ),
+        );
         assert.deepEqual(good, []);
     });
 
@@ -148,24 +182,48 @@ describe("policy pack process (started like the Pulumi CLI, over gRPC)", functio
         cfg.setProperties(Struct.fromJavaScript({ allowedRegistries: ["docker.io/library/"], exemptNamespaces: [] }));
         req.getPolicyconfigMap().set("image-from-allowed-registry", cfg);
         await call(client, "configure", req);
-        const svc = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "client-a" },
-            spec: { template: { spec: { securityContext: { runAsNonRoot: true }, containers: [{ name: "web", image: "nginx:1.27", resources: { limits: { cpu: "1", memory: "1Gi" } } }] } } } };
+        const svc = {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "web", namespace: "client-a" },
+            spec: {
+                template: {
+                    spec: {
+                        securityContext: { runAsNonRoot: true },
+                        containers: [{ name: "web", image: "nginx:1.27", resources: { limits: { cpu: "1", memory: "1Gi" } } }],
+                    },
+                },
+            },
+        };
         assert.deepEqual(diagnostics(await call(client, "analyze", analyzeRequest("kubernetes:apps/v1:Deployment", "web", svc))), []);
     });
 
     it("reports the stack policies: a tenant namespace without default-deny, a password from PULUMI_CONFIG in a ConfigMap", async () => {
         const req = new pb.AnalyzeStackRequest();
-        const ns = stackResource("kubernetes:core/v1:Namespace", "client-a-namespace", { metadata: { name: "client-a", labels: { "stock-deploy/tenant": "client-a" } } });
+        const ns = stackResource("kubernetes:core/v1:Namespace", "client-a-namespace", {
+            metadata: { name: "client-a", labels: { "stock-deploy/tenant": "client-a" } },
+        });
         req.setResourcesList([
             ns,
-            stackResource("kubernetes:core/v1:ConfigMap", "client-a-env", { metadata: { name: "env", namespace: "client-a" }, data: { URL: `mysql://u:${DB_PASSWORD}@db/x` } }),
-            stackResource("kubernetes:core/v1:Secret", "client-a-secret", { metadata: { name: "s", namespace: "client-a" }, type: "Opaque", stringData: { P: DB_PASSWORD } }),
+            stackResource("kubernetes:core/v1:ConfigMap", "client-a-env", {
+                metadata: { name: "env", namespace: "client-a" },
+                data: { URL: `mysql://u:${DB_PASSWORD}@db/x` },
+            }),
+            stackResource("kubernetes:core/v1:Secret", "client-a-secret", {
+                metadata: { name: "s", namespace: "client-a" },
+                type: "Opaque",
+                stringData: { P: DB_PASSWORD },
+            }),
         ]);
         const found = diagnostics(await call(client, "analyzeStack", req));
-        assert.deepEqual(found.map((d) => [d.policy, d.urn]), [
-            ["tenant-namespace-default-deny", ns.getUrn()],
-            ["secret-config-not-in-plaintext", "urn:pulumi:client-a::stock::kubernetes:core/v1:ConfigMap::client-a-env"],
-        ], stderr);
+        assert.deepEqual(
+            found.map((d) => [d.policy, d.urn]),
+            [
+                ["tenant-namespace-default-deny", ns.getUrn()],
+                ["secret-config-not-in-plaintext", "urn:pulumi:client-a::stock::kubernetes:core/v1:ConfigMap::client-a-env"],
+            ],
+            stderr,
+        );
         assert.match(found[1].message, /stock:dbPassword appears in ConfigMap client-a\/env .* at data\.URL/);
         assert.ok(!found[1].message.includes(DB_PASSWORD));
     });

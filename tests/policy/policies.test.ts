@@ -4,10 +4,25 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-    DEFAULT_ALLOWED_REGISTRIES, PACK_NAME, checkSecretConfigNotInPlaintext, containerResourceLimits, credentialValues,
-    fromAllowedRegistry, imageFromAllowedRegistry, imageTagPinned, noExternalServiceInTenantNamespace,
-    noPlaintextCredentials, parseImageRef, podRunsAsNonRoot, policies, redisImagePatched, secretConfigNotInPlaintext, stackConfigFromEnv,
-    stackSecretConfig, tenantNamespaceDefaultDeny, unpinnedReason,
+    DEFAULT_ALLOWED_REGISTRIES,
+    PACK_NAME,
+    checkSecretConfigNotInPlaintext,
+    containerResourceLimits,
+    credentialValues,
+    fromAllowedRegistry,
+    imageFromAllowedRegistry,
+    imageTagPinned,
+    noExternalServiceInTenantNamespace,
+    noPlaintextCredentials,
+    parseImageRef,
+    podRunsAsNonRoot,
+    policies,
+    redisImagePatched,
+    secretConfigNotInPlaintext,
+    stackConfigFromEnv,
+    stackSecretConfig,
+    tenantNamespaceDefaultDeny,
+    unpinnedReason,
 } from "../../policy/policies";
 import { AnalyzeOptions, InputResource, analyze, explain } from "./support";
 
@@ -114,7 +129,11 @@ describe("policy: pod-runs-as-non-root", () => {
 
     it("fails runAsUser 0 inherited from the pod", async () => {
         const d = deployment({ pod: { runAsUser: 0 }, container: { securityContext: { runAsNonRoot: true } } });
-        assertOne(await violations("pod-runs-as-non-root", [d]), 'container "api" runs as root', "runAsUser is 0 (from spec.template.spec.securityContext)");
+        assertOne(
+            await violations("pod-runs-as-non-root", [d]),
+            'container "api" runs as root',
+            "runAsUser is 0 (from spec.template.spec.securityContext)",
+        );
     });
 
     it("checks init containers, StatefulSets, Jobs and CronJobs, and ignores other kinds", async () => {
@@ -122,19 +141,34 @@ describe("policy: pod-runs-as-non-root", () => {
         assertOne(await violations("pod-runs-as-non-root", [init]), 'init container "wait"', "runAsNonRoot is false");
         const rootPod = { securityContext: {}, containers: [{ name: "c", image: "x:1" }] };
         const others = [
-            resource("kubernetes:apps/v1:StatefulSet", "s", { metadata: { name: "s", namespace: "client-a" }, spec: { template: { spec: rootPod } } }),
-            resource("kubernetes:batch/v1:Job", "j", { metadata: { name: "j", namespace: "client-a" }, spec: { template: { spec: rootPod } } }),
-            resource("kubernetes:batch/v1:CronJob", "cj", { metadata: { name: "cj", namespace: "client-a" }, spec: { jobTemplate: { spec: { template: { spec: rootPod } } } } }),
+            resource("kubernetes:apps/v1:StatefulSet", "s", {
+                metadata: { name: "s", namespace: "client-a" },
+                spec: { template: { spec: rootPod } },
+            }),
+            resource("kubernetes:batch/v1:Job", "j", {
+                metadata: { name: "j", namespace: "client-a" },
+                spec: { template: { spec: rootPod } },
+            }),
+            resource("kubernetes:batch/v1:CronJob", "cj", {
+                metadata: { name: "cj", namespace: "client-a" },
+                spec: { jobTemplate: { spec: { template: { spec: rootPod } } } },
+            }),
             resource("kubernetes:core/v1:Service", "svc", { metadata: { name: "svc" }, spec: { type: "ClusterIP" } }),
         ];
         const found = await violations("pod-runs-as-non-root", others);
-        assert.deepEqual(found.map((f) => f.message.split(":")[0]), ["StatefulSet client-a/s", "Job client-a/j", "CronJob client-a/cj"]);
+        assert.deepEqual(
+            found.map((f) => f.message.split(":")[0]),
+            ["StatefulSet client-a/s", "Job client-a/j", "CronJob client-a/cj"],
+        );
     });
 
     it("honours exemptNamespaces", async () => {
         const d = deployment({ namespace: "kube-system", pod: { runAsNonRoot: undefined }, container: { securityContext: {} } });
         assert.equal((await violations("pod-runs-as-non-root", [d])).length, 1);
-        assert.deepEqual(await violations("pod-runs-as-non-root", [d], { config: { "pod-runs-as-non-root": { exemptNamespaces: ["kube-system"] } } }), []);
+        assert.deepEqual(
+            await violations("pod-runs-as-non-root", [d], { config: { "pod-runs-as-non-root": { exemptNamespaces: ["kube-system"] } } }),
+            [],
+        );
     });
 });
 
@@ -145,7 +179,13 @@ describe("policy: container-resource-limits", () => {
 
     it("fails a container with requests only, naming what is missing", async () => {
         const d = deployment({ container: { resources: { requests: { cpu: "100m", memory: "128Mi" } } } });
-        assertOne(await violations("container-resource-limits", [d]), "Deployment client-a/stock-backend-api", 'container "api"', "no cpu and no memory limit", "Fix: set resources.limits.cpu and resources.limits.memory");
+        assertOne(
+            await violations("container-resource-limits", [d]),
+            "Deployment client-a/stock-backend-api",
+            'container "api"',
+            "no cpu and no memory limit",
+            "Fix: set resources.limits.cpu and resources.limits.memory",
+        );
     });
 
     it("fails an init container without a memory limit", async () => {
@@ -157,7 +197,11 @@ describe("policy: container-resource-limits", () => {
 describe("policy: image-tag-pinned", () => {
     it("parses image references: ports are not tags, digests win", () => {
         assert.deepEqual(parseImageRef(`${HARBOR}/stock_backend`), { name: `${HARBOR}/stock_backend`, tag: undefined, digest: undefined });
-        assert.deepEqual(parseImageRef(`${HARBOR}/stock_backend:ctx-1`), { name: `${HARBOR}/stock_backend`, tag: "ctx-1", digest: undefined });
+        assert.deepEqual(parseImageRef(`${HARBOR}/stock_backend:ctx-1`), {
+            name: `${HARBOR}/stock_backend`,
+            tag: "ctx-1",
+            digest: undefined,
+        });
         assert.equal(parseImageRef(`nginx:latest@sha256:${"a".repeat(64)}`).digest, `sha256:${"a".repeat(64)}`);
         assert.equal(unpinnedReason(`${HARBOR}/x@sha256:${"0".repeat(64)}`), undefined);
         assert.equal(unpinnedReason(`${HARBOR}/x:latest@sha256:${"0".repeat(64)}`), undefined);
@@ -209,7 +253,12 @@ describe("policy: image-from-allowed-registry", () => {
 
     it("fails a Docker Hub image in a tenant namespace, naming where it would be pulled from", async () => {
         const d = deployment({ container: { image: "python:3.8-slim" } });
-        assertOne(await violations("image-from-allowed-registry", [d]), "Deployment client-a/stock-backend-api", 'container "api" image "python:3.8-slim" (pulled as docker.io/library/python:3.8-slim)', 'not from an allowed registry ("harbor.feng.local:9800/library/")');
+        assertOne(
+            await violations("image-from-allowed-registry", [d]),
+            "Deployment client-a/stock-backend-api",
+            'container "api" image "python:3.8-slim" (pulled as docker.io/library/python:3.8-slim)',
+            'not from an allowed registry ("harbor.feng.local:9800/library/")',
+        );
     });
 
     it("exempts the redis namespace by default, and follows configured registries", async () => {
@@ -221,37 +270,63 @@ describe("policy: image-from-allowed-registry", () => {
 
     it("fails an image the stack pushes somewhere else", async () => {
         const img = resource("docker-build:index:Image", "client-a-images-frontend", { tags: ["docker.io/someone/frontend_stock:ctx-1"] });
-        assertOne(await violations("image-from-allowed-registry", [img]), 'Image client-a-images-frontend: tag "docker.io/someone/frontend_stock:ctx-1" is not pushed to an allowed registry');
+        assertOne(
+            await violations("image-from-allowed-registry", [img]),
+            'Image client-a-images-frontend: tag "docker.io/someone/frontend_stock:ctx-1" is not pushed to an allowed registry',
+        );
     });
 });
 
 describe("policy: no-external-service-in-tenant-namespace", () => {
     const service = (namespace: string | undefined, spec: Props) =>
-        resource("kubernetes:core/v1:Service", `svc-${namespace}`, { metadata: { name: "stock-frontend", ...(namespace ? { namespace } : {}) }, spec });
+        resource("kubernetes:core/v1:Service", `svc-${namespace}`, {
+            metadata: { name: "stock-frontend", ...(namespace ? { namespace } : {}) },
+            spec,
+        });
 
     it("passes ClusterIP Services in tenant namespaces and a LoadBalancer in ingress-nginx", async () => {
-        assert.deepEqual(await violations("no-external-service-in-tenant-namespace", [
-            service("client-a", { type: "ClusterIP", ports: [{ port: 80 }] }),
-            service("client-a", { ports: [{ port: 80 }] }),
-            service("ingress-nginx", { type: "LoadBalancer" }),
-        ]), []);
+        assert.deepEqual(
+            await violations("no-external-service-in-tenant-namespace", [
+                service("client-a", { type: "ClusterIP", ports: [{ port: 80 }] }),
+                service("client-a", { ports: [{ port: 80 }] }),
+                service("ingress-nginx", { type: "LoadBalancer" }),
+            ]),
+            [],
+        );
     });
 
     it("fails NodePort and LoadBalancer in tenant namespaces (the default namespace included)", async () => {
-        assertOne(await violations("no-external-service-in-tenant-namespace", [service("client-a", { type: "NodePort" })]),
-            "Service client-a/stock-frontend is of type NodePort in tenant namespace client-a", "ingress controller", "Fix: use service.type ClusterIP");
-        assertOne(await violations("no-external-service-in-tenant-namespace", [service(undefined, { type: "LoadBalancer" })]),
-            "Service default/stock-frontend is of type LoadBalancer in tenant namespace default");
+        assertOne(
+            await violations("no-external-service-in-tenant-namespace", [service("client-a", { type: "NodePort" })]),
+            "Service client-a/stock-frontend is of type NodePort in tenant namespace client-a",
+            "ingress controller",
+            "Fix: use service.type ClusterIP",
+        );
+        assertOne(
+            await violations("no-external-service-in-tenant-namespace", [service(undefined, { type: "LoadBalancer" })]),
+            "Service default/stock-frontend is of type LoadBalancer in tenant namespace default",
+        );
     });
 
     it("fails externalIPs in a tenant namespace", async () => {
-        assertOne(await violations("no-external-service-in-tenant-namespace", [service("client-b", { type: "ClusterIP", externalIPs: ["10.1.2.3"] })]), "sets externalIPs (10.1.2.3)");
+        assertOne(
+            await violations("no-external-service-in-tenant-namespace", [
+                service("client-b", { type: "ClusterIP", externalIPs: ["10.1.2.3"] }),
+            ]),
+            "sets externalIPs (10.1.2.3)",
+        );
     });
 
     it("follows the configured systemNamespaces", async () => {
         const config = { "no-external-service-in-tenant-namespace": { systemNamespaces: ["monitoring"] } };
-        assert.deepEqual(await violations("no-external-service-in-tenant-namespace", [service("monitoring", { type: "NodePort" })], { config }), []);
-        assert.equal((await violations("no-external-service-in-tenant-namespace", [service("redis", { type: "NodePort" })], { config })).length, 1);
+        assert.deepEqual(
+            await violations("no-external-service-in-tenant-namespace", [service("monitoring", { type: "NodePort" })], { config }),
+            [],
+        );
+        assert.equal(
+            (await violations("no-external-service-in-tenant-namespace", [service("redis", { type: "NodePort" })], { config })).length,
+            1,
+        );
     });
 });
 
@@ -263,17 +338,29 @@ describe("policy: tenant-namespace-default-deny", () => {
     const DENY = { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
 
     it("passes a tenant namespace with a default-deny NetworkPolicy, and ignores unlabelled namespaces", async () => {
-        assert.deepEqual(await violations("tenant-namespace-default-deny", [
-            namespace("client-a"), netpol("default-deny", "client-a", DENY),
-            netpol("stock-backend-api", "client-a", { podSelector: { matchLabels: { app: "api" } }, policyTypes: ["Ingress"], ingress: [{}] }),
-            namespace("redis", {}),
-        ]), []);
+        assert.deepEqual(
+            await violations("tenant-namespace-default-deny", [
+                namespace("client-a"),
+                netpol("default-deny", "client-a", DENY),
+                netpol("stock-backend-api", "client-a", {
+                    podSelector: { matchLabels: { app: "api" } },
+                    policyTypes: ["Ingress"],
+                    ingress: [{}],
+                }),
+                namespace("redis", {}),
+            ]),
+            [],
+        );
     });
 
     it("fails a tenant namespace without any NetworkPolicy, reported against the Namespace", async () => {
         const ns = namespace("client-b");
         const found = await violations("tenant-namespace-default-deny", [ns, netpol("default-deny", "client-a", DENY)]);
-        assertOne(found, "Tenant Namespace client-b (label stock-deploy/tenant=client-b) has no default-deny NetworkPolicy: it has no NetworkPolicy at all", "Fix: add a NetworkPolicy in namespace client-b");
+        assertOne(
+            found,
+            "Tenant Namespace client-b (label stock-deploy/tenant=client-b) has no default-deny NetworkPolicy: it has no NetworkPolicy at all",
+            "Fix: add a NetworkPolicy in namespace client-b",
+        );
         assert.equal(found[0].urn, ns.urn);
     });
 
@@ -281,23 +368,37 @@ describe("policy: tenant-namespace-default-deny", () => {
         for (const [spec, why] of [
             [{ podSelector: { matchLabels: { app: "api" } }, policyTypes: ["Ingress", "Egress"] }, "podSelector is not {}"],
             [{ podSelector: {}, policyTypes: ["Ingress"] }, "policyTypes lack Egress"],
-            [{ podSelector: {}, policyTypes: ["Ingress", "Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] }, "has egress rules"],
+            [
+                { podSelector: {}, policyTypes: ["Ingress", "Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] },
+                "has egress rules",
+            ],
             [{ policyTypes: ["Ingress", "Egress"] }, "podSelector is not {}"],
         ] as Array<[Props, string]>) {
-            assertOne(await violations("tenant-namespace-default-deny", [namespace("client-a"), netpol("np", "client-a", spec)]), `np: its ${why}`.replace("its has", "it has"));
+            assertOne(
+                await violations("tenant-namespace-default-deny", [namespace("client-a"), netpol("np", "client-a", spec)]),
+                `np: its ${why}`.replace("its has", "it has"),
+            );
         }
     });
 
     it("follows the configured tenant label", async () => {
         const config = { "tenant-namespace-default-deny": { tenantLabel: "example.com/customer" } };
         assert.deepEqual(await violations("tenant-namespace-default-deny", [namespace("client-a")], { config }), []);
-        assert.equal((await violations("tenant-namespace-default-deny", [namespace("x", { "example.com/customer": "x" })], { config })).length, 1);
+        assert.equal(
+            (await violations("tenant-namespace-default-deny", [namespace("x", { "example.com/customer": "x" })], { config })).length,
+            1,
+        );
     });
 });
 
 describe("policy: no-plaintext-credentials", () => {
-    const configMap = (data: Props) => resource("kubernetes:core/v1:ConfigMap", "client-a-env", { metadata: { name: "stock-backend-env", namespace: "client-a" }, data });
-    const secret = (props: Props) => resource("kubernetes:core/v1:Secret", "client-a-secret", { metadata: { name: "stock-backend-secret", namespace: "client-a" }, ...props });
+    const configMap = (data: Props) =>
+        resource("kubernetes:core/v1:ConfigMap", "client-a-env", { metadata: { name: "stock-backend-env", namespace: "client-a" }, data });
+    const secret = (props: Props) =>
+        resource("kubernetes:core/v1:Secret", "client-a-secret", {
+            metadata: { name: "stock-backend-secret", namespace: "client-a" },
+            ...props,
+        });
 
     it("passes the app's ConfigMap keys, a typed Secret whose data is unknown at preview, and env from Secrets", async () => {
         const found = await violations("no-plaintext-credentials", [
@@ -309,8 +410,11 @@ describe("policy: no-plaintext-credentials", () => {
     });
 
     it("fails a ConfigMap key that looks like a credential, naming the key and the fix", async () => {
-        assertOne(await violations("no-plaintext-credentials", [configMap({ DJANGO_DEBUG: "0", DJANGO_DB_PWD: "x" })]),
-            'ConfigMap client-a/stock-backend-env: data key "DJANGO_DB_PWD" looks like a credential', "Fix: move DJANGO_DB_PWD to a Secret");
+        assertOne(
+            await violations("no-plaintext-credentials", [configMap({ DJANGO_DEBUG: "0", DJANGO_DB_PWD: "x" })]),
+            'ConfigMap client-a/stock-backend-env: data key "DJANGO_DB_PWD" looks like a credential',
+            "Fix: move DJANGO_DB_PWD to a Secret",
+        );
         for (const key of ["API_TOKEN", "db_password", "SENTRY_SECRET", "AWS_ACCESS_KEY"]) {
             assert.equal((await violations("no-plaintext-credentials", [configMap({ [key]: "v" })])).length, 1, key);
         }
@@ -322,22 +426,40 @@ describe("policy: no-plaintext-credentials", () => {
     });
 
     it("fails a Secret without a type", async () => {
-        assertOne(await violations("no-plaintext-credentials", [secret({ stringData: { a: "b" } })]), "Secret client-a/stock-backend-secret has no type");
+        assertOne(
+            await violations("no-plaintext-credentials", [secret({ stringData: { a: "b" } })]),
+            "Secret client-a/stock-backend-secret has no type",
+        );
     });
 
     it("fails a credential-looking env var set to a literal value", async () => {
         const d = deployment({ container: { env: [{ name: "DJANGO_DB_PWD", value: "hunter22" }] } });
-        assertOne(await violations("no-plaintext-credentials", [d]), 'Deployment client-a/stock-backend-api: container "api" sets DJANGO_DB_PWD to a literal value', "secretKeyRef");
+        assertOne(
+            await violations("no-plaintext-credentials", [d]),
+            'Deployment client-a/stock-backend-api: container "api" sets DJANGO_DB_PWD to a literal value',
+            "secretKeyRef",
+        );
     });
 
     it("accepts literal flags and file paths named like credentials (the Bitnami Redis env)", async () => {
-        const d = deployment({ container: { env: [
-            { name: "ALLOW_EMPTY_PASSWORD", value: "no" },
-            { name: "REDIS_PASSWORD_FILE", value: "/opt/bitnami/redis/secrets/redis-password" },
-            { name: "REDIS_TLS_KEY_FILE", value: "/opt/bitnami/redis/certs/tls.key" },
-        ] } });
+        const d = deployment({
+            container: {
+                env: [
+                    { name: "ALLOW_EMPTY_PASSWORD", value: "no" },
+                    { name: "REDIS_PASSWORD_FILE", value: "/opt/bitnami/redis/secrets/redis-password" },
+                    { name: "REDIS_TLS_KEY_FILE", value: "/opt/bitnami/redis/certs/tls.key" },
+                ],
+            },
+        });
         assert.deepEqual(await violations("no-plaintext-credentials", [d]), []);
-        assert.equal((await violations("no-plaintext-credentials", [deployment({ container: { env: [{ name: "ALLOW_EMPTY_PASSWORD", value: "hunter22" }] } })])).length, 1);
+        assert.equal(
+            (
+                await violations("no-plaintext-credentials", [
+                    deployment({ container: { env: [{ name: "ALLOW_EMPTY_PASSWORD", value: "hunter22" }] } }),
+                ])
+            ).length,
+            1,
+        );
     });
 });
 
@@ -358,16 +480,34 @@ describe("policy: secret-config-not-in-plaintext", () => {
     });
 
     it("reads the stack config the engine passes in PULUMI_CONFIG", () => {
-        assert.deepEqual(stackConfigFromEnv({ PULUMI_CONFIG: JSON.stringify({ "stock:a": "b", "stock:n": 3 }) }), { "stock:a": "b", "stock:n": "3" });
+        assert.deepEqual(stackConfigFromEnv({ PULUMI_CONFIG: JSON.stringify({ "stock:a": "b", "stock:n": 3 }) }), {
+            "stock:a": "b",
+            "stock:n": "3",
+        });
         assert.equal(stackConfigFromEnv({}), undefined);
         assert.equal(stackConfigFromEnv({ PULUMI_CONFIG: "not json" }), undefined);
     });
 
     const sinks = [
-        resource("kubernetes:core/v1:Secret", "client-a-secret", { metadata: { name: "s", namespace: "client-a" }, type: "Opaque", stringData: { DJANGO_DB_PWD: "fake-db-pass-0123456789" } }),
-        resource("kubernetes:core/v1:Secret", "client-a-secret-b64", { metadata: { name: "s2", namespace: "client-a" }, type: "Opaque", data: { P: Buffer.from("fake-db-pass-0123456789").toString("base64") } }),
-        resource("docker-build:index:Image", "client-a-images-frontend", { tags: [`${HARBOR}/f:1`], registries: [{ address: HARBOR, password: "fake-db-pass-0123456789" }], buildArgs: { NPM_TOKEN: "npm-token-0123456789" } }),
-        resource("docker-build:index:Image", "client-b-images-frontend", { tags: [`${HARBOR}/f:2`], secrets: { npm_token: "npm-token-0123456789" } }),
+        resource("kubernetes:core/v1:Secret", "client-a-secret", {
+            metadata: { name: "s", namespace: "client-a" },
+            type: "Opaque",
+            stringData: { DJANGO_DB_PWD: "fake-db-pass-0123456789" },
+        }),
+        resource("kubernetes:core/v1:Secret", "client-a-secret-b64", {
+            metadata: { name: "s2", namespace: "client-a" },
+            type: "Opaque",
+            data: { P: Buffer.from("fake-db-pass-0123456789").toString("base64") },
+        }),
+        resource("docker-build:index:Image", "client-a-images-frontend", {
+            tags: [`${HARBOR}/f:1`],
+            registries: [{ address: HARBOR, password: "fake-db-pass-0123456789" }],
+            buildArgs: { NPM_TOKEN: "npm-token-0123456789" },
+        }),
+        resource("docker-build:index:Image", "client-b-images-frontend", {
+            tags: [`${HARBOR}/f:2`],
+            secrets: { npm_token: "npm-token-0123456789" },
+        }),
     ];
 
     it("passes credentials that only reach Secrets and image pushes", async () => {
@@ -376,18 +516,29 @@ describe("policy: secret-config-not-in-plaintext", () => {
 
     it("fails a credential in a ConfigMap, a chart value or base64-encoded in an annotation, without printing it", async () => {
         const leaks = [
-            resource("kubernetes:core/v1:ConfigMap", "client-a-env", { metadata: { name: "stock-backend-env", namespace: "client-a" }, data: { DATABASE_URL: "mysql://u:fake-db-pass-0123456789@db/x" } }),
-            resource("kubernetes:helm.sh/v4:Chart", "client-a-backend-api", { values: { extraEnv: [{ name: "SENTRY", value: "https://key0123@sentry.example/1" }] } }),
-            resource(DEPLOYMENT, "d", { metadata: { name: "d", namespace: "client-a", annotations: { x: Buffer.from("npm-token-0123456789").toString("base64") } } }),
+            resource("kubernetes:core/v1:ConfigMap", "client-a-env", {
+                metadata: { name: "stock-backend-env", namespace: "client-a" },
+                data: { DATABASE_URL: "mysql://u:fake-db-pass-0123456789@db/x" },
+            }),
+            resource("kubernetes:helm.sh/v4:Chart", "client-a-backend-api", {
+                values: { extraEnv: [{ name: "SENTRY", value: "https://key0123@sentry.example/1" }] },
+            }),
+            resource(DEPLOYMENT, "d", {
+                metadata: { name: "d", namespace: "client-a", annotations: { x: Buffer.from("npm-token-0123456789").toString("base64") } },
+            }),
         ];
         const found = await violations("secret-config-not-in-plaintext", [...sinks, ...leaks], { stackConfig });
         assert.equal(found.length, 3, found.map((f) => f.message).join("\n"));
-        assert.match(found[0].message, /secret stack config stock:dbPassword appears in ConfigMap client-a\/stock-backend-env \(kubernetes:core\/v1:ConfigMap\) at data\.DATABASE_URL/);
+        assert.match(
+            found[0].message,
+            /secret stack config stock:dbPassword appears in ConfigMap client-a\/stock-backend-env \(kubernetes:core\/v1:ConfigMap\) at data\.DATABASE_URL/,
+        );
         assert.equal(found[0].urn, leaks[0].urn);
         assert.match(found[1].message, /stock:extraSecretEnv appears in Chart client-a-backend-api .* at values\.extraEnv\.0\.value/);
         assert.match(found[2].message, /stock:npmToken appears in Deployment client-a\/d .* at metadata\.annotations\.x/);
         for (const f of found) {
-            for (const secretValue of ["fake-db-pass-0123456789", "npm-token-0123456789", "key0123@sentry"]) assert.ok(!f.message.includes(secretValue), f.message);
+            for (const secretValue of ["fake-db-pass-0123456789", "npm-token-0123456789", "key0123@sentry"])
+                assert.ok(!f.message.includes(secretValue), f.message);
         }
     });
 
@@ -399,20 +550,35 @@ describe("policy: secret-config-not-in-plaintext", () => {
     it("is not applicable when the engine passes no stack config", async () => {
         const result = await analyze(sinks, { policies: [secretConfigNotInPlaintext] });
         assert.deepEqual(result.diagnostics, []);
-        assert.deepEqual(result.notApplicable.map((n) => n.policy), ["secret-config-not-in-plaintext"]);
+        assert.deepEqual(
+            result.notApplicable.map((n) => n.policy),
+            ["secret-config-not-in-plaintext"],
+        );
     });
 });
 
 describe("policy pack: wiring", () => {
     it("exports every policy object it lists", () => {
-        assert.deepEqual(policies, [podRunsAsNonRoot, containerResourceLimits, imageTagPinned, imageFromAllowedRegistry,
-            noExternalServiceInTenantNamespace, tenantNamespaceDefaultDeny, noPlaintextCredentials, secretConfigNotInPlaintext, redisImagePatched]);
+        assert.deepEqual(policies, [
+            podRunsAsNonRoot,
+            containerResourceLimits,
+            imageTagPinned,
+            imageFromAllowedRegistry,
+            noExternalServiceInTenantNamespace,
+            tenantNamespaceDefaultDeny,
+            noPlaintextCredentials,
+            secretConfigNotInPlaintext,
+            redisImagePatched,
+        ]);
     });
 
     it("a policy disabled in the config does not run", async () => {
         const d = deployment({ container: { image: "nginx:latest" } });
         const result = await analyze([d], { config: { "image-tag-pinned": { enforcementLevel: "disabled" } } });
         assert.ok(!result.diagnostics.some((x) => x.policy === "image-tag-pinned"), explain(result));
-        assert.ok(result.diagnostics.some((x) => x.policy === "image-from-allowed-registry"), explain(result));
+        assert.ok(
+            result.diagnostics.some((x) => x.policy === "image-from-allowed-registry"),
+            explain(result),
+        );
     });
 });

@@ -25,10 +25,18 @@ interface StackResources {
 type ValuesEdit = (chart: ChartName, values: Record<string, any>) => Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** What the engine would hand the analyzer for a stack: recorded resources + rendered chart objects. */
-async function stackResources(stack: string, options: { run?: RunOptions; editValues?: ValuesEdit; reuse?: ProgramRun } = {}): Promise<StackResources> {
-    const run = options.reuse ?? await runProgram(stack, options.run);
+async function stackResources(
+    stack: string,
+    options: { run?: RunOptions; editValues?: ValuesEdit; reuse?: ProgramRun } = {},
+): Promise<StackResources> {
+    const run = options.reuse ?? (await runProgram(stack, options.run));
     // The engine also hands AnalyzeStack the root Stack resource, whose properties are the stack outputs.
-    const root: InputResource = { type: "pulumi:pulumi:Stack", name: `stock-${stack}`, urn: `urn:pulumi:${stack}::stock::pulumi:pulumi:Stack::stock-${stack}`, props: analyzerValue(run.outputs) };
+    const root: InputResource = {
+        type: "pulumi:pulumi:Stack",
+        name: `stock-${stack}`,
+        urn: `urn:pulumi:${stack}::stock::pulumi:pulumi:Stack::stock-${stack}`,
+        props: analyzerValue(run.outputs),
+    };
     const resources = [root, ...run.resources.map(fromRecorded)];
     const unrendered: StackResources["unrendered"] = [];
     for (const chart of run.ofType(CHART)) {
@@ -75,11 +83,17 @@ describe("policy pack over the stacks in the repository", function () {
 
             if (stack === "shared") {
                 it("checks only the recorded resources: the Bitnami Redis chart is remote", () => {
-                    assert.deepEqual(s.unrendered.map((u) => u.chart), ["oci://registry-1.docker.io/bitnamicharts/redis"]);
+                    assert.deepEqual(
+                        s.unrendered.map((u) => u.chart),
+                        ["oci://registry-1.docker.io/bitnamicharts/redis"],
+                    );
                     assert.deepEqual(kinds(s.resources, "kubernetes:apps/v1:Deployment"), []);
                     // The redis namespace is a system namespace: no tenant label, so no default-deny is required.
                     const ns = kinds(s.resources, "kubernetes:core/v1:Namespace");
-                    assert.deepEqual(ns.map((n) => [n.props.metadata.name, n.props.metadata.labels["stock-deploy/tenant"]]), [["redis", undefined]]);
+                    assert.deepEqual(
+                        ns.map((n) => [n.props.metadata.name, n.props.metadata.labels["stock-deploy/tenant"]]),
+                        [["redis", undefined]],
+                    );
                 });
 
                 it("passes every object the real Bitnami chart renders with the recorded values (its StatefulSet's containers, the acl-reload sidecar too)", async function () {
@@ -94,28 +108,55 @@ describe("policy pack over the stacks in the repository", function () {
                     }
                     const release = s.run.one(CHART);
                     const inputs = analyzerValue(release.inputs);
-                    const objects = await helmTemplate(chart.dir, reveal(release.inputs.values), { releaseName: inputs.name, namespace: inputs.namespace });
+                    const objects = await helmTemplate(chart.dir, reveal(release.inputs.values), {
+                        releaseName: inputs.name,
+                        namespace: inputs.namespace,
+                    });
                     const rendered = objects.map((o) => fromRendered(o, release, "redis"));
-                    const statefulSet = rendered.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.props.metadata.name === "redis-master");
+                    const statefulSet = rendered.find(
+                        (r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.props.metadata.name === "redis-master",
+                    );
                     assert.ok(statefulSet, `no StatefulSet redis-master among ${rendered.map((r) => r.name).join(", ")}`);
-                    assert.deepEqual(statefulSet.props.spec.template.spec.containers.map((c: { name: string }) => c.name), ["redis", "acl-reload"]);
+                    assert.deepEqual(
+                        statefulSet.props.spec.template.spec.containers.map((c: { name: string }) => c.name),
+                        ["redis", "acl-reload"],
+                    );
                     const result = await check(stack, [...s.resources, ...rendered]);
                     assert.deepEqual(result.diagnostics, [], explain(result));
                     // Without the namespace exemption the Docker Hub image would be refused, for both containers.
-                    const strict = await analyze([statefulSet], { config: { ...PACK_CONFIG, "image-from-allowed-registry": { exemptNamespaces: [] } } });
-                    assert.deepEqual(strict.mandatory.map((d) => [d.policy, /container "([\w-]+)"/.exec(d.message)?.[1]]), [["image-from-allowed-registry", "redis"], ["image-from-allowed-registry", "acl-reload"]], explain(strict));
+                    const strict = await analyze([statefulSet], {
+                        config: { ...PACK_CONFIG, "image-from-allowed-registry": { exemptNamespaces: [] } },
+                    });
+                    assert.deepEqual(
+                        strict.mandatory.map((d) => [d.policy, /container "([\w-]+)"/.exec(d.message)?.[1]]),
+                        [
+                            ["image-from-allowed-registry", "redis"],
+                            ["image-from-allowed-registry", "acl-reload"],
+                        ],
+                        explain(strict),
+                    );
                 });
             } else {
                 it("checked the rendered workloads, Services and NetworkPolicies of all three charts", () => {
                     assert.deepEqual(s.unrendered, []);
-                    const names = (type: string) => kinds(s.resources, type).map((r) => r.props.metadata.name).sort();
+                    const names = (type: string) =>
+                        kinds(s.resources, type)
+                            .map((r) => r.props.metadata.name)
+                            .sort();
                     assert.ok(names("kubernetes:apps/v1:Deployment").includes("stock-backend-api"));
                     assert.ok(names("kubernetes:apps/v1:Deployment").includes("stock-frontend"));
                     assert.ok(names("kubernetes:apps/v1:Deployment").some((n) => n.startsWith("stock-backend-celery-")));
                     assert.equal(names("kubernetes:batch/v1:Job").length, 1);
                     assert.deepEqual(names("kubernetes:core/v1:Service"), ["stock-backend-api", "stock-frontend"]);
-                    assert.deepEqual(names("kubernetes:networking.k8s.io/v1:NetworkPolicy"), ["default-deny", "stock-backend-api", "stock-backend-celery", "stock-frontend"]);
-                    for (const r of s.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== CHART && x.props.metadata?.namespace !== undefined)) {
+                    assert.deepEqual(names("kubernetes:networking.k8s.io/v1:NetworkPolicy"), [
+                        "default-deny",
+                        "stock-backend-api",
+                        "stock-backend-celery",
+                        "stock-frontend",
+                    ]);
+                    for (const r of s.resources.filter(
+                        (x) => x.type.startsWith("kubernetes:") && x.type !== CHART && x.props.metadata?.namespace !== undefined,
+                    )) {
                         assert.equal(r.props.metadata.namespace, stack, `${r.type} ${r.name}`);
                     }
                 });
@@ -152,16 +193,30 @@ describe("policy pack over the stacks in the repository", function () {
             });
             const messages = await violationsOf(variant, "image-tag-pinned");
             assert.equal(messages.length, 2, messages.join("\n"));
-            assert.match(messages[0], /^Deployment client-a\/stock-backend-api: container "api" image "harbor\.feng\.local:9800\/library\/stock_backend:latest" uses the mutable tag :latest\. Fix:/);
-            assert.match(messages[1], /^Job client-a\/stock-backend-api-migrate-latest: container "migrate" image .* uses the mutable tag :latest/);
+            assert.match(
+                messages[0],
+                /^Deployment client-a\/stock-backend-api: container "api" image "harbor\.feng\.local:9800\/library\/stock_backend:latest" uses the mutable tag :latest\. Fix:/,
+            );
+            assert.match(
+                messages[1],
+                /^Job client-a\/stock-backend-api-migrate-latest: container "migrate" image .* uses the mutable tag :latest/,
+            );
         });
 
         it("the default-deny NetworkPolicy removed from the recorded resources: tenant-namespace-default-deny names the namespace", async () => {
             const full = await stackResources("client-a", { reuse: base });
-            const variant = { ...full, resources: full.resources.filter((r) => !(r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.props.metadata.name === "default-deny")) };
+            const variant = {
+                ...full,
+                resources: full.resources.filter(
+                    (r) => !(r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.props.metadata.name === "default-deny"),
+                ),
+            };
             const messages = await violationsOf(variant, "tenant-namespace-default-deny");
             assert.equal(messages.length, 1);
-            assert.match(messages[0], /^Tenant Namespace client-a \(label stock-deploy\/tenant=client-a\) has no default-deny NetworkPolicy: its NetworkPolicies are not default-deny: stock-frontend: its podSelector is not \{\}/);
+            assert.match(
+                messages[0],
+                /^Tenant Namespace client-a \(label stock-deploy\/tenant=client-a\) has no default-deny NetworkPolicy: its NetworkPolicies are not default-deny: stock-frontend: its podSelector is not \{\}/,
+            );
         });
 
         it("frontend rendered with service.type NodePort: no-external-service-in-tenant-namespace", async () => {
@@ -170,43 +225,95 @@ describe("policy pack over the stacks in the repository", function () {
                 editValues: (chart, v) => (chart === "frontend" ? { ...v, service: { ...(v.service ?? {}), type: "NodePort" } } : v),
             });
             const messages = await violationsOf(variant, "no-external-service-in-tenant-namespace");
-            assert.deepEqual(messages.map((m) => m.split(". ")[0]), ["Service client-a/stock-frontend is of type NodePort in tenant namespace client-a"]);
+            assert.deepEqual(
+                messages.map((m) => m.split(". ")[0]),
+                ["Service client-a/stock-frontend is of type NodePort in tenant namespace client-a"],
+            );
         });
 
         it("celery rendered with runAsNonRoot false and no limits: pod-runs-as-non-root and container-resource-limits", async () => {
             const variant = await stackResources("client-a", {
                 reuse: base,
-                editValues: (chart, v) => (chart === "celery"
-                    ? { ...v, podSecurityContext: { runAsNonRoot: false }, containerSecurityContext: { runAsNonRoot: false }, resources: { limits: null, requests: { cpu: "100m", memory: "128Mi" } } }
-                    : v),
+                editValues: (chart, v) =>
+                    chart === "celery"
+                        ? {
+                              ...v,
+                              podSecurityContext: { runAsNonRoot: false },
+                              containerSecurityContext: { runAsNonRoot: false },
+                              resources: { limits: null, requests: { cpu: "100m", memory: "128Mi" } },
+                          }
+                        : v,
             });
             const result = await check("client-a", variant.resources);
             assert.deepEqual(result.advisory, [], explain(result));
-            assert.deepEqual([...new Set(result.mandatory.map((d) => d.policy))].sort(), ["container-resource-limits", "pod-runs-as-non-root"], explain(result));
+            assert.deepEqual(
+                [...new Set(result.mandatory.map((d) => d.policy))].sort(),
+                ["container-resource-limits", "pod-runs-as-non-root"],
+                explain(result),
+            );
             const worker = (d: { message: string }) => d.message.startsWith("Deployment client-a/stock-backend-celery-default: container ");
-            assert.ok(result.mandatory.some((d) => d.policy === "pod-runs-as-non-root" && worker(d) && d.message.includes("runAsNonRoot is false")), explain(result));
-            assert.ok(result.mandatory.some((d) => d.policy === "container-resource-limits" && worker(d) && d.message.includes("no cpu and no memory limit")), explain(result));
+            assert.ok(
+                result.mandatory.some(
+                    (d) => d.policy === "pod-runs-as-non-root" && worker(d) && d.message.includes("runAsNonRoot is false"),
+                ),
+                explain(result),
+            );
+            assert.ok(
+                result.mandatory.some(
+                    (d) => d.policy === "container-resource-limits" && worker(d) && d.message.includes("no cpu and no memory limit"),
+                ),
+                explain(result),
+            );
         });
 
         it("a stack pushing to another registry and leaking its database password into extraEnv: registry and credential policies", async () => {
             const dbPassword = fakeSecret("stock:dbPassword", "client-a");
             const overrides = {
                 "stock:harborServer": "registry.example.com",
-                "stock:extraEnv": { API_TOKEN: "not-a-secret-but-named-like-one", LEGACY_DATABASE_URL: `mysql://stock_client_a:${dbPassword}@mysql.feng.local/stock_client_a` },
+                "stock:extraEnv": {
+                    API_TOKEN: "not-a-secret-but-named-like-one",
+                    LEGACY_DATABASE_URL: `mysql://stock_client_a:${dbPassword}@mysql.feng.local/stock_client_a`,
+                },
             };
             const variant = await stackResources("client-a", { run: { overrides } });
             const result = await check("client-a", variant.resources, rawStackConfig("client-a", { overrides }).values);
             assert.deepEqual(result.advisory, [], explain(result));
             const by = (policy: string) => result.mandatory.filter((d) => d.policy === policy).map((d) => d.message);
-            assert.deepEqual([...new Set(result.mandatory.map((d) => d.policy))].sort(),
-                ["image-from-allowed-registry", "no-plaintext-credentials", "secret-config-not-in-plaintext"], explain(result));
+            assert.deepEqual(
+                [...new Set(result.mandatory.map((d) => d.policy))].sort(),
+                ["image-from-allowed-registry", "no-plaintext-credentials", "secret-config-not-in-plaintext"],
+                explain(result),
+            );
             // Both pushed images and every container of the three charts.
-            assert.ok(by("image-from-allowed-registry").some((m) => m.startsWith('Image client-a-images-backend: tag "registry.example.com/library/stock_backend:')), by("image-from-allowed-registry").join("\n"));
-            assert.ok(by("image-from-allowed-registry").some((m) => m.startsWith('Deployment client-a/stock-frontend: container "nginx" image "registry.example.com/library/frontend_stock:')), by("image-from-allowed-registry").join("\n"));
-            assert.deepEqual(by("no-plaintext-credentials").map((m) => m.split(". ")[0]),
-                ['ConfigMap client-a/stock-backend-env: data key "API_TOKEN" looks like a credential, and ConfigMaps are stored and shown in plaintext']);
+            assert.ok(
+                by("image-from-allowed-registry").some((m) =>
+                    m.startsWith('Image client-a-images-backend: tag "registry.example.com/library/stock_backend:'),
+                ),
+                by("image-from-allowed-registry").join("\n"),
+            );
+            assert.ok(
+                by("image-from-allowed-registry").some((m) =>
+                    m.startsWith(
+                        'Deployment client-a/stock-frontend: container "nginx" image "registry.example.com/library/frontend_stock:',
+                    ),
+                ),
+                by("image-from-allowed-registry").join("\n"),
+            );
+            assert.deepEqual(
+                by("no-plaintext-credentials").map((m) => m.split(". ")[0]),
+                [
+                    'ConfigMap client-a/stock-backend-env: data key "API_TOKEN" looks like a credential, and ConfigMaps are stored and shown in plaintext',
+                ],
+            );
             const leaks = by("secret-config-not-in-plaintext");
-            assert.ok(leaks.some((m) => m.includes("stock:dbPassword appears in ConfigMap client-a/stock-backend-env (kubernetes:core/v1:ConfigMap) at data.LEGACY_DATABASE_URL")), leaks.join("\n"));
+            assert.ok(
+                leaks.some((m) =>
+                    m.includes(
+                        "stock:dbPassword appears in ConfigMap client-a/stock-backend-env (kubernetes:core/v1:ConfigMap) at data.LEGACY_DATABASE_URL",
+                    ),
+                ),
+                leaks.join("\n"),
+            );
             for (const m of leaks) assert.ok(!m.includes(dbPassword), "a violation message must not print the secret");
         });
     });

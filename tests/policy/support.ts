@@ -7,7 +7,11 @@
  * records and what helm renders into the resources the engine would hand the analyzer.
  */
 import type {
-    PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { policies as packPolicies } from "../../policy/policies";
@@ -69,7 +73,10 @@ function isStackPolicy(p: ResourceValidationPolicy | StackValidationPolicy): p i
 }
 
 const NO_OPTIONS = {
-    protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [],
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    additionalSecretOutputs: [],
     customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
 };
 
@@ -77,7 +84,10 @@ const NO_OPTIONS = {
 export function resourceArgs(r: InputResource, config: Record<string, unknown> = {}): ResourceValidationArgs {
     const props = unknownCheckingProxy(structuredClone(r.props));
     return {
-        type: r.type, props, urn: r.urn, name: r.name,
+        type: r.type,
+        props,
+        urn: r.urn,
+        name: r.name,
         opts: { ...NO_OPTIONS, parent: r.parent },
         stackTags: new Map(),
         isType: () => false,
@@ -92,9 +102,15 @@ export function stackArgs(resources: readonly InputResource[], config: Record<st
     const byUrn = new Map<string, PolicyResource>();
     const list: PolicyResource[] = resources.map((r) => {
         const pr: PolicyResource = {
-            type: r.type, props: unknownCheckingProxy(structuredClone(r.props)), urn: r.urn, name: r.name,
-            opts: { ...NO_OPTIONS, parent: r.parent }, dependencies: [], propertyDependencies: {},
-            isType: () => false, asType: () => undefined,
+            type: r.type,
+            props: unknownCheckingProxy(structuredClone(r.props)),
+            urn: r.urn,
+            name: r.name,
+            opts: { ...NO_OPTIONS, parent: r.parent },
+            dependencies: [],
+            propertyDependencies: {},
+            isType: () => false,
+            asType: () => undefined,
         };
         byUrn.set(r.urn, pr);
         return pr;
@@ -104,7 +120,8 @@ export function stackArgs(resources: readonly InputResource[], config: Record<st
         if (parent) list[i].parent = parent;
     });
     return {
-        resources: list, stackTags: new Map(),
+        resources: list,
+        stackTags: new Map(),
         getConfig: <T extends object>() => ({ ...config }) as T,
         notApplicable: throwNotApplicable,
     };
@@ -121,7 +138,8 @@ export async function analyze(resources: readonly InputResource[], options: Anal
         try {
             await fn(report);
         } catch (e) {
-            if (e instanceof UnknownValueError) diagnostics.push({ policy, message: `can't run policy '${policy}' during preview: ${e.message}`, urn, level: "advisory" });
+            if (e instanceof UnknownValueError)
+                diagnostics.push({ policy, message: `can't run policy '${policy}' during preview: ${e.message}`, urn, level: "advisory" });
             else if (e instanceof NotApplicable) notApplicable.push({ policy, reason: e.reason });
             else throw e;
         }
@@ -146,7 +164,8 @@ export async function analyze(resources: readonly InputResource[], options: Anal
             });
             continue;
         }
-        const validations = p.validateResource === undefined ? [] : Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+        const validations =
+            p.validateResource === undefined ? [] : Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
         for (const r of resources) {
             for (const validate of validations) {
                 await run(p.name, r.urn, (report) => validate(resourceArgs(r, config[p.name]), report));
@@ -178,7 +197,12 @@ export function analyzerValue(value: any): any {
 function normaliseUnknowns(v: any): any {
     if (v && typeof v === "object" && v.__pulumiUnknown === true) return UNKNOWN;
     if (Array.isArray(v)) return v.map(normaliseUnknowns);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, normaliseUnknowns(x)]));
+    if (v && typeof v === "object")
+        return Object.fromEntries(
+            Object.entries(v)
+                .filter(([, x]) => x !== undefined)
+                .map(([k, x]) => [k, normaliseUnknowns(x)]),
+        );
     return v;
 }
 
@@ -192,7 +216,16 @@ export function pulumiType(obj: Pick<K8sObject, "apiVersion" | "kind">): string 
     return `kubernetes:${group}/${version}:${obj.kind}`;
 }
 
-const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume", "StorageClass", "IngressClass", "PriorityClass"]);
+const CLUSTER_SCOPED = new Set([
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PersistentVolume",
+    "StorageClass",
+    "IngressClass",
+    "PriorityClass",
+]);
 
 /**
  * A rendered chart object as helm.v4.Chart registers it: a child of the Chart component, named

@@ -44,24 +44,36 @@ function problemsOf(raw: RawConfig): string[] | undefined {
 describe("config model properties", () => {
     it("any values for any keys: a config, or problems that each name a stock: key and the stack file", () => {
         fc.assert(
-            fc.property(fc.dictionary(fc.constantFrom(...keyNames), fc.option(rawValue, { nil: undefined }), { maxKeys: 6 }), (overrides) => {
-                const problems = problemsOf(withOverrides(overrides, secretKeys.filter((k) => k in overrides)));
-                for (const p of problems ?? []) {
-                    assert.match(p, /\bstock:[A-Za-z]+/, `a problem that names no key: ${p}`);
-                    assert.ok(p.includes(`Pulumi.${TENANT}.yaml`), `a problem that names no stack file: ${p}`);
-                }
-            }),
+            fc.property(
+                fc.dictionary(fc.constantFrom(...keyNames), fc.option(rawValue, { nil: undefined }), { maxKeys: 6 }),
+                (overrides) => {
+                    const problems = problemsOf(
+                        withOverrides(
+                            overrides,
+                            secretKeys.filter((k) => k in overrides),
+                        ),
+                    );
+                    for (const p of problems ?? []) {
+                        assert.match(p, /\bstock:[A-Za-z]+/, `a problem that names no key: ${p}`);
+                        assert.ok(p.includes(`Pulumi.${TENANT}.yaml`), `a problem that names no stack file: ${p}`);
+                    }
+                },
+            ),
             { numRuns: 400 },
         );
     });
 
     it("never shows a secret's value in a problem, whatever the value", () => {
         fc.assert(
-            fc.property(fc.constantFrom(...secretKeys), fc.string({ minLength: 6, maxLength: 30 }).filter((s) => s.trim().length >= 6), fc.boolean(),
+            fc.property(
+                fc.constantFrom(...secretKeys),
+                fc.string({ minLength: 6, maxLength: 30 }).filter((s) => s.trim().length >= 6),
+                fc.boolean(),
                 (key, value, storedSecret) => {
                     const problems = problemsOf(withOverrides({ [key]: value }, storedSecret ? [key] : [])) ?? [];
                     for (const p of problems) assert.ok(!p.includes(value), `the value of stock:${key} appears in: ${p}`);
-                }),
+                },
+            ),
             { numRuns: 200 },
         );
     });
@@ -69,16 +81,31 @@ describe("config model properties", () => {
     it("valid values land where the program reads them", () => {
         const label = fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/);
         fc.assert(
-            fc.property(fc.nat(20), fc.nat(20), fc.integer({ min: 1, max: 65535 }), fc.integer({ min: 1, max: 16 }), fc.array(label, { minLength: 2, maxLength: 4 }),
+            fc.property(
+                fc.nat(20),
+                fc.nat(20),
+                fc.integer({ min: 1, max: 65535 }),
+                fc.integer({ min: 1, max: 16 }),
+                fc.array(label, { minLength: 2, maxLength: 4 }),
                 (api, frontend, dbPort, workers, labels) => {
                     const host = labels.join(".");
-                    const config = parseStackConfig(withOverrides({
-                        apiReplicas: String(api), frontendReplicas: String(frontend), dbPort: String(dbPort), gunicornWorkers: String(workers), host,
-                    }));
+                    const config = parseStackConfig(
+                        withOverrides({
+                            apiReplicas: String(api),
+                            frontendReplicas: String(frontend),
+                            dbPort: String(dbPort),
+                            gunicornWorkers: String(workers),
+                            host,
+                        }),
+                    );
                     assert.equal(config.role, "tenant");
                     if (config.role !== "tenant") return;
-                    assert.deepEqual([config.replicas.api, config.replicas.frontend, config.database.port, config.gunicornWorkers, config.host], [api, frontend, dbPort, workers, host]);
-                }),
+                    assert.deepEqual(
+                        [config.replicas.api, config.replicas.frontend, config.database.port, config.gunicornWorkers, config.host],
+                        [api, frontend, dbPort, workers, host],
+                    );
+                },
+            ),
             { numRuns: 200 },
         );
     });
@@ -86,14 +113,16 @@ describe("config model properties", () => {
     it("re-encoding a stack's raw values (JSON round trip) yields the same config", () => {
         for (const stack of ["shared", TENANT, "client-b"]) {
             const raw = rawStackConfig(stack);
-            const reencoded = Object.fromEntries(Object.entries(raw.values).map(([k, v]) => {
-                try {
-                    const parsed: unknown = JSON.parse(v);
-                    return [k, typeof parsed === "object" && parsed !== null ? JSON.stringify(parsed, null, 2) : v];
-                } catch {
-                    return [k, v];
-                }
-            }));
+            const reencoded = Object.fromEntries(
+                Object.entries(raw.values).map(([k, v]) => {
+                    try {
+                        const parsed: unknown = JSON.parse(v);
+                        return [k, typeof parsed === "object" && parsed !== null ? JSON.stringify(parsed, null, 2) : v];
+                    } catch {
+                        return [k, v];
+                    }
+                }),
+            );
             assert.deepEqual(parseStackConfig({ ...raw, values: reencoded }), parseStackConfig(raw), stack);
         }
     });

@@ -1,6 +1,14 @@
 import * as assert from "assert";
 import { ConfigError, KEYS, parseStackConfig } from "../../components/config";
-import { LoadOptions, loadStackConfig, loadTenantConfig, projectDefaults, rawStackConfig, readProjectFile, stackNames } from "../../tools/lib/stack-files";
+import {
+    LoadOptions,
+    loadStackConfig,
+    loadTenantConfig,
+    projectDefaults,
+    rawStackConfig,
+    readProjectFile,
+    stackNames,
+} from "../../tools/lib/stack-files";
 
 /** The problems the config model reports for client-a with these changes. */
 function problems(options: LoadOptions, stack = "client-a"): string[] {
@@ -33,8 +41,16 @@ describe("config model", () => {
         assert.strictEqual(a.tenant, "client-a");
         assert.strictEqual(a.host, "app.client-a.feng.local");
         assert.strictEqual(a.database.port, 3306);
-        assert.deepStrictEqual(a.harbor, { server: "harbor.feng.local:9800", project: "library", username: "robot$stock-deploy", pullUsername: "robot$stock-pull-client-a" });
-        assert.deepStrictEqual(a.celery.workers.map((w) => w.name), ["default"]);
+        assert.deepStrictEqual(a.harbor, {
+            server: "harbor.feng.local:9800",
+            project: "library",
+            username: "robot$stock-deploy",
+            pullUsername: "robot$stock-pull-client-a",
+        });
+        assert.deepStrictEqual(
+            a.celery.workers.map((w) => w.name),
+            ["default"],
+        );
         assert.strictEqual(a.replicas.api, 2);
         assert.strictEqual(a.debug, false);
     });
@@ -42,11 +58,18 @@ describe("config model", () => {
     it("lets client-b override only what differs", () => {
         const b = loadTenantConfig("client-b");
         assert.strictEqual(b.replicas.api, 3);
-        assert.deepStrictEqual(b.celery.workers.map((w) => [w.name, w.queues, w.replicas, w.concurrency, w.logLevel, w.resources?.limits.cpu]), [
-            ["default", ["summary", "stock", "statement", "news"], 1, 2, "INFO", undefined],
-            ["price", ["price"], 3, 4, "INFO", "2"],
-        ]);
-        assert.deepStrictEqual(b.resources.api, { requests: { cpu: "250m", memory: "384Mi" }, limits: { cpu: "1", memory: "768Mi" } }, "from Pulumi.yaml");
+        assert.deepStrictEqual(
+            b.celery.workers.map((w) => [w.name, w.queues, w.replicas, w.concurrency, w.logLevel, w.resources?.limits.cpu]),
+            [
+                ["default", ["summary", "stock", "statement", "news"], 1, 2, "INFO", undefined],
+                ["price", ["price"], 3, 4, "INFO", "2"],
+            ],
+        );
+        assert.deepStrictEqual(
+            b.resources.api,
+            { requests: { cpu: "250m", memory: "384Mi" }, limits: { cpu: "1", memory: "768Mi" } },
+            "from Pulumi.yaml",
+        );
         assert.strictEqual(b.celery.beat, true);
     });
 
@@ -65,7 +88,11 @@ describe("config model", () => {
         const shared = loadStackConfig("shared");
         assert.ok(shared.role === "shared");
         const { imageDigest, ...withoutDigest } = shared.redis;
-        const variants: Array<Record<string, unknown>> = [withoutDigest, { ...shared.redis, imageDigest: "sha256:abc" }, { ...shared.redis, imageDigest: imageDigest.replace("sha256:", "") }];
+        const variants: Array<Record<string, unknown>> = [
+            withoutDigest,
+            { ...shared.redis, imageDigest: "sha256:abc" },
+            { ...shared.redis, imageDigest: imageDigest.replace("sha256:", "") },
+        ];
         for (const redis of variants) {
             let text = "";
             try {
@@ -84,7 +111,11 @@ describe("config model", () => {
         rejects({ overrides: { "stock:host": undefined } }, "stock:host is required", "pulumi config set stock:host"));
 
     it("rejects a missing secret with the --secret command", () =>
-        rejects({ overrides: { "stock:dbPassword": undefined } }, "stock:dbPassword is required", "pulumi config set --secret stock:dbPassword -s client-a"));
+        rejects(
+            { overrides: { "stock:dbPassword": undefined } },
+            "stock:dbPassword is required",
+            "pulumi config set --secret stock:dbPassword -s client-a",
+        ));
 
     it("rejects a tenant name that is not a DNS-1123 label", () =>
         rejects({ overrides: { "stock:tenant": "Client_A" } }, "stock:tenant", "DNS-1123 label"));
@@ -93,7 +124,13 @@ describe("config model", () => {
         rejects({ overrides: { "stock:tenant": "kube-system" } }, "stock:tenant", "must not be one of"));
 
     it("rejects a host that is not a DNS name", () => {
-        for (const bad of ["app_client.feng.local", "localhost", "https://app.client-a.feng.local", "App.Client-A.feng.local", "10.0.0.1"]) {
+        for (const bad of [
+            "app_client.feng.local",
+            "localhost",
+            "https://app.client-a.feng.local",
+            "App.Client-A.feng.local",
+            "10.0.0.1",
+        ]) {
             rejects({ overrides: { "stock:host": bad } }, "stock:host", "DNS name");
         }
     });
@@ -110,20 +147,46 @@ describe("config model", () => {
     it("rejects negative or non-integer replicas", () => {
         rejects({ overrides: { "stock:apiReplicas": -1 } }, "stock:apiReplicas", "0 or more");
         rejects({ overrides: { "stock:frontendReplicas": "two" } }, "stock:frontendReplicas", "whole number");
-        rejects({ overrides: { "stock:celeryWorkers": [{ name: "default", queues: ["summary", "stock", "statement", "price", "news"], replicas: -2 }] } }, "stock:celeryWorkers[0].replicas", "0 or more");
+        rejects(
+            {
+                overrides: {
+                    "stock:celeryWorkers": [{ name: "default", queues: ["summary", "stock", "statement", "price", "news"], replicas: -2 }],
+                },
+            },
+            "stock:celeryWorkers[0].replicas",
+            "0 or more",
+        );
     });
 
     it("rejects resources without limits or with malformed quantities", () => {
         rejects({ overrides: { "stock:apiResources": { requests: { cpu: "250m", memory: "384Mi" } } } }, "stock:apiResources.limits");
-        rejects({ overrides: { "stock:frontendResources": { requests: { cpu: "10m", memory: "32MB" }, limits: { cpu: "1", memory: "1Gi" } } } }, "stock:frontendResources.requests.memory", "memory quantity");
+        rejects(
+            { overrides: { "stock:frontendResources": { requests: { cpu: "10m", memory: "32MB" }, limits: { cpu: "1", memory: "1Gi" } } } },
+            "stock:frontendResources.requests.memory",
+            "memory quantity",
+        );
     });
 
     it("rejects an unknown Celery queue name", () =>
-        rejects({ overrides: { "stock:celeryWorkers": [{ name: "default", queues: ["summary", "stock", "statement", "price", "news", "prices"], replicas: 1 }] } },
-            "stock:celeryWorkers[0].queues", "unknown Celery queue 'prices'", "summary, stock, statement, price, news"));
+        rejects(
+            {
+                overrides: {
+                    "stock:celeryWorkers": [
+                        { name: "default", queues: ["summary", "stock", "statement", "price", "news", "prices"], replicas: 1 },
+                    ],
+                },
+            },
+            "stock:celeryWorkers[0].queues",
+            "unknown Celery queue 'prices'",
+            "summary, stock, statement, price, news",
+        ));
 
     it("rejects a queue no worker consumes", () =>
-        rejects({ overrides: { "stock:celeryWorkers": [{ name: "default", queues: ["summary"], replicas: 1 }] } }, "without a worker", "stock, statement, price, news"));
+        rejects(
+            { overrides: { "stock:celeryWorkers": [{ name: "default", queues: ["summary"], replicas: 1 }] } },
+            "without a worker",
+            "stock, statement, price, news",
+        ));
 
     it("rejects an unknown key and suggests the right one", () =>
         rejects({ overrides: { "stock:hots": "app.client-a.feng.local" } }, "stock:hots", "did you mean stock:host?"));
@@ -138,9 +201,14 @@ describe("config model", () => {
     });
 
     it("reports every problem at once", () => {
-        const found = problems({ overrides: { "stock:host": "bad host", "stock:tenant": "A", "stock:apiReplicas": -3, "stock:npmToken": "plain" } });
+        const found = problems({
+            overrides: { "stock:host": "bad host", "stock:tenant": "A", "stock:apiReplicas": -3, "stock:npmToken": "plain" },
+        });
         assert.strictEqual(found.length, 4, found.join("\n"));
-        assert.throws(() => loadStackConfig("client-a", { overrides: { "stock:host": "x" } }), (e: Error) => e.message.startsWith("Stack 'client-a' has 1 configuration problem (Pulumi.client-a.yaml)"));
+        assert.throws(
+            () => loadStackConfig("client-a", { overrides: { "stock:host": "x" } }),
+            (e: Error) => e.message.startsWith("Stack 'client-a' has 1 configuration problem (Pulumi.client-a.yaml)"),
+        );
     });
 
     it("requires at least one tenant on the shared stack, listed once", () => {
@@ -150,22 +218,47 @@ describe("config model", () => {
     });
 
     it("rejects an unknown role", () =>
-        assert.throws(() => loadStackConfig("client-a", { overrides: { "stock:role": "tenants" } }), /stock:role is 'tenants'.*must be 'shared' or 'tenant'/));
+        assert.throws(
+            () => loadStackConfig("client-a", { overrides: { "stock:role": "tenants" } }),
+            /stock:role is 'tenants'.*must be 'shared' or 'tenant'/,
+        ));
 });
 
 describe("app profile", () => {
-    const PROFILE_KEYS = ["celeryBeatSchedule", "celeryApp", "celeryCommand", "celeryLiveness", "apiCommand", "wsgiModule", "apiStartupProbe", "apiLivenessProbe",
-        "apiReadinessProbe", "migrations", "migrationCommand", "writablePaths", "backendRunAs", "frontendRunAs", "redisKeyPrefixMode"];
+    const PROFILE_KEYS = [
+        "celeryBeatSchedule",
+        "celeryApp",
+        "celeryCommand",
+        "celeryLiveness",
+        "apiCommand",
+        "wsgiModule",
+        "apiStartupProbe",
+        "apiLivenessProbe",
+        "apiReadinessProbe",
+        "migrations",
+        "migrationCommand",
+        "writablePaths",
+        "backendRunAs",
+        "frontendRunAs",
+        "redisKeyPrefixMode",
+    ];
 
     it("defaults (client-c sets none of its keys) run the real stock app unmodified", () => {
-        const stackFileText = require("fs").readFileSync(require("path").join(__dirname, "..", "..", "Pulumi.client-c.yaml"), "utf8") as string;
+        const stackFileText = require("fs").readFileSync(
+            require("path").join(__dirname, "..", "..", "Pulumi.client-c.yaml"),
+            "utf8",
+        ) as string;
         for (const key of PROFILE_KEYS) assert.ok(!stackFileText.includes(`stock:${key}:`), `Pulumi.client-c.yaml sets stock:${key}`);
         const c = loadTenantConfig("client-c");
         assert.deepStrictEqual(c.app, {
             api: {
                 command: ["gunicorn"],
                 wsgiModule: "fin.wsgi",
-                probes: { startup: { kind: "http", path: "/api/v1/" }, liveness: { kind: "http", path: "/api/v1/" }, readiness: { kind: "http", path: "/api/v1/" } },
+                probes: {
+                    startup: { kind: "http", path: "/api/v1/" },
+                    liveness: { kind: "http", path: "/api/v1/" },
+                    readiness: { kind: "http", path: "/api/v1/" },
+                },
             },
             celery: { command: ["celery"], app: "fin.celery", liveness: "ping", beatSchedule: "/tmp/celerybeat/schedule" },
             migrations: { enabled: true, command: ["python", "manage.py", "migrate", "--noinput"] },
@@ -179,7 +272,15 @@ describe("app profile", () => {
     it("client-a and client-b opt into the reference app's hardened endpoints and its own key prefix", () => {
         for (const stack of ["client-a", "client-b"]) {
             const t = loadTenantConfig(stack);
-            assert.deepStrictEqual(t.app.api.probes, { startup: { kind: "http", path: "/healthz" }, liveness: { kind: "http", path: "/healthz" }, readiness: { kind: "http", path: "/readyz" } }, stack);
+            assert.deepStrictEqual(
+                t.app.api.probes,
+                {
+                    startup: { kind: "http", path: "/healthz" },
+                    liveness: { kind: "http", path: "/healthz" },
+                    readiness: { kind: "http", path: "/readyz" },
+                },
+                stack,
+            );
             assert.strictEqual(t.app.celery.liveness, "heartbeat", stack);
             assert.strictEqual(t.app.redisKeyPrefix, "app", stack);
         }
@@ -188,11 +289,17 @@ describe("app profile", () => {
     it("client-a and client-b name the reference app they build, client-c the stand-in shaped like the real app", () => {
         for (const stack of ["client-a", "client-b"]) {
             const text = require("fs").readFileSync(require("path").join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8") as string;
-            assert.ok(text.includes("stock:backendSource: app/backend") && text.includes("stock:frontendSource: app/frontend"), `${stack} says which app it builds`);
+            assert.ok(
+                text.includes("stock:backendSource: app/backend") && text.includes("stock:frontendSource: app/frontend"),
+                `${stack} says which app it builds`,
+            );
             assert.strictEqual(loadTenantConfig(stack).app.redisKeyPrefix, "app");
         }
         const c = loadTenantConfig("client-c");
-        assert.deepStrictEqual([c.images.backend.source, c.images.frontend.source], ["fixtures/upstream-app/backend", "fixtures/upstream-app/frontend"]);
+        assert.deepStrictEqual(
+            [c.images.backend.source, c.images.frontend.source],
+            ["fixtures/upstream-app/backend", "fixtures/upstream-app/frontend"],
+        );
     });
 
     it("reads every probe form: http:<path>, tcp, exec:<command>, off", () => {
@@ -201,18 +308,38 @@ describe("app profile", () => {
         assert.deepStrictEqual(probes("tcp").liveness, { kind: "tcp" });
         assert.deepStrictEqual(probes("exec: python -c 'import fin'").liveness, { kind: "exec", command: "python -c 'import fin'" });
         assert.deepStrictEqual(probes("off").liveness, { kind: "off" });
-        assert.deepStrictEqual(probes("off").readiness, { kind: "http", path: "/api/v1/" }, "one probe overridden, the others keep their defaults");
+        assert.deepStrictEqual(
+            probes("off").readiness,
+            { kind: "http", path: "/api/v1/" },
+            "one probe overridden, the others keep their defaults",
+        );
     });
 
     it("rejects a probe in any other form, naming the forms", () => {
         for (const bad of ["/api/v1/", "http:api/v1", "http:/a b", "exec:", "grpc", "HTTP:/api/v1/"]) {
-            rejects({ overrides: { "stock:apiReadinessProbe": bad } }, "stock:apiReadinessProbe in Pulumi.client-a.yaml", "http:<path>", "tcp", "exec:<shell command>", "off", "Fix: pulumi config set stock:apiReadinessProbe 'http:/api/v1/' -s client-a");
+            rejects(
+                { overrides: { "stock:apiReadinessProbe": bad } },
+                "stock:apiReadinessProbe in Pulumi.client-a.yaml",
+                "http:<path>",
+                "tcp",
+                "exec:<shell command>",
+                "off",
+                "Fix: pulumi config set stock:apiReadinessProbe 'http:/api/v1/' -s client-a",
+            );
         }
     });
 
     it("rejects a Celery liveness mode or key prefix mode it does not know", () => {
-        rejects({ overrides: { "stock:celeryLiveness": "heartbeats" } }, "stock:celeryLiveness", "Fix: pulumi config set stock:celeryLiveness 'ping'");
-        rejects({ overrides: { "stock:redisKeyPrefixMode": "none" } }, "stock:redisKeyPrefixMode", "Fix: pulumi config set stock:redisKeyPrefixMode 'shim'");
+        rejects(
+            { overrides: { "stock:celeryLiveness": "heartbeats" } },
+            "stock:celeryLiveness",
+            "Fix: pulumi config set stock:celeryLiveness 'ping'",
+        );
+        rejects(
+            { overrides: { "stock:redisKeyPrefixMode": "none" } },
+            "stock:redisKeyPrefixMode",
+            "Fix: pulumi config set stock:redisKeyPrefixMode 'shim'",
+        );
     });
 
     it("rejects module names and commands that cannot run", () => {
@@ -221,33 +348,60 @@ describe("app profile", () => {
         rejects({ overrides: { "stock:apiCommand": [] } }, "stock:apiCommand", "at least the executable");
         rejects({ overrides: { "stock:migrationCommand": ["python", ""] } }, "stock:migrationCommand[1]", "must not be empty");
         rejects({ overrides: { "stock:celeryCommand": ["celery", "--config=$(id)"] } }, "stock:celeryCommand", "shell-safe");
-        assert.deepStrictEqual(loadTenantConfig("client-c", { overrides: { "stock:celeryCommand": ["python", "-m", "celery"] } }).app.celery.command, ["python", "-m", "celery"]);
+        assert.deepStrictEqual(
+            loadTenantConfig("client-c", { overrides: { "stock:celeryCommand": ["python", "-m", "celery"] } }).app.celery.command,
+            ["python", "-m", "celery"],
+        );
         assert.strictEqual(loadTenantConfig("client-c", { overrides: { "stock:migrations": false } }).app.migrations.enabled, false);
     });
 
     it("rejects root, or a user without its group", () => {
-        rejects({ overrides: { "stock:backendRunAs": { user: 0, group: 1000 } } }, "stock:backendRunAs.user", "non-root", "Fix: pulumi config set --path 'stock:backendRunAs.user'");
+        rejects(
+            { overrides: { "stock:backendRunAs": { user: 0, group: 1000 } } },
+            "stock:backendRunAs.user",
+            "non-root",
+            "Fix: pulumi config set --path 'stock:backendRunAs.user'",
+        );
         rejects({ overrides: { "stock:frontendRunAs": { user: 101 } } }, "stock:frontendRunAs.group");
         rejects({ overrides: { "stock:backendRunAs": { user: "1000", group: 1000 } } }, "stock:backendRunAs.user");
     });
 
     it("takes writable paths and a beat schedule, refusing ones that would hide the image or collide", () => {
-        const c = loadTenantConfig("client-c", { overrides: { "stock:writablePaths": ["/code/media", "/var/www/static/CACHE"], "stock:celeryBeatSchedule": "/code/beat/schedule" } });
+        const c = loadTenantConfig("client-c", {
+            overrides: {
+                "stock:writablePaths": ["/code/media", "/var/www/static/CACHE"],
+                "stock:celeryBeatSchedule": "/code/beat/schedule",
+            },
+        });
         assert.deepStrictEqual(c.app.writablePaths, ["/code/media", "/var/www/static/CACHE"]);
         assert.strictEqual(c.app.celery.beatSchedule, "/code/beat/schedule");
-        for (const [bad, why] of [["relative/dir", "absolute path"], ["/", "absolute path"], ["/code/", "absolute path"], ["/code/../etc", ". or .. segments"], ["/usr", "system directory"],
-            ["/proc/self", "system directory"], ["/tmp/x", "/tmp is always writable"], ["/opt/stock-runtime", "Python runtime"]]) {
+        for (const [bad, why] of [
+            ["relative/dir", "absolute path"],
+            ["/", "absolute path"],
+            ["/code/", "absolute path"],
+            ["/code/../etc", ". or .. segments"],
+            ["/usr", "system directory"],
+            ["/proc/self", "system directory"],
+            ["/tmp/x", "/tmp is always writable"],
+            ["/opt/stock-runtime", "Python runtime"],
+        ]) {
             rejects({ overrides: { "stock:writablePaths": [bad] } }, "stock:writablePaths[0]", why);
         }
         rejects({ overrides: { "stock:writablePaths": ["/code/media", "/code/media"] } }, "lists /code/media twice");
-        rejects({ overrides: { "stock:writablePaths": ["/code/beat"], "stock:celeryBeatSchedule": "/code/beat/schedule" } }, "the directory of stock:celeryBeatSchedule");
+        rejects(
+            { overrides: { "stock:writablePaths": ["/code/beat"], "stock:celeryBeatSchedule": "/code/beat/schedule" } },
+            "the directory of stock:celeryBeatSchedule",
+        );
         rejects({ overrides: { "stock:celeryBeatSchedule": "/schedule" } }, "stock:celeryBeatSchedule", "inside a directory");
     });
 });
 
 describe("Pulumi.yaml and the config model agree", () => {
     const project = readProjectFile();
-    const declared = { ...project.config, ...Object.fromEntries(Object.entries(project.template?.config ?? {}).map(([k, v]) => [k.replace(/^stock:/, ""), v])) };
+    const declared = {
+        ...project.config,
+        ...Object.fromEntries(Object.entries(project.template?.config ?? {}).map(([k, v]) => [k.replace(/^stock:/, ""), v])),
+    };
 
     it("declares every key the program reads, with the same description and secrecy", () => {
         for (const [key, spec] of Object.entries(KEYS)) {
@@ -263,7 +417,10 @@ describe("Pulumi.yaml and the config model agree", () => {
         for (const [key, decl] of Object.entries(project.config)) {
             if (decl && typeof decl === "object" && !Array.isArray(decl)) {
                 const d = decl as Record<string, unknown>;
-                assert.ok("default" in d || "value" in d, `${key}: a declared key without default is required in EVERY stack, the shared one included`);
+                assert.ok(
+                    "default" in d || "value" in d,
+                    `${key}: a declared key without default is required in EVERY stack, the shared one included`,
+                );
                 assert.ok(!d.secret, `${key}: a secret key under config: must be set in every stack`);
                 if ("type" in d) assert.ok(["string", "integer", "boolean", "array"].includes(String(d.type)), `${key}: type`);
             }
@@ -310,24 +467,42 @@ describe("frontend build keys", () => {
 
     it("rejects an unknown npm token mode, a computed or multi-line frontendEnv key, and a buildFor that leaves envs/", () => {
         rejects({ overrides: { "stock:npmTokenMode": "arg" } }, "stock:npmTokenMode", "build-arg", "secret");
-        rejects({ overrides: { "stock:frontendEnv": { REACT_APP_HOST_URL: "http://elsewhere.example.com" } } }, "stock:frontendEnv.REACT_APP_HOST_URL", "the program computes REACT_APP_HOST_URL");
-        rejects({ overrides: { "stock:frontendEnv": { REACT_APP_TITLE: "two\nlines" } } }, "stock:frontendEnv.REACT_APP_TITLE", "must fit on one line");
+        rejects(
+            { overrides: { "stock:frontendEnv": { REACT_APP_HOST_URL: "http://elsewhere.example.com" } } },
+            "stock:frontendEnv.REACT_APP_HOST_URL",
+            "the program computes REACT_APP_HOST_URL",
+        );
+        rejects(
+            { overrides: { "stock:frontendEnv": { REACT_APP_TITLE: "two\nlines" } } },
+            "stock:frontendEnv.REACT_APP_TITLE",
+            "must fit on one line",
+        );
         rejects({ overrides: { "stock:frontendEnv": { "react-title": "x" } } }, "stock:frontendEnv.react-title", "Invalid key");
         rejects({ overrides: { "stock:buildFor": ".." } }, "stock:buildFor", "not . or ..");
     });
 
     it("rejects an apiHost that is the host itself or not a DNS name", () => {
-        rejects({ overrides: { "stock:apiHost": "app.client-a.feng.local" } }, "stock:apiHost in Pulumi.client-a.yaml is the same as stock:host");
+        rejects(
+            { overrides: { "stock:apiHost": "app.client-a.feng.local" } },
+            "stock:apiHost in Pulumi.client-a.yaml is the same as stock:host",
+        );
         rejects({ overrides: { "stock:apiHost": "https://api.client-a.feng.local" } }, "stock:apiHost", "DNS name");
     });
 
     it("no two stack files in the repo claim the same host or API host", () => {
-        const { stackConflicts, tenantStacksIn } = require("../../components/stack-conflicts") as typeof import("../../components/stack-conflicts");
+        const { stackConflicts, tenantStacksIn } =
+            require("../../components/stack-conflicts") as typeof import("../../components/stack-conflicts");
         const others = tenantStacksIn(require("path").join(__dirname, "..", ".."));
         for (const stack of stackNames().filter((s) => loadStackConfig(s).role === "tenant")) {
             assert.deepStrictEqual(stackConflicts(loadTenantConfig(stack), others), [], stack);
         }
-        const taken = loadTenantConfig("client-a", { overrides: { "stock:tenant": "client-x", "stock:apiHost": "app.client-b.feng.local" } });
-        assert.strictEqual(stackConflicts({ ...taken, stack: "client-x" }, others).length, 2, "client-a's host and client-b's host as an API host are both refused");
+        const taken = loadTenantConfig("client-a", {
+            overrides: { "stock:tenant": "client-x", "stock:apiHost": "app.client-b.feng.local" },
+        });
+        assert.strictEqual(
+            stackConflicts({ ...taken, stack: "client-x" }, others).length,
+            2,
+            "client-a's host and client-b's host as an API host are both refused",
+        );
     });
 });

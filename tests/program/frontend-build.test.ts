@@ -47,7 +47,10 @@ const CLIENT_D: RunOptions = {
         "stock:harborPullUsername": "robot$stock-pull-client-d",
     },
     // The mock stack is client-a; the shared stack hands tenant client-d to it.
-    sharedOutputs: { ...defaultSharedOutputs(["client-a", "client-b", "client-c", "client-d"]), tenantStacks: { "client-a": "client-a", "client-b": "client-b", "client-c": "client-c", "client-d": "client-a" } },
+    sharedOutputs: {
+        ...defaultSharedOutputs(["client-a", "client-b", "client-c", "client-d"]),
+        tenantStacks: { "client-a": "client-a", "client-b": "client-b", "client-c": "client-c", "client-d": "client-a" },
+    },
 };
 
 async function failure(stack: string, options: RunOptions): Promise<{ message: string; resources: string[] }> {
@@ -374,7 +377,10 @@ describe("a separate API host (stock:apiHost)", function () {
         const bad = await failure("client-a", { overrides: { "stock:apiHost": "api_client_a" } });
         assert.match(bad.message, /stock:apiHost in Pulumi\.client-a\.yaml: must be a lower-case DNS name/);
         const taken = await failure("client-a", { overrides: { "stock:apiHost": "app.client-b.feng.local" } });
-        assert.match(taken.message, /stock:apiHost in Pulumi\.client-a\.yaml is 'app\.client-b\.feng\.local', which Pulumi\.client-b\.yaml \(stack client-b\) also serves: .*Fix: pulumi config set stock:apiHost 'api\.app\.client-a\.feng\.local' -s client-a/);
+        assert.match(
+            taken.message,
+            /stock:apiHost in Pulumi\.client-a\.yaml is 'app\.client-b\.feng\.local', which Pulumi\.client-b\.yaml \(stack client-b\) also serves: .*Fix: pulumi config set stock:apiHost 'api\.app\.client-a\.feng\.local' -s client-a/,
+        );
         for (const f of [same, bad, taken]) assert.deepStrictEqual(f.resources, []);
     });
 });

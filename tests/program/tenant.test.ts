@@ -5,7 +5,16 @@ import * as path from "path";
 import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/app-env";
 import { contentTag } from "../../components/content-hash";
 import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
-import { IMAGE_TYPE, ProgramRun, RecordedResource, UNKNOWN, defaultSharedOutputs, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
+import {
+    IMAGE_TYPE,
+    ProgramRun,
+    RecordedResource,
+    UNKNOWN,
+    defaultSharedOutputs,
+    reveal,
+    runProgram,
+    unwrapSecret,
+} from "../../tools/lib/mock-run";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const containsUnknown = (v: unknown) => JSON.stringify(v).includes("__pulumiUnknown") || JSON.stringify(v).includes(UNKNOWN);
@@ -28,7 +37,10 @@ describe("tenant stack client-a under mocks", function () {
 
     it("creates one Tenant component whose children are its resources", () => {
         const tenant = run.one("stock:index:Tenant", "client-a");
-        const children = run.resources.filter((r) => r.parent === tenant.urn).map((r) => `${r.type} ${r.name}`).sort();
+        const children = run.resources
+            .filter((r) => r.parent === tenant.urn)
+            .map((r) => `${r.type} ${r.name}`)
+            .sort();
         assert.deepStrictEqual(children, [
             "kubernetes:core/v1:ConfigMap client-a-env",
             "kubernetes:core/v1:LimitRange client-a-limits",
@@ -50,8 +62,10 @@ describe("tenant stack client-a under mocks", function () {
         assert.strictEqual(provider.inputs.context, "feng-k8s");
         const k8s = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.custom);
         assert.strictEqual(k8s.length, 7);
-        for (const r of k8s) assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} uses ${r.provider || "the default provider"}`);
-        for (const c of run.ofType(CHART)) assert.ok(c.providers.kubernetes?.startsWith(`${provider.urn}::`), `${c.name} uses ${JSON.stringify(c.providers)}`);
+        for (const r of k8s)
+            assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} uses ${r.provider || "the default provider"}`);
+        for (const c of run.ofType(CHART))
+            assert.ok(c.providers.kubernetes?.startsWith(`${provider.urn}::`), `${c.name} uses ${JSON.stringify(c.providers)}`);
     });
 
     it("labels the namespace with tenant, manager and Pod Security Standard", () => {
@@ -69,8 +83,14 @@ describe("tenant stack client-a under mocks", function () {
         assert.strictEqual(cm.metadata.namespace, "client-a");
         assert.deepStrictEqual(Object.keys(cm.data).sort(), [...CONFIG_ENV_KEYS].sort());
         assert.deepStrictEqual(cm.data, {
-            DJANGO_DEBUG: "0", MYSQL_DATABASE: "stock_client_a", DEPLOY_TYPE: "prod", DJANGO_DB_HOST: "mysql.feng.local",
-            DJANGO_DB_PORT: "3306", DJANGO_ALLOWED_HOSTS: "app.client-a.feng.local", DJANGO_REDIS_PORT: "6379", DJANGO_REDIS_KEY_PREFIX: "client-a:",
+            DJANGO_DEBUG: "0",
+            MYSQL_DATABASE: "stock_client_a",
+            DEPLOY_TYPE: "prod",
+            DJANGO_DB_HOST: "mysql.feng.local",
+            DJANGO_DB_PORT: "3306",
+            DJANGO_ALLOWED_HOSTS: "app.client-a.feng.local",
+            DJANGO_REDIS_PORT: "6379",
+            DJANGO_REDIS_KEY_PREFIX: "client-a:",
         });
         assert.ok(!JSON.stringify(cm).includes(FAKE_SECRET_MARKER), "no secret value in the ConfigMap");
 
@@ -93,16 +113,29 @@ describe("tenant stack client-a under mocks", function () {
         const auth = JSON.parse(reveal(pull.stringData)[".dockerconfigjson"]).auths["harbor.feng.local:9800"];
         assert.strictEqual(auth.username, "robot$stock-pull-client-a", "the pods pull with the tenant's pull-only robot");
         assert.strictEqual(auth.password, "FAKE-SECRET-harborPullPassword-client-a");
-        assert.strictEqual(Buffer.from(auth.auth, "base64").toString(), "robot$stock-pull-client-a:FAKE-SECRET-harborPullPassword-client-a");
+        assert.strictEqual(
+            Buffer.from(auth.auth, "base64").toString(),
+            "robot$stock-pull-client-a:FAKE-SECRET-harborPullPassword-client-a",
+        );
     });
 
     it("pushes with the push robot, and falls back to it for pulls only when no pull robot is set", async () => {
         const push = reveal(up.ofType(IMAGE_TYPE)[0].inputs.registries);
-        assert.deepStrictEqual(push.map((r: any) => [r.address, r.username, r.password]), [["harbor.feng.local:9800", "robot$stock-deploy", "FAKE-SECRET-harborPassword-client-a"]]);
-        const noPuller = await runProgram("client-a", { overrides: { "stock:harborPullUsername": undefined, "stock:harborPullPassword": undefined } });
-        const auth = JSON.parse(reveal(noPuller.one("kubernetes:core/v1:Secret", "client-a-pull-secret").inputs.stringData)[".dockerconfigjson"]).auths["harbor.feng.local:9800"];
+        assert.deepStrictEqual(
+            push.map((r: any) => [r.address, r.username, r.password]),
+            [["harbor.feng.local:9800", "robot$stock-deploy", "FAKE-SECRET-harborPassword-client-a"]],
+        );
+        const noPuller = await runProgram("client-a", {
+            overrides: { "stock:harborPullUsername": undefined, "stock:harborPullPassword": undefined },
+        });
+        const auth = JSON.parse(
+            reveal(noPuller.one("kubernetes:core/v1:Secret", "client-a-pull-secret").inputs.stringData)[".dockerconfigjson"],
+        ).auths["harbor.feng.local:9800"];
         assert.strictEqual(auth.username, "robot$stock-deploy");
-        await assert.rejects(runProgram("client-a", { overrides: { "stock:harborPullPassword": undefined } }), /stock:harborPullUsername and stock:harborPullPassword .* go together/);
+        await assert.rejects(
+            runProgram("client-a", { overrides: { "stock:harborPullPassword": undefined } }),
+            /stock:harborPullUsername and stock:harborPullPassword .* go together/,
+        );
     });
 
     it("builds both images with BuildKit, pushes them under the content tag with a registry cache, never on preview", () => {
@@ -118,13 +151,26 @@ describe("tenant stack client-a under mocks", function () {
         assert.strictEqual(backend.buildArgs, undefined);
         assert.strictEqual(backend.secrets, undefined);
         assert.deepStrictEqual(frontend.tags, [run.outputs.frontendImage]);
-        for (const [image, cacheTag] of [[backend, "buildcache"], [frontend, "buildcache-client-a"]]) {
+        for (const [image, cacheTag] of [
+            [backend, "buildcache"],
+            [frontend, "buildcache-client-a"],
+        ]) {
             assert.strictEqual(image.buildOnPreview, false, "a preview never builds");
             assert.strictEqual(image.push, true);
             assert.deepStrictEqual(image.platforms, ["linux/amd64"]);
             const repository = image.tags[0].split(/:(?=ctx-)/)[0];
             assert.deepStrictEqual(image.cacheFrom, [{ registry: { ref: `${repository}:${cacheTag}` } }]);
-            assert.deepStrictEqual(image.cacheTo, [{ registry: { ref: `${repository}:${cacheTag}`, mode: "max", imageManifest: true, ociMediaTypes: true, ignoreError: true } }]);
+            assert.deepStrictEqual(image.cacheTo, [
+                {
+                    registry: {
+                        ref: `${repository}:${cacheTag}`,
+                        mode: "max",
+                        imageManifest: true,
+                        ociMediaTypes: true,
+                        ignoreError: true,
+                    },
+                },
+            ]);
         }
         const noCache = reveal(images[0].inputs);
         assert.ok(noCache.cacheFrom, "cache on by default");
@@ -159,7 +205,15 @@ describe("tenant stack client-a under mocks", function () {
         assert.match(api.podAnnotations["checksum/env"], /^[0-9a-f]{16}$/);
         const celery = charts.find((c) => c.inputs.name === "stock-backend-celery")!.inputs.values;
         assert.deepStrictEqual(celery.image, api.image, "Celery runs the backend image");
-        assert.deepStrictEqual(celery.workers, [{ name: "default", queues: ["summary", "stock", "statement", "price", "news"], replicaCount: 2, concurrency: 2, logLevel: "INFO" }]);
+        assert.deepStrictEqual(celery.workers, [
+            {
+                name: "default",
+                queues: ["summary", "stock", "statement", "price", "news"],
+                replicaCount: 2,
+                concurrency: 2,
+                logLevel: "INFO",
+            },
+        ]);
         const frontend = charts.find((c) => c.inputs.name === "stock-frontend")!.inputs.values;
         assert.strictEqual(`${frontend.image.repository}:${frontend.image.tag}`, run.outputs.frontendImage);
         assert.deepStrictEqual(frontend.ingress.hosts[0], { host: "app.client-a.feng.local", paths: [{ path: "/", pathType: "Prefix" }] });
@@ -170,10 +224,16 @@ describe("tenant stack client-a under mocks", function () {
         const deny = urn("kubernetes:networking.k8s.io/v1:NetworkPolicy", "client-a-default-deny");
         for (const chart of run.ofType(CHART)) {
             assert.ok(chart.dependencies.includes(deny), `${chart.name} waits for the default deny`);
-            assert.ok(chart.dependencies.includes(urn("kubernetes:core/v1:Secret", "client-a-pull-secret")), `${chart.name} waits for the pull secret`);
+            assert.ok(
+                chart.dependencies.includes(urn("kubernetes:core/v1:Secret", "client-a-pull-secret")),
+                `${chart.name} waits for the pull secret`,
+            );
         }
         const celery = run.one(CHART, "client-a-celery");
-        assert.ok(celery.dependencies.includes(urn(CHART, "client-a-backend-api")), "workers start after the API chart (its migration Job)");
+        assert.ok(
+            celery.dependencies.includes(urn(CHART, "client-a-backend-api")),
+            "workers start after the API chart (its migration Job)",
+        );
     });
 
     it("exports namespace, images, URLs and the load balancer's server block", () => {
@@ -181,11 +241,22 @@ describe("tenant stack client-a under mocks", function () {
         assert.strictEqual(run.outputs.frontendUrl, "http://app.client-a.feng.local/");
         assert.strictEqual(run.outputs.apiUrl, "http://app.client-a.feng.local/api/v1/");
         assert.strictEqual(run.outputs.backendImageDigest, UNKNOWN, "digests are known only after up");
-        assert.strictEqual(run.outputs.nginxServerBlock, [
-            "# client-a: generated by stock-deploy (pulumi stack output nginxServerBlock -s client-a)",
-            "server {", "  listen 80;", "  server_name app.client-a.feng.local;", "",
-            "  location / {", "    include /etc/nginx/proxy_params;", "    proxy_pass http://k8s;", "  }", "}", "",
-        ].join("\n"));
+        assert.strictEqual(
+            run.outputs.nginxServerBlock,
+            [
+                "# client-a: generated by stock-deploy (pulumi stack output nginxServerBlock -s client-a)",
+                "server {",
+                "  listen 80;",
+                "  server_name app.client-a.feng.local;",
+                "",
+                "  location / {",
+                "    include /etc/nginx/proxy_params;",
+                "    proxy_pass http://k8s;",
+                "  }",
+                "}",
+                "",
+            ].join("\n"),
+        );
         assert.ok(!JSON.stringify(run.outputs).includes(FAKE_SECRET_MARKER), "no secret in plain outputs");
     });
 
@@ -202,11 +273,18 @@ describe("two tenants", () => {
         assert.notStrictEqual(a.outputs.frontendUrl, b.outputs.frontendUrl);
         assert.notStrictEqual(a.outputs.frontendImage, b.outputs.frontendImage);
         assert.strictEqual(a.outputs.backendImage, b.outputs.backendImage, "one backend image, built from the same source");
-        const names = (run: ProgramRun) => new Set(run.resources.filter((r) => r.inputs?.metadata?.namespace).map((r) => r.inputs.metadata.namespace));
+        const names = (run: ProgramRun) =>
+            new Set(run.resources.filter((r) => r.inputs?.metadata?.namespace).map((r) => r.inputs.metadata.namespace));
         assert.deepStrictEqual([...names(a)], ["client-a"]);
         assert.deepStrictEqual([...names(b)], ["client-b"]);
         const celery = b.ofType(CHART).find((c) => c.inputs.name === "stock-backend-celery")!.inputs.values;
-        assert.deepStrictEqual(celery.workers.map((w: any) => [w.name, w.queues.join(","), w.replicaCount]), [["default", "summary,stock,statement,news", 1], ["price", "price", 3]]);
+        assert.deepStrictEqual(
+            celery.workers.map((w: any) => [w.name, w.queues.join(","), w.replicaCount]),
+            [
+                ["default", "summary,stock,statement,news", 1],
+                ["price", "price", 3],
+            ],
+        );
         assert.strictEqual(celery.beat.enabled, true);
     });
 });
@@ -214,14 +292,24 @@ describe("two tenants", () => {
 describe("content-derived image tags", () => {
     it("are identical for identical sources and change only with their own context", async () => {
         const app = copyOfApp();
-        const before = await runProgram("client-a", { overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend } });
-        const again = await runProgram("client-a", { overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend } });
+        const before = await runProgram("client-a", {
+            overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend },
+        });
+        const again = await runProgram("client-a", {
+            overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend },
+        });
         assert.strictEqual(again.outputs.backendImage, before.outputs.backendImage);
         assert.strictEqual(again.outputs.frontendImage, before.outputs.frontendImage);
-        assert.strictEqual(before.outputs.backendImage.split(":").pop(), contentTag(path.join(REPO_ROOT, "app/backend")), "a copy has the same tag as the original");
+        assert.strictEqual(
+            before.outputs.backendImage.split(":").pop(),
+            contentTag(path.join(REPO_ROOT, "app/backend")),
+            "a copy has the same tag as the original",
+        );
 
         fs.appendFileSync(path.join(app.backend, "manage.py"), "\n# changed\n");
-        const after = await runProgram("client-a", { overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend } });
+        const after = await runProgram("client-a", {
+            overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend },
+        });
         assert.notStrictEqual(after.outputs.backendImage, before.outputs.backendImage, "a changed source file gives a new backend tag");
         assert.strictEqual(after.outputs.frontendImage, before.outputs.frontendImage, "the frontend tag is left alone");
     });
@@ -250,7 +338,10 @@ describe("checks that run before any resource", () => {
 
     it("refuses a tenant the shared stack does not list", async () => {
         const { message } = await failure({ sharedOutputs: defaultSharedOutputs(["client-b"]) });
-        assert.match(message, /tenant 'client-a' \(stock:tenant\) is not allowed on the shared Redis: stock:tenants of 'organization\/stock\/shared' lists client-b/);
+        assert.match(
+            message,
+            /tenant 'client-a' \(stock:tenant\) is not allowed on the shared Redis: stock:tenants of 'organization\/stock\/shared' lists client-b/,
+        );
         assert.match(message, /Fix: add client-a to stock:tenants in Pulumi.shared.yaml/);
     });
 
@@ -258,14 +349,23 @@ describe("checks that run before any resource", () => {
         const seen: string[] = [];
         const run = await runProgram("client-a");
         seen.push(run.one("pulumi:pulumi:StackReference").inputs.name);
-        const other = await runProgram("client-a", { overrides: { "stock:sharedStack": "acme/stock/shared-eu" }, sharedOutputs: defaultSharedOutputs() });
+        const other = await runProgram("client-a", {
+            overrides: { "stock:sharedStack": "acme/stock/shared-eu" },
+            sharedOutputs: defaultSharedOutputs(),
+        });
         seen.push(other.one("pulumi:pulumi:StackReference").inputs.name);
         assert.deepStrictEqual(seen, ["organization/stock/shared", "acme/stock/shared-eu"]);
     });
 
     it("refuses a secret of the other role, so the Redis seed never sits in a tenant stack", async () => {
-        const { message } = await failure({ overrides: { "stock:redisPasswordSeed": "x".repeat(40) }, secrets: ["stock:redisPasswordSeed"] });
-        assert.match(message, /stock:redisPasswordSeed is set in Pulumi.client-a.yaml, but only shared stacks use it.*pulumi config rm stock:redisPasswordSeed -s client-a/);
+        const { message } = await failure({
+            overrides: { "stock:redisPasswordSeed": "x".repeat(40) },
+            secrets: ["stock:redisPasswordSeed"],
+        });
+        assert.match(
+            message,
+            /stock:redisPasswordSeed is set in Pulumi.client-a.yaml, but only shared stacks use it.*pulumi config rm stock:redisPasswordSeed -s client-a/,
+        );
     });
 
     it("refuses a missing shared stack", async () => {

@@ -63,7 +63,9 @@ const REDIS_PORT = 6379;
  * defaults: the fixture is the unmodified app those defaults are for (the same profile as client-c).
  */
 const DEFAULT_PROFILE = Object.fromEntries(
-    ["stock:apiStartupProbe", "stock:apiLivenessProbe", "stock:apiReadinessProbe", "stock:celeryLiveness", "stock:redisKeyPrefixMode"].map((k) => [k, projectDefaults()[k]]),
+    ["stock:apiStartupProbe", "stock:apiLivenessProbe", "stock:apiReadinessProbe", "stock:celeryLiveness", "stock:redisKeyPrefixMode"].map(
+        (k) => [k, projectDefaults()[k]],
+    ),
 );
 
 const STACK_OVERRIDES: Record<string, unknown> = {
@@ -114,7 +116,10 @@ function runtimeWiring(pods: TenantPods, c: RenderedContainer): Record<string, s
         prefix: pods.envFrom[PREFIX_ENV] !== undefined,
     };
     // The default profile (redisKeyPrefixMode shim) wires all three; the test adds nothing.
-    assert.ok(Object.values(wiring).every(Boolean), `${pods.stack} ${c.pod}: the runtime is not wired as the charts should: ${JSON.stringify(wiring)}`);
+    assert.ok(
+        Object.values(wiring).every(Boolean),
+        `${pods.stack} ${c.pod}: the runtime is not wired as the charts should: ${JSON.stringify(wiring)}`,
+    );
     return {};
 }
 
@@ -183,7 +188,10 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
             commands: true,
         });
         shared = await sharedStackRedis();
-        assert.deepEqual(TENANTS.filter((t) => shared.tenants.includes(t)), TENANTS);
+        assert.deepEqual(
+            TENANTS.filter((t) => shared.tenants.includes(t)),
+            TENANTS,
+        );
         redis = await startRedisServerOnPort(REDIS_PORT, {
             usersAcl: shared.usersAcl,
             extraArgs: ["--requirepass", shared.defaultPassword],

@@ -25,7 +25,10 @@ function derivedSecrets(): string[] {
 const DERIVED = derivedSecrets();
 const leaks = (where: string, value: unknown) => {
     const text = JSON.stringify(value ?? null);
-    const found = [...(text.match(FAKE) ?? []), ...DERIVED.filter((d) => text.includes(d)).map((d) => `derived Redis password ${d.slice(0, 6)}...`)];
+    const found = [
+        ...(text.match(FAKE) ?? []),
+        ...DERIVED.filter((d) => text.includes(d)).map((d) => `derived Redis password ${d.slice(0, 6)}...`),
+    ];
     return found.map((f) => `${where}: ${f}`);
 };
 
@@ -34,7 +37,10 @@ async function runCapturingLogs(stack: string): Promise<{ run: ProgramRun; logs:
     const chunks: string[] = [];
     const out = process.stdout.write.bind(process.stdout);
     const err = process.stderr.write.bind(process.stderr);
-    const capture = (chunk: any) => { chunks.push(String(chunk)); return true; };
+    const capture = (chunk: any) => {
+        chunks.push(String(chunk));
+        return true;
+    };
     process.stdout.write = capture as any;
     process.stderr.write = capture as any;
     try {
@@ -60,7 +66,10 @@ describe("secrets hygiene", function () {
             for (const chart of run.ofType("kubernetes:helm.sh/v4:Chart")) {
                 problems.push(...leaks(`chart values of ${chart.name}`, reveal(chart.inputs.values)));
                 if (!String(chart.inputs.chart).startsWith("oci://")) {
-                    const objects = await helmTemplate(chart.inputs.chart, reveal(chart.inputs.values), { releaseName: chart.inputs.name, namespace: chart.inputs.namespace });
+                    const objects = await helmTemplate(chart.inputs.chart, reveal(chart.inputs.values), {
+                        releaseName: chart.inputs.name,
+                        namespace: chart.inputs.namespace,
+                    });
                     problems.push(...leaks(`rendered ${chart.name}`, objects));
                 }
             }
@@ -93,10 +102,14 @@ describe("secrets hygiene", function () {
         const problems: string[] = [];
         for (const file of files) {
             const full = path.join(REPO_ROOT, file);
-            if (!fs.existsSync(full) || !fs.statSync(full).isFile() || fs.statSync(full).size > 1 << 20 || file === "package-lock.json") continue;
+            if (!fs.existsSync(full) || !fs.statSync(full).isFile() || fs.statSync(full).size > 1 << 20 || file === "package-lock.json")
+                continue;
             const text = fs.readFileSync(full, "utf8");
             for (const [what, re] of patterns) if (re.test(text)) problems.push(`${file}: ${what}`);
-            if (/^Pulumi\.[^.]+\.ya?ml$/.test(file) && /^[ \t]*stock:(dbPassword|harborPassword|npmToken|extraSecretEnv):[ \t]*(?!$)(?!\{?[ \t]*secure:)/m.test(text)) {
+            if (
+                /^Pulumi\.[^.]+\.ya?ml$/.test(file) &&
+                /^[ \t]*stock:(dbPassword|harborPassword|npmToken|extraSecretEnv):[ \t]*(?!$)(?!\{?[ \t]*secure:)/m.test(text)
+            ) {
                 problems.push(`${file}: plaintext secret in a stack file`);
             }
             // Fake secret values are generated in memory by the tests; a committed copy means something wrote one out.

@@ -79,10 +79,17 @@ export function missingDebianPackages(needs: RealServerNeeds = {}): string[] {
         missing.add("python3");
         modules.forEach((m) => missing.add(PYTHON_MODULES[m]));
     } else if (modules.length > 0) {
-        const probe = spawnSync(PYTHON, ["-c", [
-            "import importlib.util, sys",
-            "print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))",
-        ].join("\n"), ...modules], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
+        const probe = spawnSync(
+            PYTHON,
+            [
+                "-c",
+                ["import importlib.util, sys", "print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"].join(
+                    "\n",
+                ),
+                ...modules,
+            ],
+            { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } },
+        );
         if (probe.status !== 0) throw new Error(`${PYTHON} failed to run: ${probe.stderr}`);
         for (const mod of probe.stdout.trim().split(/\s+/).filter(Boolean)) missing.add(PYTHON_MODULES[mod as PythonModule]);
     }
@@ -110,8 +117,9 @@ export function requireRealServers(ctx: Mocha.Context, needs: RealServerNeeds = 
         console.warn(`    [skipped: ${SKIP_ENV}=1 and missing Debian packages; run: ${install}]`);
         ctx.skip();
     }
-    throw new Error(`the real-server tests need Debian packages that are missing: ${install} ` +
-        `(or set ${SKIP_ENV}=1 to skip these tests)`);
+    throw new Error(
+        `the real-server tests need Debian packages that are missing: ${install} ` + `(or set ${SKIP_ENV}=1 to skip these tests)`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +167,12 @@ export class ManagedProcess {
     private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     private readonly exited: Promise<void>;
 
-    constructor(readonly name: string, command: string, args: string[], options: StartOptions = {}) {
+    constructor(
+        readonly name: string,
+        command: string,
+        args: string[],
+        options: StartOptions = {},
+    ) {
         // detached: the child leads a new process group, so kill(-pid) reaches its children too
         // (gunicorn's workers, celery's pool).
         this.child = spawn(command, args, {
@@ -275,7 +288,11 @@ process.once("exit", () => {
 });
 
 /** Run a command to completion (e.g. `manage.py migrate`); throws with its output when it fails. */
-export function runToCompletion(command: string, args: string[], options: StartOptions & { timeoutMs?: number; input?: string } = {}): string {
+export function runToCompletion(
+    command: string,
+    args: string[],
+    options: StartOptions & { timeoutMs?: number; input?: string } = {},
+): string {
     const result = spawnSync(command, args, {
         cwd: options.cwd,
         input: options.input,
@@ -330,10 +347,14 @@ export function waitForPort(port: number, options: WaitOptions & { host?: string
 
 /** Wait until `url` answers with `status` (default: any status below 500). */
 export function waitForHttp(url: string, options: WaitOptions & { status?: number; headers?: Record<string, string> } = {}): Promise<void> {
-    return waitUntil(`${url} to answer`, async () => {
-        const res = await httpRequest(url, { headers: options.headers, timeoutMs: 2000 });
-        return options.status === undefined ? res.status < 500 : res.status === options.status;
-    }, options);
+    return waitUntil(
+        `${url} to answer`,
+        async () => {
+            const res = await httpRequest(url, { headers: options.headers, timeoutMs: 2000 });
+            return options.status === undefined ? res.status < 500 : res.status === options.status;
+        },
+        options,
+    );
 }
 
 /** Wait until a file exists. */

@@ -8,13 +8,19 @@ describe("README configuration table", () => {
     const readme = fs.readFileSync(readmePath(), "utf8");
 
     it("is the one `npm run docs` generates from components/config.ts and Pulumi.yaml", () => {
-        assert.ok(readme === readmeWithTable(readme, configTable()), "README.md's configuration table is stale. Fix: npm run docs, and commit README.md");
+        assert.ok(
+            readme === readmeWithTable(readme, configTable()),
+            "README.md's configuration table is stale. Fix: npm run docs, and commit README.md",
+        );
     });
 
     it("has one row per key of the model, with its roles, need and description", () => {
         const table = readme.slice(readme.indexOf(TABLE_START), readme.indexOf(TABLE_END));
         const rows = table.split("\n").filter((l) => l.startsWith("| `stock:"));
-        assert.deepEqual(rows.map((r) => /^\| `stock:([A-Za-z]+)`/.exec(r)?.[1]), Object.keys(KEYS));
+        assert.deepEqual(
+            rows.map((r) => /^\| `stock:([A-Za-z]+)`/.exec(r)?.[1]),
+            Object.keys(KEYS),
+        );
         const row = (key: string) => rows.find((r) => r.startsWith(`| \`stock:${key}\` |`))!;
         assert.match(row("dbPassword"), /\| tenant \| secret, required \| — \|/);
         assert.match(row("apiResources"), /\| requests 250m\/384Mi, limits 1\/768Mi \|/);

@@ -23,8 +23,19 @@ describe("mutation check: tools/mutations.json and tools/mutate.ts", function ()
     });
 
     it("covers the mutations no test noticed before", () => {
-        for (const id of ["env-checksum-ignores-secret", "env-checksum-constant", "nginx-tls-branch-dropped", "dotenv-prefix-match", "redact-passes-secrets", "plan-prints-secret-outputs", "source-checks-after-tenant"]) {
-            assert.ok(mutations.some((m) => m.id === id), id);
+        for (const id of [
+            "env-checksum-ignores-secret",
+            "env-checksum-constant",
+            "nginx-tls-branch-dropped",
+            "dotenv-prefix-match",
+            "redact-passes-secrets",
+            "plan-prints-secret-outputs",
+            "source-checks-after-tenant",
+        ]) {
+            assert.ok(
+                mutations.some((m) => m.id === id),
+                id,
+            );
         }
     });
 
@@ -32,12 +43,22 @@ describe("mutation check: tools/mutations.json and tools/mutate.ts", function ()
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-mutations-"));
         const caught = mutations.find((m) => m.id === "nginx-tls-branch-dropped")!;
         // A change no test can notice: a comment.
-        const harmless: Mutation = { id: "comment-only", why: "changes nothing", edits: [{ file: "components/nginx.ts", search: "is defined once on the load balancer", replace: "is defined once on the balancer" }], tests: caught.tests };
+        const harmless: Mutation = {
+            id: "comment-only",
+            why: "changes nothing",
+            edits: [
+                { file: "components/nginx.ts", search: "is defined once on the load balancer", replace: "is defined once on the balancer" },
+            ],
+            tests: caught.tests,
+        };
         const file = path.join(dir, "mutations.json");
         const mutateWith = async (list: Mutation[]) => {
             fs.writeFileSync(file, JSON.stringify({ mutations: list }));
             try {
-                const { stdout } = await run(NODE, ["-r", "ts-node/register/transpile-only", "tools/mutate.ts", "--mutations", file], { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
+                const { stdout } = await run(NODE, ["-r", "ts-node/register/transpile-only", "tools/mutate.ts", "--mutations", file], {
+                    cwd: REPO_ROOT,
+                    maxBuffer: 16 << 20,
+                });
                 return { code: 0, stdout };
             } catch (e: any) {
                 return { code: e.code as number, stdout: e.stdout as string };

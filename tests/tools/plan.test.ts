@@ -16,12 +16,20 @@ import { diffPlans, formatDiff } from "../../tools/lib/plan-diff";
 const run = promisify(execFile);
 const NODE = path.join(REPO_ROOT, "node_modules", ".bin", "node");
 
-interface CliResult { code: number; stdout: string; stderr: string }
+interface CliResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
 
 /** Runs the plan CLI in its own process, as `npm run plan` does. */
 async function planProcess(args: string[]): Promise<CliResult> {
     try {
-        const { stdout, stderr } = await run(NODE, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "tools/plan.ts"), ...args], { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
+        const { stdout, stderr } = await run(
+            NODE,
+            ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "tools/plan.ts"), ...args],
+            { cwd: REPO_ROOT, maxBuffer: 16 << 20 },
+        );
         return { code: 0, stdout, stderr };
     } catch (e: any) {
         return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
@@ -42,12 +50,24 @@ describe("plan: an offline picture of what pulumi up would do", function () {
     it("lists for client-a the namespace, env ConfigMap and Secret, pull secret, images and every object of the three charts", async () => {
         const plan = await buildPlan("client-a");
         const text = formatPlan(plan);
-        for (const expected of ["v1/Namespace   ", "client-a/stock-backend-env", "client-a/stock-backend-secret", "client-a/harbor", "client-a/default-deny"]) {
+        for (const expected of [
+            "v1/Namespace   ",
+            "client-a/stock-backend-env",
+            "client-a/stock-backend-secret",
+            "client-a/harbor",
+            "client-a/default-deny",
+        ]) {
             assert.ok(text.includes(expected), `plan mentions ${expected}`);
         }
         assert.match(text, /backend +harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16} +context app\/backend/);
-        assert.match(text, /frontend +harbor\.feng\.local:9800\/library\/frontend_stock:ctx-[0-9a-f]{16} +context \.build\/client-a\/frontend +BUILD_FOR=client-a secret npm_token=\[secret\]/);
-        assert.ok(text.includes("Frontend dotenv (written into the staged build context)\n  REACT_APP_HOST_URL=http://app.client-a.feng.local\n"), text);
+        assert.match(
+            text,
+            /frontend +harbor\.feng\.local:9800\/library\/frontend_stock:ctx-[0-9a-f]{16} +context \.build\/client-a\/frontend +BUILD_FOR=client-a secret npm_token=\[secret\]/,
+        );
+        assert.ok(
+            text.includes("Frontend dotenv (written into the staged build context)\n  REACT_APP_HOST_URL=http://app.client-a.feng.local\n"),
+            text,
+        );
         assert.ok(text.includes("frontend   http://app.client-a.feng.local/"));
         assert.ok(text.includes("server_name app.client-a.feng.local;"));
 
@@ -57,8 +77,16 @@ describe("plan: an offline picture of what pulumi up would do", function () {
             const objects = await renderChart(path.basename(chart.inputs.chart) as any, chart.inputs.values, "client-a", chart.inputs.name);
             assert.ok(objects.length >= 4, `${chart.name} renders objects`);
             for (const o of objects) {
-                const key = objectKey({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? "client-a", name: o.metadata.name });
-                assert.ok(plan.objects.some((p) => objectKey(p) === key), `plan lists ${key}`);
+                const key = objectKey({
+                    apiVersion: o.apiVersion,
+                    kind: o.kind,
+                    namespace: o.metadata.namespace ?? "client-a",
+                    name: o.metadata.name,
+                });
+                assert.ok(
+                    plan.objects.some((p) => objectKey(p) === key),
+                    `plan lists ${key}`,
+                );
                 assert.ok(text.includes(`${o.kind}`) && text.includes(`client-a/${o.metadata.name}`), `plan text lists ${key}`);
             }
         }
@@ -89,7 +117,11 @@ describe("plan: an offline picture of what pulumi up would do", function () {
     it("redacts secret values wherever they sit, not only in Secrets", () => {
         const { specialSigKey, specialSecretSig } = require("@pulumi/pulumi/runtime/rpc");
         const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
-        const planted = { kind: "ConfigMap", data: { PLAIN: "1", TOKEN: secret("FAKE-SECRET-planted") }, list: [secret({ nested: "FAKE-SECRET-deep" }), "ok"] };
+        const planted = {
+            kind: "ConfigMap",
+            data: { PLAIN: "1", TOKEN: secret("FAKE-SECRET-planted") },
+            list: [secret({ nested: "FAKE-SECRET-deep" }), "ok"],
+        };
         assert.deepStrictEqual(redact(planted), { kind: "ConfigMap", data: { PLAIN: "1", TOKEN: "[secret]" }, list: ["[secret]", "ok"] });
         assert.strictEqual(redact(UNKNOWN), "[unknown until up]");
     });
@@ -98,13 +130,31 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         const result = await planCli(["--stack", "client-a"]);
         assert.strictEqual(result.code, 0, result.stderr);
         const section = result.stdout.split("Secrets not set for stack client-a")[1]?.split("\n\n")[0] ?? "";
-        assert.deepStrictEqual(section.split("\n").slice(1).map((l) => l.trim().split(/\s+/)[0]), ["stock:dbPassword", "stock:harborPassword", "stock:harborPullPassword", "stock:npmToken"], result.stdout);
+        assert.deepStrictEqual(
+            section
+                .split("\n")
+                .slice(1)
+                .map((l) => l.trim().split(/\s+/)[0]),
+            ["stock:dbPassword", "stock:harborPassword", "stock:harborPullPassword", "stock:npmToken"],
+            result.stdout,
+        );
         assert.ok(section.includes("pulumi config set --secret stock:dbPassword -s client-a"), section);
         const plan = await buildPlan("client-a", { overrides: { "stock:npmToken": "set-by-the-user" }, secrets: ["stock:npmToken"] });
         assert.deepStrictEqual(plan.missingSecrets, ["stock:dbPassword", "stock:harborPassword", "stock:harborPullPassword"]);
-        await assert.rejects(runProgram("client-a", { overrides: { "stock:dbPassword": "x", "stock:harborPassword": "x", "stock:npmToken": "x" }, secrets: ["stock:dbPassword", "stock:harborPassword", "stock:npmToken"], fakeSecrets: false }), /stock:harborPullUsername and stock:harborPullPassword .* go together/);
-        await assert.rejects(runProgram("client-a", { fakeSecrets: false }), (e: Error) =>
-            ["stock:dbPassword", "stock:harborPassword", "stock:npmToken"].every((k) => e.message.includes(`${k} is required`)) || assert.fail(e.message));
+        await assert.rejects(
+            runProgram("client-a", {
+                overrides: { "stock:dbPassword": "x", "stock:harborPassword": "x", "stock:npmToken": "x" },
+                secrets: ["stock:dbPassword", "stock:harborPassword", "stock:npmToken"],
+                fakeSecrets: false,
+            }),
+            /stock:harborPullUsername and stock:harborPullPassword .* go together/,
+        );
+        await assert.rejects(
+            runProgram("client-a", { fakeSecrets: false }),
+            (e: Error) =>
+                ["stock:dbPassword", "stock:harborPassword", "stock:npmToken"].every((k) => e.message.includes(`${k} is required`)) ||
+                assert.fail(e.message),
+        );
     });
 
     it("prints the config model's warnings", async () => {
@@ -119,27 +169,54 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         assert.deepStrictEqual(diff.added, []);
         assert.deepStrictEqual(diff.removed, []);
         assert.deepStrictEqual(diff.stack, []);
-        assert.deepStrictEqual(diff.changed.map((c) => c.key), ["apps/v1/Deployment client-a/stock-backend-api", "v1/ResourceQuota client-a/tenant-quota"]);
+        assert.deepStrictEqual(
+            diff.changed.map((c) => c.key),
+            ["apps/v1/Deployment client-a/stock-backend-api", "v1/ResourceQuota client-a/tenant-quota"],
+        );
         assert.deepStrictEqual(diff.changed[0].changes, [{ op: "~", path: "spec.replicas", before: 2, after: 3 }]);
         // The namespace's quota follows the replicas (components/quota.ts): two more pods at the peak of an update.
-        assert.deepStrictEqual(diff.changed[1].changes.map((c) => c.path).sort(),
-            ["spec.hard.pods", 'spec.hard["limits.cpu"]', 'spec.hard["limits.memory"]', 'spec.hard["requests.cpu"]', 'spec.hard["requests.memory"]']);
-        assert.deepStrictEqual(diff.changed[1].changes.find((c) => c.path === "spec.hard.pods"), { op: "~", path: "spec.hard.pods", before: "13", after: "15" });
-        assert.strictEqual(formatDiff(diff, "client-a", "fixture").split("\n").slice(0, 4).join("\n"), [
-            "Changes for stack client-a against fixture: 0 to add, 2 to change, 0 to delete",
-            "",
-            "  ~ apps/v1/Deployment client-a/stock-backend-api   (chart stock-backend-api)",
-            "    ~ spec.replicas: 2 -> 3",
-        ].join("\n"));
+        assert.deepStrictEqual(diff.changed[1].changes.map((c) => c.path).sort(), [
+            "spec.hard.pods",
+            'spec.hard["limits.cpu"]',
+            'spec.hard["limits.memory"]',
+            'spec.hard["requests.cpu"]',
+            'spec.hard["requests.memory"]',
+        ]);
+        assert.deepStrictEqual(
+            diff.changed[1].changes.find((c) => c.path === "spec.hard.pods"),
+            { op: "~", path: "spec.hard.pods", before: "13", after: "15" },
+        );
+        assert.strictEqual(
+            formatDiff(diff, "client-a", "fixture").split("\n").slice(0, 4).join("\n"),
+            [
+                "Changes for stack client-a against fixture: 0 to add, 2 to change, 0 to delete",
+                "",
+                "  ~ apps/v1/Deployment client-a/stock-backend-api   (chart stock-backend-api)",
+                "    ~ spec.replicas: 2 -> 3",
+            ].join("\n"),
+        );
     });
 
     it("reports added and removed objects and changed images when workers are split", async () => {
         const before = await buildPlan("client-a");
-        const after = await buildPlan("client-a", { overrides: { "stock:celeryWorkers": [{ name: "default", queues: ["summary", "stock", "statement", "news"], replicas: 2 }, { name: "price", queues: ["price"], replicas: 4 }] } });
+        const after = await buildPlan("client-a", {
+            overrides: {
+                "stock:celeryWorkers": [
+                    { name: "default", queues: ["summary", "stock", "statement", "news"], replicas: 2 },
+                    { name: "price", queues: ["price"], replicas: 4 },
+                ],
+            },
+        });
         const diff = await diffPlans(before, after);
-        assert.deepStrictEqual(diff.added.map(objectKey).filter((k) => k.includes("Deployment")), ["apps/v1/Deployment client-a/stock-backend-celery-price"]);
+        assert.deepStrictEqual(
+            diff.added.map(objectKey).filter((k) => k.includes("Deployment")),
+            ["apps/v1/Deployment client-a/stock-backend-celery-price"],
+        );
         const changedDefault = diff.changed.find((c) => c.key === "apps/v1/Deployment client-a/stock-backend-celery-default")!;
-        assert.ok(changedDefault.changes.some((c) => JSON.stringify(c).includes("summary,stock,statement,news")), JSON.stringify(changedDefault.changes));
+        assert.ok(
+            changedDefault.changes.some((c) => JSON.stringify(c).includes("summary,stock,statement,news")),
+            JSON.stringify(changedDefault.changes),
+        );
     });
 
     it("CLI: writes one manifest file per object with --out", async () => {
@@ -161,11 +238,17 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         const repo = fs.mkdtempSync(path.join(os.tmpdir(), "plan-bad-"));
         for (const f of ["Pulumi.yaml", "Pulumi.shared.yaml", "index.ts"]) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(repo, f));
         fs.symlinkSync(path.join(REPO_ROOT, "components"), path.join(repo, "components"));
-        fs.writeFileSync(path.join(repo, "Pulumi.client-x.yaml"), "config:\n  stock:tenant: Client_X\n  stock:host: app.client-x.feng.local\n");
+        fs.writeFileSync(
+            path.join(repo, "Pulumi.client-x.yaml"),
+            "config:\n  stock:tenant: Client_X\n  stock:host: app.client-x.feng.local\n",
+        );
         const result = await planCli(["--stack", "client-x", "--root", repo]);
         assert.strictEqual(result.code, 1);
         assert.match(result.stderr, /plan failed: Stack 'client-x' has \d+ configuration problems \(Pulumi\.client-x\.yaml\)/);
-        assert.match(result.stderr, /stock:tenant in Pulumi\.client-x\.yaml: the tenant must be a DNS-1123 label.*Fix: pulumi config set stock:tenant 'client-x' -s client-x/);
+        assert.match(
+            result.stderr,
+            /stock:tenant in Pulumi\.client-x\.yaml: the tenant must be a DNS-1123 label.*Fix: pulumi config set stock:tenant 'client-x' -s client-x/,
+        );
         assert.match(result.stderr, /stock:dbName is required/);
         assert.strictEqual((await planCli(["--stack", "nope"])).code, 2);
         assert.strictEqual((await planCli(["--bogus"])).code, 2);
@@ -182,7 +265,12 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("stock:apiReplicas: 3", "stock:apiReplicas: 5"));
         const changed = await planCli(["--stack", "client-b", "--root", clone, "--diff", "HEAD"]);
         assert.strictEqual(changed.code, 0, changed.stderr);
-        assert.ok(changed.stdout.includes("  ~ apps/v1/Deployment client-b/stock-backend-api   (chart stock-backend-api)\n    ~ spec.replicas: 3 -> 5\n"), changed.stdout);
+        assert.ok(
+            changed.stdout.includes(
+                "  ~ apps/v1/Deployment client-b/stock-backend-api   (chart stock-backend-api)\n    ~ spec.replicas: 3 -> 5\n",
+            ),
+            changed.stdout,
+        );
         const unknown = await planCli(["--stack", "client-b", "--root", clone, "--diff", "no-such-ref"]);
         assert.strictEqual(unknown.code, 1);
         assert.match(unknown.stderr, /plan failed: cannot read git ref 'no-such-ref'/);

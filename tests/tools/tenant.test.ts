@@ -78,7 +78,11 @@ describe("tenant: onboarding and offboarding a customer", function () {
         assert.match(r.stdout, /pulumi up -s shared/);
 
         const readme = fs.readFileSync(path.join(repo.root, "README.md"), "utf8");
-        const indented = text.trimEnd().split("\n").map((l) => (l ? `   ${l}` : "")).join("\n");
+        const indented = text
+            .trimEnd()
+            .split("\n")
+            .map((l) => (l ? `   ${l}` : ""))
+            .join("\n");
         assert.ok(readme.includes(indented), "README's onboarding example is the file tenant add writes");
 
         const list = await tenantCli(repo.root, ["list"]);

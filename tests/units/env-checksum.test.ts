@@ -4,7 +4,10 @@ import * as assert from "assert";
 import { BackendEnv, envChecksum } from "../../components/app-env";
 import { runProgram } from "../../tools/lib/mock-run";
 
-const base: BackendEnv = { config: { DJANGO_DEBUG: "0", MYSQL_DATABASE: "stock_client_a" }, secret: { DJANGO_DB_USER: "stock_client_a", DJANGO_DB_PWD: "FAKE-SECRET-one" } };
+const base: BackendEnv = {
+    config: { DJANGO_DEBUG: "0", MYSQL_DATABASE: "stock_client_a" },
+    secret: { DJANGO_DB_USER: "stock_client_a", DJANGO_DB_PWD: "FAKE-SECRET-one" },
+};
 
 describe("env checksum", function () {
     this.timeout(60000);
@@ -13,16 +16,31 @@ describe("env checksum", function () {
         const sum = envChecksum(base);
         assert.match(sum, /^[0-9a-f]{16}$/);
         assert.strictEqual(envChecksum({ config: { ...base.config }, secret: { ...base.secret } }), sum, "same env, same checksum");
-        assert.strictEqual(envChecksum({ config: { MYSQL_DATABASE: "stock_client_a", DJANGO_DEBUG: "0" }, secret: base.secret }), sum, "key order does not matter");
-        assert.notStrictEqual(envChecksum({ ...base, secret: { ...base.secret, DJANGO_DB_PWD: "FAKE-SECRET-two" } }), sum, "a new password rolls the pods");
+        assert.strictEqual(
+            envChecksum({ config: { MYSQL_DATABASE: "stock_client_a", DJANGO_DEBUG: "0" }, secret: base.secret }),
+            sum,
+            "key order does not matter",
+        );
+        assert.notStrictEqual(
+            envChecksum({ ...base, secret: { ...base.secret, DJANGO_DB_PWD: "FAKE-SECRET-two" } }),
+            sum,
+            "a new password rolls the pods",
+        );
         assert.notStrictEqual(envChecksum({ ...base, config: { ...base.config, DJANGO_DEBUG: "1" } }), sum, "a new setting rolls the pods");
-        assert.notStrictEqual(envChecksum({ config: { ...base.config, DJANGO_DB_PWD: "FAKE-SECRET-one" }, secret: { DJANGO_DB_USER: "stock_client_a" } }), sum, "moving a value between ConfigMap and Secret counts");
+        assert.notStrictEqual(
+            envChecksum({ config: { ...base.config, DJANGO_DB_PWD: "FAKE-SECRET-one" }, secret: { DJANGO_DB_USER: "stock_client_a" } }),
+            sum,
+            "moving a value between ConfigMap and Secret counts",
+        );
     });
 
     it("reaches the API and Celery charts: a changed database password gives new pod annotations", async () => {
         const annotation = async (password: string) => {
             const run = await runProgram("client-a", { overrides: { "stock:dbPassword": password }, secrets: ["stock:dbPassword"] });
-            return run.ofType("kubernetes:helm.sh/v4:Chart").filter((c) => !c.inputs.chart.endsWith("frontend")).map((c) => c.inputs.values.podAnnotations["checksum/env"]);
+            return run
+                .ofType("kubernetes:helm.sh/v4:Chart")
+                .filter((c) => !c.inputs.chart.endsWith("frontend"))
+                .map((c) => c.inputs.values.podAnnotations["checksum/env"]);
         };
         const [api, celery] = await annotation("FAKE-SECRET-first");
         assert.strictEqual(api, celery);

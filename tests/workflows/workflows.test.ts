@@ -35,7 +35,14 @@ type Job = {
     env?: Record<string, unknown>;
     steps?: Step[];
 };
-type Workflow = { name?: string; on: Record<string, any>; permissions?: Record<string, string> | string; env?: Record<string, unknown>; concurrency?: unknown; jobs: Record<string, Job> };
+type Workflow = {
+    name?: string;
+    on: Record<string, any>;
+    permissions?: Record<string, string> | string;
+    env?: Record<string, unknown>;
+    concurrency?: unknown;
+    jobs: Record<string, Job>;
+};
 
 function readWorkflow(file: string): Workflow {
     return YAML.parse(fs.readFileSync(path.join(WORKFLOW_DIR, file), "utf8"));
@@ -93,7 +100,10 @@ function secretEchoes(script: string, names: Iterable<string>): string[] {
 const XTRACE = /\bset\s+-[a-z]*x|\bset\s+-o\s+xtrace\b|\bbash\s+-[a-z]*x\b/;
 
 function scripts(): string[] {
-    return fs.readdirSync(SCRIPT_DIR).filter((f) => f.endsWith(".sh")).sort();
+    return fs
+        .readdirSync(SCRIPT_DIR)
+        .filter((f) => f.endsWith(".sh"))
+        .sort();
 }
 
 const bashAvailable = spawnSync("bash", ["-c", "true"]).status === 0;
@@ -153,7 +163,8 @@ describe("workflows: actionlint", function () {
     });
 
     it("knows the vars context and the inputs of the actions we use (actionlint 1.7.7)", async function () {
-        const job = (...steps: string[]) => ["on: push", "jobs:", "  a:", "    runs-on: ubuntu-latest", "    steps:", ...steps, ""].join("\n");
+        const job = (...steps: string[]) =>
+            ["on: push", "jobs:", "  a:", "    runs-on: ubuntu-latest", "    steps:", ...steps, ""].join("\n");
         assert.deepStrictEqual(await runLint(job('      - run: echo "${{ vars.PULUMI_ORG }}"'), "vars.yml"), []);
         const wrongInput = await runLint(job("      - uses: pulumi/actions@v6", "        with:", "          stack: x"), "inputs.yml");
         assert.match(wrongInput.map((r) => r.message).join("\n"), /input "stack" is not defined in action "pulumi\/actions@v6"/);
@@ -174,7 +185,11 @@ describe("workflows: actionlint", function () {
 describe("workflows: the secret-echo rule", function () {
     const names = ["PULUMI_ACCESS_TOKEN", "E2E_REGISTRY_PASSWORD"];
     it("flags a secret printed to the log", function () {
-        for (const line of ['echo "$PULUMI_ACCESS_TOKEN"', "printf '%s\\n' \"${E2E_REGISTRY_PASSWORD}\" >&2", "echo token=$PULUMI_ACCESS_TOKEN > /dev/stderr"]) {
+        for (const line of [
+            'echo "$PULUMI_ACCESS_TOKEN"',
+            "printf '%s\\n' \"${E2E_REGISTRY_PASSWORD}\" >&2",
+            "echo token=$PULUMI_ACCESS_TOKEN > /dev/stderr",
+        ]) {
             assert.deepStrictEqual(secretEchoes(line, names), [line]);
         }
     });
@@ -198,9 +213,24 @@ describe("workflows: structure", function () {
     /** Every fleet job: checkout, Node 22 and npm ci, the kubeconfig, the Pulumi CLI, login, then the runner. */
     function assertFleetJob(job: Job, name: string) {
         const uses = (job.steps ?? []).map((s) => s.uses ?? s.run ?? "");
-        const order = ["actions/checkout@", "actions/setup-node@", "npm ci", "write-kubeconfig.sh", "pulumi/actions@", "pulumi-login.sh", FLEET_RUN].map((p) => uses.findIndex((u) => u.includes(p)));
-        assert.ok(order.every((i) => i >= 0), `${name}: every step present (${order})`);
-        assert.deepStrictEqual([...order].sort((a, b) => a - b), order, `${name}: in order`);
+        const order = [
+            "actions/checkout@",
+            "actions/setup-node@",
+            "npm ci",
+            "write-kubeconfig.sh",
+            "pulumi/actions@",
+            "pulumi-login.sh",
+            FLEET_RUN,
+        ].map((p) => uses.findIndex((u) => u.includes(p)));
+        assert.ok(
+            order.every((i) => i >= 0),
+            `${name}: every step present (${order})`,
+        );
+        assert.deepStrictEqual(
+            [...order].sort((a, b) => a - b),
+            order,
+            `${name}: in order`,
+        );
         const install = (job.steps ?? []).find((s) => (s.uses ?? "").startsWith("pulumi/actions@"))!;
         assert.strictEqual(install.with?.command, undefined, `${name}: pulumi/actions only installs the CLI`);
         assert.strictEqual(job["runs-on"], "${{ vars.PULUMI_RUNS_ON || 'ubuntu-latest' }}", `${name}: a runner that reaches the cluster`);
@@ -223,7 +253,8 @@ describe("workflows: structure", function () {
             assert.match(select.run!, /--base "origin\/\$BASE_REF"/);
             assert.match(select.run!, /--github-output --shards "\$PREVIEW_JOBS" >> "\$GITHUB_OUTPUT"/);
             assert.strictEqual(select.env!.BASE_REF, "${{ github.base_ref }}");
-            for (const out of ["shards", "all", "count", "removed"]) assert.strictEqual(affected.outputs![out], `\${{ steps.select.outputs.${out} }}`);
+            for (const out of ["shards", "all", "count", "removed"])
+                assert.strictEqual(affected.outputs![out], `\${{ steps.select.outputs.${out} }}`);
             assert.ok(Number(wf.env!.PREVIEW_JOBS) >= 1 && Number(wf.env!.PREVIEW_JOBS) <= 20, "a bounded number of jobs");
         });
 
@@ -235,10 +266,17 @@ describe("workflows: structure", function () {
             assert.match(preview.if!, /head\.repo\.full_name == github\.repository/, "no secrets for forks");
             assertFleetJob(preview, "preview");
             const run = stepRunning(preview, FLEET_RUN)!;
-            assert.match(run.run!, /fleet-run\.sh "fleet-report-\$SHARD\.json" preview --refresh --stacks "\$STACKS" --parallel "\$PREVIEW_PARALLEL" --org "\$PULUMI_ORG"$/);
+            assert.match(
+                run.run!,
+                /fleet-run\.sh "fleet-report-\$SHARD\.json" preview --refresh --stacks "\$STACKS" --parallel "\$PREVIEW_PARALLEL" --org "\$PULUMI_ORG"$/,
+            );
             assert.strictEqual(run.env!.STACKS, "${{ matrix.shard.stacks }}");
             assert.strictEqual(run.env!.SHARD, "${{ matrix.shard.index }}");
-            assert.strictEqual(preview.name, "preview ${{ matrix.shard.index }}/${{ matrix.shard.of }}", "the name the comment's links look for");
+            assert.strictEqual(
+                preview.name,
+                "preview ${{ matrix.shard.index }}/${{ matrix.shard.of }}",
+                "the name the comment's links look for",
+            );
             const upload = preview.steps!.find((s) => (s.uses ?? "").startsWith("actions/upload-artifact@"))!;
             assert.strictEqual(upload.if, "always()");
             assert.strictEqual(upload.with!.name, "fleet-report-${{ matrix.shard.index }}");
@@ -269,10 +307,16 @@ describe("workflows: structure", function () {
             const download = comment.steps!.find((s) => (s.uses ?? "").startsWith("actions/download-artifact@"))!;
             assert.deepStrictEqual([download.with!.pattern, download.with!["merge-multiple"]], ["fleet-report-*", true]);
             const build = stepRunning(comment, "fleet-summary -- preview-comment")!;
-            assert.match(build.run!, /--shards "\$SHARDS" --reports reports --sha "\$SHA" --run-url "\$RUN_URL" --jobs jobs\.tsv --removed "\$REMOVED"/);
+            assert.match(
+                build.run!,
+                /--shards "\$SHARDS" --reports reports --sha "\$SHA" --run-url "\$RUN_URL" --jobs jobs\.tsv --removed "\$REMOVED"/,
+            );
             assert.strictEqual(build.env!.SHARDS, "${{ needs.affected.outputs.shards }}");
             assert.ok(stepRunning(comment, ".github/scripts/run-jobs.sh > jobs.tsv"));
-            assert.strictEqual(stepRunning(comment, ".github/scripts/pr-comment.sh")!.run, '.github/scripts/pr-comment.sh "$PR_NUMBER" comment.md');
+            assert.strictEqual(
+                stepRunning(comment, ".github/scripts/pr-comment.sh")!.run,
+                '.github/scripts/pr-comment.sh "$PR_NUMBER" comment.md',
+            );
             assert.deepStrictEqual(comment.permissions, { contents: "read", actions: "read", "pull-requests": "write" });
             assert.match((comment.concurrency as { group: string }).group, /github\.event\.pull_request\.number/);
         });
@@ -305,7 +349,7 @@ describe("workflows: structure", function () {
 
         it("summarises what was deployed where, keeps the report, and fails after that", function () {
             const steps = rollout.steps!;
-            const summary = stepRunning(rollout, "fleet-summary -- rollout fleet-report.json >> \"$GITHUB_STEP_SUMMARY\"")!;
+            const summary = stepRunning(rollout, 'fleet-summary -- rollout fleet-report.json >> "$GITHUB_STEP_SUMMARY"')!;
             assert.match(summary.if!, /^always\(\)/);
             const upload = steps.find((s) => (s.uses ?? "").startsWith("actions/upload-artifact@"))!;
             assert.strictEqual(upload.if, "always()");
@@ -332,10 +376,13 @@ describe("workflows: structure", function () {
         it("refreshes every stack with --preview-only (nothing written), keeps the JSON, summarises, fails on drift", function () {
             assertFleetJob(drift, "drift");
             const run = stepRunning(drift, FLEET_RUN)!;
-            assert.match(run.run!, /fleet-run\.sh drift-report\.json refresh --preview-only --parallel "\$DRIFT_PARALLEL" --org "\$PULUMI_ORG"$/);
+            assert.match(
+                run.run!,
+                /fleet-run\.sh drift-report\.json refresh --preview-only --parallel "\$DRIFT_PARALLEL" --org "\$PULUMI_ORG"$/,
+            );
             const upload = drift.steps!.find((s) => (s.uses ?? "").startsWith("actions/upload-artifact@"))!;
             assert.deepStrictEqual([upload.if, upload.with!.name, upload.with!.path], ["always()", "drift-report", "drift-report.json"]);
-            const summary = stepRunning(drift, "fleet-summary -- drift drift-report.json --fail-on-drift >> \"$GITHUB_STEP_SUMMARY\"")!;
+            const summary = stepRunning(drift, 'fleet-summary -- drift drift-report.json --fail-on-drift >> "$GITHUB_STEP_SUMMARY"')!;
             assert.strictEqual(summary.if, "always()");
             assert.match(summary.run!, /exit 1/);
         });
@@ -348,7 +395,15 @@ describe("workflows: structure", function () {
 
         it("runs on pull requests that touch the program, its charts, app, stacks or itself", function () {
             const paths: string[] = wf.on.pull_request.paths;
-            for (const p of ["index.ts", "components/**", "charts/**", "app/**", "Pulumi*.yaml", "package*.json", ".github/workflows/e2e.yml"]) {
+            for (const p of [
+                "index.ts",
+                "components/**",
+                "charts/**",
+                "app/**",
+                "Pulumi*.yaml",
+                "package*.json",
+                ".github/workflows/e2e.yml",
+            ]) {
                 assert.ok(paths.includes(p), `paths has ${p}`);
             }
         });
@@ -366,8 +421,14 @@ describe("workflows: structure", function () {
         });
 
         it("installs a pinned ingress-nginx release for kind", function () {
-            assert.match(String(wf.env!.INGRESS_NGINX_MANIFEST), /^https:\/\/raw\.githubusercontent\.com\/kubernetes\/ingress-nginx\/controller-v\d+\.\d+\.\d+\/deploy\/static\/provider\/kind\/deploy\.yaml$/);
-            assert.ok(steps.some((s) => s.run === ".github/scripts/e2e-ingress.sh"), "an install step");
+            assert.match(
+                String(wf.env!.INGRESS_NGINX_MANIFEST),
+                /^https:\/\/raw\.githubusercontent\.com\/kubernetes\/ingress-nginx\/controller-v\d+\.\d+\.\d+\/deploy\/static\/provider\/kind\/deploy\.yaml$/,
+            );
+            assert.ok(
+                steps.some((s) => s.run === ".github/scripts/e2e-ingress.sh"),
+                "an install step",
+            );
             const script = fs.readFileSync(path.join(SCRIPT_DIR, "e2e-ingress.sh"), "utf8");
             assert.match(script, /kubectl apply -f "\$INGRESS_NGINX_MANIFEST"/);
             assert.match(script, /rollout status deployment\/ingress-nginx-controller --timeout=\d+s/, "waits for the controller");
@@ -382,8 +443,14 @@ describe("workflows: structure", function () {
             const check = order((s) => (s.run ?? "").includes("e2e-check.sh"));
             const diag = order((s) => (s.run ?? "").includes("e2e-diagnostics.sh"));
             const destroy = order((s) => (s.run ?? "").includes("e2e-destroy.sh"));
-            assert.ok([login, init, upShared, upCi, check, diag, destroy].every((i) => i >= 0), "all steps present");
-            assert.ok(login < init && init < upShared && upShared < upCi && upCi < check && check < diag && diag < destroy, "in this order");
+            assert.ok(
+                [login, init, upShared, upCi, check, diag, destroy].every((i) => i >= 0),
+                "all steps present",
+            );
+            assert.ok(
+                login < init && init < upShared && upShared < upCi && upCi < check && check < diag && diag < destroy,
+                "in this order",
+            );
             assert.strictEqual(steps[diag].if, "failure()");
             assert.strictEqual(steps[destroy].if, "always()");
             assert.strictEqual(destroy, steps.length - 1, "destroy is the last step");
@@ -392,7 +459,9 @@ describe("workflows: structure", function () {
         });
 
         it("installs the Pulumi CLI with a pinned action", function () {
-            const install = steps.filter((s) => (s.uses ?? "").startsWith("pulumi/actions@") || (s.uses ?? "").startsWith("pulumi/setup-pulumi@"));
+            const install = steps.filter(
+                (s) => (s.uses ?? "").startsWith("pulumi/actions@") || (s.uses ?? "").startsWith("pulumi/setup-pulumi@"),
+            );
             assert.strictEqual(install.length, 1);
             assert.strictEqual(install[0].with?.command, undefined, "install only");
         });
@@ -409,7 +478,8 @@ describe("workflows: structure", function () {
             it(`${file}: only a job that posts a PR comment may write pull requests, and nothing else is written`, function () {
                 for (const [name, job] of Object.entries(wf.jobs)) {
                     const comments =
-                        pulumiSteps(job).some((s) => s.with?.["comment-on-pr"] === true) || (job.steps ?? []).some((s) => (s.run ?? "").includes(".github/scripts/pr-comment.sh"));
+                        pulumiSteps(job).some((s) => s.with?.["comment-on-pr"] === true) ||
+                        (job.steps ?? []).some((s) => (s.run ?? "").includes(".github/scripts/pr-comment.sh"));
                     const perms = job.permissions;
                     if (perms === undefined) {
                         assert.ok(!comments, `${file}/${name} comments, so it needs pull-requests: write`);
@@ -428,7 +498,9 @@ describe("workflows: structure", function () {
             });
 
             it(`${file}: every action is pinned to a release tag or a commit SHA`, function () {
-                const uses = allSteps(wf).map(({ step }) => step.uses).filter((u): u is string => !!u);
+                const uses = allSteps(wf)
+                    .map(({ step }) => step.uses)
+                    .filter((u): u is string => !!u);
                 assert.ok(uses.length > 0);
                 for (const u of uses) {
                     assert.match(u, /^[\w.-]+\/[\w./-]+@(?:v\d+(?:\.\d+){0,2}|[0-9a-f]{40})$/, `${file}: ${u}`);
@@ -531,7 +603,11 @@ describe("workflows: scripts", function () {
                 const r = await runScript("e2e-secrets.sh", [], { env: { GITHUB_ENV: githubEnv } });
                 assert.strictEqual(r.status, 0, r.stderr);
                 const exported = outputs(fs.readFileSync(githubEnv, "utf8"));
-                assert.deepStrictEqual(Object.keys(exported).sort(), ["E2E_DB_PASSWORD", "E2E_REGISTRY_PASSWORD", "PULUMI_CONFIG_PASSPHRASE"]);
+                assert.deepStrictEqual(Object.keys(exported).sort(), [
+                    "E2E_DB_PASSWORD",
+                    "E2E_REGISTRY_PASSWORD",
+                    "PULUMI_CONFIG_PASSPHRASE",
+                ]);
                 const values = Object.values(exported);
                 assert.strictEqual(new Set(values).size, 3);
                 for (const v of values) {
@@ -598,13 +674,29 @@ esac
                 const r = await runScript("e2e-stacks.sh", [], { env, cwd: work });
                 assert.strictEqual(r.status, 0, r.stderr);
 
-                assert.deepStrictEqual(fs.readdirSync(path.join(dir, "committed-stack-config")).sort(), ["Pulumi.client-a.yaml", "Pulumi.shared.yaml"]);
-                assert.deepStrictEqual(fs.readdirSync(work).filter((f) => f.startsWith("Pulumi.")).sort(), ["Pulumi.ci.yaml", "Pulumi.shared.yaml", "Pulumi.yaml"]);
-                assert.ok(!fs.existsSync(path.join(work, "app/frontend/envs")), "no hand-written dotenv: the program computes the frontend's");
+                assert.deepStrictEqual(fs.readdirSync(path.join(dir, "committed-stack-config")).sort(), [
+                    "Pulumi.client-a.yaml",
+                    "Pulumi.shared.yaml",
+                ]);
+                assert.deepStrictEqual(
+                    fs
+                        .readdirSync(work)
+                        .filter((f) => f.startsWith("Pulumi."))
+                        .sort(),
+                    ["Pulumi.ci.yaml", "Pulumi.shared.yaml", "Pulumi.yaml"],
+                );
+                assert.ok(
+                    !fs.existsSync(path.join(work, "app/frontend/envs")),
+                    "no hand-written dotenv: the program computes the frontend's",
+                );
 
                 const shared = YAML.parse(fs.readFileSync(path.join(work, "Pulumi.shared.yaml"), "utf8"));
                 assert.strictEqual(shared.encryptionsalt, "v1:fake", "written after `stack init`, kept its salt");
-                assert.deepStrictEqual(shared.config, { "stock:role": "shared", "stock:kubeContext": "kind-stock-e2e", "stock:tenants": ["ci"] });
+                assert.deepStrictEqual(shared.config, {
+                    "stock:role": "shared",
+                    "stock:kubeContext": "kind-stock-e2e",
+                    "stock:tenants": ["ci"],
+                });
 
                 const ci = YAML.parse(fs.readFileSync(path.join(work, "Pulumi.ci.yaml"), "utf8")).config;
                 const expected: Record<string, unknown> = {
@@ -622,7 +714,10 @@ esac
                 };
                 for (const [k, v] of Object.entries(expected)) assert.strictEqual(ci[k], v, k);
                 for (const k of ["stock:dbHost", "stock:dbName", "stock:dbUser"]) assert.ok(ci[k], k);
-                assert.ok(ci["stock:celeryWorkers"].some((w: { queues: string[] }) => w.queues.includes("price")), "a worker consumes the price queue");
+                assert.ok(
+                    ci["stock:celeryWorkers"].some((w: { queues: string[] }) => w.queues.includes("price")),
+                    "a worker consumes the price queue",
+                );
 
                 const { "stock:redisPasswordSeed": seed, ...tenantSecrets } = fake.secrets();
                 assert.match(seed, /^[0-9a-f]{64}$/, "a fresh seed for the shared stack's Redis passwords");
@@ -632,8 +727,16 @@ esac
                     "stock:npmToken": secret.E2E_NPM_TOKEN,
                 });
                 // What the job writes is what the program accepts: the real config model, the real Pulumi.yaml.
-                for (const [stack, secrets] of [["shared", { "stock:redisPasswordSeed": seed }], ["ci", tenantSecrets]] as const) {
-                    const raw = rawStackConfig(stack, { root: work, fakeSecrets: false, overrides: secrets, secrets: Object.keys(secrets) });
+                for (const [stack, secrets] of [
+                    ["shared", { "stock:redisPasswordSeed": seed }],
+                    ["ci", tenantSecrets],
+                ] as const) {
+                    const raw = rawStackConfig(stack, {
+                        root: work,
+                        fakeSecrets: false,
+                        overrides: secrets,
+                        secrets: Object.keys(secrets),
+                    });
                     assert.doesNotThrow(() => parseStackConfig(raw), `the e2e ${stack} stack passes validation`);
                 }
                 const log = fake.log();
@@ -657,9 +760,20 @@ esac
                 const fake = fakePulumi(dir);
                 fs.writeFileSync(path.join(dir, "stacks"), existing.map((s) => s + "\n").join(""));
                 fs.writeFileSync(path.join(dir, "fail"), failing.map((s) => s + "\n").join(""));
-                const env = { ...fake.env, FAKE_PULUMI_STACKS: path.join(dir, "stacks"), FAKE_PULUMI_FAIL: path.join(dir, "fail"), E2E_TENANT: "ci" };
+                const env = {
+                    ...fake.env,
+                    FAKE_PULUMI_STACKS: path.join(dir, "stacks"),
+                    FAKE_PULUMI_FAIL: path.join(dir, "fail"),
+                    E2E_TENANT: "ci",
+                };
                 const r = await runScript("e2e-destroy.sh", [], { env, cwd: dir });
-                return { r, destroyed: fake.log().filter((l) => l.startsWith("destroy")).map((l) => l.split(" ")[2]) };
+                return {
+                    r,
+                    destroyed: fake
+                        .log()
+                        .filter((l) => l.startsWith("destroy"))
+                        .map((l) => l.split(" ")[2]),
+                };
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
@@ -688,7 +802,13 @@ esac
     describe("e2e-check.sh, against a local stand-in for the tenant", function () {
         const HOST = "app.ci.localtest.me";
         type Behaviour = { builtFor: string; resultTenant: string; finalState: string; pendingPolls: number; inlineInPage: boolean };
-        const good: Behaviour = { builtFor: `http://${HOST}`, resultTenant: "ci", finalState: "SUCCESS", pendingPolls: 2, inlineInPage: false };
+        const good: Behaviour = {
+            builtFor: `http://${HOST}`,
+            resultTenant: "ci",
+            finalState: "SUCCESS",
+            pendingPolls: 2,
+            inlineInPage: false,
+        };
         let server: http.Server;
         let port: number;
         let behaviour: Behaviour;
@@ -704,16 +824,24 @@ esac
                 };
                 const url = req.url ?? "/";
                 const id = "0b6f3c1e-1d2a-4c5b-9e8f-7a6b5c4d3e2f";
-                if (req.method === "GET" && url === "/api/v1/") return json(200, { service: "stock-backend", tenant: "ci", deploy_type: "test", version: "1" });
-                if (req.method === "POST" && url === "/api/v1/tasks/price/") return json(202, { id, task: "fin.tasks.price", queue: "price" });
+                if (req.method === "GET" && url === "/api/v1/")
+                    return json(200, { service: "stock-backend", tenant: "ci", deploy_type: "test", version: "1" });
+                if (req.method === "POST" && url === "/api/v1/tasks/price/")
+                    return json(202, { id, task: "fin.tasks.price", queue: "price" });
                 if (req.method === "GET" && url === `/api/v1/tasks/${id}/`) {
                     if (behaviour.pendingPolls-- > 0) return json(200, { id, state: "PENDING" });
-                    return json(200, { id, state: behaviour.finalState, result: { queue: "price", tenant: behaviour.resultTenant, prefix: "ci" } });
+                    return json(200, {
+                        id,
+                        state: behaviour.finalState,
+                        result: { queue: "price", tenant: behaviour.resultTenant, prefix: "ci" },
+                    });
                 }
                 if (req.method === "GET" && url === "/") {
                     res.writeHead(200, { "Content-Type": "text/html" });
                     const inline = behaviour.inlineInPage ? `<script>window.API="${behaviour.builtFor}"</script>` : "";
-                    return res.end(`<!doctype html><html><head>${inline}<script defer="defer" src="/static/js/main.abc123.js"></script></head><body></body></html>`);
+                    return res.end(
+                        `<!doctype html><html><head>${inline}<script defer="defer" src="/static/js/main.abc123.js"></script></head><body></body></html>`,
+                    );
                 }
                 if (req.method === "GET" && url === "/static/js/main.abc123.js") {
                     res.writeHead(200, { "Content-Type": "application/javascript" });
@@ -734,7 +862,14 @@ esac
 
         const check = () =>
             runScript("e2e-check.sh", [], {
-                env: { E2E_HOST: HOST, E2E_TENANT: "ci", E2E_INGRESS_PORT: String(port), E2E_POLL_INTERVAL: "0.1", E2E_READY_TIMEOUT: "1", E2E_TASK_TIMEOUT: "3" },
+                env: {
+                    E2E_HOST: HOST,
+                    E2E_TENANT: "ci",
+                    E2E_INGRESS_PORT: String(port),
+                    E2E_POLL_INTERVAL: "0.1",
+                    E2E_READY_TIMEOUT: "1",
+                    E2E_TASK_TIMEOUT: "3",
+                },
             });
 
         it("passes: API for the tenant, frontend built for its URL (in a bundle), task run by its worker", async function () {

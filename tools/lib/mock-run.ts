@@ -68,9 +68,16 @@ export function defaultSharedOutputs(tenants = ["client-a", "client-b"]): Record
         redisNamespace: "redis",
         tenants,
         tenantStacks: Object.fromEntries(tenants.map((t) => [t, t])),
-        ...Object.fromEntries(tenants.map((t) => [`redisCredential-${t}`, {
-            username: tenantRedisAccess(t).username, password: redisPassword(seed, t), keyPrefix: tenantRedisAccess(t).keyPrefix,
-        }])),
+        ...Object.fromEntries(
+            tenants.map((t) => [
+                `redisCredential-${t}`,
+                {
+                    username: tenantRedisAccess(t).username,
+                    password: redisPassword(seed, t),
+                    keyPrefix: tenantRedisAccess(t).keyPrefix,
+                },
+            ]),
+        ),
     };
 }
 
@@ -95,9 +102,13 @@ export async function settle(value: any): Promise<any> {
 }
 
 /** The shared stack a tenant's StackReference reads: evaluated from its stack file, or an error the reference reports. */
-async function sharedStackOutputs(values: Record<string, string>, root: string): Promise<{ outputs: Record<string, any>; secret: string[] } | { error: string }> {
+async function sharedStackOutputs(
+    values: Record<string, string>,
+    root: string,
+): Promise<{ outputs: Record<string, any>; secret: string[] } | { error: string }> {
     const name = (values["stock:sharedStack"] || "shared").split("/").pop()!;
-    if (!fs.existsSync(path.join(root, `Pulumi.${name}.yaml`))) return { error: `unknown stack ${values["stock:sharedStack"] || `organization/stock/${name}`}: no Pulumi.${name}.yaml in ${root}` };
+    if (!fs.existsSync(path.join(root, `Pulumi.${name}.yaml`)))
+        return { error: `unknown stack ${values["stock:sharedStack"] || `organization/stock/${name}`}: no Pulumi.${name}.yaml in ${root}` };
     let shared: ProgramRun;
     try {
         shared = await runProgram(name, { root, preview: false, sharedOutputs: {} });
@@ -114,42 +125,58 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     const root = options.root ?? REPO_ROOT;
     const shared = options.sharedOutputs
         ? { outputs: options.sharedOutputs, secret: Object.keys(options.sharedOutputs).filter((k) => k.startsWith("redisCredential-")) }
-        : options.sharedStackError || raw.values["stock:role"] === "shared" ? { outputs: {}, secret: [] } : await sharedStackOutputs(raw.values, root);
+        : options.sharedStackError || raw.values["stock:role"] === "shared"
+          ? { outputs: {}, secret: [] }
+          : await sharedStackOutputs(raw.values, root);
     const sharedError = options.sharedStackError ?? ("error" in shared ? shared.error : undefined);
     const sharedOutputs = "outputs" in shared ? shared.outputs : {};
     const sharedSecret = "secret" in shared ? shared.secret : [];
     const resources: RecordedResource[] = options.recorded ?? [];
 
-    await pulumi.runtime.setMocks({
-        newResource(args) {
-            if (args.type === "pulumi:pulumi:StackReference") {
-                if (sharedError) throw new Error(sharedError);
-                return { id: args.inputs.name, state: { name: args.inputs.name, outputs: sharedOutputs, secretOutputNames: sharedSecret } };
-            }
-            // A preview of a new stack knows only the inputs; `up` also knows what providers compute.
-            const computed: Record<string, unknown> = {};
-            if (!preview) {
-                if (args.type === "random:index/randomPassword:RandomPassword") computed.result = fakeSecret(`random-${args.name}`, stack);
-                if (args.type === IMAGE_TYPE) {
-                    const digest = `sha256:${"0".repeat(64)}`;
-                    computed.digest = digest;
-                    computed.ref = `${String(args.inputs.tags[0])}@${digest}`;
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    if (sharedError) throw new Error(sharedError);
+                    return {
+                        id: args.inputs.name,
+                        state: { name: args.inputs.name, outputs: sharedOutputs, secretOutputNames: sharedSecret },
+                    };
                 }
-            }
-            return { id: preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
+                // A preview of a new stack knows only the inputs; `up` also knows what providers compute.
+                const computed: Record<string, unknown> = {};
+                if (!preview) {
+                    if (args.type === "random:index/randomPassword:RandomPassword")
+                        computed.result = fakeSecret(`random-${args.name}`, stack);
+                    if (args.type === IMAGE_TYPE) {
+                        const digest = `sha256:${"0".repeat(64)}`;
+                        computed.digest = digest;
+                        computed.ref = `${String(args.inputs.tags[0])}@${digest}`;
+                    }
+                }
+                return { id: preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
+            },
+            call: (args) => args.inputs,
         },
-        call: (args) => args.inputs,
-    }, "stock", stack, preview, "organization");
+        "stock",
+        stack,
+        preview,
+        "organization",
+    );
     pulumi.runtime.setAllConfig(raw.values, [...raw.secretKeys]);
 
     const monitor = pulumi.runtime.getMonitor() as any;
     const record = (req: any, inputs: Record<string, any>) => {
         const parent = req.getParent() ?? "";
         resources.push({
-            type: req.getType(), name: req.getName(), parent, provider: req.getProvider() ?? "",
+            type: req.getType(),
+            name: req.getName(),
+            parent,
+            provider: req.getProvider() ?? "",
             providers: typeof req.getProvidersMap === "function" ? Object.fromEntries(req.getProvidersMap().entries()) : {},
             dependencies: typeof req.getDependenciesList === "function" ? req.getDependenciesList() : [],
-            custom: typeof req.getCustom === "function" ? req.getCustom() : true, inputs,
+            custom: typeof req.getCustom === "function" ? req.getCustom() : true,
+            inputs,
             urn: urnOf(stack, parent, req.getType(), req.getName()),
         });
     };
@@ -182,7 +209,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     const outputs = await settle(rawOutputs);
     const secretOutputs: string[] = [];
     for (const [k, v] of Object.entries(rawOutputs)) {
-        if (pulumi.Output.isInstance(v) && await (v as any).isSecret) secretOutputs.push(k);
+        if (pulumi.Output.isInstance(v) && (await (v as any).isSecret)) secretOutputs.push(k);
     }
     await settled();
 
@@ -194,7 +221,10 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         ofType,
         one(type: string, name?: string) {
             const found = ofType(type).filter((r) => name === undefined || r.name === name);
-            if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+            if (found.length !== 1)
+                throw new Error(
+                    `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.map((r) => r.name).join(", ") || "none"}`,
+                );
             return found[0];
         },
     };

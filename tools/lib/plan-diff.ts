@@ -28,7 +28,10 @@ const importEsm = new Function("specifier", "return import(specifier)") as (s: s
 async function differ() {
     const { create } = await importEsm("jsondiffpatch");
     return create({
-        objectHash: (item: any, index?: number) => (item && typeof item === "object" && typeof item.name === "string" ? `name:${item.name}` : `index:${index}:${JSON.stringify(item)}`),
+        objectHash: (item: any, index?: number) =>
+            item && typeof item === "object" && typeof item.name === "string"
+                ? `name:${item.name}`
+                : `index:${index}:${JSON.stringify(item)}`,
         arrays: { detectMove: false },
     });
 }
@@ -44,7 +47,13 @@ function walk(delta: Delta, path: string, out: FieldChange[]): void {
     for (const key of Object.keys(delta).sort()) {
         if (key === "_t") continue;
         const index = isArray ? key.replace(/^_/, "") : key;
-        const child = isArray ? `${path}[${index}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? (path ? `${path}.${key}` : key) : `${path}[${JSON.stringify(key)}]`;
+        const child = isArray
+            ? `${path}[${index}]`
+            : /^[A-Za-z_$][\w$]*$/.test(key)
+              ? path
+                  ? `${path}.${key}`
+                  : key
+              : `${path}[${JSON.stringify(key)}]`;
         walk(delta[key], child, out);
     }
 }
@@ -92,7 +101,10 @@ export function isEmpty(diff: PlanDiff): boolean {
 
 export function formatDiff(diff: PlanDiff, stack: string, ref: string): string {
     if (isEmpty(diff)) return `No changes for stack ${stack} against ${ref}.\n`;
-    const out = [`Changes for stack ${stack} against ${ref}: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.removed.length} to delete`, ""];
+    const out = [
+        `Changes for stack ${stack} against ${ref}: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.removed.length} to delete`,
+        "",
+    ];
     for (const o of diff.added) out.push(`  + ${objectKey(o)}   (${o.source})`);
     for (const o of diff.removed) out.push(`  - ${objectKey(o)}   (${o.source})`);
     for (const c of diff.changed) out.push(`  ~ ${c.key}   (${c.source})`, ...c.changes.map(formatChange));

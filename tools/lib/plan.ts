@@ -57,20 +57,34 @@ function objectFromProgram(r: RecordedResource): PlannedObject | undefined {
     if (body.kind === "Secret") {
         const revealed = reveal(r.inputs);
         for (const field of ["data", "stringData"]) {
-            const keys = revealed[field] && typeof revealed[field] === "object" && !revealed[field].__pulumiUnknown ? Object.keys(revealed[field]) : undefined;
+            const keys =
+                revealed[field] && typeof revealed[field] === "object" && !revealed[field].__pulumiUnknown
+                    ? Object.keys(revealed[field])
+                    : undefined;
             if (keys) body[field] = Object.fromEntries(keys.map((k) => [k, SECRET]));
             else if (body[field]) body[field] = SECRET;
         }
     }
-    return { apiVersion: body.apiVersion, kind: body.kind, name: body.metadata?.name ?? r.name, namespace: body.metadata?.namespace ?? "", source: "program", body };
+    return {
+        apiVersion: body.apiVersion,
+        kind: body.kind,
+        name: body.metadata?.name ?? r.name,
+        namespace: body.metadata?.namespace ?? "",
+        source: "program",
+        body,
+    };
 }
 
 async function renderLocalChart(r: RecordedResource): Promise<PlannedObject[]> {
     const { chart, name, namespace, values } = r.inputs;
     const objects: K8sObject[] = await helmTemplate(chart, redact(values), { releaseName: name, namespace });
     return objects.map((o) => ({
-        apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace ?? namespace,
-        source: `chart ${name}`, body: o,
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        name: o.metadata.name,
+        namespace: o.metadata.namespace ?? namespace,
+        source: `chart ${name}`,
+        body: o,
     }));
 }
 
@@ -96,12 +110,22 @@ export async function buildPlan(stack: string, options: PlanOptions = {}): Promi
     });
     const images = run.ofType(IMAGE_TYPE).map((i) => {
         const inputs = reveal(i.inputs);
-        const buildArgs: Record<string, string> = Object.fromEntries(Object.entries(inputs.buildArgs ?? {}).map(([k, v]) => [k, SECRET_BUILD_ARGS.includes(k) ? SECRET : String(v)]));
+        const buildArgs: Record<string, string> = Object.fromEntries(
+            Object.entries(inputs.buildArgs ?? {}).map(([k, v]) => [k, SECRET_BUILD_ARGS.includes(k) ? SECRET : String(v)]),
+        );
         // BuildKit secrets by id only: their values never reach the plan.
         const secrets = Object.keys(inputs.secrets ?? {}).sort();
-        return { name: i.name.replace(/^.*-images-/, ""), image: redact(i.inputs.tags?.[0]), context: path.relative(root, path.resolve(inputs.context?.location ?? "")), buildArgs, secrets };
+        return {
+            name: i.name.replace(/^.*-images-/, ""),
+            image: redact(i.inputs.tags?.[0]),
+            context: path.relative(root, path.resolve(inputs.context?.location ?? "")),
+            buildArgs,
+            secrets,
+        };
     });
-    const outputs = Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.includes(k) ? SECRET : redact(v)]));
+    const outputs = Object.fromEntries(
+        Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.includes(k) ? SECRET : redact(v)]),
+    );
     const raw = rawStackConfig(stack, { ...options, root });
     return {
         stack,
@@ -123,37 +147,90 @@ export function objectKey(o: Pick<PlannedObject, "apiVersion" | "kind" | "namesp
 
 function table(rows: string[][]): string[] {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    return rows.map((r) => "  " + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("   ").trimEnd());
+    return rows.map(
+        (r) =>
+            "  " +
+            r
+                .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+                .join("   ")
+                .trimEnd(),
+    );
 }
 
 export function formatPlan(plan: Plan): string {
-    const out: string[] = [`Plan for stack ${plan.stack} (${plan.role}): offline, from Pulumi mocks and helm template; no cluster or registry touched.`, ""];
+    const out: string[] = [
+        `Plan for stack ${plan.stack} (${plan.role}): offline, from Pulumi mocks and helm template; no cluster or registry touched.`,
+        "",
+    ];
     if (plan.images.length) {
         out.push("Images (built and pushed by `pulumi up`; a preview never builds or pushes)");
-        out.push(...table(plan.images.map((i) => [i.name, i.image, `context ${i.context}`, [...Object.entries(i.buildArgs).map(([k, v]) => `${k}=${v}`), ...i.secrets.map((id) => `secret ${id}=${SECRET}`)].join(" ")])));
+        out.push(
+            ...table(
+                plan.images.map((i) => [
+                    i.name,
+                    i.image,
+                    `context ${i.context}`,
+                    [...Object.entries(i.buildArgs).map(([k, v]) => `${k}=${v}`), ...i.secrets.map((id) => `secret ${id}=${SECRET}`)].join(
+                        " ",
+                    ),
+                ]),
+            ),
+        );
         out.push("");
     }
     if (typeof plan.outputs.frontendUrl === "string") {
-        out.push("Hosts", ...table([["frontend", String(plan.outputs.frontendUrl)], ["api", String(plan.outputs.apiUrl)]]), "");
+        out.push(
+            "Hosts",
+            ...table([
+                ["frontend", String(plan.outputs.frontendUrl)],
+                ["api", String(plan.outputs.apiUrl)],
+            ]),
+            "",
+        );
     }
     if (typeof plan.outputs.frontendDotenv === "string") {
-        out.push("Frontend dotenv (written into the staged build context)", ...plan.outputs.frontendDotenv.trimEnd().split("\n").map((l) => `  ${l}`), "");
+        out.push(
+            "Frontend dotenv (written into the staged build context)",
+            ...plan.outputs.frontendDotenv
+                .trimEnd()
+                .split("\n")
+                .map((l) => `  ${l}`),
+            "",
+        );
     }
     out.push(`Pulumi resources (${plan.resources.length})`, ...table(plan.resources.map((r) => ["+", r.type, r.name])), "");
-    out.push(`Kubernetes objects (${plan.objects.length})`, ...table(plan.objects.map((o) => ["+", `${o.apiVersion}/${o.kind}`, o.namespace ? `${o.namespace}/${o.name}` : o.name, `(${o.source})`])));
-    for (const u of plan.unrendered) out.push(`  + objects of ${u.chart} ${u.version} in ${u.namespace}   (remote chart: rendered by helm.v4.Chart at preview, not offline)`);
+    out.push(
+        `Kubernetes objects (${plan.objects.length})`,
+        ...table(
+            plan.objects.map((o) => ["+", `${o.apiVersion}/${o.kind}`, o.namespace ? `${o.namespace}/${o.name}` : o.name, `(${o.source})`]),
+        ),
+    );
+    for (const u of plan.unrendered)
+        out.push(
+            `  + objects of ${u.chart} ${u.version} in ${u.namespace}   (remote chart: rendered by helm.v4.Chart at preview, not offline)`,
+        );
     out.push("", "Stack outputs");
     for (const [k, v] of Object.entries(plan.outputs)) {
         if (k === "nginxServerBlock" || k === "frontendDotenv") continue;
         out.push(`  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`);
     }
     if (plan.missingSecrets.length) {
-        out.push("", `Secrets not set for stack ${plan.stack} (placeholders in this plan; \`pulumi up\` refuses the stack until each is set)`);
+        out.push(
+            "",
+            `Secrets not set for stack ${plan.stack} (placeholders in this plan; \`pulumi up\` refuses the stack until each is set)`,
+        );
         out.push(...table(plan.missingSecrets.map((k) => [k, `pulumi config set --secret ${k} -s ${plan.stack}`])));
     }
     if (plan.warnings.length) out.push("", "Warnings", ...plan.warnings.map((w) => `  - ${w}`));
     if (typeof plan.outputs.nginxServerBlock === "string") {
-        out.push("", "External nginx load balancer: add this server block and reload nginx", ...plan.outputs.nginxServerBlock.trimEnd().split("\n").map((l) => `  ${l}`));
+        out.push(
+            "",
+            "External nginx load balancer: add this server block and reload nginx",
+            ...plan.outputs.nginxServerBlock
+                .trimEnd()
+                .split("\n")
+                .map((l) => `  ${l}`),
+        );
     }
     return out.join("\n") + "\n";
 }

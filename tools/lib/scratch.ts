@@ -22,11 +22,15 @@ const NOT_COPIED = new Set(["node_modules", ".git", ".cache", "bin", "plan-out",
 function filesOf(source: string): string[] {
     if (fs.existsSync(path.join(source, ".git"))) {
         return execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: source, maxBuffer: 64 << 20 })
-            .toString().split("\0").filter(Boolean);
+            .toString()
+            .split("\0")
+            .filter(Boolean);
     }
-    const walk = (dir: string): string[] => fs.readdirSync(path.join(source, dir), { withFileTypes: true })
-        .filter((e) => !NOT_COPIED.has(e.name) && !e.name.endsWith(".pyc"))
-        .flatMap((e) => (e.isDirectory() && !e.isSymbolicLink() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    const walk = (dir: string): string[] =>
+        fs
+            .readdirSync(path.join(source, dir), { withFileTypes: true })
+            .filter((e) => !NOT_COPIED.has(e.name) && !e.name.endsWith(".pyc"))
+            .flatMap((e) => (e.isDirectory() && !e.isSymbolicLink() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
     return walk("");
 }
 

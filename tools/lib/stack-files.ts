@@ -24,7 +24,8 @@ export function readProjectFile(root = REPO_ROOT): ProjectFile {
 
 /** Every stack that has a Pulumi.<stack>.yaml next to Pulumi.yaml. */
 export function stackNames(root = REPO_ROOT): string[] {
-    return fs.readdirSync(root)
+    return fs
+        .readdirSync(root)
         .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
         .filter((s): s is string => !!s)
         .sort();
@@ -56,7 +57,9 @@ export function projectDefaults(project = readProjectFile()): Record<string, str
 
 /** Keys that Pulumi.yaml marks secret (template.config), i.e. what `pulumi config set --secret` stores. */
 export function secretKeyNames(project = readProjectFile()): string[] {
-    return Object.entries(project.template?.config ?? {}).filter(([, d]) => d.secret).map(([k]) => qualified(k));
+    return Object.entries(project.template?.config ?? {})
+        .filter(([, d]) => d.secret)
+        .map(([k]) => qualified(k));
 }
 
 /** A value no one could mistake for a real credential; the secrets scan looks for this marker. */
@@ -86,7 +89,10 @@ const PAIRED_SECRETS: Record<string, string> = { "stock:harborPullPassword": "st
 /** Secrets this stack sets with `pulumi config set --secret`: the required ones of its role, and paired ones whose partner it sets. */
 export function requiredSecrets(role: string, values: Record<string, string> = {}): string[] {
     return (Object.entries(KEYS) as [string, KeySpec][])
-        .filter(([key, spec]) => spec.secret && spec.roles.includes(role as never) && (spec.required || PAIRED_SECRETS[`${PROJECT}:${key}`] in values))
+        .filter(
+            ([key, spec]) =>
+                spec.secret && spec.roles.includes(role as never) && (spec.required || PAIRED_SECRETS[`${PROJECT}:${key}`] in values),
+        )
         .map(([key]) => `${PROJECT}:${key}`);
 }
 
@@ -106,7 +112,10 @@ function withFakeSecrets(value: unknown, fake: () => string): { value: unknown; 
             secret ||= r.secret;
             return r.value;
         };
-        return { value: Array.isArray(value) ? value.map(walk) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)])), secret };
+        return {
+            value: Array.isArray(value) ? value.map(walk) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)])),
+            secret,
+        };
     }
     return { value, secret: false };
 }
@@ -144,7 +153,13 @@ export function rawStackConfig(stack: string, options: LoadOptions = {}): Loaded
         if (options.secrets?.includes(key)) secretKeys.add(key);
         else secretKeys.delete(key);
     }
-    return { stack, organization: "organization", values, secretKeys, placeholders: placeholders.filter((k) => !(k in (options.overrides ?? {}))) };
+    return {
+        stack,
+        organization: "organization",
+        values,
+        secretKeys,
+        placeholders: placeholders.filter((k) => !(k in (options.overrides ?? {}))),
+    };
 }
 
 export function loadStackConfig(stack: string, options?: LoadOptions): StackConfig {

@@ -7,7 +7,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, PROJECT, RESERVED_NAMESPACES, TenantConfig, isDnsLabel, parseStackConfig, parseTenantEntry, stackFile } from "../../components/config";
+import {
+    ConfigError,
+    PROJECT,
+    RESERVED_NAMESPACES,
+    TenantConfig,
+    isDnsLabel,
+    parseStackConfig,
+    parseTenantEntry,
+    stackFile,
+} from "../../components/config";
 import { frontendDotenv } from "../../components/frontend-env";
 import { nginxServerBlock } from "../../components/nginx";
 import { checkTenantSources } from "../../components/program";
