@@ -22,7 +22,9 @@ export default tseslint.config(
     {
         // Tests, tools and the policy pack read what they did not type: rendered YAML, engine
         // payloads, resource properties of any shape (policy/lib/resources.ts `Props`). The program
-        // itself (components/, index.ts) stays under the strict rules.
+        // itself (components/, index.ts) stays under the strict rules. They also load SDK internals
+        // the packages do not export (runtime/rpc, the analyzer's generated gRPC code) and the
+        // program under test afresh, with require().
         files: ["tests/**/*.ts", "tools/**/*.ts", "policy/**/*.ts"],
         rules: {
             "@typescript-eslint/no-unsafe-member-access": "off",
@@ -31,6 +33,7 @@ export default tseslint.config(
             "@typescript-eslint/no-unsafe-argument": "off",
             "@typescript-eslint/no-unsafe-return": "off",
             "@typescript-eslint/no-explicit-any": "off",
+            "@typescript-eslint/no-require-imports": "off",
         },
     },
     prettier,

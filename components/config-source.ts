@@ -8,7 +8,7 @@ import { RawConfig, StackConfig, parseStackConfig } from "./config";
 // The SDK's own record of which keys the engine decrypted (the engine passes it with the config;
 // `setAllConfig` fills it under mocks). Not re-exported from the package root, hence the deep import.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 
 export function readRawConfig(): RawConfig {
     // Every namespace: a key of ours in a mistyped one (stok:apiReplicas) must be refused, not ignored.

@@ -35,7 +35,7 @@ export async function deploy(): Promise<Record<string, unknown>> {
 }
 
 function deployShared(config: SharedConfig): Record<string, unknown> {
-    for (const warning of config.warnings) pulumi.log.warn(warning);
+    for (const warning of config.warnings) void pulumi.log.warn(warning);
     const provider = kubernetesProvider(config);
     const redis = new SharedRedis("redis", { config }, { providers: [provider] });
     return {
@@ -68,7 +68,7 @@ export function checkTenantSources(config: TenantConfig, sources: { backend: str
 /** Reads what this tenant needs from the shared stack, with errors that say what to do. */
 async function readSharedStack(config: TenantConfig): Promise<RedisCredential & { namespace: string }> {
     const shared = new pulumi.StackReference("shared", { name: config.sharedStack });
-    const read = async (output: string) => {
+    const read = async (output: string): Promise<unknown> => {
         try {
             const details = await shared.getOutputDetails(output);
             return details.secretValue ?? details.value;
@@ -93,7 +93,7 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
     // A shared stack deployed before it exported tenantStacks: its entries could only be tenant
     // names, each deployed by the stack of that name (until its next `up`, e.g. in a PR's preview).
     if (owners === undefined)
-        pulumi.log.warn(
+        void pulumi.log.warn(
             `the shared stack '${config.sharedStack}' has no 'tenantStacks' output yet (deployed by an older version): taking the stack of tenant '${config.tenant}' to be '${config.tenant}', as its stock:tenants entry would say. Fix: pulumi up -s shared`,
         );
     const owner =
@@ -112,12 +112,12 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
             `tenant '${config.tenant}' (stock:tenant in ${stackFile(config.stack)}) is deployed by stack '${owner}' according to stock:tenants of '${config.sharedStack}', and a tenant is deployed by exactly one stack; this is stack '${config.stack}'. Fix: pulumi config set stock:tenant '<customer of this stack>' -s ${config.stack}, or, to move the tenant here, change its entry in stock:tenants of Pulumi.shared.yaml to '${config.tenant}@${config.stack}' and run 'pulumi up -s shared'`,
         ]);
     }
-    const [host, port, namespace, credential] = await Promise.all([
+    const [host, port, namespace, credential] = (await Promise.all([
         read(SHARED_OUTPUTS.redisHost),
         read(SHARED_OUTPUTS.redisPort),
         read(SHARED_OUTPUTS.redisNamespace),
         read(redisCredentialOutput(config.tenant)),
-    ]);
+    ])) as [unknown, unknown, unknown, Partial<Pick<RedisCredential, "username" | "password" | "keyPrefix">> | undefined];
     if (
         typeof host !== "string" ||
         typeof port !== "number" ||
@@ -156,7 +156,7 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
     const pythonRuntime = tenantPythonRuntime(config, problems);
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
     const dotenv = frontendDotenv(config, sources.frontend);
-    for (const warning of config.warnings) pulumi.log.warn(warning);
+    for (const warning of config.warnings) void pulumi.log.warn(warning);
     // The frontend builds from a staged copy that carries this tenant's computed envs/<buildFor>.
     const stagedFrontend = stageFrontendContext(sources.frontend, config.buildFor, dotenv.text, REPO_ROOT, config.stack);
     const redis = await readSharedStack(config);

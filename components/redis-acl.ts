@@ -171,7 +171,8 @@ function checkPassword(owner: string, password: unknown): string {
     if (typeof password !== "string" || password.length === 0) {
         throw new Error(`redis-acl: missing Redis password for ${owner}`);
     }
-    // Never echo the password itself in an error.
+    // Never echo the password itself in an error. Control characters are what this looks for.
+    // eslint-disable-next-line no-control-regex
     if (/[\s\x00-\x1f\x7f]/.test(password)) {
         throw new Error(
             `redis-acl: the Redis password for ${owner} contains whitespace or control characters, ` + `which a users.acl line cannot hold`,

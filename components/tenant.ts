@@ -142,7 +142,7 @@ export class Tenant extends pulumi.ComponentResource {
                 ? { username: config.harbor.pullUsername, password: config.secrets.harborPullPassword }
                 : { username: config.harbor.username, password: config.secrets.harborPassword };
         if (!config.harbor.pullUsername) {
-            pulumi.log.warn(
+            void pulumi.log.warn(
                 `${config.tenant}'s image-pull Secret uses the push robot ${config.harbor.username}; set stock:harborPullUsername and stock:harborPullPassword to a pull-only robot (SECURITY.md, Harbor robot)`,
                 this,
             );

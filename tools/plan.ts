@@ -34,6 +34,7 @@ function checkoutAt(repo: string, ref: string): { root: string; remove(): void }
         remove();
         throw new Error(
             `cannot read git ref '${ref}' in ${repo}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`,
+            { cause: e },
         );
     }
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
@@ -120,5 +121,5 @@ async function planStack(
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => process.exit(code));
+    void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

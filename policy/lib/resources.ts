@@ -1,7 +1,7 @@
 /** What the checks know of a resource, and where a workload keeps its pods and containers. */
 
 // Resource properties are whatever the program (or a chart) declared: untyped on purpose.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type Props = Record<string, any>;
 
 /** What the checks need to know of a resource (a subset of ResourceValidationArgs / PolicyResource). */
@@ -74,7 +74,7 @@ export function describe(r: ResourceView, withNamespace = true): string {
 export interface ContainerView {
     /** `container "api"` or `init container "wait"`. */
     label: string;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
     spec: Record<string, any>;
 }
 
@@ -87,7 +87,7 @@ export function podSpecOf(r: ResourceView): Props | undefined {
         if (cur === null || typeof cur !== "object") return undefined;
         cur = (cur as Props)[key];
     }
-    return cur !== null && typeof cur === "object" ? (cur as Props) : undefined;
+    return cur !== null && typeof cur === "object" ? cur : undefined;
 }
 
 export function containersOf(podSpec: Props): ContainerView[] {
@@ -103,8 +103,12 @@ export function podSpecPath(type: string): string {
     return (POD_SPEC_PATHS[type] ?? ["spec"]).join(".");
 }
 
+/** Set to something: not null or undefined, not a blank string, not an empty list. */
 export function present(v: unknown): boolean {
-    return v !== undefined && v !== null && String(v).trim() !== "";
+    if (v === undefined || v === null) return false;
+    if (typeof v === "string") return v.trim() !== "";
+    if (Array.isArray(v)) return v.length > 0;
+    return true;
 }
 
 /** The references an image build pushes (`tags` of a docker-build Image). */

@@ -112,7 +112,7 @@ export function checkSecretConfigNotInPlaintext(
     if (needles.length === 0) return [];
     const out: Finding[] = [];
     for (const proxied of resources) {
-        const r: ResourceView = { ...proxied, props: (unproxied(proxied.props) ?? {}) as Props };
+        const r: ResourceView = { ...proxied, props: unproxied(proxied.props) ?? {} };
         const hits = new Map<string, Set<string>>();
         for (const leaf of stringLeaves(r.props)) {
             if (isSink(r.type, leaf.path, config.sinks)) continue;

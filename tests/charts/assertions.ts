@@ -99,7 +99,7 @@ export function podTemplates(objs: K8sObject[]): Array<{ owner: K8sObject; templ
     .map((o) => ({ owner: o, template: o.spec.template }));
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Container = any;
 export function containersOf(template: K8sObject["spec"]): Container[] {
   return [...(template.spec.initContainers ?? []), ...template.spec.containers];

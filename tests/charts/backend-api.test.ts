@@ -126,8 +126,8 @@ describe("charts/backend-api", function () {
     it("sanitises and shortens a long tag to a valid name of at most 63 characters, keeping long tags apart", async function () {
       const long = "Release_2024.01.15-build.1234567890-with-a-very-long-suffix";
       const [a, b] = await Promise.all([render(CHART, {}, [ci("digest")]), render(CHART, { image: { tag: `${long}-2` } }, [ci("digest")])]);
-      const ja = one(a, "Job").metadata.name as string;
-      const jb = one(b, "Job").metadata.name as string;
+      const ja = one(a, "Job").metadata.name;
+      const jb = one(b, "Job").metadata.name;
       for (const n of [ja, jb]) {
         assert.ok(n.length <= 63, `${n} is ${n.length} characters`);
         assert.match(n, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);

@@ -19,19 +19,17 @@ const POLICY_DIR = path.resolve(__dirname, "..", "..", "policy");
 const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [POLICY_DIR] }));
 // The modules the generated analyzer client was built against (same instances, or instanceof checks fail).
 const fromPulumi = (m: string) => require(require.resolve(m, { paths: [PULUMI_DIR] }));
-/* eslint-disable @typescript-eslint/no-explicit-any */
+
 const grpc: any = fromPulumi("@grpc/grpc-js");
 const pb: any = require(path.join(PULUMI_DIR, "proto", "analyzer_pb.js"));
 const services: any = require(path.join(PULUMI_DIR, "proto", "analyzer_grpc_pb.js"));
 const { Struct }: any = fromPulumi("google-protobuf/google/protobuf/struct_pb.js");
 const { Empty }: any = fromPulumi("google-protobuf/google/protobuf/empty_pb.js");
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 const DB_PASSWORD = "FAKE-SECRET-dbPassword-client-a";
 const STACK_CONFIG = { "stock:tenant": "client-a", "stock:dbPassword": DB_PASSWORD, "stock:pullSecretName": "harbor" };
 
 function call<T>(client: any, method: string, request: unknown): Promise<T> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     return new Promise((resolve, reject) => client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
 }
 
@@ -68,9 +66,7 @@ interface Diag {
     urn: string;
 }
 function diagnostics(res: any): Diag[] {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     return res.getDiagnosticsList().map((d: any) => ({
-        // eslint-disable-line @typescript-eslint/no-explicit-any
         policy: d.getPolicyname(),
         message: d.getMessage(),
         level: d.getEnforcementlevel(),
@@ -81,7 +77,7 @@ function diagnostics(res: any): Diag[] {
 describe("policy pack process (started like the Pulumi CLI, over gRPC)", function () {
     this.timeout(90_000);
     let child: ChildProcess | undefined;
-    let client: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    let client: any;
     let stderr = "";
 
     before(async () => {
@@ -124,16 +120,16 @@ describe("policy pack process (started like the Pulumi CLI, over gRPC)", functio
     });
 
     it("describes every policy as mandatory, with its config schema", async () => {
-        const info: any = await call(client, "getAnalyzerInfo", new Empty()); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const info: any = await call(client, "getAnalyzerInfo", new Empty());
         assert.equal(info.getName(), "stock-deploy-guardrails");
         assert.equal(info.getVersion(), "0.1.0");
         assert.equal(info.getSupportsconfig(), true);
-        const listed = info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const listed = info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]);
         assert.deepEqual(
             listed,
             policies.map((p) => [p.name, pb.EnforcementLevel.MANDATORY]),
         );
-        const registry = info.getPoliciesList().find((p: any) => p.getName() === "image-from-allowed-registry"); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const registry = info.getPoliciesList().find((p: any) => p.getName() === "image-from-allowed-registry");
         assert.deepEqual(registry.getConfigschema().getProperties().toJavaScript().allowedRegistries.default, [
             "harbor.feng.local:9800/library/",
         ]);

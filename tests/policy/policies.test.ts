@@ -29,7 +29,6 @@ import { AnalyzeOptions, InputResource, analyze, explain } from "./support";
 const HARBOR = "harbor.feng.local:9800/library";
 const STACK = "urn:pulumi:client-a::stock";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Props = Record<string, any>;
 
 function resource(type: string, name: string, props: Props): InputResource {

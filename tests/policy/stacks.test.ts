@@ -22,7 +22,7 @@ interface StackResources {
     unrendered: Array<{ chart: string; reason: string }>;
 }
 
-type ValuesEdit = (chart: ChartName, values: Record<string, any>) => Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type ValuesEdit = (chart: ChartName, values: Record<string, any>) => Record<string, any>;
 
 /** What the engine would hand the analyzer for a stack: recorded resources + rendered chart objects. */
 async function stackResources(

@@ -19,9 +19,9 @@ import { K8sObject } from "../../tools/lib/helm";
 import { RecordedResource, UNKNOWN, reveal } from "../../tools/lib/mock-run";
 
 // The SDK exports these two at runtime (index.js) but its proxy.d.ts declares nothing: type them here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const sdk = require("@pulumi/policy") as {
-    unknownCheckingProxy<T>(value: T): T;
+    unknownCheckingProxy: <T>(value: T) => T;
     UnknownValueError: new (...args: never[]) => Error;
 };
 const { unknownCheckingProxy, UnknownValueError } = sdk;
@@ -31,7 +31,7 @@ export interface InputResource {
     type: string;
     name: string;
     urn: string;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
     props: Record<string, any>;
     parent?: string;
 }
@@ -187,13 +187,12 @@ export function explain(result: AnalyzeResult | Diagnostic[]): string {
 // ---------------------------------------------------------------------------------------------
 
 /** Recorded inputs as the analyzer sees them: secrets unwrapped, unknowns as the engine's sentinel. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export function analyzerValue(value: any): any {
     const v = reveal(value);
     return normaliseUnknowns(v);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function normaliseUnknowns(v: any): any {
     if (v && typeof v === "object" && v.__pulumiUnknown === true) return UNKNOWN;
     if (Array.isArray(v)) return v.map(normaliseUnknowns);

@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 
 // ts-node compiles a literal import() to require() in a CommonJS setting, and
 // require() cannot load ESM-only packages: keep a real dynamic import.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const dynamicImport = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<Record<string, unknown>>;
 
 interface ModelClass {
@@ -82,7 +83,7 @@ export async function validateObject(obj: { apiVersion?: unknown; kind?: unknown
     try {
         new Model(obj).validate();
     } catch (e) {
-        throw new Error(`${describe(obj)} does not match the Kubernetes schema: ${(e as Error).message}`);
+        throw new Error(`${describe(obj)} does not match the Kubernetes schema: ${(e as Error).message}`, { cause: e });
     }
 }
 

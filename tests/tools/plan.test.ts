@@ -159,7 +159,7 @@ describe("plan: an offline picture of what pulumi up would do", function () {
 
     it("prints the config model's warnings", async () => {
         const plan = await buildPlan("client-a", { overrides: { "stock:dbCidr": "10.0.0.0/16" } });
-        assert.match(formatPlan(plan), /\nWarnings\n  - stock:dbCidr in Pulumi\.client-a\.yaml is 10\.0\.0\.0\/16/);
+        assert.match(formatPlan(plan), /\nWarnings\n {2}- stock:dbCidr in Pulumi\.client-a\.yaml is 10\.0\.0\.0\/16/);
     });
 
     it("reports exactly the changed field between two configs", async () => {

@@ -224,7 +224,7 @@ describe("workflows: structure", function () {
         ].map((p) => uses.findIndex((u) => u.includes(p)));
         assert.ok(
             order.every((i) => i >= 0),
-            `${name}: every step present (${order})`,
+            `${name}: every step present (${order.join(", ")})`,
         );
         assert.deepStrictEqual(
             [...order].sort((a, b) => a - b),

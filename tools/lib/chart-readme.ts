@@ -9,9 +9,9 @@ import * as path from "path";
 import { CHARTS_DIR } from "../../components/names";
 
 // The package ships CommonJS without types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { runReadmeGenerator } = require("@bitnami/readme-generator-for-helm") as {
-    runReadmeGenerator(options: { values: string; readme: string }): void;
+    runReadmeGenerator: (options: { values: string; readme: string }) => void;
 };
 
 /** The chart's README.md as the generator writes it (the checked-in one is left untouched). */

@@ -24,7 +24,7 @@ export type { ChartName };
 export const CHART_NAMES: readonly ChartName[] = Object.keys(RELEASES) as ChartName[];
 
 /** A rendered Kubernetes object (loosely typed: tests index into it). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type K8sObject = {
     apiVersion: string;
     kind: string;

@@ -23,6 +23,7 @@ export interface PlanDiff {
 
 type Delta = any;
 // jsondiffpatch is ESM-only; a real dynamic import keeps this CommonJS module able to load it.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 
 async function differ() {

@@ -103,9 +103,11 @@ export async function buildPlan(stack: string, options: PlanOptions = {}): Promi
         if (fromProgram) objects.push(fromProgram);
     }
     const charts = run.ofType("kubernetes:helm.sh/v4:Chart");
-    const rendered = await Promise.all(charts.map((c) => (String(c.inputs.chart).startsWith("oci://") ? undefined : renderLocalChart(c))));
+    const rendered = await Promise.all(
+        charts.map((c) => (String(c.inputs.chart).startsWith("oci://") ? Promise.resolve(undefined) : renderLocalChart(c))),
+    );
     charts.forEach((c, i) => {
-        if (rendered[i]) objects.push(...rendered[i]!);
+        if (rendered[i]) objects.push(...rendered[i]);
         else unrendered.push({ name: c.inputs.name, chart: c.inputs.chart, version: c.inputs.version, namespace: c.inputs.namespace });
     });
     const images = run.ofType(IMAGE_TYPE).map((i) => {
