@@ -97,7 +97,9 @@ function podScript(pod: Pod, command: string[]): string {
         `test -s ${STATIC_ROOT}/readme || test -n "$(ls -A ${STATIC_ROOT})"`,
     ];
     // The pod's volumes: every emptyDir writable by anyone (as the kubelet makes them), the runtime read-only.
-    for (const m of pod.mounts) {
+    // The runtime is copied in first: an emptyDir on /tmp would hide a repository checked out under /tmp.
+    const ordered = [...pod.mounts].sort((a, b) => Number(a.source === "emptyDir") - Number(b.source === "emptyDir"));
+    for (const m of ordered) {
         if (m.source === "emptyDir") {
             // Mount points must exist already: nothing is created on this machine's own root.
             lines.push(`test -d ${sh(m.path)}`, `mount -t tmpfs -o mode=1777 emptydir ${sh(m.path)}`);
