@@ -9,15 +9,11 @@
  * list of at most N {index, of, stacks} for a job matrix), `all`, `count` and `removed`.
  * Exit code: 0 done, 1 git or stack files cannot be read, 2 bad arguments.
  */
-import { parseArgs } from "util";
 import { FileEffect, affectedSince, shardStacks } from "./lib/affected";
 import { REPO_ROOT } from "./lib/stack-files";
+import { Output, parseCli } from "./lib/cli";
 
 const USAGE = "usage: npm run affected -- --base <git-ref> [--json | --github-output --shards N] [--why] [--root REPO]";
-
-interface Output {
-    write(text: string): unknown;
-}
 
 function describe(f: FileEffect): string {
     const effect = f.effect.kind === "stacks" ? f.effect.stacks.join(", ") : f.effect.kind === "all" ? "every stack" : "no stack";
@@ -26,28 +22,22 @@ function describe(f: FileEffect): string {
 
 /** The CLI, callable in-process: returns the exit code. */
 export function main(argv: string[], stdout: Output = process.stdout, stderr: Output = process.stderr): number {
-    let args;
-    try {
-        args = parseArgs({
-            args: argv,
-            options: {
-                base: { type: "string" },
-                json: { type: "boolean" },
-                "github-output": { type: "boolean" },
-                shards: { type: "string" },
-                why: { type: "boolean" },
-                root: { type: "string" },
-                help: { type: "boolean" },
-            },
-        }).values;
-    } catch (e) {
-        stderr.write(`${(e as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
-    if (args.help) {
-        stdout.write(`${USAGE}\n`);
-        return 0;
-    }
+    const parsed = parseCli(argv, {
+        options: {
+            base: { type: "string" },
+            json: { type: "boolean" },
+            "github-output": { type: "boolean" },
+            shards: { type: "string" },
+            why: { type: "boolean" },
+            root: { type: "string" },
+            help: { type: "boolean" },
+        },
+        usage: USAGE,
+        stdout,
+        stderr,
+    });
+    if (typeof parsed === "number") return parsed;
+    const args = parsed.values;
     if (!args.base) {
         stderr.write(`--base is required: the git ref the change is compared with, e.g. origin/main\n${USAGE}\n`);
         return 2;

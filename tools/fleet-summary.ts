@@ -12,19 +12,15 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { PreviewShard, driftSummary, previewComment, rolloutSummary } from "./lib/fleet-markdown";
 import { FleetReport, parseFleetReport } from "./lib/fleet/report";
+import { Output, parseCli } from "./lib/cli";
 
 const USAGE = [
     "usage: npm run fleet-summary -- preview-comment --shards JSON --reports DIR --sha SHA --run-url URL [--jobs FILE] [--all] [--removed JSON]",
     "       npm run fleet-summary -- rollout REPORT",
     "       npm run fleet-summary -- drift REPORT [--fail-on-drift]",
 ].join("\n");
-
-interface Output {
-    write(text: string): unknown;
-}
 
 class UsageError extends Error {}
 
@@ -65,26 +61,23 @@ function jobUrls(file: string | undefined): Map<string, string> {
 
 /** The CLI, callable in-process: returns the exit code. */
 export function main(argv: string[], stdout: Output = process.stdout, stderr: Output = process.stderr): number {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                shards: { type: "string" },
-                reports: { type: "string" },
-                sha: { type: "string" },
-                "run-url": { type: "string" },
-                jobs: { type: "string" },
-                all: { type: "boolean" },
-                removed: { type: "string" },
-                "fail-on-drift": { type: "boolean" },
-            },
-        });
-    } catch (e) {
-        stderr.write(`${(e as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
+    const parsed = parseCli(argv, {
+        options: {
+            shards: { type: "string" },
+            reports: { type: "string" },
+            sha: { type: "string" },
+            "run-url": { type: "string" },
+            jobs: { type: "string" },
+            all: { type: "boolean" },
+            removed: { type: "string" },
+            "fail-on-drift": { type: "boolean" },
+        },
+        allowPositionals: true,
+        usage: USAGE,
+        stdout,
+        stderr,
+    });
+    if (typeof parsed === "number") return parsed;
     const { values: args, positionals } = parsed;
     const [command, file, ...extra] = positionals;
     try {

@@ -8,7 +8,6 @@
  * A stack another update is running on is reported as busy, not failed. Needs the Pulumi CLI.
  */
 import * as path from "path";
-import { parseArgs } from "util";
 import { AutomationBackend } from "./lib/fleet/automation";
 import { FleetBackend, FleetEnvironmentError } from "./lib/fleet/backend";
 import { ListrProgress, PlainProgress } from "./lib/fleet/progress";
@@ -16,6 +15,7 @@ import { EXIT, FLEET_OPERATIONS, FleetOperation, exitCodeOf, formatFleetJson, fo
 import { FleetProgress, orderedSteps, runFleet } from "./lib/fleet/runner";
 import { AffectedStacks, SelectionError, parseStackList, selectFleet } from "./lib/fleet/selection";
 import { REPO_ROOT } from "./lib/stack-files";
+import { Output, parseCli } from "./lib/cli";
 
 export const USAGE = `usage: npm run fleet -- <preview|up|refresh|destroy> [--stacks a,b | --affected-by GIT_REF] [--parallel N] [--json]
                      [--preview-only (refresh)] [--refresh (preview, up)] [--org ORG] [--yes (destroy)]
@@ -28,10 +28,6 @@ export const USAGE = `usage: npm run fleet -- <preview|up|refresh|destroy> [--st
   --org ORG           the stacks' Pulumi organization (default: the backend's default)
   --yes               destroy: required, destroying is never a default
 exit codes: 0 every stack succeeded; 1 a stack failed or the rollout halted; 2 bad arguments, stack files or environment (no Pulumi CLI); 3 only busy stacks (run again later)`;
-
-interface Output {
-    write(text: string): unknown;
-}
 
 export interface FleetCliDeps {
     root?: string;
@@ -51,32 +47,25 @@ export async function main(
     stderr: Output = process.stderr,
     deps: FleetCliDeps = {},
 ): Promise<number> {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                stacks: { type: "string" },
-                "affected-by": { type: "string" },
-                parallel: { type: "string" },
-                json: { type: "boolean" },
-                "preview-only": { type: "boolean" },
-                refresh: { type: "boolean" },
-                org: { type: "string" },
-                yes: { type: "boolean" },
-                help: { type: "boolean" },
-            },
-        });
-    } catch (e) {
-        stderr.write(`${(e as Error).message}\n${USAGE}\n`);
-        return EXIT.usage;
-    }
+    const parsed = parseCli(argv, {
+        options: {
+            stacks: { type: "string" },
+            "affected-by": { type: "string" },
+            parallel: { type: "string" },
+            json: { type: "boolean" },
+            "preview-only": { type: "boolean" },
+            refresh: { type: "boolean" },
+            org: { type: "string" },
+            yes: { type: "boolean" },
+            help: { type: "boolean" },
+        },
+        allowPositionals: true,
+        usage: USAGE,
+        stdout,
+        stderr,
+    });
+    if (typeof parsed === "number") return parsed;
     const { values: args, positionals } = parsed;
-    if (args.help) {
-        stdout.write(`${USAGE}\n`);
-        return EXIT.ok;
-    }
     const usage = (message: string) => {
         stderr.write(`${message}\n${USAGE}\n`);
         return EXIT.usage;

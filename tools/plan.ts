@@ -12,11 +12,11 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import * as YAML from "yaml";
 import { REPO_ROOT, stackNames } from "./lib/stack-files";
 import { Plan, buildPlan, formatPlan } from "./lib/plan";
 import { diffPlans, formatDiff } from "./lib/plan-diff";
+import { Output, parseCli } from "./lib/cli";
 
 const USAGE = "usage: npm run plan -- --stack <name> [--out DIR] [--diff GIT_REF] [--root REPO]";
 
@@ -41,10 +41,6 @@ function checkoutAt(repo: string, ref: string): { root: string; remove(): void }
     return { root: dir, remove };
 }
 
-interface Output {
-    write(text: string): unknown;
-}
-
 function writeManifests(plan: Plan, dir: string): number {
     fs.mkdirSync(dir, { recursive: true });
     plan.objects.forEach((o, i) => {
@@ -56,26 +52,20 @@ function writeManifests(plan: Plan, dir: string): number {
 
 /** The CLI, callable in-process: returns the exit code. */
 export async function main(argv: string[], stdout: Output = process.stdout, stderr: Output = process.stderr): Promise<number> {
-    let args;
-    try {
-        args = parseArgs({
-            args: argv,
-            options: {
-                stack: { type: "string" },
-                out: { type: "string" },
-                diff: { type: "string" },
-                root: { type: "string" },
-                help: { type: "boolean" },
-            },
-        }).values;
-    } catch (e) {
-        stderr.write(`${(e as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
-    if (args.help) {
-        stdout.write(`${USAGE}\n`);
-        return 0;
-    }
+    const parsed = parseCli(argv, {
+        options: {
+            stack: { type: "string" },
+            out: { type: "string" },
+            diff: { type: "string" },
+            root: { type: "string" },
+            help: { type: "boolean" },
+        },
+        usage: USAGE,
+        stdout,
+        stderr,
+    });
+    if (typeof parsed === "number") return parsed;
+    const args = parsed.values;
     const root = path.resolve(args.root ?? REPO_ROOT);
     const stacks = stackNames(root);
     if (!args.stack || !stacks.includes(args.stack)) {

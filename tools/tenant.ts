@@ -14,11 +14,11 @@
  * Exit code: 0 done, 1 refused (the message says why and what to do), 2 bad arguments.
  */
 import { execFile } from "child_process";
-import { parseArgs } from "util";
 import Table from "cli-table3";
 import { stackFile } from "../components/config";
 import { REPO_ROOT } from "./lib/stack-files";
 import { TenantError, applyChanges, planAdd, planRemove, tenantRows } from "./lib/tenants";
+import { Output, parseCli } from "./lib/cli";
 
 const USAGE = [
     "usage: npm run tenant -- add <tenant> --host <host> [--build-for <dotenv>] [--wave N] [--db-name X] [--db-user Y]",
@@ -52,10 +52,6 @@ export const pulumiStackLookup: StackLookup = (stack, root) =>
         });
     });
 
-interface Output {
-    write(text: string): unknown;
-}
-
 export interface TenantCliDeps {
     stdout?: Output;
     stderr?: Output;
@@ -75,33 +71,26 @@ function listTable(root: string): string {
 export async function main(argv: string[], deps: TenantCliDeps = {}): Promise<number> {
     const stdout = deps.stdout ?? process.stdout;
     const stderr = deps.stderr ?? process.stderr;
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                host: { type: "string" },
-                "build-for": { type: "string" },
-                wave: { type: "string" },
-                "db-name": { type: "string" },
-                "db-user": { type: "string" },
-                force: { type: "boolean" },
-                json: { type: "boolean" },
-                root: { type: "string" },
-                help: { type: "boolean" },
-            },
-        });
-    } catch (e) {
-        stderr.write(`${(e as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
+    const parsed = parseCli(argv, {
+        options: {
+            host: { type: "string" },
+            "build-for": { type: "string" },
+            wave: { type: "string" },
+            "db-name": { type: "string" },
+            "db-user": { type: "string" },
+            force: { type: "boolean" },
+            json: { type: "boolean" },
+            root: { type: "string" },
+            help: { type: "boolean" },
+        },
+        allowPositionals: true,
+        usage: USAGE,
+        stdout,
+        stderr,
+    });
+    if (typeof parsed === "number") return parsed;
     const { values: args, positionals } = parsed;
     const [command, tenant, ...extra] = positionals;
-    if (args.help) {
-        stdout.write(`${USAGE}\n`);
-        return 0;
-    }
     const root = args.root ?? REPO_ROOT;
     const bad = (message: string) => {
         stderr.write(`${message}\n${USAGE}\n`);
