@@ -9,8 +9,9 @@ import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../tools/lib/stack-files";
 
-export function scratchRepo(): { root: string; remove(): void } {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "stock-scratch-"));
+/** Copies the repository into `root` (default: a new temporary folder), which must not exist yet or be empty. */
+export function scratchRepo(root = fs.mkdtempSync(path.join(os.tmpdir(), "stock-scratch-"))): { root: string; remove(): void } {
+    fs.mkdirSync(root, { recursive: true });
     const listed = execFileSync("git", ["-C", REPO_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
         encoding: "utf8",
         maxBuffer: 64 << 20,

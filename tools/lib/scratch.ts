@@ -34,8 +34,9 @@ function filesOf(source: string): string[] {
     return walk("");
 }
 
-export function scratchCopy(prefix = "stock-scratch-", source = REPO_ROOT): Scratch {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+/** Copies `source` into `root` (default: a new temporary folder named after `prefix`), which must not exist yet or be empty. */
+export function scratchCopy(prefix = "stock-scratch-", source = REPO_ROOT, root = fs.mkdtempSync(path.join(os.tmpdir(), prefix))): Scratch {
+    fs.mkdirSync(root, { recursive: true });
     const listed = filesOf(source);
     for (const relative of listed) {
         const from = path.join(source, relative);
