@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { Scratch, scratchCopy } from "../../tools/lib/scratch";
-import { REPO_ROOT } from "../../tools/lib/stack-files";
+import { REPO_ROOT, loadTenantConfig } from "../../tools/lib/stack-files";
 import { main } from "../../tools/plan";
 import { main as tenantMain } from "../../tools/tenant";
 import { fingerprint } from "../support/scratch-repo";
@@ -19,7 +19,9 @@ const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 function onboardingSteps(): { section: string; stackYaml: string; tenant: string; host: string } {
     const section = README.split("\n## Add a customer\n")[1]?.split("\n## ")[0];
     assert.ok(section, "README has an 'Add a customer' section");
-    const stackYaml = /```yaml\n([\s\S]*?)```/.exec(section)![1].replace(/^ {3}/gm, "");
+    // The stack file of the steps by hand (the first one shown is the one `tenant add` writes).
+    const byHand = section.split("\nBy hand, the same steps")[1] ?? "";
+    const stackYaml = /```yaml\n([\s\S]*?)```/.exec(byHand)![1].replace(/^ {3}/gm, "");
     const config = YAML.parse(stackYaml).config;
     return { section, stackYaml, tenant: config["stock:tenant"], host: config["stock:host"] };
 }
@@ -97,7 +99,20 @@ describe("README: Add a customer with npm run tenant, walked offline", function 
             "the staged frontend is a copy of the app's",
         );
         assert.deepStrictEqual(fs.readdirSync(path.join(staged, "envs")), [name], "with only its own dotenv");
-        assert.match(planned.stdout, /http:\/api\/v1\//, "the real app's probes");
+        assert.match(
+            planned.stdout,
+            /^ {2}backend +\S+:ctx-[0-9a-f]{16} +context \.\.\/stock\/backend$/m,
+            "the backend from the app's checkout",
+        );
+        assert.match(
+            planned.stdout,
+            new RegExp(`^  frontend +\\S+:ctx-[0-9a-f]{16} +context \\.build/${name}/frontend +BUILD_FOR=${name} `, "m"),
+        );
+        assert.deepStrictEqual(
+            loadTenantConfig(name, { root: repo.root }).app.api.probes.readiness,
+            { kind: "http", path: "/api/v1/" },
+            "the real app's probes, the project default",
+        );
         assert.deepStrictEqual(fingerprint(path.join(dir, "stock")), appBefore, "nothing written into the app's checkout");
 
         const removed = await tenant(repo.root, ["remove", name]);

@@ -2,21 +2,17 @@
  * A scratch copy of this repository's files (tracked and new, never node_modules or .git), for
  * tests of tools that write into a checkout, and a fingerprint of every file to prove what changed.
  */
-import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { filesOf } from "../../tools/lib/scratch";
 import { REPO_ROOT } from "../../tools/lib/stack-files";
 
 /** Copies the repository into `root` (default: a new temporary folder), which must not exist yet or be empty. */
 export function scratchRepo(root = fs.mkdtempSync(path.join(os.tmpdir(), "stock-scratch-"))): { root: string; remove(): void } {
     fs.mkdirSync(root, { recursive: true });
-    const listed = execFileSync("git", ["-C", REPO_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-        encoding: "utf8",
-        maxBuffer: 64 << 20,
-    });
-    for (const file of listed.split("\0").filter(Boolean)) {
+    for (const file of filesOf(REPO_ROOT)) {
         const from = path.join(REPO_ROOT, file);
         if (!fs.existsSync(from)) continue; // deleted in the working tree
         const to = path.join(root, file);
