@@ -238,6 +238,24 @@ describe("bad input: the app a stack builds", function () {
             `stock:frontendSource in Pulumi.client-c.yaml is ${path.join(swapped, "backend")}, whose Dockerfile declares no ARG BUILD_FOR`,
             "Fix: pulumi config set stock:frontendSource '../stock/frontend' -s client-c",
         );
+        // A frontend whose envs/ the program cannot stage its dotenv into.
+        const envsFile = checkout("envs-file");
+        fs.rmSync(path.join(envsFile, "frontend", "envs"), { recursive: true });
+        fs.writeFileSync(path.join(envsFile, "frontend", "envs"), "REACT_APP_HOST_URL=http://x.example.com\n");
+        await refused(
+            "client-c",
+            { overrides: { "stock:frontendSource": path.join(envsFile, "frontend") } },
+            `stock:frontendSource in Pulumi.client-c.yaml is ${path.join(envsFile, "frontend")}, whose envs is not a directory`,
+            `Fix: move ${path.join(envsFile, "frontend", "envs")} aside`,
+        );
+        fs.rmSync(path.join(envsFile, "frontend", "envs"));
+        fs.mkdirSync(path.join(envsFile, "frontend", "envs", "client-c"), { recursive: true });
+        await refused(
+            "client-c",
+            { overrides: { "stock:frontendSource": path.join(envsFile, "frontend") } },
+            "whose envs/client-c (stock:buildFor) is not a file",
+            "or give this stack another stock:buildFor",
+        );
         // The same checkout, named the right way round, deploys.
         const run = await runProgram("client-c", {
             overrides: { "stock:backendSource": path.join(swapped, "backend"), "stock:frontendSource": path.join(swapped, "frontend") },
