@@ -11,7 +11,7 @@ import { Scratch, scratchCopy } from "../../tools/lib/scratch";
 import { REPO_ROOT, loadTenantConfig } from "../../tools/lib/stack-files";
 import { main } from "../../tools/plan";
 import { main as tenantMain } from "../../tools/tenant";
-import { fingerprint } from "../support/scratch-repo";
+import { fingerprint } from "../support/fingerprint";
 
 const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 

@@ -4,11 +4,11 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { nginxServerBlock } from "../../components/tenant/nginx";
-import { loadStackConfig, loadTenantConfig, requiredSecrets } from "../../tools/lib/stack-files";
+import { REPO_ROOT, loadStackConfig, loadTenantConfig, requiredSecrets } from "../../tools/lib/stack-files";
 import { RESERVED_TENANT_NAMES, withTenantListed, withTenantUnlisted } from "../../tools/lib/tenants";
 import { StackLookup, main, pulumiStackLookup } from "../../tools/tenant";
-import { REPO_ROOT } from "../../tools/lib/stack-files";
-import { fingerprint, scratchRepo } from "../support/scratch-repo";
+import { scratchCopy } from "../../tools/lib/scratch";
+import { fingerprint } from "../support/fingerprint";
 
 interface CliResult {
     code: number;
@@ -37,7 +37,7 @@ function repoWithApp(): { root: string; app: string; remove(): void } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-tenant-"));
     const app = path.join(dir, "stock");
     fs.cpSync(path.join(REPO_ROOT, "fixtures", "upstream-app"), app, { recursive: true });
-    const { root } = scratchRepo(path.join(dir, "stock-deploy"));
+    const { root } = scratchCopy("unused-", REPO_ROOT, path.join(dir, "stock-deploy"));
     return { root, app, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -20,7 +20,7 @@ export interface Scratch {
 const NOT_COPIED = new Set(["node_modules", ".git", ".cache", "bin", "plan-out", "__pycache__", ".build", "test-artifacts"]);
 
 /** The files of `source` a checkout has: git's list in a checkout, else every file but what .gitignore keeps out. */
-export function filesOf(source: string): string[] {
+function filesOf(source: string): string[] {
     if (fs.existsSync(path.join(source, ".git"))) {
         return execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: source, maxBuffer: 64 << 20 })
             .toString()
