@@ -23,7 +23,7 @@ describe("e2e: a tenant whose API has its own host (stock:apiHost), CORS for exa
 
     before(async function () {
         started = Date.now();
-        requireRealServers(this, { redis: true, browser: true });
+        requireRealServers(this, { redis: true, browser: true, mysql: true, commands: true });
         backends = await startBackends([{ stack: "client-a" }, { stack: "client-b", overrides: { "stock:apiHost": API_HOST } }]);
         site = await startSite(backends);
     });

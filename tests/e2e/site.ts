@@ -1,7 +1,7 @@
 /**
  * The seed's last step on loopback: load balancer → ingress → pods, for tenants side by side, all
  * from what the stacks render (./stacks.ts). Backends (gunicorn + Celery on one redis-server with
- * the shared stack's ACL file) are started once; a "site" (frontend pods, ingress, load balancer,
+ * the shared stack's ACL file, run from the rendered containers: ./backend-pods.ts) are started once; a "site" (frontend pods, ingress, load balancer,
  * browser) is cheap and can be started again with one piece broken, to prove the test catches it.
  */
 import * as fs from "fs";
@@ -10,9 +10,9 @@ import { Browser } from "playwright-core";
 import { API_URL_VARIABLE, parseDotenv } from "../../components/tenant/frontend-env";
 import { RELEASES } from "../../components/tenant/chart-values";
 import { K8sObject } from "../../tools/lib/helm";
-import { processEnv, removeDir, tempDir } from "../app/harness";
+import { removeDir, tempDir } from "../app/harness";
 import { NginxServer, httpMain, startNginx } from "../support/nginx";
-import { ManagedProcess, PYTHON, freePort, runToCompletion, startProcess, waitForHttp, waitUntil } from "../support/real-servers";
+import { ManagedProcess, freePort, runToCompletion } from "../support/real-servers";
 import { RedisServer, startRedisServer } from "../support/redis-server";
 import { PageReport, assertTenantPage, launchBrowser, openPage } from "./browser";
 import { startFrontendPod } from "./frontend-pod";
@@ -20,13 +20,17 @@ import { ingressNginxHttp, ingressRoutes } from "./ingress-nginx";
 import { loadBalancerHttp } from "./load-balancer";
 import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
 import { TenantStack, tenantStack } from "./stacks";
-
-const BACKEND_DIR = path.join(__dirname, "..", "..", "app", "backend");
+import { BackendPods, createTenantDatabase, loopbackDatabaseConfig, startBackendPods } from "./backend-pods";
+import { MysqlServer, startMysqlServer } from "../support/mysql-server";
 
 export interface Backends {
     shared: SharedStackRedis;
     redis: RedisServer;
+    /** The loopback MariaDB standing for the external MySQL. */
+    db: MysqlServer;
     tenants: TenantStack[];
+    /** The backend pods' processes, by tenant. */
+    pods: Record<string, BackendPods>;
     /** `<namespace>/<Service>` → host:port of the process standing for its pods. */
     endpoints: Record<string, string>;
     processes: ManagedProcess[];
@@ -39,76 +43,44 @@ export interface StackSpec {
     overrides?: Record<string, unknown>;
 }
 
-/** redis-server with the shared stack's ACL file; per tenant stack, gunicorn and a Celery worker with the env it computes. */
+/**
+ * redis-server with the shared stack's ACL file; per tenant stack, its backend pods as the charts
+ * render them (./backend-pods.ts, which lists what loopback changes), ready by their own probes.
+ */
 export async function startBackends(stacks: StackSpec[]): Promise<Backends> {
     const shared = await sharedStackRedis();
     const redis = await startRedisServer({ usersAcl: shared.usersAcl, extraArgs: ["--requirepass", shared.defaultPassword] });
+    const dbPort = await freePort();
+    const dbStarting = startMysqlServer(dbPort);
     const dirs: string[] = [];
     const processes: ManagedProcess[] = [];
     const stop = async () => {
         await Promise.all(processes.map((p) => p.stop()));
-        await redis.stop();
+        await Promise.all([redis.stop(), dbStarting.then((db) => db.stop()).catch(() => undefined)]);
         dirs.forEach(removeDir);
     };
     try {
         // One program at a time: Pulumi's mocks are global to the process.
         const tenants: TenantStack[] = [];
-        for (const s of stacks) tenants.push(await tenantStack(s.stack, shared, { host: redis.host, port: redis.port }, s.overrides));
+        for (const s of stacks) {
+            const overrides = { ...loopbackDatabaseConfig({ host: "127.0.0.1", port: dbPort }), ...s.overrides };
+            tenants.push(await tenantStack(s.stack, shared, { host: redis.host, port: redis.port }, overrides));
+        }
+        const db = await dbStarting;
+        tenants.forEach((t) => createTenantDatabase(t, db));
         const endpoints: Record<string, string> = {};
+        const pods: Record<string, BackendPods> = {};
         await Promise.all(
             tenants.map(async (t) => {
                 const dir = tempDir(`e2e-${t.config.tenant}`);
                 dirs.push(dir);
-                // No MySQL here: the API and worker touch no table, SQLite stands in (as in tests/app).
-                const env = processEnv(
-                    t.env,
-                    {
-                        DEPLOY_TYPE: "test",
-                        DJANGO_SQLITE_PATH: path.join(dir, "stock.sqlite3"),
-                        DJANGO_STATIC_ROOT: path.join(dir, "static"),
-                        CELERY_HEARTBEAT_FILE: path.join(dir, "celery", "worker_heartbeat"),
-                    },
-                    dir,
-                );
-                const port = await freePort();
-                const api = startProcess(
-                    `gunicorn ${t.config.tenant}`,
-                    PYTHON,
-                    ["-m", "gunicorn", "fin.wsgi", "--bind", `127.0.0.1:${port}`, "--workers", "1", "--graceful-timeout", "2"],
-                    { cwd: BACKEND_DIR, env },
-                );
-                const worker = startProcess(
-                    `celery ${t.config.tenant}`,
-                    PYTHON,
-                    [
-                        "-m",
-                        "celery",
-                        "-A",
-                        "fin.celery",
-                        "worker",
-                        "-Q",
-                        t.config.celery.queues.join(","),
-                        "--pool",
-                        "solo",
-                        "-l",
-                        "INFO",
-                        "-n",
-                        `${t.config.tenant}@%h`,
-                    ],
-                    { cwd: BACKEND_DIR, env },
-                );
-                processes.push(api, worker);
-                await Promise.all([
-                    waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: api, status: 200, timeoutMs: 20_000 }),
-                    waitUntil(`${t.config.tenant}'s Celery worker to be ready`, () => / ready\.\s*$/m.test(worker.log), {
-                        process: worker,
-                        timeoutMs: 20_000,
-                    }),
-                ]);
-                endpoints[`${t.config.tenant}/${RELEASES["backend-api"]}`] = `127.0.0.1:${port}`;
+                const backend = await startBackendPods(t, dir);
+                processes.push(...backend.processes);
+                pods[t.config.tenant] = backend;
+                endpoints[`${t.config.tenant}/${RELEASES["backend-api"]}`] = backend.apiEndpoint;
             }),
         );
-        return { shared, redis, tenants, endpoints, processes, stop };
+        return { shared, redis, db, tenants, pods, endpoints, processes, stop };
     } catch (err) {
         await stop();
         throw err;

@@ -13,6 +13,7 @@ import { TenantConfig } from "../../components/config";
 import { BackendEnv } from "../../components/tenant/app-env";
 import { ENV_CONFIGMAP, ENV_SECRET, SHARED_OUTPUTS } from "../../components/names";
 import { SharedStackRedis } from "../support/shared-stack";
+import { TenantPods, podsOf } from "../runtime/pods";
 
 function k8sData(run: ProgramRun, kind: "ConfigMap" | "Secret", name: string): Record<string, string> {
     const found = run.ofType(`kubernetes:core/v1:${kind}`).filter((r) => reveal(r.inputs.metadata)?.name === name);
@@ -30,6 +31,10 @@ export interface TenantStack {
     env: BackendEnv;
     /** Every object the three charts render, by chart release. */
     charts: Record<string, K8sObject[]>;
+    /** The backend pods as rendered (API, workers, beat, migration Job), with the ConfigMaps and Secrets they use (tests/runtime/pods.ts). */
+    pods: TenantPods;
+    /** The backend image's staged build context: what the image's WORKDIR holds. */
+    backendContext: string;
     /** The frontend image's build: the staged context (with its computed envs/<BUILD_FOR>) and BUILD_FOR, as the program hands them to BuildKit. */
     frontendBuild: { context: string; buildFor: string };
 }
@@ -50,12 +55,12 @@ export async function tenantStack(
         const { name, namespace, values } = chart.inputs;
         charts[name] = await helmTemplate(path.resolve(chart.inputs.chart), reveal(values), { releaseName: name, namespace });
     }
-    const frontend = run
-        .ofType(IMAGE_TYPE)
-        .map((i) => reveal(i.inputs))
-        .filter((b) => b.buildArgs?.BUILD_FOR);
+    const images = run.ofType(IMAGE_TYPE).map((i) => reveal(i.inputs));
+    const frontend = images.filter((b) => b.buildArgs?.BUILD_FOR);
     if (frontend.length !== 1)
         throw new Error(`expected one frontend image build (with BUILD_FOR) in stack ${stack}, found ${frontend.length}`);
+    const backend = images.filter((b) => !b.buildArgs?.BUILD_FOR);
+    if (backend.length !== 1) throw new Error(`expected one backend image build (no BUILD_FOR) in stack ${stack}, found ${backend.length}`);
     return {
         stack,
         config: loadTenantConfig(stack, { overrides }),
@@ -63,6 +68,8 @@ export async function tenantStack(
         nginxServerBlock: run.outputs.nginxServerBlock,
         env: { config: k8sData(run, "ConfigMap", ENV_CONFIGMAP), secret: k8sData(run, "Secret", ENV_SECRET) },
         charts,
+        pods: podsOf(stack, run, Object.values(charts).flat()),
+        backendContext: path.resolve(backend[0].context.location),
         frontendBuild: { context: path.resolve(frontend[0].context.location), buildFor: frontend[0].buildArgs.BUILD_FOR },
     };
 }

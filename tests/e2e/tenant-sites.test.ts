@@ -9,6 +9,8 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { API_URL_VARIABLE } from "../../components/tenant/frontend-env";
 import { RELEASES } from "../../components/tenant/chart-values";
 import { freePort, requireRealServers } from "../support/real-servers";
@@ -16,6 +18,8 @@ import { redisCli } from "../support/redis-server";
 import { assertTenantPage, openPage } from "./browser";
 import { Backends, Breakage, Site, openBrokenPage, startBackends, startSite } from "./site";
 import { TenantStack } from "./stacks";
+import { startBackendPods } from "./backend-pods";
+import { localize } from "../runtime/pods";
 
 const STACKS = ["client-a", "client-b"];
 
@@ -53,7 +57,7 @@ describe("e2e: each tenant's site in a browser, through the load balancer and th
 
     before(async function () {
         started = Date.now();
-        requireRealServers(this, { redis: true, browser: true });
+        requireRealServers(this, { redis: true, browser: true, mysql: true, commands: true });
         backends = await startBackends(STACKS.map((stack) => ({ stack })));
         site = await startSite(backends);
     });
@@ -92,6 +96,51 @@ describe("e2e: each tenant's site in a browser, through the load balancer and th
             for (const ro of ["/etc/nginx/nginx.conf", "/etc/nginx/conf.d/default.conf", "/usr/share/nginx/html"])
                 assert.match(mounts[ro] ?? "", /^ro\b/, ro);
             for (const rw of ["/tmp", "/var/cache/nginx"]) assert.match(mounts[rw] ?? "", /^rw\b/, rw);
+        }
+    });
+
+    it("the backends are the rendered containers: their commands as rendered (only --bind moved to loopback), under the stack's env", function () {
+        for (const t of tenants()) {
+            const { paths, processes } = backends!.pods[t.config.tenant];
+            const byName = (c: { pod: string }) => processes.find((p) => p.name === `${t.config.tenant} ${c.pod}`);
+            for (const c of [t.pods.api, ...t.pods.workers, ...(t.pods.beat ? [t.pods.beat] : [])]) {
+                const p = byName(c);
+                assert.ok(p, `${t.config.tenant}: no process for ${c.pod}`);
+                const args = fs.readFileSync(`/proc/${p.pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+                // Substitutions 1 and 4 of ./backend-pods.ts: the bind address, the pod's paths.
+                const rendered = c.command
+                    .slice(1)
+                    .map((w, i, all) =>
+                        all[i - 1] === "--bind"
+                            ? backends!.endpoints[`${t.config.tenant}/${RELEASES["backend-api"]}`]
+                            : localize(c, w, paths),
+                    );
+                assert.deepStrictEqual(args.slice(-rendered.length), rendered, `${c.pod}'s command line`);
+                const env = Object.fromEntries(
+                    fs
+                        .readFileSync(`/proc/${p.pid}/environ`, "utf8")
+                        .split("\0")
+                        .filter(Boolean)
+                        .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+                );
+                for (const key of ["DJANGO_SECRET_KEY", "DJANGO_REDIS_HOST", "DJANGO_DB_PWD", "DEPLOY_TYPE", "DJANGO_ALLOWED_HOSTS"])
+                    assert.strictEqual(env[key], t.pods.envFrom[key], `${c.pod}: ${key}`);
+            }
+        }
+    });
+
+    it("a backend pod that cannot start as rendered fails the e2e, saying why (the API's envFrom dropped: no Secret)", async function () {
+        const t = tenants()[0];
+        const broken = { ...t, pods: { ...t.pods, api: { ...t.pods.api, envFrom: [] } } };
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-e2e-broken-"));
+        try {
+            await assert.rejects(startBackendPods(broken, dir), (err: Error) => {
+                assert.match(err.message, /client-a Deployment\/stock-backend-api exited .* while waiting for the startupProbe/);
+                assert.match(err.message, /Missing required environment variable DJANGO_SECRET_KEY/);
+                return true;
+            });
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ENV_CONFIGMAP, ENV_SECRET } from "../../components/names";
 import { K8sObject, helmTemplate } from "../../tools/lib/helm";
-import { reveal, runProgram, RunOptions } from "../../tools/lib/mock-run";
+import { ProgramRun, reveal, runProgram, RunOptions } from "../../tools/lib/mock-run";
 import { REPO_ROOT } from "../../tools/lib/stack-files";
 import { CELERY, GUNICORN, PYTHON } from "../support/real-servers";
 
@@ -33,19 +33,32 @@ export interface RenderedContainer {
     pod: string;
     name: string;
     command: string[];
-    /** Literal `env` entries of the container (valueFrom entries are not used by the backend). */
+    /** The container's `envFrom`, in order: `configMap:<name>` / `secret:<name>` (what localRun imports). */
+    envFrom: string[];
+    /**
+     * The container's `env` entries, in order: a literal value, or the key of a ConfigMap/Secret
+     * (`valueFrom`), resolved by localRun. Literal values are also in `env`.
+     */
+    envEntries: { name: string; value?: string; ref?: { kind: "configMap" | "secret"; name: string; key: string } }[];
+    /** Literal `env` entries of the container. */
     env: Record<string, string>;
     /** mountPath → the ConfigMap it comes from, or "emptyDir". */
     mounts: Record<string, string>;
+    /** Named container ports → containerPort (what a probe's `port: http` means). */
+    ports: Record<string, number>;
     livenessProbe?: K8sObject;
+    readinessProbe?: K8sObject;
+    startupProbe?: K8sObject;
 }
 
 export interface TenantPods {
     stack: string;
-    /** ConfigMap data + Secret stringData the containers import with envFrom. */
+    /** The tenant env: ConfigMap data + Secret stringData the backend containers are meant to import with envFrom. */
     envFrom: Record<string, string>;
-    /** The data of every ConfigMap the program creates, by name (what a configMap volume shows). */
+    /** The data of every ConfigMap the program creates, by name (what a configMap volume or envFrom shows). */
     configMaps: Record<string, Record<string, string>>;
+    /** The stringData of every Secret the program creates, by name. */
+    secrets: Record<string, Record<string, string>>;
     api: RenderedContainer;
     workers: RenderedContainer[];
     beat?: RenderedContainer;
@@ -63,12 +76,30 @@ function containerOf(pod: K8sObject, owner: string): RenderedContainer[] {
         pod: owner,
         name: c.name,
         command: [...(c.command ?? []), ...(c.args ?? [])],
+        envFrom: (c.envFrom ?? []).map((f: K8sObject) => {
+            if (f.prefix) throw new Error(`${owner}: envFrom with a prefix is not emulated (tests/runtime/pods.ts)`);
+            if (f.configMapRef) return `configMap:${f.configMapRef.name}`;
+            if (f.secretRef) return `secret:${f.secretRef.name}`;
+            throw new Error(`${owner}: envFrom ${JSON.stringify(f)} is not emulated (tests/runtime/pods.ts)`);
+        }),
+        envEntries: (c.env ?? []).map((e: K8sObject) => envEntry(owner, e)),
         env: Object.fromEntries(
             (c.env ?? []).filter((e: K8sObject) => e.value !== undefined).map((e: K8sObject) => [e.name, String(e.value)]),
         ),
         mounts: Object.fromEntries((c.volumeMounts ?? []).map((m: K8sObject) => [m.mountPath, volumes[m.name]])),
+        ports: Object.fromEntries((c.ports ?? []).filter((p: K8sObject) => p.name).map((p: K8sObject) => [p.name, p.containerPort])),
         livenessProbe: c.livenessProbe,
+        readinessProbe: c.readinessProbe,
+        startupProbe: c.startupProbe,
     }));
+}
+
+function envEntry(owner: string, e: K8sObject): RenderedContainer["envEntries"][number] {
+    if (e.value !== undefined || !e.valueFrom) return { name: e.name, value: String(e.value ?? "") };
+    const { configMapKeyRef: cm, secretKeyRef: secret } = e.valueFrom;
+    if (cm) return { name: e.name, ref: { kind: "configMap", name: cm.name, key: cm.key } };
+    if (secret) return { name: e.name, ref: { kind: "secret", name: secret.name, key: secret.key } };
+    throw new Error(`${owner}: env ${e.name} valueFrom ${JSON.stringify(e.valueFrom)} is not emulated (tests/runtime/pods.ts)`);
 }
 
 /**
@@ -77,13 +108,6 @@ function containerOf(pod: K8sObject, owner: string): RenderedContainer[] {
  */
 export async function tenantPods(stack: string, options: RunOptions, celeryLiveness?: Record<string, unknown>): Promise<TenantPods> {
     const program = await runProgram(stack, { ...options, preview: false });
-    const named = (type: string, name: string) => {
-        const found = program.ofType(type).filter((r) => reveal(r.inputs.metadata)?.name === name);
-        assert.equal(found.length, 1, `${stack}: expected one ${type} named ${name}`);
-        return reveal(found[0].inputs);
-    };
-    const configMap = named("kubernetes:core/v1:ConfigMap", ENV_CONFIGMAP);
-    const secret = named("kubernetes:core/v1:Secret", ENV_SECRET);
     const charts = program.ofType("kubernetes:helm.sh/v4:Chart");
     const valuesOf = (c: (typeof charts)[number]) => {
         const values = reveal(c.inputs.values);
@@ -95,24 +119,67 @@ export async function tenantPods(stack: string, options: RunOptions, celeryLiven
             charts.map((c) => helmTemplate(c.inputs.chart, valuesOf(c), { releaseName: c.inputs.name, namespace: c.inputs.namespace })),
         )
     ).flat();
+    return podsOf(stack, program, objects);
+}
+
+/** The backend pods among `objects` (what the charts of `program` render), with the ConfigMaps and Secrets the program creates. */
+export function podsOf(stack: string, program: ProgramRun, objects: K8sObject[]): TenantPods {
+    const dataOf = (kind: "ConfigMap" | "Secret") =>
+        Object.fromEntries(
+            program
+                .ofType(`kubernetes:core/v1:${kind}`)
+                .map((r) => [reveal(r.inputs.metadata).name, reveal(kind === "Secret" ? r.inputs.stringData : r.inputs.data) ?? {}]),
+        ) as Record<string, Record<string, string>>;
+    const configMaps = dataOf("ConfigMap");
+    const secrets = dataOf("Secret");
+    assert.ok(configMaps[ENV_CONFIGMAP], `${stack}: the program creates no ConfigMap ${ENV_CONFIGMAP}`);
+    assert.ok(secrets[ENV_SECRET], `${stack}: the program creates no Secret ${ENV_SECRET}`);
     const pods = objects
         .filter((o) => o.kind === "Deployment" || o.kind === "Job")
         .flatMap((o) => containerOf(o.spec.template, `${o.kind}/${o.metadata.name}`));
     const byComponent = (test: (pod: string) => boolean) => pods.filter((c) => test(c.pod));
     const [api] = byComponent((p) => p === "Deployment/stock-backend-api");
     assert.ok(api, `${stack}: no API Deployment rendered`);
-    const configMaps = Object.fromEntries(
-        program.ofType("kubernetes:core/v1:ConfigMap").map((r) => [reveal(r.inputs.metadata).name, reveal(r.inputs.data) ?? {}]),
-    );
     return {
         stack,
-        envFrom: { ...configMap.data, ...secret.stringData },
+        envFrom: { ...configMaps[ENV_CONFIGMAP], ...secrets[ENV_SECRET] },
         configMaps,
+        secrets,
         api,
         workers: byComponent((p) => p.startsWith("Deployment/stock-backend-celery-") && !p.endsWith("-beat")),
         beat: byComponent((p) => p.endsWith("-celery-beat"))[0],
         migration: byComponent((p) => p.startsWith("Job/"))[0],
     };
+}
+
+/**
+ * The env the kubelet gives `container`: its envFrom sources in order, then its env entries (a
+ * later one wins), exactly from the ConfigMaps and Secrets the program creates. A source the
+ * program does not create fails, as the pod would not start (CreateContainerConfigError).
+ */
+export function containerEnv(pods: TenantPods, container: RenderedContainer): Record<string, string> {
+    const source = (kind: "configMap" | "secret", name: string) => {
+        const data = (kind === "configMap" ? pods.configMaps : pods.secrets)[name];
+        assert.ok(data, `${pods.stack} ${container.pod}: ${kind} ${name} (envFrom/valueFrom) is not created by the program`);
+        return data;
+    };
+    const env: Record<string, string> = {};
+    for (const ref of container.envFrom) {
+        const [kind, name] = ref.split(":") as ["configMap" | "secret", string];
+        Object.assign(env, source(kind, name));
+    }
+    for (const e of container.envEntries) {
+        if (!e.ref) env[e.name] = e.value ?? "";
+        else {
+            const value = source(e.ref.kind, e.ref.name)[e.ref.key];
+            assert.ok(
+                value !== undefined,
+                `${pods.stack} ${container.pod}: env ${e.name}: ${e.ref.kind} ${e.ref.name} has no key ${e.ref.key}`,
+            );
+            env[e.name] = value;
+        }
+    }
+    return env;
 }
 
 export interface LocalRun {
@@ -210,7 +277,7 @@ export function localRun(
     paths: LocalPaths,
     extraEnv: Record<string, string | undefined> = {},
 ): LocalRun {
-    const podEnv: Record<string, string> = { ...pods.envFrom, ...container.env };
+    const podEnv = containerEnv(pods, container);
     const env: NodeJS.ProcessEnv = {
         PATH: "/usr/bin:/bin",
         LANG: "C.UTF-8",

@@ -20,7 +20,6 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { spawnSync } from "node:child_process";
 
 import { defaultSharedOutputs } from "../../tools/lib/mock-run";
 import { REPO_ROOT, projectDefaults } from "../../tools/lib/stack-files";
@@ -49,6 +48,7 @@ import {
     TenantPods,
     tenantPods,
 } from "./pods";
+import { ProbeResult, runProbe } from "./probes";
 
 const FIXTURE = path.join(REPO_ROOT, "fixtures", "upstream-app", "backend");
 const TENANTS = ["client-a", "client-b"];
@@ -136,16 +136,10 @@ function start(
     return startProcess(`${t.name} ${label}`, run.command, run.args, { cwd: run.cwd, env: run.env });
 }
 
-/** Run a probe's exec command in the container's env, as the kubelet does; resolves with its exit code and output. */
-function runProbe(t: Tenant, c: RenderedContainer, timeoutMs: number): { status: number | null; output: string } {
-    const exec = c.livenessProbe?.exec?.command as string[] | undefined;
-    assert.ok(exec, `${c.pod}: no exec liveness probe`);
-    const run = localRun(t.pods, { ...c, command: exec }, t.paths, runtimeEnv(t, c));
-    const r = spawnSync(run.command, run.args, { cwd: run.cwd, env: run.env, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
-    return {
-        status: r.status,
-        output: `$ ${[run.command, ...run.args].join(" ")}\n${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? `\n${r.error.message}` : ""}`,
-    };
+/** The container's rendered liveness probe, run as the kubelet runs it (./probes.ts), in the env the container was started with. */
+function liveness(t: Tenant, c: RenderedContainer): Promise<ProbeResult> {
+    assert.ok(c.livenessProbe, `${c.pod}: no liveness probe`);
+    return runProbe(c.livenessProbe, { pods: t.pods, container: c, paths: t.paths, extraEnv: runtimeEnv(t, c) });
 }
 
 /** The shim's one line: which kombu, which prefix (the API logs it at its first task send). */
@@ -331,21 +325,22 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
     it("the celery liveness probe passes on the live worker and fails on a hung one (SIGSTOP), whose twin in the other tenant stays alive", async function () {
         this.timeout(120_000);
         const [a, b] = tenants;
-        const probeTimeoutMs = 1000 * (a.worker.livenessProbe!.timeoutSeconds ?? 60);
-        const live = runProbe(a, a.worker, probeTimeoutMs);
-        assert.equal(live.status, 0, `probe on a live worker failed:\n${live.output}`);
-        assert.match(live.output, /pong/);
+        assert.ok(a.worker.livenessProbe?.exec, `${a.worker.pod}: no exec liveness probe`);
+        const live = await liveness(a, a.worker);
+        assert.ok(live.ok, `probe on a live worker failed:\n${live.detail}`);
+        assert.match(live.detail, /pong/);
         // Same node name (default@<host>) in both tenants: only the prefix keeps the probes apart.
         a.processes.worker.signal("SIGSTOP");
         try {
-            const hung = runProbe(a, a.worker, probeTimeoutMs);
-            assert.notEqual(hung.status, 0, `probe on a stopped worker passed:\n${hung.output}`);
-            assert.match(hung.output, /No nodes replied|Error/i);
-            assert.equal(runProbe(b, b.worker, probeTimeoutMs).status, 0, `${b.name}'s probe`);
+            const hung = await liveness(a, a.worker);
+            assert.ok(!hung.ok, `probe on a stopped worker passed:\n${hung.detail}`);
+            assert.match(hung.detail, /No nodes replied|Error/i);
+            const twin = await liveness(b, b.worker);
+            assert.ok(twin.ok, `${b.name}'s probe: ${twin.detail}`);
         } finally {
             a.processes.worker.signal("SIGCONT");
         }
-        await waitUntil("the resumed worker to answer its probe", () => runProbe(a, a.worker, probeTimeoutMs).status === 0, {
+        await waitUntil("the resumed worker to answer its probe", async () => (await liveness(a, a.worker)).ok, {
             timeoutMs: 60_000,
             intervalMs: 500,
         });

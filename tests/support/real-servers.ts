@@ -56,6 +56,14 @@ export const GUNICORN = "/usr/bin/gunicorn";
 const REDIS_BINARIES: Record<string, string> = { [REDIS_SERVER]: "redis-server", [REDIS_CLI]: "redis-tools" };
 const COMMAND_BINARIES: Record<string, string> = { [CELERY]: "celery", [GUNICORN]: "gunicorn" };
 const BROWSER_BINARIES: Record<string, string> = { [NGINX]: "nginx-light", [CHROMIUM]: "chromium" };
+export const MARIADB_SERVER = "/usr/sbin/mariadbd";
+export const MARIADB_INSTALL_DB = "/usr/bin/mariadb-install-db";
+export const MARIADB_CLIENT = "/usr/bin/mariadb";
+const MYSQL_BINARIES: Record<string, string> = {
+    [MARIADB_SERVER]: "mariadb-server-core",
+    [MARIADB_INSTALL_DB]: "mariadb-server-core",
+    [MARIADB_CLIENT]: "mariadb-client-core",
+};
 
 /** Set to 1 to skip (with a message) the suites whose Debian packages are missing, instead of failing. */
 export const SKIP_ENV = "STOCK_SKIP_REAL_SERVERS";
@@ -69,6 +77,8 @@ export interface RealServerNeeds {
     commands?: boolean;
     /** Whether the suite starts nginx and Chromium (tests/e2e). */
     browser?: boolean;
+    /** Whether the suite starts a MariaDB server standing for the external MySQL (tests/e2e). */
+    mysql?: boolean;
 }
 
 /** Debian packages missing on this machine for a suite with `needs` (empty when all are there). */
@@ -101,6 +111,9 @@ export function missingDebianPackages(needs: RealServerNeeds = {}): string[] {
     }
     if (needs.browser) {
         for (const [bin, pkg] of Object.entries(BROWSER_BINARIES)) if (!fs.existsSync(bin)) missing.add(pkg);
+    }
+    if (needs.mysql) {
+        for (const [bin, pkg] of Object.entries(MYSQL_BINARIES)) if (!fs.existsSync(bin)) missing.add(pkg);
     }
     return [...missing].sort();
 }
