@@ -1,7 +1,8 @@
 /**
  * The backend pods of a tenant stack as the program really renders them (runProgram + helm
  * template of its charts), and how to run one of their containers on this machine: the container's
- * command, the env of its ConfigMap/Secret (envFrom) and its own env, with the container paths mapped
+ * command, the env the kubelet gives it (the ConfigMaps/Secrets its own envFrom names, then its env
+ * entries, valueFrom keys resolved; containerEnv), with the container paths mapped
  * to local directories (the /tmp emptyDir, the stock-python-runtime ConfigMap mounted from
  * runtime/python). The image's WORKDIR (/code for an app shaped like the real one) is `cwd`.
  */
