@@ -73,7 +73,8 @@ function prepare(schema: Schema, at: string[], cel: CelCheck[]): Schema {
     if (out.properties) {
         const props = out.properties as Record<string, Schema>;
         out.properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, prepare(v, [...at, k], cel)]));
-        if (out.additionalProperties === undefined && schema["x-kubernetes-preserve-unknown-fields"] !== true) out.additionalProperties = false;
+        if (out.additionalProperties === undefined && schema["x-kubernetes-preserve-unknown-fields"] !== true)
+            out.additionalProperties = false;
     }
     if (out.additionalProperties && typeof out.additionalProperties === "object")
         out.additionalProperties = prepare(out.additionalProperties as Schema, [...at, "*"], cel);
@@ -93,18 +94,20 @@ let compiled: Map<string, KindSchema> | undefined;
 
 function schemas(): Map<string, KindSchema> {
     if (compiled) return compiled;
-    const ajv = new Ajv({ allErrors: true, strict: true });
+    // strictTypes off: Kubernetes' int-or-string schemas put `pattern` beside an anyOf of integer and string.
+    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
     ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
     ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
     ajv.addFormat("date-time", (s: string) => !Number.isNaN(Date.parse(s)));
-    compiled = new Map();
+    const kinds = new Map<string, KindSchema>();
     for (const [kind, file] of Object.entries(FIXTURE_FILES)) {
         const text = fs.readFileSync(path.join(FIXTURES, file), "utf8");
         if (!text.includes(`tag ${KEDA_VERSION},`)) throw new Error(`${file} is not the schema of KEDA ${KEDA_VERSION} (see its header)`);
         const cel: CelCheck[] = [];
-        compiled.set(kind, { validate: ajv.compile(prepare(parse(text) as Schema, [], cel)), cel });
+        kinds.set(kind, { validate: ajv.compile(prepare(parse(text) as Schema, [], cel)), cel });
     }
-    return compiled;
+    compiled = kinds;
+    return kinds;
 }
 
 function at(obj: unknown, pointer: string[]): unknown {
@@ -115,14 +118,16 @@ function at(obj: unknown, pointer: string[]): unknown {
 function webhookProblems(obj: { metadata?: { name?: string }; spec?: Record<string, unknown> }): string[] {
     const problems: string[] = [];
     const name = obj.metadata?.name ?? "";
-    if (name.length > MAX_LABEL_VALUE) problems.push(`scaledobject name ${JSON.stringify(name)} is longer than ${MAX_LABEL_VALUE} characters`);
+    if (name.length > MAX_LABEL_VALUE)
+        problems.push(`scaledobject name ${JSON.stringify(name)} is longer than ${MAX_LABEL_VALUE} characters`);
     const advanced = obj.spec?.advanced as { horizontalPodAutoscalerConfig?: { name?: string } } | undefined;
     const hpaName = advanced?.horizontalPodAutoscalerConfig?.name || `keda-hpa-${name}`;
     if (hpaName.length > MAX_LABEL_VALUE) problems.push(`HPA name ${JSON.stringify(hpaName)} is longer than ${MAX_LABEL_VALUE} characters`);
     const triggers = (obj.spec?.triggers as Array<{ name?: string }> | undefined) ?? [];
     if (triggers.length === 0) problems.push("no triggers defined in the ScaledObject");
     const names = triggers.map((t) => t.name).filter((n): n is string => !!n);
-    for (const n of names.filter((n, i) => names.indexOf(n) !== i)) problems.push(`triggerName ${JSON.stringify(n)} is defined multiple times`);
+    for (const n of names.filter((n, i) => names.indexOf(n) !== i))
+        problems.push(`triggerName ${JSON.stringify(n)} is defined multiple times`);
     return problems;
 }
 
@@ -132,13 +137,20 @@ export function isKedaObject(obj: { apiVersion?: unknown }): boolean {
 }
 
 /** Every problem of one KEDA object: schema (strict), CEL rules, admission webhook; [] when valid. */
-export function kedaProblems(obj: { apiVersion?: unknown; kind?: unknown; metadata?: { name?: string }; spec?: Record<string, unknown> }): string[] {
+export function kedaProblems(obj: {
+    apiVersion?: unknown;
+    kind?: unknown;
+    metadata?: { name?: string };
+    spec?: Record<string, unknown>;
+}): string[] {
     const schema = schemas().get(String(obj.kind));
-    if (!schema) return [`${String(obj.apiVersion)} ${String(obj.kind)}: no KEDA ${KEDA_VERSION} schema for this kind in tests/fixtures/keda`];
+    if (!schema)
+        return [`${String(obj.apiVersion)} ${String(obj.kind)}: no KEDA ${KEDA_VERSION} schema for this kind in tests/fixtures/keda`];
     const problems: string[] = [];
     if (!schema.validate(obj)) {
         for (const e of schema.validate.errors ?? []) {
-            const extra = e.keyword === "additionalProperties" ? ` (${String((e.params as { additionalProperty: string }).additionalProperty)})` : "";
+            const extra =
+                e.keyword === "additionalProperties" ? ` (${String((e.params as { additionalProperty: string }).additionalProperty)})` : "";
             problems.push(`${e.instancePath || "/"} ${e.message ?? e.keyword}${extra}`);
         }
     }
