@@ -7,8 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { tenantRedisAccess } from "../../components/redis-acl";
-import { redisPassword } from "../../components/redis-passwords";
+import { tenantRedisAccess } from "../../components/redis/acl";
+import { redisPassword } from "../../components/redis/passwords";
 import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-files";
 
 /** The resource type of an image build (`@pulumi/docker-build`'s Image). */
