@@ -137,12 +137,7 @@ export function isKedaObject(obj: { apiVersion?: unknown }): boolean {
 }
 
 /** Every problem of one KEDA object: schema (strict), CEL rules, admission webhook; [] when valid. */
-export function kedaProblems(obj: {
-    apiVersion?: unknown;
-    kind?: unknown;
-    metadata?: { name?: string };
-    spec?: Record<string, unknown>;
-}): string[] {
+export function kedaProblems(obj: { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } }): string[] {
     const schema = schemas().get(String(obj.kind));
     if (!schema)
         return [`${String(obj.apiVersion)} ${String(obj.kind)}: no KEDA ${KEDA_VERSION} schema for this kind in tests/fixtures/keda`];
@@ -158,6 +153,6 @@ export function kedaProblems(obj: {
         const self = at(obj, rule.at);
         if (self && typeof self === "object" && !rule.holds(self as Spec)) problems.push(`/${rule.at.join("/")}: ${rule.message}`);
     }
-    if (obj.kind === "ScaledObject") problems.push(...webhookProblems(obj));
+    if (obj.kind === "ScaledObject") problems.push(...webhookProblems(obj as Parameters<typeof webhookProblems>[0]));
     return problems;
 }
