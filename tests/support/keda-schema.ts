@@ -151,7 +151,7 @@ export function kedaProblems(obj: { apiVersion?: unknown; kind?: unknown; metada
     }
     for (const rule of schema.cel) {
         const self = at(obj, rule.at);
-        if (self && typeof self === "object" && !rule.holds(self as Spec)) problems.push(`/${rule.at.join("/")}: ${rule.message}`);
+        if (self && typeof self === "object" && !rule.holds(self)) problems.push(`/${rule.at.join("/")}: ${rule.message}`);
     }
     if (obj.kind === "ScaledObject") problems.push(...webhookProblems(obj as Parameters<typeof webhookProblems>[0]));
     return problems;
