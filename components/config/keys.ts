@@ -406,7 +406,8 @@ export const KEYS = {
         roles: tenantOnly,
         required: true,
         schema: z.boolean(),
-        example: "true",
+        // false: true also needs a keda block in stock:celeryWorkers, which one `config set` cannot add.
+        example: "false",
     },
     celeryBeat: {
         description: "Run the Celery beat scheduler (exactly one replica).",
