@@ -60,6 +60,10 @@ export interface TenantPods {
     configMaps: Record<string, Record<string, string>>;
     /** The stringData of every Secret the program creates, by name. */
     secrets: Record<string, Record<string, string>>;
+    /** The stringData of the env Secret alone (what a secretTargetRef reads). */
+    secret: Record<string, string>;
+    /** Every object the charts render with the program's values (ScaledObjects, TriggerAuthentication, ...). */
+    objects: K8sObject[];
     api: RenderedContainer;
     workers: RenderedContainer[];
     beat?: RenderedContainer;
@@ -146,6 +150,8 @@ export function podsOf(stack: string, program: ProgramRun, objects: K8sObject[])
         envFrom: { ...configMaps[ENV_CONFIGMAP], ...secrets[ENV_SECRET] },
         configMaps,
         secrets,
+        secret: { ...secrets[ENV_SECRET] },
+        objects,
         api,
         workers: byComponent((p) => p.startsWith("Deployment/stock-backend-celery-") && !p.endsWith("-beat")),
         beat: byComponent((p) => p.endsWith("-celery-beat"))[0],
