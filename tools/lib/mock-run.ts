@@ -69,8 +69,8 @@ export interface RunOptions extends LoadOptions {
 
 /** Outputs like the repo's shared stack's, for these tenants (each deployed by the stack of its name), with credentials derived from its fake seed. */
 export function defaultSharedOutputs(tenants = ["client-a", "client-b"]): Record<string, any> {
-    const { tenantRedisAccess } = require("../../components/redis-acl") as typeof import("../../components/redis-acl");
-    const { redisPassword } = require("../../components/redis-passwords") as typeof import("../../components/redis-passwords");
+    const { tenantRedisAccess } = require("../../components/redis/acl") as typeof import("../../components/redis/acl");
+    const { redisPassword } = require("../../components/redis/passwords") as typeof import("../../components/redis/passwords");
     const seed = stackFiles().fakeSecret("stock:redisPasswordSeed", "shared");
     return {
         redisHost: "redis-master.redis.svc.cluster.local",
