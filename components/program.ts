@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as k8s from "@pulumi/kubernetes";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SharedConfig, TenantConfig, stackFile } from "./config";
 import { readStackConfig } from "./config/source";
@@ -21,9 +21,9 @@ import { REPO_ROOT, SHARED_OUTPUTS, redisCredentialOutput } from "./names";
 
 export { REPO_ROOT, redisCredentialOutput };
 
-function kubernetesProvider(config: { kubeContext: string; kubeconfig?: string }): k8s.Provider {
+function kubernetesProvider(config: { kubeContext: string; kubeconfig?: string }): Provider {
     // Pinned to a named context: a stack never deploys to whatever cluster the shell points at.
-    return new k8s.Provider("kubernetes", {
+    return new Provider("kubernetes", {
         context: config.kubeContext,
         kubeconfig: config.kubeconfig ? config.kubeconfig.replace(/^~(?=\/)/, process.env.HOME ?? "~") : undefined,
     });
