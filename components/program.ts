@@ -13,9 +13,7 @@ import { readStackConfig } from "./config/source";
 import { RedisConnection, RedisCredential } from "./redis/credential";
 import { frontendDotenv, stageFrontendContext } from "./tenant/frontend-env";
 import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./tenant/python-runtime";
-import { SharedRedis } from "./redis/shared-redis";
 import { stackConflicts, tenantStacksIn } from "./config/stack-conflicts";
-import { Tenant } from "./tenant/tenant";
 
 import { REPO_ROOT, SHARED_OUTPUTS, redisCredentialOutput } from "./names";
 
@@ -34,7 +32,10 @@ export async function deploy(): Promise<Record<string, unknown>> {
     return config.role === "shared" ? deployShared(config) : deployTenant(config);
 }
 
-function deployShared(config: SharedConfig): Record<string, unknown> {
+// Each role loads its own component only (a tenant never needs the Redis chart's code, the shared
+// stack never the image builds, charts and password generator of a tenant): less to load per run.
+async function deployShared(config: SharedConfig): Promise<Record<string, unknown>> {
+    const { SharedRedis } = await import("./redis/shared-redis");
     for (const warning of config.warnings) void pulumi.log.warn(warning);
     const provider = kubernetesProvider(config);
     const redis = new SharedRedis("redis", { config }, { providers: [provider] });
@@ -160,6 +161,7 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
     // The frontend builds from a staged copy that carries this tenant's computed envs/<buildFor>.
     const stagedFrontend = stageFrontendContext(sources.frontend, config.buildFor, dotenv.text, REPO_ROOT, config.stack);
     const redis = await readSharedStack(config);
+    const { Tenant } = await import("./tenant/tenant");
 
     const provider = kubernetesProvider(config);
     const tenant = new Tenant(
