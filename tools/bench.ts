@@ -68,11 +68,9 @@ function probe(name: string, args: object): Promise<ProcessResult> {
     return timed(["-r", "ts-node/register/transpile-only", PROBES, name, JSON.stringify(args)]);
 }
 
-/** An evaluation probe; its arguments go through a file (500 tenants' shared outputs outgrow one argv string). */
-async function evalProbe(dir: string, args: EvalProbeArgs): Promise<ProcessResult> {
-    const file = path.join(dir, `eval-${args.stack}-${args.raw ? "handed" : "read"}.json`);
-    if (!fs.existsSync(file)) fs.writeFileSync(file, JSON.stringify(args));
-    return timed(["-r", "ts-node/register/transpile-only", EVAL_PROBE, file]);
+/** An evaluation probe; its arguments are in a file (500 tenants' shared outputs outgrow one argv string). */
+function evalProbe(argsFile: string): Promise<ProcessResult> {
+    return timed(["-r", "ts-node/register/transpile-only", EVAL_PROBE, argsFile]);
 }
 
 interface Fleet {
@@ -199,16 +197,23 @@ async function evaluations(
     const probes = {
         tenantHanded: handed(fleet.root, stack, shared),
         floorHanded: handed(floor, "floor"),
-        tenantRead: { root: fleet.root, stack, tenants: fleet.tenants },
-        floorRead: { root: floor, stack: "floor" },
+        tenantRead: { root: fleet.root, stack, tenants: fleet.tenants } as EvalProbeArgs,
+        floorRead: { root: floor, stack: "floor" } as EvalProbeArgs,
     };
     const results: Record<keyof typeof probes, ProcessResult[]> = { tenantHanded: [], floorHanded: [], tenantRead: [], floorRead: [] };
     const order = Object.keys(probes) as (keyof typeof probes)[];
+    const files = Object.fromEntries(
+        order.map((key) => {
+            const file = path.join(dir, `eval-${fleet.tenants.length}-${key}.json`);
+            fs.writeFileSync(file, JSON.stringify(probes[key]));
+            return [key, file];
+        }),
+    ) as Record<keyof typeof probes, string>;
     const load0 = os.loadavg()[0];
     for (let i = 0; i < runs; i++) {
         // Interleaved, and every other round in reverse, so that a burst of load or a slow drift on
         // the shared machine hits tenant and floor alike.
-        for (const key of i % 2 ? [...order].reverse() : order) results[key].push(await evalProbe(dir, probes[key]));
+        for (const key of i % 2 ? [...order].reverse() : order) results[key].push(await evalProbe(files[key]));
     }
     const load1 = os.loadavg()[0];
     // A probe that evaluated less than a whole tenant would make a flattering figure, and one that
