@@ -29,6 +29,8 @@ import { syntheticRepo, tenantName } from "../tests/support/synthetic-repo";
 const NODE = path.join(REPO_ROOT, "node_modules", ".bin", "node");
 const PROBES = path.join(REPO_ROOT, "tools", "lib", "bench", "probes.ts");
 const EVAL_PROBE = path.join(REPO_ROOT, "tools", "lib", "bench", "eval-probe.ts");
+/** What a program run reads besides its stack files: the program, its charts, runtime and the app's default sources. */
+const PROGRAM_FILES = ["index.ts", "components", "charts", "runtime", "app"];
 /** What the program may claim of one tenant stack's evaluation against the floor's. */
 const FLOOR_GOAL = 1.5;
 
@@ -83,7 +85,11 @@ interface Fleet {
 function makeFleet(n: number, frontend: string): Fleet {
     const tenants = Array.from({ length: n }, (_, i) => tenantName(i + 1));
     const repo = syntheticRepo(tenants.map((name, i) => ({ name, wave: i < 2 ? 0 : 1, config: { "stock:frontendSource": frontend } })));
-    fs.symlinkSync(path.join(REPO_ROOT, "index.ts"), path.join(repo.root, "index.ts"));
+    // The program is copied, not linked: Node resolves a link to this repository, and the program
+    // would then check this repository's stack files for conflicts instead of the fleet's N.
+    for (const entry of [...PROGRAM_FILES, ".gitignore"])
+        fs.cpSync(path.join(REPO_ROOT, entry), path.join(repo.root, entry), { recursive: true });
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(repo.root, "node_modules"), "dir");
     const git = (...args: string[]) =>
         execFileSync("git", ["-C", repo.root, "-c", "user.name=bench", "-c", "user.email=bench@stock-deploy.invalid", ...args], {
             stdio: "ignore",
