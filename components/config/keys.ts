@@ -55,6 +55,16 @@ const both: Role[] = ["shared", "tenant"];
 const tenantOnly: Role[] = ["tenant"];
 const sharedOnly: Role[] = ["shared"];
 
+/**
+ * The fix of a missing or unusable build context: the real app's checkout next to this repository
+ * (its repository has backend/ and frontend/), or the reference app here. An example of where, not a
+ * default: which app a stack builds is the stack's to say.
+ */
+export function sourceFix(key: "backendSource" | "frontendSource", stack: string): string {
+    const part = key === "backendSource" ? "backend" : "frontend";
+    return `pulumi config set stock:${key} '../stock/${part}' -s ${stack}, the ${part}/ of your checkout of the app (e.g. git clone -b dev https://github.com/fengxia41103/stock ../stock), relative to this repository or absolute; app/${part} is the reference app in this repository`;
+}
+
 /** Every config key the program reads, without the `stock:` prefix. */
 export const KEYS = {
     role: {
@@ -307,19 +317,22 @@ export const KEYS = {
         example: "harbor",
     },
     backendSource: {
-        description: "Build context of the backend image (Django API and Celery), relative to the repo or absolute.",
+        description:
+            "Build context of the backend image (Django API and Celery): a directory with its Dockerfile at the top, relative to the repository or absolute. No default: every tenant stack names the app it builds (the real app's checkout: `<checkout>/backend`; the reference app: `app/backend`).",
         roles: tenantOnly,
         required: true,
         schema: z.string().min(1),
-        example: "app/backend",
+        example: "../stock/backend",
+        fix: (stack) => sourceFix("backendSource", stack),
     },
     frontendSource: {
         description:
-            "Build context of the frontend image. The program builds from a staged copy (`.build/<stack>/frontend`, git-ignored) with `envs/<buildFor>` computed; an `envs/<buildFor>` found in the source keeps its other keys, and one whose computed keys disagree is refused.",
+            "Build context of the frontend image: a directory whose Dockerfile declares `ARG BUILD_FOR`, relative to the repository or absolute; no default (the real app's checkout: `<checkout>/frontend`; the reference app: `app/frontend`). The program builds from a staged copy (`.build/<stack>/frontend`, git-ignored) with `envs/<buildFor>` computed; an `envs/<buildFor>` found in the source keeps its other keys, and one whose computed keys disagree is refused.",
         roles: tenantOnly,
         required: true,
         schema: z.string().min(1),
-        example: "app/frontend",
+        example: "../stock/frontend",
+        fix: (stack) => sourceFix("frontendSource", stack),
     },
     backendRepository: {
         description: "Harbor repository of the backend image.",
@@ -372,7 +385,7 @@ export const KEYS = {
     },
     celeryWorkers: {
         description:
-            "Celery worker Deployments: name, queues (-Q), replicas, concurrency, logLevel, optional resources. Split a busy queue into its own worker (see `Pulumi.client-b.yaml`). Every queue must have a worker.",
+            "Celery worker Deployments: name, queues (-Q), replicas, concurrency, logLevel, optional resources, optional keda (`{minReplicas, maxReplicas, listLength, activationListLength}`, used with `stock:celeryKeda`). Split a busy queue into its own worker (see `Pulumi.client-b.yaml`). Every queue must have a worker.",
         roles: tenantOnly,
         required: true,
         schema: z.array(celeryWorker).min(1, "at least one worker must consume the queues"),
@@ -399,6 +412,15 @@ export const KEYS = {
         required: true,
         schema: resources,
         example: '{"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}',
+    },
+    celeryKeda: {
+        description:
+            "Scale every worker group of `stock:celeryWorkers` that has a `keda` block with a KEDA ScaledObject on the length of its queues (the tenant's own prefixed Redis lists, read as the tenant's Redis user) instead of its fixed `replicas`; needs KEDA >= 2.10 in the cluster. false: every group runs its `replicas` (its `keda` block is ignored, with a warning).",
+        roles: tenantOnly,
+        required: true,
+        schema: z.boolean(),
+        // false: true also needs a keda block in stock:celeryWorkers, which one `config set` cannot add.
+        example: "false",
     },
     celeryBeat: {
         description: "Run the Celery beat scheduler (exactly one replica).",
