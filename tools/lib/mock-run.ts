@@ -7,9 +7,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { tenantRedisAccess } from "../../components/redis/acl";
-import { redisPassword } from "../../components/redis/passwords";
-import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-files";
+import { REPO_ROOT } from "../../components/names";
+import type { LoadOptions, LoadedConfig } from "./stack-files";
+
+// Loaded when first needed, not with this module: reading a stack file takes the config model (zod,
+// yaml), which a run handed its config (`options.raw`, the bench's floor) must not load for the program.
+const stackFiles = () => require("./stack-files") as typeof import("./stack-files");
 
 /** The resource type of an image build (`@pulumi/docker-build`'s Image). */
 export const IMAGE_TYPE = "docker-build:index:Image";
@@ -57,11 +60,18 @@ export interface RunOptions extends LoadOptions {
     sharedStackError?: string;
     /** Run as a preview (default true). */
     preview?: boolean;
+    /**
+     * The config as the engine would hand it over, already read (`rawStackConfig`): the stack file is
+     * then not read here, as the Pulumi CLI reads it before the program's process starts. Default: read.
+     */
+    raw?: Pick<LoadedConfig, "values" | "secretKeys">;
 }
 
 /** Outputs like the repo's shared stack's, for these tenants (each deployed by the stack of its name), with credentials derived from its fake seed. */
 export function defaultSharedOutputs(tenants = ["client-a", "client-b"]): Record<string, any> {
-    const seed = fakeSecret("stock:redisPasswordSeed", "shared");
+    const { tenantRedisAccess } = require("../../components/redis/acl") as typeof import("../../components/redis/acl");
+    const { redisPassword } = require("../../components/redis/passwords") as typeof import("../../components/redis/passwords");
+    const seed = stackFiles().fakeSecret("stock:redisPasswordSeed", "shared");
     return {
         redisHost: "redis-master.redis.svc.cluster.local",
         redisPort: 6379,
@@ -120,7 +130,7 @@ async function sharedStackOutputs(
 }
 
 export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
-    const raw = rawStackConfig(stack, options);
+    const raw = options.raw ?? stackFiles().rawStackConfig(stack, options);
     const preview = options.preview ?? true;
     const root = options.root ?? REPO_ROOT;
     const shared = options.sharedOutputs
@@ -147,7 +157,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
                 const computed: Record<string, unknown> = {};
                 if (!preview) {
                     if (args.type === "random:index/randomPassword:RandomPassword")
-                        computed.result = fakeSecret(`random-${args.name}`, stack);
+                        computed.result = stackFiles().fakeSecret(`random-${args.name}`, stack);
                     if (args.type === IMAGE_TYPE) {
                         const digest = `sha256:${"0".repeat(64)}`;
                         computed.digest = digest;
