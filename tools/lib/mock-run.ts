@@ -1,12 +1,15 @@
 /**
- * Runs the real index.ts for a stack under Pulumi's runtime mocks and records every resource the
- * program registers: type, name, parent, provider, inputs. Like `pulumi preview` of a new stack,
- * outputs that only `up` would know (generated passwords, image digests) stay unknown, which is
- * how the tests prove that chart values never depend on them.
+ * Runs the real program (components/program.ts `deploy`, what index.ts exports) for a stack under
+ * Pulumi's runtime mocks and records every resource the program registers: type, name, parent,
+ * provider, inputs. Like `pulumi preview` of a new stack, outputs that only `up` would know
+ * (generated passwords, image digests) stay unknown, which is how the tests prove that chart values
+ * never depend on them. The registry the program asks whether an image tag exists is injected
+ * (`tagLookup`): nothing leaves the machine.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type { RegistryCredentials, RegistryImage, TagLookup } from "../../components/images/registry";
 import { tenantRedisAccess } from "../../components/redis-acl";
 import { redisPassword } from "../../components/redis-passwords";
 import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-files";
@@ -57,6 +60,32 @@ export interface RunOptions extends LoadOptions {
     sharedStackError?: string;
     /** Run as a preview (default true). */
     preview?: boolean;
+    /**
+     * The registry lookup the program asks whether an image tag is in Harbor. Default
+     * {@link HARBOR_HAS_EVERY_TAG}: as if the images stack had pushed every backend image.
+     */
+    tagLookup?: TagLookup;
+}
+
+/** The digest the default lookup answers for every tag. */
+export const FAKE_PUSHED_DIGEST = `sha256:${"1".repeat(64)}`;
+
+/** A registry that has every tag, as after `pulumi up` of the images stack. */
+export const HARBOR_HAS_EVERY_TAG: TagLookup = () => Promise.resolve(FAKE_PUSHED_DIGEST);
+
+/** A stand-in registry holding exactly `present` (`<server>/<repository>:<tag>`), recording every question it is asked. */
+export function fakeRegistry(present: Iterable<string> = []): {
+    lookup: TagLookup;
+    asked: Array<RegistryImage & { username: string }>;
+    present: Set<string>;
+} {
+    const have = new Set(present);
+    const asked: Array<RegistryImage & { username: string }> = [];
+    const lookup: TagLookup = (image: RegistryImage, credentials: RegistryCredentials) => {
+        asked.push({ ...image, username: credentials.username });
+        return Promise.resolve(have.has(`${image.server}/${image.repository}:${image.tag}`) ? FAKE_PUSHED_DIGEST : null);
+    };
+    return { lookup, asked, present: have };
 }
 
 /** Outputs like the repo's shared stack's, for these tenants (each deployed by the stack of its name), with credentials derived from its fake seed. */
@@ -125,7 +154,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     const root = options.root ?? REPO_ROOT;
     const shared = options.sharedOutputs
         ? { outputs: options.sharedOutputs, secret: Object.keys(options.sharedOutputs).filter((k) => k.startsWith("redisCredential-")) }
-        : options.sharedStackError || raw.values["stock:role"] === "shared"
+        : options.sharedStackError || raw.values["stock:role"] !== "tenant"
           ? { outputs: {}, secret: [] }
           : await sharedStackOutputs(raw.values, root);
     const sharedError = options.sharedStackError ?? ("error" in shared ? shared.error : undefined);
@@ -192,15 +221,17 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         return read(req, cb);
     };
 
-    const entry = require.resolve(path.join(root, "index"));
-    delete require.cache[entry];
+    // index.ts is `export = deploy()`: called here with the injected registry lookup. A checkout of
+    // an older version (plan --diff) ignores the argument.
+    const entry = require.resolve(path.join(root, "components", "program"));
+    const { deploy } = require(entry) as { deploy(options?: { tagLookup?: TagLookup }): Promise<Record<string, unknown>> };
     const settled = async () => {
         // Every registration still in flight reaches the monitor before anything is inspected.
         await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
     };
     let rawOutputs: Record<string, unknown>;
     try {
-        rawOutputs = await require(entry);
+        rawOutputs = await deploy({ tagLookup: options.tagLookup ?? HARBOR_HAS_EVERY_TAG });
     } catch (e) {
         // What a failing program registered before it failed is recorded too (`options.recorded`).
         await settled();
