@@ -32,6 +32,8 @@ export interface RecordedResource {
     /** URNs of the resources it depends on (`dependsOn` and input dependencies). */
     dependencies: string[];
     custom: boolean;
+    /** The `retainOnDelete` option: a delete (or a removal from the program) leaves the real resource alone. */
+    retainOnDelete: boolean;
     inputs: Record<string, any>;
     urn: string;
 }
@@ -73,19 +75,19 @@ export const FAKE_PUSHED_DIGEST = `sha256:${"1".repeat(64)}`;
 /** A registry that has every tag, as after `pulumi up` of the images stack. */
 export const HARBOR_HAS_EVERY_TAG: TagLookup = () => Promise.resolve(FAKE_PUSHED_DIGEST);
 
-/** A stand-in registry holding exactly `present` (`<server>/<repository>:<tag>`), recording every question it is asked. */
-export function fakeRegistry(present: Iterable<string> = []): {
+/** A stand-in registry holding exactly `present` (`<server>/<repository>:<tag>`) or every tag, recording every question it is asked. */
+export function fakeRegistry(present: Iterable<string> | "every tag" = []): {
     lookup: TagLookup;
     asked: Array<RegistryImage & { username: string }>;
-    present: Set<string>;
 } {
-    const have = new Set(present);
+    const have = present === "every tag" ? undefined : new Set(present);
     const asked: Array<RegistryImage & { username: string }> = [];
     const lookup: TagLookup = (image: RegistryImage, credentials: RegistryCredentials) => {
         asked.push({ ...image, username: credentials.username });
-        return Promise.resolve(have.has(`${image.server}/${image.repository}:${image.tag}`) ? FAKE_PUSHED_DIGEST : null);
+        const found = !have || have.has(`${image.server}/${image.repository}:${image.tag}`);
+        return Promise.resolve(found ? FAKE_PUSHED_DIGEST : null);
     };
-    return { lookup, asked, present: have };
+    return { lookup, asked };
 }
 
 /** Outputs like the repo's shared stack's, for these tenants (each deployed by the stack of its name), with credentials derived from its fake seed. */
@@ -205,6 +207,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
             providers: typeof req.getProvidersMap === "function" ? Object.fromEntries(req.getProvidersMap().entries()) : {},
             dependencies: typeof req.getDependenciesList === "function" ? req.getDependenciesList() : [],
             custom: typeof req.getCustom === "function" ? req.getCustom() : true,
+            retainOnDelete: typeof req.getRetainondelete === "function" ? !!req.getRetainondelete() : false,
             inputs,
             urn: urnOf(stack, parent, req.getType(), req.getName()),
         });
