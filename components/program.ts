@@ -9,13 +9,13 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SharedConfig, TenantConfig, stackFile } from "./config";
-import { readStackConfig } from "./config-source";
-import { RedisCredential } from "./app-env";
-import { frontendDotenv, stageFrontendContext } from "./frontend-env";
-import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./python-runtime";
-import { SharedRedis } from "./shared-redis";
-import { stackConflicts, tenantStacksIn } from "./stack-conflicts";
-import { Tenant } from "./tenant";
+import { readStackConfig } from "./config/source";
+import { RedisConnection, RedisCredential } from "./redis/credential";
+import { frontendDotenv, stageFrontendContext } from "./tenant/frontend-env";
+import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./tenant/python-runtime";
+import { SharedRedis } from "./redis/shared-redis";
+import { stackConflicts, tenantStacksIn } from "./config/stack-conflicts";
+import { Tenant } from "./tenant/tenant";
 
 import { REPO_ROOT, SHARED_OUTPUTS, redisCredentialOutput } from "./names";
 
@@ -66,7 +66,7 @@ export function checkTenantSources(config: TenantConfig, sources: { backend: str
 }
 
 /** Reads what this tenant needs from the shared stack, with errors that say what to do. */
-async function readSharedStack(config: TenantConfig): Promise<RedisCredential & { namespace: string }> {
+async function readSharedStack(config: TenantConfig): Promise<RedisConnection & { namespace: string }> {
     const shared = new pulumi.StackReference("shared", { name: config.sharedStack });
     const read = async (output: string): Promise<unknown> => {
         try {
@@ -117,7 +117,7 @@ async function readSharedStack(config: TenantConfig): Promise<RedisCredential & 
         read(SHARED_OUTPUTS.redisPort),
         read(SHARED_OUTPUTS.redisNamespace),
         read(redisCredentialOutput(config.tenant)),
-    ])) as [unknown, unknown, unknown, Partial<Pick<RedisCredential, "username" | "password" | "keyPrefix">> | undefined];
+    ])) as [unknown, unknown, unknown, Partial<RedisCredential> | undefined];
     if (
         typeof host !== "string" ||
         typeof port !== "number" ||

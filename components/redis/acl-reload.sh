@@ -1,5 +1,5 @@
 #!/bin/bash
-# acl-reload: sidecar of the shared Redis pod (components/redis-values.ts runs it with bash -c).
+# acl-reload: sidecar of the shared Redis pod (components/redis/values.ts runs it with bash -c).
 #
 # When the kubelet updates the mounted ACL Secret (a tenant added or removed, a password rotated),
 # apply the file to the running Redis: one `ACL SETUSER <user> reset <rules>` per line, then

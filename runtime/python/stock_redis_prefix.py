@@ -37,7 +37,7 @@ RESULT_BACKEND_MODULE = "celery.backends.redis"
 # channels are the result keys themselves).
 _RESULT_KEYPREFIXES = ("task_keyprefix", "group_keyprefix", "chord_keyprefix")
 
-# The shape of a tenant prefix (components/redis-acl.ts): a DNS-1123 label and ":".
+# The shape of a tenant prefix (components/redis/acl.ts): a DNS-1123 label and ":".
 _PREFIX_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:$")
 
 # Commands kombu sends with key arguments that its own prefixing may miss: every argument is a key.

@@ -1,6 +1,6 @@
 /**
  * The reference backend for real: Debian's gunicorn serving app/backend with the env the Pulumi
- * program computes for client-a (components/app-env.ts over Pulumi.client-a.yaml), with
+ * program computes for client-a (components/tenant/app-env.ts over Pulumi.client-a.yaml), with
  * DEPLOY_TYPE=test + DJANGO_SQLITE_PATH on top so no MySQL is needed, plus a second gunicorn in the
  * tenant's own DEPLOY_TYPE (prod: MySQL through PyMySQL) whose database is unreachable.
  */

@@ -1,13 +1,13 @@
 /**
  * Celery smoke test for real: Debian's redis-server on a free loopback port with the ACL users the
- * shared stack computes (components/redis-acl.ts aclFileLines: the tenant may only touch keys and
+ * shared stack computes (components/redis/acl.ts aclFileLines: the tenant may only touch keys and
  * channels under its prefix), a real worker (`celery -A fin.celery worker -Q ... --pool solo`) and
  * gunicorn, both with the env the program computes for client-a (DEPLOY_TYPE=test on top).
  */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { aclFileLines, kombuTransportOptions, tenantRedisAccess } from "../../components/redis-acl";
+import { aclFileLines, kombuTransportOptions, tenantRedisAccess } from "../../components/redis/acl";
 import {
     ManagedProcess, PYTHON, REDIS_CLI, REDIS_SERVER, freePort, httpRequest, requireRealServers, runToCompletion, startProcess, waitForFile,
     waitForHttp, waitForPort, waitUntil,
@@ -111,7 +111,7 @@ describe("app/backend: Celery worker on a shared Redis with tenant ACLs (real se
         }
     });
 
-    it("uses exactly the kombu options components/redis-acl.ts prescribes, and prefixes result keys", function () {
+    it("uses exactly the kombu options components/redis/acl.ts prescribes, and prefixes result keys", function () {
         assert.deepStrictEqual(report.broker_transport_options, kombuTransportOptions(t.tenant.tenant));
         assert.deepStrictEqual(report.result_backend_transport_options, { global_keyprefix: prefix });
         assert.strictEqual(report.task_keyprefix, `${prefix}celery-task-meta-`);

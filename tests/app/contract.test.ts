@@ -1,13 +1,13 @@
 /**
  * The app contract kept honest without running anything: docs/app-contract.md, the settings the
- * backend actually reads, the env the program computes (components/app-env.ts), and the Docker
+ * backend actually reads, the env the program computes (components/tenant/app-env.ts), and the Docker
  * build files (Dockerfile stages, .dockerignore matched with Docker's own rules).
  */
 import * as assert from "assert";
 import dockerignore from "@balena/dockerignore";
 import * as fs from "fs";
 import * as path from "path";
-import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/app-env";
+import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/tenant/app-env";
 import { BACKEND_DIR, FRONTEND_DIR, REPO_ROOT } from "./harness";
 
 const CONTRACT = path.join(REPO_ROOT, "docs", "app-contract.md");

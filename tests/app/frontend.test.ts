@@ -7,7 +7,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { API_URL_VARIABLE, frontendDotenv, parseDotenv } from "../../components/frontend-env";
+import { API_URL_VARIABLE, frontendDotenv, parseDotenv } from "../../components/tenant/frontend-env";
 import { loadTenantConfig } from "../../tools/lib/stack-files";
 import { FRONTEND_DIR, removeDir, tempDir } from "./harness";
 

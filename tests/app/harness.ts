@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { backendEnv, BackendEnv, RedisCredential } from "../../components/app-env";
+import { backendEnv, BackendEnv } from "../../components/tenant/app-env";
+import { RedisConnection } from "../../components/redis/credential";
 import { TenantConfig } from "../../components/config";
 import { loadTenantConfig, REPO_ROOT } from "../../tools/lib/stack-files";
 
@@ -27,11 +28,11 @@ export interface TenantEnv {
 export const FAKE_DJANGO_SECRET_KEY = "FAKE-SECRET-django-secret-key-for-tests-only-0123456789abcdef";
 
 /**
- * The env the Pulumi program computes for `stack` (components/app-env.ts `backendEnv` over the real
+ * The env the Pulumi program computes for `stack` (components/tenant/app-env.ts `backendEnv` over the real
  * Pulumi.<stack>.yaml + Pulumi.yaml, with fake secrets). DJANGO_SECRET_KEY, which the Tenant
  * component generates, gets a fake value here.
  */
-export function tenantEnv(redis: RedisCredential, stack = TENANT_STACK): TenantEnv {
+export function tenantEnv(redis: RedisConnection, stack = TENANT_STACK): TenantEnv {
     const tenant = loadTenantConfig(stack);
     const env = backendEnv(tenant, redis);
     return { tenant, env: { config: env.config, secret: { DJANGO_SECRET_KEY: FAKE_DJANGO_SECRET_KEY, ...env.secret } } };

@@ -246,7 +246,7 @@ export function egressRule(np: K8sObject, port: number, protocol = "TCP"): K8sOb
 
 // ------------------------------------------------------------ program values
 
-/** Values shaped exactly as components/chart-values.ts computes them (every contract key, fake values). */
+/** Values shaped exactly as components/tenant/chart-values.ts computes them (every contract key, fake values). */
 export function programValues(chart: ChartName): Record<string, unknown> {
   const common = {
     image: {

@@ -9,7 +9,7 @@
  * against what tests/program/shared.test.ts asserts.
  */
 import { strict as assert } from "node:assert";
-import { REDIS_ACL_DIR, REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY, REDIS_CLIENT_LABEL, aclReloadScript } from "../../components/redis-values";
+import { REDIS_ACL_DIR, REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY, REDIS_CLIENT_LABEL, aclReloadScript } from "../../components/redis/values";
 import { HelmError, K8sObject, helmTemplate } from "../../tools/lib/helm";
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { loadStackConfig } from "../../tools/lib/stack-files";

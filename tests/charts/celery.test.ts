@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { RELEASES } from "../../components/chart-values";
+import { RELEASES } from "../../components/tenant/chart-values";
 import { renderChart } from "../../tools/lib/helm";
 import {
   describeStandardChecks,

@@ -1,13 +1,13 @@
 /**
- * The tenant namespace's ResourceQuota and LimitRange (components/quota.ts, created by the Tenant
+ * The tenant namespace's ResourceQuota and LimitRange (components/tenant/quota.ts, created by the Tenant
  * component) agree with what the charts actually run: render the three charts with the values the
  * program computes for every tenant stack in the repo, sum every container of every pod at the peak
  * of an update (a RollingUpdate Deployment's old and new pods, the migration Job), and compare with
  * the quota the program creates, to the millicore and the byte.
  */
 import { strict as assert } from "node:assert";
-import { cpuMillis, tenantQuota, updatePeak } from "../../components/quota";
-import { memoryBytes } from "../../components/redis-values";
+import { cpuMillis, tenantQuota, updatePeak } from "../../components/tenant/quota";
+import { memoryBytes } from "../../components/redis/values";
 import { K8sObject, helmTemplate } from "../../tools/lib/helm";
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { loadStackConfig, stackNames } from "../../tools/lib/stack-files";

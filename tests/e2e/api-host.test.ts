@@ -6,7 +6,7 @@
  * must get its answers there, and a page of any other origin must be refused.
  */
 import * as assert from "assert";
-import { RELEASES } from "../../components/chart-values";
+import { RELEASES } from "../../components/tenant/chart-values";
 import { requireRealServers } from "../support/real-servers";
 import { assertTenantPage, openPage } from "./browser";
 import { Backends, Site, openBrokenPage, startBackends, startSite } from "./site";

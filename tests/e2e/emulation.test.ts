@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { RELEASES } from "../../components/chart-values";
+import { RELEASES } from "../../components/tenant/chart-values";
 import { K8sObject } from "../../tools/lib/helm";
 import { httpMain, startNginx } from "../support/nginx";
 import { freePort, httpRequest, requireRealServers } from "../support/real-servers";

@@ -7,7 +7,7 @@
  */
 import { K8sObject } from "../../tools/lib/helm";
 
-/** The IngressClass our ingress controller serves (components/chart-values.ts sets it). */
+/** The IngressClass our ingress controller serves (components/tenant/chart-values.ts sets it). */
 export const INGRESS_CLASS = "nginx";
 
 /** What the emulation understands of an Ingress; "map" is any string→string object. */

@@ -7,8 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Browser } from "playwright-core";
-import { API_URL_VARIABLE, parseDotenv } from "../../components/frontend-env";
-import { RELEASES } from "../../components/chart-values";
+import { API_URL_VARIABLE, parseDotenv } from "../../components/tenant/frontend-env";
+import { RELEASES } from "../../components/tenant/chart-values";
 import { K8sObject } from "../../tools/lib/helm";
 import { processEnv, removeDir, tempDir } from "../app/harness";
 import { NginxServer, httpMain, startNginx } from "../support/nginx";

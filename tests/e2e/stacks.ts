@@ -10,7 +10,7 @@ import { K8sObject, helmTemplate } from "../../tools/lib/helm";
 import { IMAGE_TYPE, ProgramRun, reveal, runProgram } from "../../tools/lib/mock-run";
 import { loadTenantConfig } from "../../tools/lib/stack-files";
 import { TenantConfig } from "../../components/config";
-import { BackendEnv } from "../../components/app-env";
+import { BackendEnv } from "../../components/tenant/app-env";
 import { ENV_CONFIGMAP, ENV_SECRET, SHARED_OUTPUTS } from "../../components/names";
 import { SharedStackRedis } from "../support/shared-stack";
 

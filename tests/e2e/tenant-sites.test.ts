@@ -9,8 +9,8 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import { API_URL_VARIABLE } from "../../components/frontend-env";
-import { RELEASES } from "../../components/chart-values";
+import { API_URL_VARIABLE } from "../../components/tenant/frontend-env";
+import { RELEASES } from "../../components/tenant/chart-values";
 import { freePort, requireRealServers } from "../support/real-servers";
 import { redisCli } from "../support/redis-server";
 import { assertTenantPage, openPage } from "./browser";

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { K8sObject, helmTemplate } from "../../tools/lib/helm";
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { REPO_ROOT, loadTenantConfig } from "../../tools/lib/stack-files";
-import { PYTHON_RUNTIME_DIR } from "../../components/python-runtime";
+import { PYTHON_RUNTIME_DIR } from "../../components/tenant/python-runtime";
 import {
     ManagedProcess,
     PYTHON,

@@ -4,7 +4,7 @@
  * the reference app with its hardened endpoints (client-a, client-b).
  */
 import * as assert from "assert";
-import { PYTHON_RUNTIME_CONFIGMAP, readPythonRuntime } from "../../components/python-runtime";
+import { PYTHON_RUNTIME_CONFIGMAP, readPythonRuntime } from "../../components/tenant/python-runtime";
 import { ProgramRun, reveal, runProgram } from "../../tools/lib/mock-run";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";

@@ -491,7 +491,7 @@ describe("frontend build keys", () => {
 
     it("no two stack files in the repo claim the same host or API host", () => {
         const { stackConflicts, tenantStacksIn } =
-            require("../../components/stack-conflicts") as typeof import("../../components/stack-conflicts");
+            require("../../components/config/stack-conflicts") as typeof import("../../components/config/stack-conflicts");
         const others = tenantStacksIn(require("path").join(__dirname, "..", ".."));
         for (const stack of stackNames().filter((s) => loadStackConfig(s).role === "tenant")) {
             assert.deepStrictEqual(stackConflicts(loadTenantConfig(stack), others), [], stack);

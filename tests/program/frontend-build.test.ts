@@ -7,10 +7,10 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { backendEnv, envChecksum } from "../../components/app-env";
-import { chartValues } from "../../components/chart-values";
+import { backendEnv, envChecksum } from "../../components/tenant/app-env";
+import { chartValues } from "../../components/tenant/chart-values";
 import { contentTag } from "../../components/content-hash";
-import { mergeDotenv, stageFrontendContext, stagedContextDir } from "../../components/frontend-env";
+import { mergeDotenv, stageFrontendContext, stagedContextDir } from "../../components/tenant/frontend-env";
 import {
     IMAGE_TYPE,
     ProgramRun,

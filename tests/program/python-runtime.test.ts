@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readPythonRuntime, runtimeChecksum } from "../../components/python-runtime";
+import { readPythonRuntime, runtimeChecksum } from "../../components/tenant/python-runtime";
 import { tenantPythonRuntime } from "../../components/program";
 import { loadTenantConfig } from "../../tools/lib/stack-files";
 
@@ -16,7 +16,7 @@ function runtimeDir(files: Record<string, string | Buffer>): string {
     return dir;
 }
 
-describe("the Python runtime ConfigMap content (components/python-runtime.ts)", () => {
+describe("the Python runtime ConfigMap content (components/tenant/python-runtime.ts)", () => {
     it("reads every file, sorted, with a checksum of names and contents", () => {
         const dir = runtimeDir({
             "sitecustomize.py": "import stock_redis_prefix\n",

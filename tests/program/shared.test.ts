@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { redisPassword } from "../../components/redis-passwords";
+import { redisPassword } from "../../components/redis/passwords";
 import { ProgramRun, UNKNOWN, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
 
 const SEED = "FAKE-SECRET-redisPasswordSeed-shared";

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/app-env";
+import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/tenant/app-env";
 import { contentTag } from "../../components/content-hash";
 import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
 import {

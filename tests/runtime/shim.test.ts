@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { TENANT_REDIS_DB } from "../../components/redis-acl";
+import { TENANT_REDIS_DB } from "../../components/redis/acl";
 import { PYTHON, requireRealServers } from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServer } from "../support/redis-server";
 import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";

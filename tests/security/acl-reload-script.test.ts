@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { ACL_RELOAD_SCRIPT_PATH, REDIS_ACL_DIR, REDIS_ACL_FILE, REDIS_PORT } from "../../components/redis-values";
+import { ACL_RELOAD_SCRIPT_PATH, REDIS_ACL_DIR, REDIS_ACL_FILE, REDIS_PORT } from "../../components/redis/values";
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { SKIP_ENV } from "../support/real-servers";
 

@@ -16,7 +16,7 @@ import {
     REDIS_AUTH_SECRET_KEY,
     aclReloadEnv,
     aclReloadScript,
-} from "../../components/redis-values";
+} from "../../components/redis/values";
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { ManagedProcess, requireRealServers, startProcess, stopAll, waitUntil } from "../support/real-servers";
 import { REDIS_BUILDS, RedisServer, redisCli, requireRedisBuild, startRedisServer } from "../support/redis-server";

@@ -7,7 +7,7 @@ from the environment, the way the real app gets it from its Secret/ConfigMap:
   STOCK_BROKER_URL         redis://client-a:<pwd>@127.0.0.1:<port>/0
   STOCK_TRANSPORT_OPTIONS  JSON of the kombu broker transport options, as
                            computed by kombuTransportOptions() in
-                           components/redis-acl.ts ({} = seed behaviour)
+                           components/redis/acl.ts ({} = seed behaviour)
 
 Result keys: Celery 5.2's Redis result backend has no key-prefix option, so
 PrefixedRedisBackend puts "celery-task-meta-*" keys (and the pub/sub channels

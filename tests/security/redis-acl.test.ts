@@ -1,4 +1,4 @@
-/** Unit tests of the pure functions in components/redis-acl.ts (no servers). */
+/** Unit tests of the pure functions in components/redis/acl.ts (no servers). */
 import { strict as assert } from "node:assert";
 
 import {
@@ -8,7 +8,7 @@ import {
     TENANT_DENIED_COMMANDS,
     tenantRedisAccess,
     validateTenantName,
-} from "../../components/redis-acl";
+} from "../../components/redis/acl";
 
 const FAKE = { "client-a": "fake-pw-a", "client-b": "fake-pw-b" };
 const FAKE_DEFAULT = "fake-pw-default";

@@ -16,8 +16,8 @@
  * source), so the expectations are those of the command table of the server that runs.
  */
 import { strict as assert } from "node:assert";
-import { tenantRedisAccess } from "../../components/redis-acl";
-import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis-values";
+import { tenantRedisAccess } from "../../components/redis/acl";
+import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis/values";
 import { reveal, runProgram } from "../../tools/lib/mock-run";
 import { requireRealServers, waitUntil } from "../support/real-servers";
 import { REDIS_BUILDS, RedisServer, requireRedisBuild, startRedisServer } from "../support/redis-server";
@@ -306,7 +306,7 @@ for (const build of REDIS_BUILDS) {
                     connection++;
                 } else {
                     problems.push(
-                        `${c.name} [${c.categories.join(" ")}]: keyless, allowed for tenants and not classified: refuse it in the rule (components/redis-acl.ts) or add it to CONNECTION_ONLY with the reason it reveals and affects no other tenant`,
+                        `${c.name} [${c.categories.join(" ")}]: keyless, allowed for tenants and not classified: refuse it in the rule (components/redis/acl.ts) or add it to CONNECTION_ONLY with the reason it reveals and affects no other tenant`,
                     );
                 }
             }

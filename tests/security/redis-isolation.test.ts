@@ -4,7 +4,7 @@
  * Every redis-server of REDIS_BUILDS (Debian 12's 7.0.15 and Redis 8 from
  * Debian's source, .ci/build-redis8) is started on a free loopback port with exactly the
  * users.acl the shared stack deploys (the `redis-acl` Secret of
- * `runProgram("shared")`, i.e. components/redis-values.ts redisAclFile()) and
+ * `runProgram("shared")`, i.e. components/redis/values.ts redisAclFile()) and
  * `--requirepass <redis-auth Secret>` as the Bitnami chart starts it. Each
  * tenant logs in with the credential the shared stack exports to its tenant
  * stack (`redisCredential-<tenant>`); real Celery workers (Debian
@@ -26,7 +26,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { kombuTransportOptions, tenantRedisAccess, TENANT_REDIS_DB } from "../../components/redis-acl";
+import { kombuTransportOptions, tenantRedisAccess, TENANT_REDIS_DB } from "../../components/redis/acl";
 import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
 import { ManagedProcess, PYTHON, requireRealServers, startProcess, stopAll, waitUntil } from "../support/real-servers";
 import { REDIS_BUILDS, redisCli, RedisServer, requireRedisBuild, startRedisServer } from "../support/redis-server";

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { helmTemplate } from "../../tools/lib/helm";
 import { ProgramRun, reveal, runProgram } from "../../tools/lib/mock-run";
-import { redisPasswords } from "../../components/redis-passwords";
+import { redisPasswords } from "../../components/redis/passwords";
 import { FAKE_SECRET_MARKER, REPO_ROOT, loadStackConfig, stackNames } from "../../tools/lib/stack-files";
 import { buildPlan, formatPlan } from "../../tools/lib/plan";
 

@@ -6,7 +6,7 @@
  * the fake seed the mock runner fills in.
  */
 import { strict as assert } from "node:assert";
-import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis-values";
+import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis/values";
 import { ProgramRun, reveal, runProgram, RunOptions } from "../../tools/lib/mock-run";
 
 export interface SharedStackRedis {

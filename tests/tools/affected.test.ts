@@ -34,7 +34,7 @@ describe("affected stacks: the rules, on this repository's stacks", () => {
     it("the program, charts, app, runtime, fixtures, policy, Pulumi.yaml, package files → every stack", () => {
         for (const file of [
             "index.ts",
-            "components/tenant.ts",
+            "components/tenant/tenant.ts",
             "charts/celery/values.yaml",
             "app/backend/manage.py",
             "app/frontend/Dockerfile",
@@ -134,7 +134,7 @@ describe("affected stacks: read from stack files", function () {
             const started = process.hrtime.bigint();
             const files = readStackFiles(repo.root);
             const one = affectedStacks(["Pulumi.t-0250.yaml", "app/frontend/envs/t-0400", "docs/ci.md"], files);
-            const all = affectedStacks(["components/tenant.ts"], files);
+            const all = affectedStacks(["components/tenant/tenant.ts"], files);
             const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
             assert.strictEqual(files.stacks.length, 502);
             assert.deepStrictEqual(one.stacks, ["t-0250", "t-0400"]);

@@ -7,7 +7,7 @@ import { TABLE_END, TABLE_START, configTable, readmePath, readmeWithTable } from
 describe("README configuration table", () => {
     const readme = fs.readFileSync(readmePath(), "utf8");
 
-    it("is the one `npm run docs` generates from components/config.ts and Pulumi.yaml", () => {
+    it("is the one `npm run docs` generates from components/config/keys.ts and Pulumi.yaml", () => {
         assert.ok(
             readme === readmeWithTable(readme, configTable()),
             "README.md's configuration table is stale. Fix: npm run docs, and commit README.md",

@@ -47,7 +47,11 @@ describe("mutation check: tools/mutations.json and tools/mutate.ts", function ()
             id: "comment-only",
             why: "changes nothing",
             edits: [
-                { file: "components/nginx.ts", search: "is defined once on the load balancer", replace: "is defined once on the balancer" },
+                {
+                    file: "components/tenant/nginx.ts",
+                    search: "is defined once on the load balancer",
+                    replace: "is defined once on the balancer",
+                },
             ],
             tests: caught.tests,
         };

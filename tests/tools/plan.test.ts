@@ -9,7 +9,7 @@ import { renderChart } from "../../tools/lib/helm";
 import { UNKNOWN, runProgram } from "../../tools/lib/mock-run";
 import { FAKE_SECRET_MARKER, REPO_ROOT, loadStackConfig } from "../../tools/lib/stack-files";
 import { buildPlan, formatPlan, objectKey, redact } from "../../tools/lib/plan";
-import { redisPasswords } from "../../components/redis-passwords";
+import { redisPasswords } from "../../components/redis/passwords";
 import { main } from "../../tools/plan";
 import { diffPlans, formatDiff } from "../../tools/lib/plan-diff";
 
@@ -174,7 +174,7 @@ describe("plan: an offline picture of what pulumi up would do", function () {
             ["apps/v1/Deployment client-a/stock-backend-api", "v1/ResourceQuota client-a/tenant-quota"],
         );
         assert.deepStrictEqual(diff.changed[0].changes, [{ op: "~", path: "spec.replicas", before: 2, after: 3 }]);
-        // The namespace's quota follows the replicas (components/quota.ts): two more pods at the peak of an update.
+        // The namespace's quota follows the replicas (components/tenant/quota.ts): two more pods at the peak of an update.
         assert.deepStrictEqual(diff.changed[1].changes.map((c) => c.path).sort(), [
             "spec.hard.pods",
             'spec.hard["limits.cpu"]',

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { nginxServerBlock } from "../../components/nginx";
+import { nginxServerBlock } from "../../components/tenant/nginx";
 import { loadStackConfig, loadTenantConfig, requiredSecrets } from "../../tools/lib/stack-files";
 import { RESERVED_TENANT_NAMES, withTenantListed, withTenantUnlisted } from "../../tools/lib/tenants";
 import { StackLookup, main, pulumiStackLookup } from "../../tools/tenant";

@@ -1,7 +1,7 @@
 // The checksum annotation is what rolls the backend pods when their environment changes: every
 // value of the ConfigMap and of the Secret must move it, and nothing else may.
 import * as assert from "assert";
-import { BackendEnv, envChecksum } from "../../components/app-env";
+import { BackendEnv, envChecksum } from "../../components/tenant/app-env";
 import { runProgram } from "../../tools/lib/mock-run";
 
 const base: BackendEnv = {

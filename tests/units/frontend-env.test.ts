@@ -2,7 +2,7 @@
 // it sets must be exactly the computed value (a trailing slash aside), never a longer host that
 // starts with it.
 import * as assert from "assert";
-import { mergeDotenv } from "../../components/frontend-env";
+import { mergeDotenv } from "../../components/tenant/frontend-env";
 
 describe("frontend dotenv merge", () => {
     const computed = { REACT_APP_HOST_URL: "http://app.client-a.feng.local" };

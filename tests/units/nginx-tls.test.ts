@@ -1,7 +1,7 @@
 // The external load balancer's server block: port 80 always; with TLS on the ingress, how to pass
 // port 443 through at layer 4 (the ingress holds the certificate).
 import * as assert from "assert";
-import { nginxServerBlock } from "../../components/nginx";
+import { nginxServerBlock } from "../../components/tenant/nginx";
 
 const tenant = { tenant: "client-a", host: "app.client-a.feng.local", lbUpstream: "k8s" };
 

@@ -5,7 +5,7 @@
 // .cache/helm/<package version>/helm (gitignored) once, and reuses it after.
 //
 // renderChart() is the helper to render the program's computed values with the
-// chart they are for, under the program's release name (components/chart-values.ts
+// chart they are for, under the program's release name (components/tenant/chart-values.ts
 // RELEASES): renderChart("backend-api", values, "client-a").
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import AdmZip from "adm-zip";
 import { parseAllDocuments } from "yaml";
-import { CHARTS_DIR, ChartName, RELEASES } from "../../components/chart-values";
+import { CHARTS_DIR, ChartName, RELEASES } from "../../components/tenant/chart-values";
 import { REPO_ROOT } from "./stack-files";
 
 // Re-exported: the tests take them from here.

@@ -10,8 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials, RegistryImage, TagLookup } from "../../components/images/registry";
-import { tenantRedisAccess } from "../../components/redis-acl";
-import { redisPassword } from "../../components/redis-passwords";
+import { tenantRedisAccess } from "../../components/redis/acl";
+import { redisPassword } from "../../components/redis/passwords";
 import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-files";
 
 /** The resource type of an image build (`@pulumi/docker-build`'s Image). */

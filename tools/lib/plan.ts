@@ -6,7 +6,7 @@
  */
 import * as path from "path";
 import { K8sObject, helmTemplate } from "./helm";
-import { SECRET_BUILD_ARGS } from "../../components/images";
+import { SECRET_BUILD_ARGS } from "../../components/tenant/images";
 import { IMAGE_TYPE, ProgramRun, RecordedResource, UNKNOWN, reveal, runProgram, unwrapSecret } from "./mock-run";
 import { parseStackConfig } from "../../components/config";
 import { LoadOptions, REPO_ROOT, rawStackConfig } from "./stack-files";

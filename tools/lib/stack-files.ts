@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { KEYS, KeySpec, PROJECT, RawConfig, StackConfig, TenantConfig, parseStackConfig } from "../../components/config";
-import { configFromText, readYamlFile } from "../../components/stack-conflicts";
+import { configFromText, readYamlFile } from "../../components/config/stack-conflicts";
 
 import { REPO_ROOT } from "../../components/names";
 

@@ -17,10 +17,10 @@ import {
     parseTenantEntry,
     stackFile,
 } from "../../components/config";
-import { frontendDotenv } from "../../components/frontend-env";
-import { nginxServerBlock } from "../../components/nginx";
+import { frontendDotenv } from "../../components/tenant/frontend-env";
+import { nginxServerBlock } from "../../components/tenant/nginx";
 import { checkTenantSources } from "../../components/program";
-import { RESERVED_REDIS_USERS } from "../../components/redis-acl";
+import { RESERVED_REDIS_USERS } from "../../components/redis/acl";
 import { REPO_ROOT, rawStackConfig, readProjectFile, requiredSecrets, stackNames } from "./stack-files";
 
 /** The stack that holds `stock:tenants`. */
@@ -83,7 +83,7 @@ function sharedDocument(root: string): YAML.Document {
 /** `stock:tenants` of the shared stack file as written (not the project default). */
 export function listedTenants(root = REPO_ROOT): string[] {
     const value = sharedDocument(root).getIn(["config", TENANTS_KEY]);
-    // An entry is `<tenant>` or `<tenant>@<stack>` (components/config.ts, parseTenantEntry).
+    // An entry is `<tenant>` or `<tenant>@<stack>` (components/config/shapes.ts, parseTenantEntry).
     return YAML.isSeq(value) ? value.items.map((i) => parseTenantEntry(String(YAML.isScalar(i) ? i.value : i)).tenant) : [];
 }
 

@@ -85,7 +85,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {}
 if REDIS_KEY_PREFIX:
     # Every broker key and pub/sub channel gets the tenant prefix
-    # (components/redis-acl.ts kombuTransportOptions() computes the same dict).
+    # (components/redis/acl.ts kombuTransportOptions() computes the same dict).
     # The three unacked_* keys are named explicitly: kombu 5.2 prefixes them in
     # HSET/ZADD/... but not in the WATCH of its restore transaction, which then
     # touches an unprefixed key (NOPERM for a tenant ACL user). fin.celery

@@ -1,9 +1,9 @@
 /**
  * Where the typed config comes from at run time: the Pulumi engine's config map. Kept apart from
- * config.ts so that the model stays pure and tests can feed it any map they like.
+ * the config model so that the model stays pure and tests can feed it any map they like.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RawConfig, StackConfig, parseStackConfig } from "./config";
+import { RawConfig, StackConfig, parseStackConfig } from ".";
 
 // The SDK's own record of which keys the engine decrypted (the engine passes it with the config;
 // `setAllConfig` fills it under mocks). Not re-exported from the package root, hence the deep import.

@@ -7,30 +7,31 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { TenantConfig } from "./config";
-import { BackendEnv, ENV_CONFIGMAP, ENV_SECRET, RedisCredential, backendEnv, envChecksum } from "./app-env";
+import { TenantConfig } from "../config";
+import { BackendEnv, ENV_CONFIGMAP, ENV_SECRET, backendEnv, envChecksum } from "./app-env";
+import { RedisConnection } from "../redis/credential";
 import { CHARTS_DIR, ChartName, RELEASES, chartValues } from "./chart-values";
-import { contentTag } from "./content-hash";
+import { contentTag } from "../content-hash";
 import { TenantImages } from "./images";
 import { nginxServerBlock } from "./nginx";
 import { PYTHON_RUNTIME_CONFIGMAP, PythonRuntime } from "./python-runtime";
 import { tenantQuota } from "./quota";
-import { REDIS_CLIENT_LABEL } from "./redis-values";
+import { REDIS_CLIENT_LABEL } from "../redis/values";
 import { TenantUrls, tenantUrls } from "./urls";
 
-import { TENANT_LABEL } from "./names";
+import { TENANT_LABEL } from "../names";
 
 export { TENANT_LABEL };
 
 export interface TenantArgs {
-    /** The validated tenant configuration (components/config.ts). */
+    /** The validated tenant configuration (components/config/model.ts). */
     config: TenantConfig;
     /** Absolute build contexts: the backend's (`stock:backendSource`) and the staged copy of the frontend's, which carries its computed `envs/<buildFor>`. */
     sources: { backend: string; frontend: string };
     /** The tenant's own Redis user on the shared Redis, read from the shared stack. */
-    redis: RedisCredential & { namespace: string };
+    redis: RedisConnection & { namespace: string };
     /**
-     * Our Python runtime (components/python-runtime.ts `readPythonRuntime()`), shipped as ConfigMap
+     * Our Python runtime (components/tenant/python-runtime.ts `readPythonRuntime()`), shipped as ConfigMap
      * `stock-python-runtime` and mounted on PYTHONPATH of every backend container. Required when
      * `config.app.redisKeyPrefix` is `shim`; ignored (nothing mounted) when it is `app`.
      */
@@ -207,7 +208,7 @@ export class Tenant extends pulumi.ComponentResource {
                 { ...child, dependsOn },
             );
         // No pod starts before the namespace denies by default.
-        // The namespace's budget, sized from this config (components/quota.ts): a bad replicas value
+        // The namespace's budget, sized from this config (components/tenant/quota.ts): a bad replicas value
         // is refused at admission here instead of starving the node pool all tenants share.
         const budget = [
             new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: metadata("tenant-quota"), spec: { hard: quota.hard } }, inNamespace),

@@ -5,7 +5,7 @@
  * generation (`stock:redisPasswordGenerations`) is raised; the seed itself never leaves the program.
  */
 import * as crypto from "crypto";
-import { SharedConfig } from "./config";
+import { SharedConfig } from "../config";
 
 /** 64 hex characters (256 bits), HMAC-SHA256 of the user name and generation under the seed. */
 export function redisPassword(seed: string, user: string, generation = 0): string {

@@ -3,7 +3,7 @@
  * `shared` stack, used as Celery broker/result store by every tenant).
  *
  * Pure functions only: no Pulumi resources, no I/O. The shared stack renders
- * its ACL file with `aclFileLines()` (components/redis-values.ts, Secret
+ * its ACL file with `aclFileLines()` (components/redis/values.ts, Secret
  * `redis-acl`, loaded by Redis with `--aclfile`; the chart's own `auth.acl`
  * is not used, see SECURITY.md), hands each tenant `tenantRedisAccess()`
  * (username, key prefix), and the app settings use `kombuTransportOptions()`.
@@ -18,16 +18,13 @@
  * python3-kombu 5.2.4 and python3-redis 4.3.4 (tests/security/).
  */
 
-import { isDnsLabel } from "./config";
+import { isDnsLabel } from "../config";
+import { RedisCredential } from "./credential";
 
 /** Everything a tenant needs to reach its own slice of the shared Redis. */
-export interface TenantRedisAccess {
+export interface TenantRedisAccess extends Omit<RedisCredential, "password"> {
     /** The tenant, e.g. `client-a`. */
     tenant: string;
-    /** Its Redis ACL user: the tenant name. */
-    username: string;
-    /** The only key and channel prefix it may use, e.g. `client-a:`; the app sets kombu's `global_keyprefix` to it. */
-    keyPrefix: string;
     /**
      * Full ACL rule (keys, channels, commands) for the tenant's Redis user, e.g.
      * "~client-a:* &client-a:* &client-a:/0.celery.pidbox &client-a:/0.celeryev/worker.* +@all -@dangerous -scan ..."

@@ -2,7 +2,7 @@
  * Where a tenant is reached: the frontend at `/` of `stock:host`, the API under `/api` of the same
  * host or of `stock:apiHost` (see docs/charts.md).
  */
-import { TenantConfig } from "./config";
+import { TenantConfig } from "../config";
 
 export interface TenantUrls {
     /** Scheme and host of the frontend: the one origin the API's CORS allows when the hosts differ. */

@@ -10,8 +10,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { FRONTEND_API_URL_VARIABLE, TenantConfig, stackFile } from "./config";
-import { contextFiles } from "./content-hash";
+import { FRONTEND_API_URL_VARIABLE, TenantConfig, stackFile } from "../config";
+import { contextFiles } from "../content-hash";
 import { tenantUrls } from "./urls";
 
 export const API_URL_VARIABLE = FRONTEND_API_URL_VARIABLE;

@@ -4,12 +4,12 @@
  * (content-derived tags, names, config): helm.v4.Chart can then render at preview time and the
  * preview lists each Deployment, Service and Ingress that changes.
  */
-import { PYTHON_RUNTIME_MOUNT, ProbeSpec, RunAs, TenantConfig } from "./config";
+import { PYTHON_RUNTIME_MOUNT, ProbeSpec, RunAs, TenantConfig } from "../config";
 import { API_PATH, tenantUrls } from "./urls";
 import { ENV_CONFIGMAP, ENV_SECRET } from "./app-env";
 import { CELERY_BEAT_RESOURCES } from "./quota";
 
-export { CHARTS_DIR } from "./names";
+export { CHARTS_DIR } from "../names";
 
 /** The seed's release names (`helm install stock-backend-api ...`). */
 export const RELEASES = {

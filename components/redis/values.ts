@@ -11,9 +11,9 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { RedisSettings } from "./config";
-import { aclFileLines } from "./redis-acl";
-import { RedisPasswords } from "./redis-passwords";
+import { RedisSettings } from "../config";
+import { aclFileLines } from "./acl";
+import { RedisPasswords } from "./passwords";
 
 export const REDIS_PORT = 6379;
 /** Secret holding the `default` user's password (`auth.existingSecret`): what the chart's probes use. */
@@ -24,7 +24,7 @@ export const REDIS_ACL_SECRET = "redis-acl";
 export const REDIS_ACL_FILE = "users.acl";
 export const REDIS_ACL_DIR = "/opt/bitnami/redis/acl";
 /** Namespaces carrying this label may open connections to Redis (the chart's NetworkPolicy). */
-import { REDIS_CLIENT_LABEL } from "./names";
+import { REDIS_CLIENT_LABEL } from "../names";
 
 export { REDIS_CLIENT_LABEL };
 
@@ -47,7 +47,7 @@ export function shortDigest(text: string): string {
 export const ACL_RELOAD_INTERVAL_SECONDS = 5;
 
 /** The reload sidecar's script (a file of its own, linted with bash -n and shellcheck by the tests). */
-export const ACL_RELOAD_SCRIPT_PATH = path.join(__dirname, "redis", "acl-reload.sh");
+export const ACL_RELOAD_SCRIPT_PATH = path.join(__dirname, "acl-reload.sh");
 
 /**
  * The reload sidecar's script: applies a changed ACL file to the running Redis (`ACL SETUSER` per
@@ -88,7 +88,7 @@ export function redisImage(settings: Pick<RedisSettings, "imageRepository" | "im
 
 const UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 
-/** Bytes of a Kubernetes memory quantity (the forms components/config.ts accepts). */
+/** Bytes of a Kubernetes memory quantity (the forms components/config/shapes.ts accepts). */
 export function memoryBytes(quantity: string): number {
     const match = /^(\d+(?:\.\d+)?)([kMGT]i?)?$/.exec(quantity);
     if (!match) throw new Error(`not a memory quantity: ${quantity}`);

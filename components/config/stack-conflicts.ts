@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT, TenantConfig, stackFile } from "./config";
+import { PROJECT, TenantConfig, stackFile } from ".";
 
 /** What identifies a tenant stack, as its file (over Pulumi.yaml's defaults) sets it. */
 export interface StackIdentity {

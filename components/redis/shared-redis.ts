@@ -2,11 +2,12 @@
  * The Redis every tenant's Celery uses as its broker: namespace `redis`, one Bitnami release, the
  * `default` user (the chart's own) and one ACL user per tenant, limited to its key prefix.
  */
+import { RedisCredential } from "./credential";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SharedConfig } from "./config";
-import { tenantRedisAccess } from "./redis-acl";
-import { redisPasswords } from "./redis-passwords";
+import { SharedConfig } from "../config";
+import { tenantRedisAccess } from "./acl";
+import { redisPasswords } from "./passwords";
 import {
     REDIS_ACL_FILE,
     REDIS_ACL_SECRET,
@@ -17,18 +18,11 @@ import {
     redisChartValues,
     redisMasterHost,
     shortDigest,
-} from "./redis-values";
+} from "./values";
 
 export interface SharedRedisArgs {
     /** The validated shared-stack config: Redis settings, tenants, password seed and generations. */
     config: SharedConfig;
-}
-
-/** What a tenant stack reads from the shared stack: its own user, never the `default` one. */
-export interface TenantRedisCredential {
-    username: string;
-    password: string;
-    keyPrefix: string;
 }
 
 export class SharedRedis extends pulumi.ComponentResource {
@@ -37,7 +31,7 @@ export class SharedRedis extends pulumi.ComponentResource {
     public readonly host: string;
     public readonly port: number;
     /** One secret credential per tenant, keyed by tenant name. */
-    public readonly credentials: Record<string, pulumi.Output<TenantRedisCredential>>;
+    public readonly credentials: Record<string, pulumi.Output<RedisCredential>>;
 
     constructor(name: string, args: SharedRedisArgs, opts?: pulumi.ComponentResourceOptions) {
         // Everything that can fail is computed before the component registers.

@@ -7,7 +7,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { REPO_ROOT } from "./names";
+import { REPO_ROOT } from "../names";
 
 /** The ConfigMap's name in every tenant namespace (fixed: the charts and docs name it). */
 export const PYTHON_RUNTIME_CONFIGMAP = "stock-python-runtime";

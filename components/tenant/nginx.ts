@@ -3,7 +3,7 @@
  * seed): one per public host, the frontend's and, with `stock:apiHost`, the API's. The upstream
  * (the cluster's ingress nodes) is defined once on the load balancer.
  */
-import { TenantConfig } from "./config";
+import { TenantConfig } from "../config";
 
 type LbTenant = Pick<TenantConfig, "tenant" | "host" | "apiHost" | "tls" | "lbUpstream">;
 

@@ -3,11 +3,12 @@
  * settings in a ConfigMap, sensitive ones in a Secret, both consumed with `envFrom`.
  * docs/app-contract.md documents every variable.
  */
+import { RedisConnection } from "../redis/credential";
 import * as crypto from "crypto";
-import { TenantConfig } from "./config";
+import { TenantConfig } from "../config";
 import { tenantUrls } from "./urls";
 
-export { ENV_CONFIGMAP, ENV_SECRET } from "./names";
+export { ENV_CONFIGMAP, ENV_SECRET } from "../names";
 
 /** Keys the program sets in the ConfigMap. */
 export const CONFIG_ENV_KEYS = [
@@ -20,20 +21,10 @@ export const CONFIG_ENV_KEYS = [
     "DJANGO_REDIS_PORT",
     "DJANGO_REDIS_KEY_PREFIX",
 ] as const;
-/** Keys only our Python runtime reads (components/python-runtime.ts), set when stock:redisKeyPrefixMode is shim. */
+/** Keys only our Python runtime reads (components/tenant/python-runtime.ts), set when stock:redisKeyPrefixMode is shim. */
 export const RUNTIME_ENV_KEYS = ["STOCK_REDIS_KEY_PREFIX"] as const;
 /** Keys the program sets in the Secret. DJANGO_SECRET_KEY is generated per tenant and added by the Tenant component. */
 export const SECRET_ENV_KEYS = ["DJANGO_DB_USER", "DJANGO_DB_PWD", "DJANGO_REDIS_HOST", "DJANGO_SECRET_KEY"] as const;
-
-/** How a tenant reaches its own slice of the shared Redis (from the shared stack's outputs). */
-export interface RedisCredential {
-    host: string;
-    port: number;
-    username: string;
-    password: string;
-    /** The only keys and channels its ACL user may touch, e.g. `client-a:`. */
-    keyPrefix: string;
-}
 
 export interface BackendEnv {
     config: Record<string, string>;
@@ -52,7 +43,7 @@ export function reservedEnvKeys(): string[] {
 }
 
 /** The backend's environment for a tenant. Every value is a plain string; the caller marks the Secret part secret. */
-export function backendEnv(tenant: TenantConfig, redis: RedisCredential): BackendEnv {
+export function backendEnv(tenant: TenantConfig, redis: RedisConnection): BackendEnv {
     const config: Record<string, string> = {
         ...tenant.extraEnv,
         DJANGO_DEBUG: tenant.debug ? "1" : "0",

@@ -5,8 +5,8 @@
  * value then fails at admission inside the tenant's namespace instead of starving the node pool
  * every tenant shares. Pure: the Tenant component only creates the objects.
  */
-import { Resources, TenantConfig } from "./config";
-import { memoryBytes } from "./redis-values";
+import { Resources, TenantConfig } from "../config";
+import { memoryBytes } from "../redis/values";
 
 /** The Celery beat container's resources: the program sets them (chart value `beat.resources`) so the quota knows them. */
 export const CELERY_BEAT_RESOURCES: Resources = { requests: { cpu: "50m", memory: "192Mi" }, limits: { cpu: "500m", memory: "384Mi" } };
@@ -51,7 +51,7 @@ export function podBudgets(config: Pick<TenantConfig, "replicas" | "resources" |
     return budgets;
 }
 
-/** Millicores of a Kubernetes CPU quantity (the forms components/config.ts accepts: `250m`, `1`, `0.5`). */
+/** Millicores of a Kubernetes CPU quantity (the forms components/config/shapes.ts accepts: `250m`, `1`, `0.5`). */
 export function cpuMillis(quantity: string): number {
     return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
 }
