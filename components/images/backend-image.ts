@@ -5,6 +5,7 @@
  * tenant never needs the images stack's state to know what it deploys.
  */
 import * as path from "path";
+import { contextSlug } from "../config/shapes";
 import { contentTag } from "../content-hash";
 
 /** What the charts deploy: repository and tag, both known before anything is built. */
@@ -33,16 +34,6 @@ export function backendImageRef(registry: BackendRegistry, contextDir: string): 
 /** `repository:tag`. */
 export function imageName(ref: ImageRef): string {
     return `${ref.repository}:${ref.tag}`;
-}
-
-/** A resource-name-safe form of a build context as written in config: `app/backend` → `app-backend`. */
-export function contextSlug(source: string): string {
-    return (
-        source
-            .replace(/[^A-Za-z0-9]+/g, "-")
-            .replace(/^-+|-+$/g, "")
-            .toLowerCase() || "root"
-    );
 }
 
 /** One backend image of the fleet: a tag, and the build contexts (as written in config) that hash to it. */

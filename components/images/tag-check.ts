@@ -61,10 +61,12 @@ export async function checkImageInRegistry(request: TagCheckRequest, lookup: Tag
         throw new ImageNotInRegistryError(`Stack '${stack}' ${problem}. Fix: ${fix}, then run pulumi up -s ${stack} again`);
     }
     if (digest) return { digest };
-    const missing = `the backend image ${name} is not in ${target.server} yet (repository ${target.repository}, tag ${target.tag}); stack '${builtBy}' builds and pushes it`;
+    const where = `in ${target.server} yet (repository ${target.repository}, tag ${target.tag}); stack '${builtBy}' builds and pushes it`;
     if (preview)
         return {
-            warning: `${missing}. \`pulumi up -s ${stack}\` refuses to deploy it until then: ${howToPush(builtBy)}. Expected in the preview of a change to the backend until the ${builtBy} stack has run`,
+            warning: `the backend image ${name} is not ${where}. \`pulumi up -s ${stack}\` refuses to deploy it until then: ${howToPush(builtBy)}. Expected in the preview of a change to the backend until the ${builtBy} stack has run`,
         };
-    throw new ImageNotInRegistryError(`Stack '${stack}' deploys ${missing}. Fix: ${howToPush(builtBy)}; then run pulumi up -s ${stack} again`);
+    throw new ImageNotInRegistryError(
+        `Stack '${stack}' deploys the backend image ${name}, which is not ${where}. Fix: ${howToPush(builtBy)}; then run pulumi up -s ${stack} again`,
+    );
 }
