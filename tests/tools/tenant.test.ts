@@ -76,6 +76,10 @@ describe("tenant: onboarding and offboarding a customer", function () {
         assert.match(r.stdout, /DNS: point app\.client-d\.example\.com at the external nginx load balancer/);
         for (const line of nginxServerBlock(config).trimEnd().split("\n")) assert.ok(r.stdout.includes(line), `next steps show: ${line}`);
         assert.match(r.stdout, /pulumi up -s shared/);
+        assert.match(
+            r.stdout,
+            /Its backend image \(app\/backend\) is built by the images stack \(Pulumi\.images\.yaml\), which must have run since the backend last changed: pulumi up -s images/,
+        );
 
         const readme = fs.readFileSync(path.join(repo.root, "README.md"), "utf8");
         const indented = text
@@ -144,7 +148,8 @@ describe("tenant: onboarding and offboarding a customer", function () {
         }
         assert.deepStrictEqual(fingerprint(repo.root), before);
         assert.ok(
-            RESERVED_TENANT_NAMES.includes("shared") &&
+            RESERVED_TENANT_NAMES.includes("images") &&
+                RESERVED_TENANT_NAMES.includes("shared") &&
                 RESERVED_TENANT_NAMES.includes("kube-system") &&
                 RESERVED_TENANT_NAMES.includes("default"),
         );
@@ -171,6 +176,19 @@ describe("tenant: onboarding and offboarding a customer", function () {
         assert.deepStrictEqual(fingerprint(repo.root), withDotenv);
     });
 
+    it("refuses a tenant whose backend the images stack does not build, writing nothing", async () => {
+        const images = path.join(repo.root, "Pulumi.images.yaml");
+        fs.writeFileSync(images, fs.readFileSync(images, "utf8").replace(/^ {4}- app\/backend\n/m, ""));
+        const edited = fingerprint(repo.root);
+        const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com"], gone);
+        assert.strictEqual(r.code, 1);
+        assert.match(
+            r.stderr,
+            /refusing to add client-d: stock:backendSource of Pulumi\.client-d\.yaml is 'app\/backend', which the images stack 'images' does not build \(stock:backendSources in Pulumi\.images\.yaml lists fixtures\/upstream-app\/backend\)\. Fix: add 'app\/backend' to stock:backendSources in Pulumi\.images\.yaml and run pulumi up -s images/,
+        );
+        assert.deepStrictEqual(fingerprint(repo.root), edited);
+    });
+
     it("list shows every tenant with its wave and config status, also as JSON", async () => {
         fs.writeFileSync(
             path.join(repo.root, "Pulumi.client-x.yaml"),
@@ -190,6 +208,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
         });
         assert.match(byName["client-x"].status, /^invalid: \d+ problems \(npm run plan -- --stack client-x\)$/);
         assert.strictEqual(byName["client-x"].listedInShared, false);
+        assert.ok(!("images" in byName) && !("shared" in byName), "the images and shared stacks are no tenants");
         fs.rmSync(path.join(repo.root, "Pulumi.client-b.yaml"));
         const rows2 = JSON.parse((await tenantCli(repo.root, ["list", "--json"])).stdout);
         assert.deepStrictEqual(

@@ -1,6 +1,7 @@
 /**
  * Onboarding and offboarding a customer as file edits: the tenant's stack file and its name in the
- * shared stack's `stock:tenants` (its frontend dotenv is computed by the program). Every file is checked with the program's own
+ * shared stack's `stock:tenants` (its frontend dotenv is computed by the program; its backend image
+ * is the images stack's, which must build the tenant's backend source). Every file is checked with the program's own
  * config model before anything is written, so `tenant add` can never write a stack file the
  * program would refuse. YAML is edited with the `yaml` Document API, which keeps the comments.
  */
@@ -21,14 +22,19 @@ import { frontendDotenv } from "../../components/tenant/frontend-env";
 import { nginxServerBlock } from "../../components/tenant/nginx";
 import { checkTenantSources } from "../../components/program";
 import { RESERVED_REDIS_USERS } from "../../components/redis/acl";
+import { backendImageProblems, imagesStackOf, imagesStacksIn } from "../../components/images/images-stack";
 import { REPO_ROOT, rawStackConfig, readProjectFile, requiredSecrets, stackNames } from "./stack-files";
 
 /** The stack that holds `stock:tenants`. */
 export const SHARED_STACK = "shared";
+/** The stack that builds the backend image every tenant deploys (Pulumi.images.yaml). */
+export const IMAGES_STACK = "images";
 const TENANTS_KEY = `${PROJECT}:tenants`;
 
-/** Names no tenant may have: Kubernetes' and the shared stack's namespaces, Redis' own users, the shared stack itself. */
-export const RESERVED_TENANT_NAMES: readonly string[] = [...new Set([...RESERVED_NAMESPACES, ...RESERVED_REDIS_USERS, SHARED_STACK])];
+/** Names no tenant may have: Kubernetes' and the shared stack's namespaces, Redis' own users, the shared and images stacks. */
+export const RESERVED_TENANT_NAMES: readonly string[] = [
+    ...new Set([...RESERVED_NAMESPACES, ...RESERVED_REDIS_USERS, SHARED_STACK, IMAGES_STACK]),
+];
 
 /** A refusal the CLI prints as is (exit 1); every one says what to do instead. */
 export class TenantError extends Error {
@@ -162,7 +168,7 @@ function tenantStacks(root: string): TenantStack[] {
     const project = readProjectFile(root);
     return stackNames(root).flatMap((stack): TenantStack[] => {
         const raw = rawStackConfig(stack, { root, project });
-        if (raw.values[`${PROJECT}:role`] === "shared") return [];
+        if (raw.values[`${PROJECT}:role`] !== "tenant") return [];
         try {
             const config = parseStackConfig(raw);
             if (config.role !== "tenant") return [];
@@ -225,16 +231,19 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
     // No dotenv to write: the program computes it. One the source already has must agree with it.
     const dotenvProblems = frontendDotenv(config, path.resolve(root, config.images.frontend.source)).problems;
     if (dotenvProblems.length) throw new TenantError(`refusing to add ${tenant}: ${dotenvProblems.join("\n")}`);
-    return { changes, config, nextSteps: nextSteps(config, secrets) };
+    // Its backend image is the images stack's: one that stack does not build would never be in Harbor.
+    const backendProblems = backendImageProblems(config, imagesStacksIn(root), root);
+    if (backendProblems.length) throw new TenantError(`refusing to add ${tenant}: ${backendProblems.join("\n")}`);
+    return { changes, config, nextSteps: nextSteps(config, secrets, imagesStackOf(root)!.stack) };
 }
 
-function nextSteps(config: TenantConfig, secrets: string[]): string {
+function nextSteps(config: TenantConfig, secrets: string[], imagesStack: string): string {
     const t = config.tenant;
     const steps = [
         `Create the stack and set its secrets (values never go in a file):\n      pulumi stack init ${t}\n${secrets.map((k) => `      pulumi config set --secret ${k} -s ${t}`).join("\n")}`,
         `In Harbor, create the pull-only robot ${config.harbor.pullUsername} on project ${config.harbor.project}; its token is ${PROJECT}:harborPullPassword.`,
         `On MySQL (${config.database.host}), create database ${config.database.name} and user ${config.database.user}; its password is ${PROJECT}:dbPassword.`,
-        `Deploy the shared stack, which creates the tenant's Redis user: pulumi up -s ${SHARED_STACK}`,
+        `Deploy the shared stack, which creates the tenant's Redis user: pulumi up -s ${SHARED_STACK}. Its backend image (${config.images.backend.source}) is built by the images stack (${stackFile(imagesStack)}), which must have run since the backend last changed: pulumi up -s ${imagesStack} (the tenant's up refuses a backend tag Harbor does not have).`,
         `DNS: point ${config.host} at the external nginx load balancer.`,
         `Load balancer: add this block to the external nginx and reload it:\n${nginxServerBlock(config)
             .trimEnd()
