@@ -76,13 +76,20 @@ describe("the images stack: each backend image of the fleet, built and pushed on
 
     it("builds exactly one image per backend tag the tenants deploy, and every tag a tenant deploys", () => {
         const built = images.ofType(IMAGE_TYPE).map((i) => reveal(i.inputs.tags) as string[]);
-        assert.ok(built.every((tags) => tags.length === 1), "one tag an image");
+        assert.ok(
+            built.every((tags) => tags.length === 1),
+            "one tag an image",
+        );
         const deployed = [...new Set(TENANTS.map((t) => tenants[t].outputs.backendImage as string))].sort();
         assert.deepStrictEqual(built.map((tags) => tags[0]).sort(), deployed);
         assert.deepStrictEqual(images.outputs.backendImagesBuilt.slice().sort(), deployed);
         for (const t of TENANTS) {
             const source = loadTenantConfig(t).images.backend.source;
-            assert.strictEqual(images.outputs.backendImages[source], tenants[t].outputs.backendImage, `${t} deploys what the images stack builds`);
+            assert.strictEqual(
+                images.outputs.backendImages[source],
+                tenants[t].outputs.backendImage,
+                `${t} deploys what the images stack builds`,
+            );
         }
     });
 
@@ -123,7 +130,8 @@ describe("the images stack: each backend image of the fleet, built and pushed on
             up.ofType(IMAGE_TYPE).map((i) => reveal(i.inputs.tags)[0]),
             rest,
         );
-        for (const image of rest) assert.match(up.outputs.backendImageDigests[image], /^harbor\.feng\.local:9800\/library\/stock_backend@sha256:0{64}$/);
+        for (const image of rest)
+            assert.match(up.outputs.backendImageDigests[image], /^harbor\.feng\.local:9800\/library\/stock_backend@sha256:0{64}$/);
     });
 });
 
@@ -171,7 +179,8 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
                 redis: { namespace: sharedOutputs.redisNamespace, port: sharedOutputs.redisPort },
                 pythonRuntime: runtime ? { configMap: PYTHON_RUNTIME_CONFIGMAP, checksum: runtime.checksum } : undefined,
             });
-            for (const chart of ["backend-api", "celery", "frontend"] as const) assert.deepStrictEqual(valuesOf(run, chart), expected[chart], `${t} ${chart}`);
+            for (const chart of ["backend-api", "celery", "frontend"] as const)
+                assert.deepStrictEqual(valuesOf(run, chart), expected[chart], `${t} ${chart}`);
             assert.strictEqual(run.outputs.backendImage, `${backend.repository}:${backend.tag}`);
         }
     });
@@ -184,6 +193,29 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
             { server: "harbor.feng.local:9800", repository: "library/stock_backend", tag, username: "robot$stock-pull-client-a" },
         ]);
         assert.strictEqual(run.outputs.backendImageDigest, `${repository}@${FAKE_PUSHED_DIGEST}`);
+    });
+
+    it("refuses, before any resource and at preview too, a backend the images stack does not build or pushes elsewhere", async () => {
+        const elsewhere = await failure("client-a", {
+            sharedOutputs,
+            overrides: { "stock:backendSource": "fixtures/upstream-app/frontend" },
+        });
+        assert.deepStrictEqual(elsewhere.registered, []);
+        assert.match(
+            elsewhere.message,
+            /stock:backendSource of Pulumi\.client-a\.yaml is 'fixtures\/upstream-app\/frontend', which the images stack 'images' does not build \(stock:backendSources in Pulumi\.images\.yaml lists app\/backend, fixtures\/upstream-app\/backend\)\. Fix: add 'fixtures\/upstream-app\/frontend' to stock:backendSources in Pulumi\.images\.yaml and run pulumi up -s images, or pulumi config set stock:backendSource 'app\/backend' -s client-a/,
+        );
+        const project = await failure("client-a", { sharedOutputs, overrides: { "stock:harborProject": "other" } });
+        assert.deepStrictEqual(project.registered, []);
+        assert.match(
+            project.message,
+            /stock:harborProject of Pulumi\.client-a\.yaml is 'other' \(set there or in Pulumi\.yaml\), but the images stack 'images' \(Pulumi\.images\.yaml\) builds the backend with 'library', so this stack would deploy an image nobody pushes\. Fix: pulumi config set stock:harborProject 'library' -s client-a/,
+        );
+        const platform = await failure("client-a", { sharedOutputs, overrides: { "stock:imagePlatform": "linux/arm64" } });
+        assert.match(
+            platform.message,
+            /stock:imagePlatform .* 'linux\/arm64' .* builds the backend with 'linux\/amd64', so this stack would deploy an image built for another platform/,
+        );
     });
 
     it("at up, refuses a backend tag Harbor does not have before it registers any resource, naming the tag and the stack that builds it", async () => {
@@ -204,7 +236,10 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
         assert.ok(run.ofType(CHART).length === 3, "the whole tenant is previewed");
         const warning = warnings.find((w) => w.includes("not in harbor.feng.local:9800 yet"));
         assert.ok(warning, warnings.join("\n"));
-        assert.match(warning, /`pulumi up -s client-b` refuses to deploy it until then: run `pulumi up -s images` \(stack file Pulumi\.images\.yaml builds it\)/);
+        assert.match(
+            warning,
+            /`pulumi up -s client-b` refuses to deploy it until then: run `pulumi up -s images` \(stack file Pulumi\.images\.yaml builds it\)/,
+        );
         assert.strictEqual(run.outputs.backendImageDigest, undefined, "no digest before the tag exists");
     });
 
@@ -217,6 +252,9 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
             /Stack 'client-a' cannot tell whether harbor\.feng\.local:9800 has the backend image .*ECONNREFUSED.*Fix: check that harbor\.feng\.local:9800 is reachable from here and that robot\$stock-pull-client-a \(stock:harborPullUsername\) may pull from library\/stock_backend/,
         );
         const { warnings } = await runWithWarnings("client-a", { sharedOutputs, tagLookup: down });
-        assert.ok(warnings.some((w) => /cannot tell whether harbor\.feng\.local:9800 has the backend image/.test(w)), warnings.join("\n"));
+        assert.ok(
+            warnings.some((w) => /cannot tell whether harbor\.feng\.local:9800 has the backend image/.test(w)),
+            warnings.join("\n"),
+        );
     });
 });
