@@ -70,7 +70,10 @@ function deployShared(config: SharedConfig): Record<string, unknown> {
  * that must build this tenant's backend, build contexts, Dockerfiles, the frontend's own dotenv.
  */
 export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }, root = REPO_ROOT): string[] {
-    const problems: string[] = [...stackConflicts(config, tenantStacksIn(root)), ...backendImageProblems(config, imagesStacksIn(root), root)];
+    const problems: string[] = [
+        ...stackConflicts(config, tenantStacksIn(root)),
+        ...backendImageProblems(config, imagesStacksIn(root), root),
+    ];
     for (const [key, dir] of [
         ["backendSource", sources.backend],
         ["frontendSource", sources.frontend],
@@ -174,7 +177,11 @@ export function tenantPythonRuntime(config: TenantConfig, problems: string[], di
  * tag stops the stack here, before any resource, and at preview it is a warning. Asked with the
  * pull robot when there is one (a HEAD needs no more), else the push robot.
  */
-async function backendInRegistry(config: TenantConfig, backend: ReturnType<typeof backendImageRef>, lookup: TagLookup): Promise<string | undefined> {
+async function backendInRegistry(
+    config: TenantConfig,
+    backend: ReturnType<typeof backendImageRef>,
+    lookup: TagLookup,
+): Promise<string | undefined> {
     const pull = config.harbor.pullUsername && config.secrets.harborPullPassword;
     const credentials = pull
         ? { username: config.harbor.pullUsername!, password: config.secrets.harborPullPassword!, key: `${PROJECT}:harborPullUsername` }

@@ -25,7 +25,12 @@ export function checkImagesSources(config: ImagesConfig, root: string): string[]
 }
 
 /** Which targets Harbor lacks: those to build now. At `up` a registry that cannot answer is an error; at preview, a warning (the build is shown). */
-async function missingTargets(config: ImagesConfig, targets: BackendTarget[], lookup: TagLookup, preview: boolean): Promise<BackendTarget[]> {
+async function missingTargets(
+    config: ImagesConfig,
+    targets: BackendTarget[],
+    lookup: TagLookup,
+    preview: boolean,
+): Promise<BackendTarget[]> {
     const credentials = { username: config.harbor.username, password: config.secrets.harborPassword };
     const answers = await Promise.all(
         targets.map(async (t) => {
@@ -34,7 +39,10 @@ async function missingTargets(config: ImagesConfig, targets: BackendTarget[], lo
             } catch (e) {
                 const problem = `cannot tell whether ${config.harbor.server} already has ${imageName(t.ref)}: ${(e as Error).message}`;
                 const fix = `check that ${config.harbor.server} is reachable and that ${config.harbor.username} (${PROJECT}:harborUsername) may pull and push in project ${config.harbor.project}`;
-                if (!preview) throw new Error(`Stack '${config.stack}' ${problem}. Fix: ${fix}, then run pulumi up -s ${config.stack} again`);
+                if (!preview)
+                    throw new Error(`Stack '${config.stack}' ${problem}. Fix: ${fix}, then run pulumi up -s ${config.stack} again`, {
+                        cause: e,
+                    });
                 void pulumi.log.warn(`${problem}; the preview shows it as a build. ${fix}`);
                 return { target: t, digest: null };
             }

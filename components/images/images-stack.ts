@@ -81,7 +81,9 @@ export function backendImageProblems(config: TenantConfig, images: readonly Imag
     const resolved = path.resolve(root, source);
     if (!built.backendSources.some((s) => path.resolve(root, s) === resolved)) {
         const listed = built.backendSources.length ? `lists ${built.backendSources.join(", ")}` : "lists nothing";
-        const other = built.backendSources[0] ? `, or pulumi config set ${PROJECT}:backendSource '${built.backendSources[0]}' -s ${config.stack}` : "";
+        const other = built.backendSources[0]
+            ? `, or pulumi config set ${PROJECT}:backendSource '${built.backendSources[0]}' -s ${config.stack}`
+            : "";
         problems.push(
             `${PROJECT}:backendSource of ${file} is '${source}', which the images stack '${built.stack}' does not build (${PROJECT}:backendSources in ${built.file} ${listed}). Fix: add '${source}' to ${PROJECT}:backendSources in ${built.file} and run pulumi up -s ${built.stack}${other}`,
         );

@@ -89,7 +89,8 @@ describe("policy pack over the stacks in the repository", function () {
                 it("judges each backend build: one per content tag, pushed to the allowed registry", () => {
                     const builds = kinds(s.resources, "docker-build:index:Image");
                     assert.equal(builds.length, 2, "app/backend and fixtures/upstream-app/backend differ");
-                    for (const b of builds) assert.match(b.props.tags[0], /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
+                    for (const b of builds)
+                        assert.match(b.props.tags[0], /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
                 });
             }
 
@@ -290,7 +291,10 @@ describe("policy pack over the stacks in the repository", function () {
             // The images stack must push there too, or the tenant is refused before the policies see it.
             const scratch = scratchCopy("stock-policy-registry-");
             const imagesFile = scratch.file("Pulumi.images.yaml");
-            fs.writeFileSync(imagesFile, fs.readFileSync(imagesFile, "utf8").replace("config:\n", "config:\n  stock:harborServer: registry.example.com\n"));
+            fs.writeFileSync(
+                imagesFile,
+                fs.readFileSync(imagesFile, "utf8").replace("config:\n", "config:\n  stock:harborServer: registry.example.com\n"),
+            );
             let variant: StackResources;
             let images: StackResources;
             try {
@@ -299,10 +303,16 @@ describe("policy pack over the stacks in the repository", function () {
             } finally {
                 scratch.remove();
             }
-            const pushed = await check("images", images.resources, rawStackConfig("images", { overrides: { "stock:harborServer": "registry.example.com" } }).values);
+            const pushed = await check(
+                "images",
+                images.resources,
+                rawStackConfig("images", { overrides: { "stock:harborServer": "registry.example.com" } }).values,
+            );
             assert.ok(
                 pushed.mandatory.some(
-                    (d) => d.policy === "image-from-allowed-registry" && d.message.startsWith('Image backend-app-backend: tag "registry.example.com/library/stock_backend:'),
+                    (d) =>
+                        d.policy === "image-from-allowed-registry" &&
+                        d.message.startsWith('Image backend-app-backend: tag "registry.example.com/library/stock_backend:'),
                 ),
                 explain(pushed),
             );

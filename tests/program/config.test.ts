@@ -245,7 +245,10 @@ describe("config model: the images stack", () => {
             ...imagesProblems({ "stock:backendSources": ["app/backend", "app/backend"] }),
             ...imagesProblems({ "stock:backendSources": ["app/backend", "app-backend"] }),
         ].join("\n");
-        assert.match(all, /stock:backendSources is required for images stacks but is not set in Pulumi\.images\.yaml\. Fix: list each backend build context on its own line under stock:backendSources in Pulumi\.images\.yaml/);
+        assert.match(
+            all,
+            /stock:backendSources is required for images stacks but is not set in Pulumi\.images\.yaml\. Fix: list each backend build context on its own line under stock:backendSources in Pulumi\.images\.yaml/,
+        );
         assert.match(all, /stock:backendSources in Pulumi\.images\.yaml: list at least one backend build context/);
         assert.match(all, /stock:backendSources in Pulumi\.images\.yaml: lists a build context twice/);
         assert.match(all, /stock:backendSources in Pulumi\.images\.yaml: lists two build contexts whose names differ only in punctuation/);
@@ -267,7 +270,10 @@ describe("config model: the images stack", () => {
             { overrides: { "stock:backendSources": ["app/backend"] } },
             "stock:backendSources is set in Pulumi.client-a.yaml, but only images stacks use it: in this tenant stack it would do nothing. Fix: pulumi config rm stock:backendSources -s client-a, and set it in the images stack's file instead",
         );
-        assert.match(problems({ overrides: { "stock:backendSources": ["app/backend"] } }, "shared").join("\n"), /only images stacks use it: in this shared stack/);
+        assert.match(
+            problems({ overrides: { "stock:backendSources": ["app/backend"] } }, "shared").join("\n"),
+            /only images stacks use it: in this shared stack/,
+        );
     });
 
     it("keys refused in other roles have no project default in Pulumi.yaml (else every stack would set them)", () => {

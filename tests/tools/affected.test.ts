@@ -23,7 +23,10 @@ describe("affected stacks: the rules, on this repository's stacks", () => {
         const result = affectedStacks(["Pulumi.images.yaml"], repo);
         assert.deepStrictEqual(result.stacks, ["images", ...tenantStacks]);
         assert.match(result.files[0].why, /images stack's file/);
-        assert.deepStrictEqual(stacksOf("Pulumi.client-b.yaml", "Pulumi.shared.yaml", "Pulumi.images.yaml").slice(0, 2), ["images", "shared"]);
+        assert.deepStrictEqual(stacksOf("Pulumi.client-b.yaml", "Pulumi.shared.yaml", "Pulumi.images.yaml").slice(0, 2), [
+            "images",
+            "shared",
+        ]);
     });
 
     it("a tenant's frontend dotenv → that tenant; a dotenv no one builds with → none", () => {
@@ -96,7 +99,11 @@ describe("affected stacks: read from stack files", function () {
         ]);
         try {
             const files = readStackFiles(repo.root);
-            assert.deepStrictEqual(affectedStacks(["customers/acme/backend/app.py"], files).stacks, ["acme"], "no images stack builds it yet");
+            assert.deepStrictEqual(
+                affectedStacks(["customers/acme/backend/app.py"], files).stacks,
+                ["acme"],
+                "no images stack builds it yet",
+            );
             assert.deepStrictEqual(affectedStacks(["customers/acme/frontend/envs/acme"], files).stacks, ["acme"]);
             assert.deepStrictEqual(affectedStacks(["app/frontend/envs/other"], files).stacks, ["other"]);
             assert.deepStrictEqual(affectedStacks(["app/frontend/envs/acme"], files).stacks, [], "acme builds its own frontend");
@@ -107,11 +114,7 @@ describe("affected stacks: read from stack files", function () {
 
     it("a backend build context outside app/ → the images stack, which builds it, and every tenant that deploys it", () => {
         const backend = { "stock:backendSource": "customers/shared-backend" };
-        const repo = syntheticRepo([
-            { name: "acme", config: backend },
-            { name: "bolt", config: backend },
-            { name: "other" },
-        ]);
+        const repo = syntheticRepo([{ name: "acme", config: backend }, { name: "bolt", config: backend }, { name: "other" }]);
         try {
             fs.writeFileSync(
                 path.join(repo.root, "Pulumi.images.yaml"),

@@ -366,9 +366,6 @@ describe("fleet runner: the images stack first, with the real rollout plan and t
     it("destroys the images stack last, after the shared stack", async () => {
         const backend = new FakeFleetBackend();
         await runFleet({ operation: "destroy", plan: fleetPlan(), backend, parallel: 1 });
-        assert.deepStrictEqual(
-            backend.calls.map((c) => c.stack).slice(-2),
-            ["shared", "images"],
-        );
+        assert.deepStrictEqual(backend.calls.map((c) => c.stack).slice(-2), ["shared", "images"]);
     });
 });

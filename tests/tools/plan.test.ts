@@ -104,7 +104,10 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         const plan = await buildPlan("images");
         const text = formatPlan(plan);
         assert.match(text, /^Plan for stack images \(images\)/);
-        assert.match(text, /Images \(built and pushed by `pulumi up` when Harbor does not have the tag yet; a preview never builds or pushes\)/);
+        assert.match(
+            text,
+            /Images \(built and pushed by `pulumi up` when Harbor does not have the tag yet; a preview never builds or pushes\)/,
+        );
         assert.deepStrictEqual(
             plan.images.map((i) => [i.name, i.context]),
             [
@@ -113,7 +116,10 @@ describe("plan: an offline picture of what pulumi up would do", function () {
             ],
         );
         const tenant = await buildPlan("client-c");
-        assert.ok(plan.images.some((i) => i.image === tenant.backend?.image), "client-c deploys one of them");
+        assert.ok(
+            plan.images.some((i) => i.image === tenant.backend?.image),
+            "client-c deploys one of them",
+        );
         assert.deepStrictEqual(plan.objects, [], "no Kubernetes object");
     });
 

@@ -219,9 +219,18 @@ describe("rollout: loading the fleet from stack files", () => {
         const repo = syntheticRepo([{ name: "a-one" }]);
         try {
             fs.rmSync(path.join(repo.root, "Pulumi.images.yaml"));
-            assert.throws(() => loadFleet(repo.root), /exactly one stack with stock:role images .* found none: it builds and pushes the backend image/);
-            fs.writeFileSync(path.join(repo.root, "Pulumi.images-a.yaml"), "config:\n  stock:role: images\n  stock:backendSources: [app/backend]\n");
-            fs.writeFileSync(path.join(repo.root, "Pulumi.images-b.yaml"), "config:\n  stock:role: images\n  stock:backendSources: [app/backend]\n");
+            assert.throws(
+                () => loadFleet(repo.root),
+                /exactly one stack with stock:role images .* found none: it builds and pushes the backend image/,
+            );
+            fs.writeFileSync(
+                path.join(repo.root, "Pulumi.images-a.yaml"),
+                "config:\n  stock:role: images\n  stock:backendSources: [app/backend]\n",
+            );
+            fs.writeFileSync(
+                path.join(repo.root, "Pulumi.images-b.yaml"),
+                "config:\n  stock:role: images\n  stock:backendSources: [app/backend]\n",
+            );
             assert.throws(() => loadFleet(repo.root), /exactly one stack with stock:role images .* found images-a, images-b/);
         } finally {
             repo.remove();

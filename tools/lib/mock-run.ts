@@ -227,7 +227,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     // index.ts is `export = deploy()`: called here with the injected registry lookup. A checkout of
     // an older version (plan --diff) ignores the argument.
     const entry = require.resolve(path.join(root, "components", "program"));
-    const { deploy } = require(entry) as { deploy(options?: { tagLookup?: TagLookup }): Promise<Record<string, unknown>> };
+    const { deploy } = require(entry) as { deploy: (options?: { tagLookup?: TagLookup }) => Promise<Record<string, unknown>> };
     const settled = async () => {
         // Every registration still in flight reaches the monitor before anything is inspected.
         await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
