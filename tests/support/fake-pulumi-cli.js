@@ -30,7 +30,11 @@ function events(log, kind) {
     write({ resourcePreEvent: { metadata: { op: "create", urn: `urn:pulumi:${short}::stock::kubernetes:apps/v1:Deployment::${short}-api`, type: "kubernetes:apps/v1:Deployment", provider: "" } } });
     write({ resourcePreEvent: { metadata: { op: "same", urn: `urn:pulumi:${short}::stock::pulumi:pulumi:Stack::stock-${short}`, type: "pulumi:pulumi:Stack", provider: "" } } });
     if (short.endsWith("-policy")) {
-        write({ policyEvent: { message: "image must come from Harbor", color: "never", policyName: "image-from-allowed-registry", policyPackName: "stock-deploy-guardrails", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", enforcementLevel: "mandatory" } });
+        const violation = { policyEvent: { message: "image must come from Harbor", color: "never", policyName: "image-from-allowed-registry", policyPackName: "stock-deploy-guardrails", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", enforcementLevel: "mandatory" } };
+        write(violation);
+        // The line again, as the Automation API's log tail can deliver it twice: one violation still.
+        sequence--;
+        write(violation);
     }
     write({ summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges: { create: 2, update: 1, same: 5 }, policyPacks: {}, isPreview: kind === "preview" } });
     write({ cancelEvent: {} });

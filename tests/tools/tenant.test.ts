@@ -7,7 +7,8 @@ import { nginxServerBlock } from "../../components/tenant/nginx";
 import { loadStackConfig, loadTenantConfig, requiredSecrets } from "../../tools/lib/stack-files";
 import { RESERVED_TENANT_NAMES, withTenantListed, withTenantUnlisted } from "../../tools/lib/tenants";
 import { StackLookup, main, pulumiStackLookup } from "../../tools/tenant";
-import { fingerprint, scratchRepo } from "../support/scratch-repo";
+import { scratchCopy } from "../../tools/lib/scratch";
+import { fingerprint } from "../support/fingerprint";
 
 interface CliResult {
     code: number;
@@ -36,7 +37,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
     let repo: { root: string; remove(): void };
     let before: Record<string, string>;
     beforeEach(() => {
-        repo = scratchRepo();
+        repo = scratchCopy("stock-tenant-");
         before = fingerprint(repo.root);
     });
     afterEach(() => repo.remove());

@@ -4,35 +4,14 @@
  * metadata or metadata without a key. `npm run docs` rewrites them; a test fails when one is stale.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { CHARTS_DIR } from "../../components/names";
-
-// The package ships CommonJS without types.
-
-const { runReadmeGenerator } = require("@bitnami/readme-generator-for-helm") as {
-    runReadmeGenerator: (options: { values: string; readme: string }) => void;
-};
+import { generatorReadme } from "./readme-generator";
 
 /** The chart's README.md as the generator writes it (the checked-in one is left untouched). */
 export function generatedChartReadme(chart: string, chartsDir = CHARTS_DIR): string {
     const dir = path.join(chartsDir, chart);
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `readme-${chart}-`));
-    try {
-        const readme = path.join(scratch, "README.md");
-        fs.copyFileSync(path.join(dir, "README.md"), readme);
-        // The generator reports its findings on the console; keep a test's output readable.
-        const log = console.log;
-        console.log = () => undefined;
-        try {
-            runReadmeGenerator({ values: path.join(dir, "values.yaml"), readme });
-        } finally {
-            console.log = log;
-        }
-        return fs.readFileSync(readme, "utf8");
-    } finally {
-        fs.rmSync(scratch, { recursive: true, force: true });
-    }
+    return generatorReadme(path.join(dir, "values.yaml"), path.join(dir, "README.md"));
 }
 
 /** Rewrites a chart's README.md; true when it changed. */

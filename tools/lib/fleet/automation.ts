@@ -154,7 +154,13 @@ export class AutomationBackend implements FleetBackend {
         options: StackRunOptions,
     ): Promise<StackOutcome> {
         let policyViolations = 0;
+        // The engine numbers its events, and the Automation API's tail of the event log
+        // (@logdna/tail-file 4) can deliver a line twice: its final read on quit() can run beside a
+        // poll already in flight, both streaming from the same position. A violation counts once.
+        const delivered = new Set<number>();
         const onEvent = (event: EngineEvent) => {
+            if (delivered.has(event.sequence)) return;
+            delivered.add(event.sequence);
             if (event.policyEvent) policyViolations++;
             const line = progressLine(event);
             if (line) options.onProgress(line);
