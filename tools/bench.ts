@@ -70,6 +70,8 @@ function makeFleet(n: number, frontend: string): Fleet {
     const tenants = Array.from({ length: n }, (_, i) => tenantName(i + 1));
     const repo = syntheticRepo(tenants.map((name, i) => ({ name, wave: i < 2 ? 0 : 1, config: { "stock:frontendSource": frontend } })));
     fs.symlinkSync(path.join(REPO_ROOT, "index.ts"), path.join(repo.root, "index.ts"));
+    // The mock runner calls the program's deploy() with a stand-in registry (tools/lib/mock-run.ts).
+    fs.symlinkSync(path.join(REPO_ROOT, "components"), path.join(repo.root, "components"), "dir");
     const git = (...args: string[]) =>
         execFileSync("git", ["-C", repo.root, "-c", "user.name=bench", "-c", "user.email=bench@stock-deploy.invalid", ...args], {
             stdio: "ignore",
