@@ -17,7 +17,7 @@ import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./tenant/p
 import { SharedRedis } from "./redis/shared-redis";
 import { stackConflicts, tenantStacksIn } from "./config/stack-conflicts";
 import { Tenant } from "./tenant/tenant";
-import { backendImageRef, imageName } from "./images/backend-image";
+import { ImageRef, backendImageRef, imageName } from "./images/backend-image";
 import { deployImages } from "./images/deploy";
 import { backendImageProblems, imagesStackOf, imagesStacksIn } from "./images/images-stack";
 import { TagLookup, registryTagDigest } from "./images/registry";
@@ -177,11 +177,7 @@ export function tenantPythonRuntime(config: TenantConfig, problems: string[], di
  * tag stops the stack here, before any resource, and at preview it is a warning. Asked with the
  * pull robot when there is one (a HEAD needs no more), else the push robot.
  */
-async function backendInRegistry(
-    config: TenantConfig,
-    backend: ReturnType<typeof backendImageRef>,
-    lookup: TagLookup,
-): Promise<string | undefined> {
+async function backendInRegistry(config: TenantConfig, backend: ImageRef, lookup: TagLookup): Promise<string | undefined> {
     const pull = config.harbor.pullUsername && config.secrets.harborPullPassword;
     const credentials = pull
         ? { username: config.harbor.pullUsername!, password: config.secrets.harborPullPassword!, key: `${PROJECT}:harborPullUsername` }
