@@ -26,9 +26,23 @@ export function contextFiles(contextDir: string): string[] {
     return files.sort();
 }
 
+/** Read by Docker from a build context even where its `.dockerignore` lists them (COPY then never sees them). */
+const ALWAYS_READ = ["Dockerfile", ".dockerignore"];
+
+/**
+ * The files a build reads: {@link contextFiles}, plus the Dockerfile and `.dockerignore`, which
+ * Docker reads even where `.dockerignore` lists them (the real app's does). Sorted like contextFiles.
+ */
+export function buildFiles(contextDir: string): string[] {
+    const files = contextFiles(contextDir);
+    const read = ALWAYS_READ.filter((f) => !files.includes(f) && fs.existsSync(path.join(contextDir, f)));
+    return [...files, ...read].sort();
+}
+
 /**
  * The tag for an image built from `contextDir` with `buildArgs`: `ctx-` and 16 hex digits of a
- * SHA-256 over every file's path, executable bit and bytes, plus the non-secret build arguments.
+ * SHA-256 over every file's path, executable bit and bytes ({@link buildFiles}: a Dockerfile change
+ * is a new image), plus the non-secret build arguments.
  * Secret build arguments must not be passed here: a token rotation is no reason to rebuild.
  * `exclude` leaves out files the build sends but never uses for this image (another tenant's dotenv).
  */
@@ -41,7 +55,7 @@ export function contentTag(
         throw new Error(`Build context ${contextDir} does not exist or is not a directory`);
     }
     const hash = crypto.createHash("sha256");
-    for (const file of contextFiles(contextDir).filter((f) => !exclude(f))) {
+    for (const file of buildFiles(contextDir).filter((f) => !exclude(f))) {
         const full = path.join(contextDir, file);
         const executable = (fs.statSync(full).mode & 0o111) !== 0;
         hash.update(`file\0${file}\0${executable ? "x" : "-"}\0`);

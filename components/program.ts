@@ -5,13 +5,13 @@
  * backend, whether Harbor has that backend image, the shared stack's tenant list) run, and the
  * frontend's build context is staged, before the first resource is registered.
  */
-import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, PROJECT, SharedConfig, TenantConfig, stackFile } from "./config";
+import { ConfigError, PROJECT, SharedConfig, TenantConfig, sourceFix, stackFile } from "./config";
 import { readStackConfig } from "./config/source";
 import { RedisConnection, RedisCredential } from "./redis/credential";
+import { buildContextProblem, frontendContextProblem } from "./tenant/build-context";
 import { frontendDotenv, stageFrontendContext } from "./tenant/frontend-env";
 import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./tenant/python-runtime";
 import { SharedRedis } from "./redis/shared-redis";
@@ -19,7 +19,7 @@ import { stackConflicts, tenantStacksIn } from "./config/stack-conflicts";
 import { Tenant } from "./tenant/tenant";
 import { ImageRef, backendImageRef, imageName } from "./images/backend-image";
 import { deployImages } from "./images/deploy";
-import { backendImageProblems, imagesStackOf, imagesStacksIn } from "./images/images-stack";
+import { ImagesStackIdentity, backendImageProblems, imagesStackOf, imagesStacksIn } from "./images/images-stack";
 import { TagLookup, registryTagDigest } from "./images/registry";
 import { checkImageInRegistry } from "./images/tag-check";
 
@@ -69,22 +69,26 @@ function deployShared(config: SharedConfig): Record<string, unknown> {
  * Problems only the file system can reveal: conflicts with the other stack files, the images stack
  * that must build this tenant's backend, build contexts, Dockerfiles, the frontend's own dotenv.
  */
-export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }, root = REPO_ROOT): string[] {
-    const problems: string[] = [
-        ...stackConflicts(config, tenantStacksIn(root)),
-        ...backendImageProblems(config, imagesStacksIn(root), root),
-    ];
-    for (const [key, dir] of [
-        ["backendSource", sources.backend],
-        ["frontendSource", sources.frontend],
+export function checkTenantSources(
+    config: TenantConfig,
+    sources: { backend: string; frontend: string },
+    root = REPO_ROOT,
+    images: readonly ImagesStackIdentity[] = imagesStacksIn(root),
+): string[] {
+    const problems: string[] = [...stackConflicts(config, tenantStacksIn(root)), ...backendImageProblems(config, images, root)];
+    const file = stackFile(config.stack);
+    let frontendReadable = true;
+    for (const [key, dir, given] of [
+        ["backendSource", sources.backend, config.images.backend.source],
+        ["frontendSource", sources.frontend, config.images.frontend.source],
     ] as const) {
-        if (!fs.existsSync(path.join(dir, "Dockerfile"))) {
-            problems.push(
-                `stock:${key} points at ${dir}, which has no Dockerfile. Fix: pulumi config set stock:${key} <path to the app's source> -s ${config.stack}`,
-            );
-        }
+        const problem = buildContextProblem(dir) ?? (key === "frontendSource" ? frontendContextProblem(dir, config.buildFor) : undefined);
+        if (!problem) continue;
+        if (key === "frontendSource") frontendReadable = false;
+        const shown = path.isAbsolute(given) ? given : `${given} (${dir})`;
+        problems.push(`stock:${key} in ${file} is ${shown}, ${problem.why}. Fix: ${problem.fix ?? sourceFix(key, config.stack)}`);
     }
-    problems.push(...frontendDotenv(config, sources.frontend).problems);
+    if (frontendReadable) problems.push(...frontendDotenv(config, sources.frontend).problems);
     return problems;
 }
 

@@ -1,12 +1,15 @@
 /**
- * `npm run tenant -- add <tenant> --host <host> [--build-for <dotenv>] [--wave N] [--db-name X] [--db-user Y]`
+ * `npm run tenant -- add <tenant> --host <host> --backend-source <dir> --frontend-source <dir> [--build-for <dotenv>] [--wave N] [--db-name X] [--db-user Y]`
  * `npm run tenant -- remove <tenant> [--force]`
  * `npm run tenant -- list [--json]`
  *
- * add     writes Pulumi.<tenant>.yaml (checked by the program's config model first), lists the tenant
- *         in Pulumi.shared.yaml's stock:tenants (no frontend dotenv: the program computes it; one the
- *         frontend source has for --build-for must agree with it), and prints what is left to do
- *         (secrets, Harbor robot, database, DNS, the load balancer block).
+ * add     writes Pulumi.<tenant>.yaml (checked by the program's config model and its build-context
+ *         checks first), lists the tenant in Pulumi.shared.yaml's stock:tenants (no frontend dotenv:
+ *         the program computes it; one the frontend source has for --build-for must agree with it),
+ *         and prints what is left to do (secrets, Harbor robot, database, DNS, the load balancer block).
+ *         --backend-source/--frontend-source are stock:backendSource/frontendSource, one flag per key
+ *         like every other option (the real app's checkout has them as <checkout>/backend and
+ *         <checkout>/frontend), written as given: relative to the repository, or absolute.
  * remove  reverses add; refuses while the Pulumi stack still exists in the backend (asked of the
  *         Pulumi CLI) unless --force.
  * list    a table of the tenants: stack, host, rollout wave, config status.
@@ -21,7 +24,10 @@ import { TenantError, applyChanges, planAdd, planRemove, tenantRows } from "./li
 import { Output, parseCli } from "./lib/cli";
 
 const USAGE = [
-    "usage: npm run tenant -- add <tenant> --host <host> [--build-for <dotenv>] [--wave N] [--db-name X] [--db-user Y]",
+    "usage: npm run tenant -- add <tenant> --host <host> --backend-source <dir> --frontend-source <dir>",
+    "                             [--build-for <dotenv>] [--wave N] [--db-name X] [--db-user Y]",
+    "       (the app's build contexts, relative to this repository or absolute, e.g. the real app's checkout:",
+    "        --backend-source ../stock/backend --frontend-source ../stock/frontend)",
     "       npm run tenant -- remove <tenant> [--force]",
     "       npm run tenant -- list [--json]",
 ].join("\n");
@@ -74,6 +80,8 @@ export async function main(argv: string[], deps: TenantCliDeps = {}): Promise<nu
     const parsed = parseCli(argv, {
         options: {
             host: { type: "string" },
+            "backend-source": { type: "string" },
+            "frontend-source": { type: "string" },
             "build-for": { type: "string" },
             wave: { type: "string" },
             "db-name": { type: "string" },
@@ -105,7 +113,12 @@ export async function main(argv: string[], deps: TenantCliDeps = {}): Promise<nu
             case "add": {
                 if (!tenant) return bad("tenant add needs the tenant's name");
                 if (!args.host) return bad("tenant add needs --host <the tenant's public host>, e.g. --host app.client-d.example.com");
-                const misplaced = onlyFor(["host", "build-for", "wave", "db-name", "db-user"]);
+                const { "backend-source": backendSource, "frontend-source": frontendSource } = args;
+                if (!backendSource || !frontendSource)
+                    return bad(
+                        `tenant add needs ${[backendSource ? "" : "--backend-source", frontendSource ? "" : "--frontend-source"].filter(Boolean).join(" and ")}: the app's build contexts (no default, so that no stack builds an app it did not name), e.g. --backend-source ../stock/backend --frontend-source ../stock/frontend for a checkout of github.com/fengxia41103/stock next to this repository`,
+                    );
+                const misplaced = onlyFor(["host", "backend-source", "frontend-source", "build-for", "wave", "db-name", "db-user"]);
                 if (misplaced.length) return bad(`--${misplaced.join(", --")} is not an option of tenant add`);
                 if (args.wave !== undefined && !/^\d+$/.test(args.wave))
                     return bad(`--wave must be a whole number of 0 or more (0 = canary), got '${args.wave}'`);
@@ -113,6 +126,8 @@ export async function main(argv: string[], deps: TenantCliDeps = {}): Promise<nu
                     {
                         tenant,
                         host: args.host,
+                        backendSource,
+                        frontendSource,
                         buildFor: args["build-for"],
                         wave: args.wave === undefined ? undefined : Number(args.wave),
                         dbName: args["db-name"],

@@ -74,7 +74,8 @@ config:
   stock:apiReplicas: 1
   stock:frontendReplicas: 1
   stock:gunicornWorkers: 2
-  # The reference app (app/) with its hardened endpoints (README, "Bring your own app").
+  # The app it builds (no project default): the reference app (app/), with its hardened
+  # endpoints (README, "Bring your own app").
   stock:backendSource: app/backend
   stock:frontendSource: app/frontend
   stock:apiStartupProbe: http:/healthz

@@ -68,6 +68,16 @@ const tenantOnly: Role[] = ["tenant"];
 const sharedOnly: Role[] = ["shared"];
 const imagesOnly: Role[] = ["images"];
 
+/**
+ * The fix of a missing or unusable build context: the real app's checkout next to this repository
+ * (its repository has backend/ and frontend/), or the reference app here. An example of where, not a
+ * default: which app a stack builds is the stack's to say.
+ */
+export function sourceFix(key: "backendSource" | "frontendSource", stack: string): string {
+    const part = key === "backendSource" ? "backend" : "frontend";
+    return `pulumi config set stock:${key} '../stock/${part}' -s ${stack}, the ${part}/ of your checkout of the app (e.g. git clone -b dev https://github.com/fengxia41103/stock ../stock), relative to this repository or absolute; app/${part} is the reference app in this repository`;
+}
+
 /** Every config key the program reads, without the `stock:` prefix. */
 export const KEYS = {
     role: {
@@ -324,19 +334,21 @@ export const KEYS = {
     },
     backendSource: {
         description:
-            "Build context of the backend image this tenant deploys (Django API and Celery), relative to the repo or absolute. The tenant never builds it: it computes the image's content tag, which the images stack (listing the same context in `stock:backendSources`) must have pushed before `pulumi up`.",
+            "Build context of the backend image this tenant deploys (Django API and Celery): a directory with its Dockerfile at the top, relative to the repository or absolute. No default: every tenant stack names the app it builds (the real app's checkout: `<checkout>/backend`; the reference app: `app/backend`). The tenant never builds it: it computes the image's content tag, which the images stack (listing the same context in `stock:backendSources`) must have pushed before `pulumi up`.",
         roles: tenantOnly,
         required: true,
         schema: z.string().min(1),
-        example: "app/backend",
+        example: "../stock/backend",
+        fix: (stack) => sourceFix("backendSource", stack),
     },
     frontendSource: {
         description:
-            "Build context of the frontend image. The program builds from a staged copy (`.build/<stack>/frontend`, git-ignored) with `envs/<buildFor>` computed; an `envs/<buildFor>` found in the source keeps its other keys, and one whose computed keys disagree is refused.",
+            "Build context of the frontend image: a directory whose Dockerfile declares `ARG BUILD_FOR`, relative to the repository or absolute; no default (the real app's checkout: `<checkout>/frontend`; the reference app: `app/frontend`). The program builds from a staged copy (`.build/<stack>/frontend`, git-ignored) with `envs/<buildFor>` computed; an `envs/<buildFor>` found in the source keeps its other keys, and one whose computed keys disagree is refused.",
         roles: tenantOnly,
         required: true,
         schema: z.string().min(1),
-        example: "app/frontend",
+        example: "../stock/frontend",
+        fix: (stack) => sourceFix("frontendSource", stack),
     },
     backendRepository: {
         description: "Harbor repository of the backend images; a tenant's must be the images stack's.",

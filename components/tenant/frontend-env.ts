@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FRONTEND_API_URL_VARIABLE, TenantConfig, stackFile } from "../config";
-import { contextFiles } from "../content-hash";
+import { buildFiles } from "../content-hash";
 import { tenantUrls } from "./urls";
 
 export const API_URL_VARIABLE = FRONTEND_API_URL_VARIABLE;
@@ -91,8 +91,9 @@ export function stagedContextDir(root: string, stack: string): string {
 }
 
 /**
- * Copies the files Docker would send from `source` (honouring its `.dockerignore`) into
- * {@link stagedContextDir}, without any dotenv file of `envs/` but this build's, written with
+ * Copies the files a build reads from `source` (what Docker sends, honouring its `.dockerignore`,
+ * and the Dockerfile and `.dockerignore` themselves, which the build needs wherever they are listed)
+ * into {@link stagedContextDir}, without any dotenv file of `envs/` but this build's, written with
  * `dotenv`. Only relative paths, bytes and the executable bit reach the copy, so its content tag
  * is the same on every machine and checkout path, and on every run. Returns the staged directory.
  */
@@ -106,7 +107,7 @@ export function stageFrontendContext(source: string, buildFor: string, dotenv: s
         fs.writeFileSync(target, bytes);
         fs.chmodSync(target, executable ? 0o755 : 0o644);
     };
-    for (const file of contextFiles(source).filter((f) => !f.startsWith("envs/"))) {
+    for (const file of buildFiles(source).filter((f) => !f.startsWith("envs/"))) {
         const full = path.join(source, file);
         write(file, fs.readFileSync(full), (fs.statSync(full).mode & 0o111) !== 0);
     }

@@ -3,11 +3,13 @@
 // rule; or, where a user may mean it, accepted with a warning that says so.
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { z } from "zod";
 import { ConfigError, KEYS, KeySpec } from "../../components/config";
 import { RecordedResource, RunOptions, defaultSharedOutputs, runProgram } from "../../tools/lib/mock-run";
 import { Scratch, scratchCopy } from "../../tools/lib/scratch";
-import { loadStackConfig } from "../../tools/lib/stack-files";
+import { REPO_ROOT, loadStackConfig } from "../../tools/lib/stack-files";
 import { main } from "../../tools/plan";
 import { withTenantUnlisted } from "../../tools/lib/tenants";
 import * as YAML from "yaml";
@@ -186,6 +188,79 @@ describe("bad input: conflicts between stacks", function () {
             "tenant 'client-b' (stock:tenant) is not allowed on the shared Redis",
             "Fix: add client-b to stock:tenants in Pulumi.shared.yaml",
         );
+    });
+});
+
+describe("bad input: the app a stack builds", function () {
+    this.timeout(60000);
+    let dir: string;
+    before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-sources-"))));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    /** A copy of the stand-in laid out as the real app's checkout (backend/, frontend/). */
+    const checkout = (name: string) => {
+        const app = path.join(dir, name);
+        fs.cpSync(path.join(REPO_ROOT, "fixtures", "upstream-app"), app, { recursive: true });
+        return app;
+    };
+
+    it("refuses a tenant stack that names no app: no project default builds one; the fix names a checkout of the real app", async () => {
+        for (const key of ["backendSource", "frontendSource"] as const) {
+            const message = await refused(
+                "client-c",
+                { overrides: { [`stock:${key}`]: undefined } },
+                `stock:${key} is required for tenant stacks but is not set in Pulumi.client-c.yaml. Fix: pulumi config set stock:${key} '../stock/${key === "backendSource" ? "backend" : "frontend"}' -s client-c`,
+                "git clone -b dev https://github.com/fengxia41103/stock ../stock",
+            );
+            assert.strictEqual(message.split("\n").filter((l) => l.startsWith("  - ")).length, 1, message);
+        }
+        // The suggested value is one the model accepts (where the checkout is, is the operator's).
+        assert.deepStrictEqual(problems("client-c", { "stock:backendSource": "../stock/backend" }), []);
+    });
+
+    it("refuses a source that does not exist, one without a Dockerfile, and a frontend source that is a backend (no ARG BUILD_FOR), naming key, file and fix", async () => {
+        const app = checkout("no-dockerfile");
+        await refused(
+            "client-c",
+            { overrides: { "stock:backendSource": path.join(app, "backnd") } },
+            `stock:backendSource in Pulumi.client-c.yaml is ${path.join(app, "backnd")}, which does not exist. Fix: pulumi config set stock:backendSource '../stock/backend' -s client-c`,
+        );
+        fs.rmSync(path.join(app, "backend", "Dockerfile"));
+        await refused(
+            "client-c",
+            { overrides: { "stock:backendSource": path.join(app, "backend") } },
+            `stock:backendSource in Pulumi.client-c.yaml is ${path.join(app, "backend")}, which has no Dockerfile at its top: it is not a build context`,
+            "Fix: pulumi config set stock:backendSource '../stock/backend' -s client-c",
+        );
+        const swapped = checkout("swapped");
+        await refused(
+            "client-c",
+            { overrides: { "stock:frontendSource": path.join(swapped, "backend") } },
+            `stock:frontendSource in Pulumi.client-c.yaml is ${path.join(swapped, "backend")}, whose Dockerfile declares no ARG BUILD_FOR`,
+            "Fix: pulumi config set stock:frontendSource '../stock/frontend' -s client-c",
+        );
+        // A frontend whose envs/ the program cannot stage its dotenv into.
+        const envsFile = checkout("envs-file");
+        fs.rmSync(path.join(envsFile, "frontend", "envs"), { recursive: true });
+        fs.writeFileSync(path.join(envsFile, "frontend", "envs"), "REACT_APP_HOST_URL=http://x.example.com\n");
+        await refused(
+            "client-c",
+            { overrides: { "stock:frontendSource": path.join(envsFile, "frontend") } },
+            `stock:frontendSource in Pulumi.client-c.yaml is ${path.join(envsFile, "frontend")}, whose envs is not a directory`,
+            `Fix: move ${path.join(envsFile, "frontend", "envs")} aside`,
+        );
+        fs.rmSync(path.join(envsFile, "frontend", "envs"));
+        fs.mkdirSync(path.join(envsFile, "frontend", "envs", "client-c"), { recursive: true });
+        await refused(
+            "client-c",
+            { overrides: { "stock:frontendSource": path.join(envsFile, "frontend") } },
+            "whose envs/client-c (stock:buildFor) is not a file",
+            "or give this stack another stock:buildFor",
+        );
+        // The same checkout, named the right way round, deploys.
+        const run = await runProgram("client-c", {
+            overrides: { "stock:backendSource": path.join(swapped, "backend"), "stock:frontendSource": path.join(swapped, "frontend") },
+        });
+        assert.strictEqual(run.outputs.namespace, "client-c");
     });
 });
 

@@ -1,13 +1,17 @@
 // The README's "Add a customer" steps, walked in a scratch copy of the repository with the plan CLI,
-// as a new user would: each step's omission is refused with the step's fix, and the finished walk
-// plans offline, with the shared stack evaluated from the edited Pulumi.shared.yaml.
+// as a new user would: `npm run tenant -- add` as the README runs it, then the plan, then `remove`;
+// and the same steps by hand, where each step's omission is refused with the step's fix, and the
+// finished walk plans offline, with the shared stack evaluated from the edited Pulumi.shared.yaml.
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { Scratch, scratchCopy } from "../../tools/lib/scratch";
-import { REPO_ROOT } from "../../tools/lib/stack-files";
+import { REPO_ROOT, loadTenantConfig } from "../../tools/lib/stack-files";
 import { main } from "../../tools/plan";
+import { main as tenantMain } from "../../tools/tenant";
+import { fingerprint } from "../support/fingerprint";
 
 const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 
@@ -15,9 +19,30 @@ const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 function onboardingSteps(): { section: string; stackYaml: string; tenant: string; host: string } {
     const section = README.split("\n## Add a customer\n")[1]?.split("\n## ")[0];
     assert.ok(section, "README has an 'Add a customer' section");
-    const stackYaml = /```yaml\n([\s\S]*?)```/.exec(section)![1].replace(/^ {3}/gm, "");
+    // The stack file of the steps by hand (the first one shown is the one `tenant add` writes).
+    const byHand = section.split("\nBy hand, the same steps")[1] ?? "";
+    const stackYaml = /```yaml\n([\s\S]*?)```/.exec(byHand)![1].replace(/^ {3}/gm, "");
     const config = YAML.parse(stackYaml).config;
     return { section, stackYaml, tenant: config["stock:tenant"], host: config["stock:host"] };
+}
+
+/** The README's `npm run tenant -- add` line, as arguments. */
+function tenantAddCommand(): string[] {
+    const section = README.split("\n## Add a customer\n")[1]?.split("\n## ")[0] ?? "";
+    const line = /^npm run tenant -- (add [^#\n]*?)\s*(#.*)?$/m.exec(section);
+    assert.ok(line, "README's 'Add a customer' runs npm run tenant -- add");
+    return line[1].split(/\s+/);
+}
+
+async function tenant(root: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = "";
+    let stderr = "";
+    const code = await tenantMain([...args, "--root", root], {
+        stdout: { write: (t: string) => (stdout += t) },
+        stderr: { write: (t: string) => (stderr += t) },
+        stackLookup: () => Promise.resolve({ exists: false }),
+    });
+    return { code, stdout, stderr };
 }
 
 async function plan(root: string, stack: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -31,7 +56,76 @@ async function plan(root: string, stack: string): Promise<{ code: number; stdout
     return { code, stdout, stderr };
 }
 
-describe("README: Add a customer, walked offline", function () {
+describe("README: Add a customer with npm run tenant, walked offline", function () {
+    this.timeout(180000);
+    let dir: string;
+    let repo: Scratch;
+    before(() => {
+        // The repository, and next to it a checkout of the app laid out as the real one is
+        // (backend/ and frontend/, a Dockerfile each): the stand-in shaped like it.
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-onboarding-"));
+        fs.cpSync(path.join(REPO_ROOT, "fixtures", "upstream-app"), path.join(dir, "stock"), { recursive: true });
+        repo = scratchCopy("unused-", REPO_ROOT, path.join(dir, "stock-deploy"));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("add as the README runs it, then the offline plan passes; remove leaves the repository byte-identical", async () => {
+        const args = tenantAddCommand();
+        const [, name] = args;
+        assert.deepStrictEqual(
+            args.filter((a) => a.endsWith("-source")),
+            ["--backend-source", "--frontend-source"],
+            "the README names the app's build contexts",
+        );
+        fs.rmSync(repo.file(`Pulumi.${name}.yaml`), { force: true });
+        const before = fingerprint(repo.root);
+        const appBefore = fingerprint(path.join(dir, "stock"));
+
+        const added = await tenant(repo.root, args);
+        assert.strictEqual(added.code, 0, added.stderr);
+        assert.match(added.stdout, new RegExp(`wrote Pulumi\\.${name}\\.yaml\\n  wrote Pulumi\\.shared\\.yaml\\n`));
+        assert.ok(added.stdout.includes(`npm run plan -- --stack ${name}`), "the next steps end with the plan");
+
+        const planned = await plan(repo.root, name);
+        assert.strictEqual(planned.code, 0, planned.stderr);
+        assert.ok(planned.stdout.includes(`Plan for stack ${name} (tenant)`), planned.stdout);
+        assert.match(planned.stdout, new RegExp(`v1/Namespace +${name} `));
+        // It builds the app it names, with the profile that app needs: the real app's, the project default.
+        const staged = path.join(repo.root, ".build", name, "frontend");
+        const appFrontend = path.join(dir, "stock", "frontend");
+        assert.strictEqual(
+            fs.readFileSync(path.join(staged, "Dockerfile"), "utf8"),
+            fs.readFileSync(path.join(appFrontend, "Dockerfile"), "utf8"),
+            "the staged frontend is a copy of the app's",
+        );
+        assert.deepStrictEqual(fs.readdirSync(path.join(staged, "envs")), [name], "with only its own dotenv");
+        assert.match(
+            planned.stdout,
+            /^ {2}backend +\S+:ctx-[0-9a-f]{16} +context \.\.\/stock\/backend$/m,
+            "the backend from the app's checkout",
+        );
+        assert.match(
+            planned.stdout,
+            new RegExp(`^  frontend +\\S+:ctx-[0-9a-f]{16} +context \\.build/${name}/frontend +BUILD_FOR=${name} `, "m"),
+        );
+        assert.deepStrictEqual(
+            loadTenantConfig(name, { root: repo.root }).app.api.probes.readiness,
+            { kind: "http", path: "/api/v1/" },
+            "the real app's probes, the project default",
+        );
+        assert.deepStrictEqual(fingerprint(path.join(dir, "stock")), appBefore, "nothing written into the app's checkout");
+
+        const removed = await tenant(repo.root, ["remove", name]);
+        assert.strictEqual(removed.code, 0, removed.stderr);
+        // The plan's staged build context is git-ignored output (/.build/), as `pulumi up` leaves it.
+        const tracked = (f: Record<string, string>) =>
+            Object.fromEntries(Object.entries(f).filter(([file]) => !file.startsWith(".build/")));
+        assert.deepStrictEqual(tracked(fingerprint(repo.root)), before);
+        assert.ok(fs.readFileSync(repo.file(".gitignore"), "utf8").split("\n").includes("/.build/"), "which git ignores");
+    });
+});
+
+describe("README: Add a customer by hand, walked offline", function () {
     this.timeout(180000);
     let repo: Scratch;
     before(() => {
@@ -51,6 +145,20 @@ describe("README: Add a customer, walked offline", function () {
         fs.rmSync(stackFile, { force: true });
         fs.writeFileSync(sharedFile, fs.readFileSync(sharedFile, "utf8").replace(new RegExp(`^ *- *${tenant} *\\n`, "m"), ""));
         assert.ok(!fs.existsSync(repo.file("app/frontend/envs")), "the frontend source has no dotenv files at all");
+
+        // Step 2 without the app it builds: refused, naming the keys, the file and the fix.
+        const withoutSources = steps.stackYaml.replace(/^ *stock:(backend|frontend)Source:.*\n/gm, "");
+        assert.notStrictEqual(withoutSources, steps.stackYaml, "the README's stack file names its sources");
+        fs.writeFileSync(stackFile, withoutSources);
+        const nameless = await plan(repo.root, tenant);
+        assert.strictEqual(nameless.code, 1, nameless.stdout);
+        for (const key of ["backendSource", "frontendSource"])
+            assert.match(
+                nameless.stderr,
+                new RegExp(
+                    `stock:${key} is required for tenant stacks but is not set in Pulumi\\.${tenant}\\.yaml\\. Fix: pulumi config set stock:${key} '\\.\\./stock/(backend|frontend)' -s ${tenant}`,
+                ),
+            );
 
         // Step 2 alone: the stack file. Refused for the shared stack's list (step 1).
         fs.writeFileSync(stackFile, steps.stackYaml);

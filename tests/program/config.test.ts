@@ -490,6 +490,21 @@ describe("Pulumi.yaml and the config model agree", () => {
         }
     });
 
+    it("gives the app a stack builds no project default: every tenant stack file names its own", () => {
+        const defaults = projectDefaults(project);
+        for (const key of ["stock:backendSource", "stock:frontendSource"]) {
+            assert.ok(!(key in defaults), `${key} has a project default in Pulumi.yaml: a stack naming no app would build it`);
+            assert.ok(project.template?.config?.[key], `${key} is declared under template.config`);
+        }
+        const tenants = stackNames().filter((s) => loadStackConfig(s).role === "tenant");
+        assert.ok(tenants.length >= 3, tenants.join());
+        for (const stack of tenants) {
+            const raw = rawStackConfig(stack, { project: { ...project, config: {} } });
+            for (const key of ["stock:backendSource", "stock:frontendSource"])
+                assert.ok(raw.values[key], `Pulumi.${stack}.yaml sets ${key}`);
+        }
+    });
+
     it("keeps stack files free of plaintext secrets", () => {
         for (const stack of stackNames()) {
             const raw = rawStackConfig(stack, { fakeSecrets: false });

@@ -321,6 +321,30 @@ describe("content-derived image tags", () => {
         assert.strictEqual(contentTag(app.backend), tag, ".dockerignore'd files do not change the tag");
         assert.notStrictEqual(contentTag(app.frontend, { BUILD_FOR: "client-a" }), contentTag(app.frontend, { BUILD_FOR: "client-b" }));
     });
+
+    it("change with the Dockerfile even where .dockerignore lists it, as the real app's does; the staged frontend carries it", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-upstream-"));
+        fs.cpSync(path.join(REPO_ROOT, "fixtures", "upstream-app"), dir, { recursive: true });
+        const [backend, frontend] = [path.join(dir, "backend"), path.join(dir, "frontend")];
+        for (const d of [backend, frontend])
+            assert.ok(
+                fs.readFileSync(path.join(d, ".dockerignore"), "utf8").split("\n").includes("Dockerfile"),
+                `${d} ignores its Dockerfile`,
+            );
+        const tag = contentTag(backend);
+        fs.appendFileSync(path.join(backend, "Dockerfile"), "# a new base image, say\n");
+        assert.notStrictEqual(contentTag(backend), tag, "a Dockerfile change is a new image");
+
+        const run = await runProgram("client-c", { overrides: { "stock:backendSource": backend, "stock:frontendSource": frontend } });
+        const staged = path.resolve(reveal(run.one(IMAGE_TYPE, "client-c-images-frontend").inputs).context.location);
+        for (const file of ["Dockerfile", ".dockerignore"])
+            assert.strictEqual(
+                fs.readFileSync(path.join(staged, file), "utf8"),
+                fs.readFileSync(path.join(frontend, file), "utf8"),
+                `the staged context has the source's ${file}: BuildKit reads it from there`,
+            );
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
 });
 
 describe("checks that run before any resource", () => {
@@ -384,7 +408,10 @@ describe("checks that run before any resource", () => {
         const app = copyOfApp();
         fs.rmSync(path.join(app.backend, "Dockerfile"));
         const { message, resources } = await failure({ overrides: { "stock:backendSource": app.backend } });
-        assert.match(message, /stock:backendSource points at .*, which has no Dockerfile/);
+        assert.match(
+            message,
+            /stock:backendSource in Pulumi\.client-a\.yaml is \/.*, which has no Dockerfile at its top: it is not a build context\. Fix: pulumi config set stock:backendSource '\.\.\/stock\/backend' -s client-a/,
+        );
         assert.deepStrictEqual(resources, []);
     });
 

@@ -28,6 +28,10 @@ export function writeTenantStack(root: string, t: SyntheticTenant): void {
         "stock:buildFor": t.name,
         "stock:dbName": `stock_${t.name.replace(/-/g, "_")}`,
         "stock:dbUser": `stock_${t.name.replace(/-/g, "_")}`,
+        // No project default names the app a stack builds: every stack file does (the reference
+        // app's paths, as client-a's; the fleet tools read them, nothing here builds them).
+        "stock:backendSource": "app/backend",
+        "stock:frontendSource": "app/frontend",
         ...(t.wave === undefined ? {} : { "stock:rolloutWave": t.wave }),
         ...t.config,
     };

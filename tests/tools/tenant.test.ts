@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { nginxServerBlock } from "../../components/tenant/nginx";
-import { loadStackConfig, loadTenantConfig, requiredSecrets } from "../../tools/lib/stack-files";
+import { REPO_ROOT, loadStackConfig, loadTenantConfig, requiredSecrets } from "../../tools/lib/stack-files";
 import { RESERVED_TENANT_NAMES, withTenantListed, withTenantUnlisted } from "../../tools/lib/tenants";
 import { StackLookup, main, pulumiStackLookup } from "../../tools/tenant";
 import { scratchCopy } from "../../tools/lib/scratch";
@@ -28,27 +28,52 @@ async function tenantCli(root: string, args: string[], stackLookup?: StackLookup
     return { code, stdout, stderr };
 }
 
+/**
+ * A scratch copy of this repository as `<dir>/stock-deploy`, with a checkout of an app next to it,
+ * `<dir>/stock`, laid out as the real app's repository is (backend/ and frontend/, a Dockerfile
+ * each): fixtures/upstream-app, the stand-in shaped like it.
+ */
+function repoWithApp(): { root: string; app: string; remove(): void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stock-tenant-"));
+    const app = path.join(dir, "stock");
+    fs.cpSync(path.join(REPO_ROOT, "fixtures", "upstream-app"), app, { recursive: true });
+    const { root } = scratchCopy("unused-", REPO_ROOT, path.join(dir, "stock-deploy"));
+    return { root, app, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The real app's checkout next to the repository, as the README's example names it. */
+const APP = ["--backend-source", "../stock/backend", "--frontend-source", "../stock/frontend"];
+/** The reference app in this repository. */
+const REFERENCE_APP = ["--backend-source", "app/backend", "--frontend-source", "app/frontend"];
+
 const gone: StackLookup = () => Promise.resolve({ exists: false });
 const alive: StackLookup = () => Promise.resolve({ exists: true });
 const noCli: StackLookup = () => Promise.resolve({ unknown: "no Pulumi CLI on PATH" });
 
 describe("tenant: onboarding and offboarding a customer", function () {
     this.timeout(60000);
-    let repo: { root: string; remove(): void };
+    let repo: { root: string; app: string; remove(): void };
     let before: Record<string, string>;
+    let appBefore: Record<string, string>;
     beforeEach(() => {
-        repo = scratchCopy("stock-tenant-");
+        repo = repoWithApp();
         before = fingerprint(repo.root);
+        appBefore = fingerprint(repo.app);
     });
     afterEach(() => repo.remove());
 
-    it("add writes a stack file the config model accepts and lists the tenant in the shared stack; no dotenv (the program computes it)", async () => {
+    it("add writes a stack file the config model accepts, naming the app it builds, and lists the tenant in the shared stack; no dotenv (the program computes it)", async () => {
         const sharedBefore = fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8");
-        const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com"]);
+        const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", ...APP]);
         assert.strictEqual(r.code, 0, r.stderr);
         const config = loadTenantConfig("client-d", { root: repo.root });
         assert.strictEqual(config.tenant, "client-d");
         assert.strictEqual(config.host, "app.client-d.example.com");
+        assert.deepStrictEqual(
+            [config.images.backend.source, config.images.frontend.source],
+            ["../stock/backend", "../stock/frontend"],
+            "the sources as given, relative to the repository",
+        );
         assert.strictEqual(config.buildFor, "client-d");
         assert.deepStrictEqual([config.database.name, config.database.user], ["stock_client_d", "stock_client_d"]);
         assert.strictEqual(config.harbor.pullUsername, "robot$stock-pull-client-d");
@@ -56,10 +81,25 @@ describe("tenant: onboarding and offboarding a customer", function () {
         const shared = loadStackConfig("shared", { root: repo.root });
         assert.ok(shared.role === "shared" && shared.tenants.includes("client-d"));
         assert.ok(!fs.existsSync(path.join(repo.root, "app/frontend/envs")), "no hand-kept dotenv is written");
-        assert.doesNotMatch(r.stdout, /envs\//, "and no step asks for one");
+        assert.deepStrictEqual(fingerprint(repo.app), appBefore, "nor anything in the app's checkout");
+        // The next steps say where the app must be, and show the dotenv the program computes.
+        assert.match(
+            r.stdout,
+            /1\. Build contexts: stock:backendSource \.\.\/stock\/backend and stock:frontendSource \.\.\/stock\/frontend, outside this repository: CI and every `pulumi up` need the app checked out at the same place/,
+        );
+        assert.ok(
+            r.stdout.includes(
+                "2. Frontend dotenv: nothing to write. The program computes envs/client-d into the staged copy of the frontend source (.build/client-d/frontend/) at every plan, preview and up:\n      REACT_APP_HOST_URL=http://app.client-d.example.com\n",
+            ),
+            r.stdout,
+        );
 
         const text = fs.readFileSync(path.join(repo.root, "Pulumi.client-d.yaml"), "utf8");
         assert.match(text, /^# Customer client-d/, "commented");
+        assert.match(
+            text,
+            / {2}# the app it builds \(no project default\)[^\n]*\n {2}#[^\n]*\n {2}stock:backendSource: \.\.\/stock\/backend\n {2}stock:frontendSource: \.\.\/stock\/frontend\n/,
+        );
         assert.match(text, /# 0 = canary/);
         for (const secret of requiredSecrets("tenant", { "stock:harborPullUsername": "x" })) {
             assert.ok(text.includes(`pulumi config set --secret ${secret} -s client-d`), `stack file names ${secret}`);
@@ -96,7 +136,10 @@ describe("tenant: onboarding and offboarding a customer", function () {
     });
 
     it("add then remove leaves the repository byte-identical", async () => {
-        assert.strictEqual((await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--wave", "0"])).code, 0);
+        assert.strictEqual(
+            (await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--wave", "0", ...APP])).code,
+            0,
+        );
         assert.notDeepStrictEqual(fingerprint(repo.root), before);
         const r = await tenantCli(repo.root, ["remove", "client-d"], gone);
         assert.strictEqual(r.code, 0, r.stderr);
@@ -105,7 +148,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
     });
 
     it("remove refuses while the Pulumi stack exists, and without a CLI to ask, unless --force", async () => {
-        assert.strictEqual((await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com"])).code, 0);
+        assert.strictEqual((await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", ...APP])).code, 0);
         const added = fingerprint(repo.root);
         const exists = await tenantCli(repo.root, ["remove", "client-d"], alive);
         assert.strictEqual(exists.code, 1);
@@ -123,25 +166,28 @@ describe("tenant: onboarding and offboarding a customer", function () {
 
     it("refuses invalid, reserved and duplicate names, a taken host and a bad host, writing nothing", async () => {
         const cases: Array<[string[], RegExp]> = [
-            [["add", "Client_D", "--host", "app.x.example.com"], /'Client_D' is not a valid tenant name: it must be a DNS-1123 label/],
-            [["add", "-x", "--host", "app.x.example.com"], /./],
-            [["add", "client-a", "--host", "app.new.example.com"], /Pulumi\.client-a\.yaml already exists/],
             [
-                ["add", "client-d", "--host", "app.client-a.feng.local"],
+                ["add", "Client_D", "--host", "app.x.example.com", ...APP],
+                /'Client_D' is not a valid tenant name: it must be a DNS-1123 label/,
+            ],
+            [["add", "-x", "--host", "app.x.example.com"], /./],
+            [["add", "client-a", "--host", "app.new.example.com", ...APP], /Pulumi\.client-a\.yaml already exists/],
+            [
+                ["add", "client-d", "--host", "app.client-a.feng.local", ...APP],
                 /host app\.client-a\.feng\.local is already the host of tenant client-a/,
             ],
             [
-                ["add", "client-d", "--host", "app_client_d"],
+                ["add", "client-d", "--host", "app_client_d", ...APP],
                 /refusing to write Pulumi\.client-d\.yaml: the program would refuse it[\s\S]*stock:host in Pulumi\.client-d\.yaml: must be a lower-case DNS name/,
             ],
             [
-                ["add", "a-tenant-name-long-enough-to-overflow-mysql-user-names", "--host", "app.long.example.com"],
+                ["add", "a-tenant-name-long-enough-to-overflow-mysql-user-names", "--host", "app.long.example.com", ...APP],
                 /stock:dbUser in Pulumi\.a-tenant-name-long-enough-to-overflow-mysql-user-names\.yaml: must be a MySQL user name/,
             ],
             [["remove", "client-z"], /no tenant client-z/],
         ];
         for (const name of RESERVED_TENANT_NAMES)
-            cases.push([["add", name, "--host", `app.${name}.example.com`], new RegExp(`'${name}' is a reserved name`)]);
+            cases.push([["add", name, "--host", `app.${name}.example.com`, ...APP], new RegExp(`'${name}' is a reserved name`)]);
         for (const [args, message] of cases) {
             const r = await tenantCli(repo.root, args, gone);
             assert.notStrictEqual(r.code, 0, args.join(" "));
@@ -159,15 +205,31 @@ describe("tenant: onboarding and offboarding a customer", function () {
     it("a hand-written dotenv the tenant builds with must agree with the computed URL; remove then keeps it", async () => {
         fs.mkdirSync(path.join(repo.root, "app/frontend/envs"));
         fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-a.feng.local\n");
-        const refused = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--build-for", "c"]);
+        const refused = await tenantCli(repo.root, [
+            "add",
+            "client-d",
+            "--host",
+            "app.client-d.example.com",
+            "--build-for",
+            "c",
+            ...REFERENCE_APP,
+        ]);
         assert.strictEqual(refused.code, 1);
         assert.match(
             refused.stderr,
-            /refusing to add client-d: .*envs\/c sets REACT_APP_HOST_URL=http:\/\/app\.client-a\.feng\.local, but stack 'client-d' .* computes REACT_APP_HOST_URL=http:\/\/app\.client-d\.example\.com/,
+            /refusing to add client-d: the program would refuse Pulumi\.client-d\.yaml:\n {2}- .*envs\/c sets REACT_APP_HOST_URL=http:\/\/app\.client-a\.feng\.local, but stack 'client-d' .* computes REACT_APP_HOST_URL=http:\/\/app\.client-d\.example\.com/,
         );
         fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-d.example.com\n");
         const withDotenv = fingerprint(repo.root);
-        const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--build-for", "c"]);
+        const r = await tenantCli(repo.root, [
+            "add",
+            "client-d",
+            "--host",
+            "app.client-d.example.com",
+            "--build-for",
+            "c",
+            ...REFERENCE_APP,
+        ]);
         assert.strictEqual(r.code, 0, r.stderr);
         assert.doesNotMatch(r.stdout, /wrote app\/frontend\/envs/);
         assert.strictEqual(loadTenantConfig("client-d", { root: repo.root }).buildFor, "c");
@@ -177,17 +239,58 @@ describe("tenant: onboarding and offboarding a customer", function () {
         assert.deepStrictEqual(fingerprint(repo.root), withDotenv);
     });
 
-    it("refuses a tenant whose backend the images stack does not build, writing nothing", async () => {
-        const images = path.join(repo.root, "Pulumi.images.yaml");
-        fs.writeFileSync(images, fs.readFileSync(images, "utf8").replace(/^ {4}- app\/backend\n/m, ""));
-        const edited = fingerprint(repo.root);
-        const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com"], gone);
-        assert.strictEqual(r.code, 1);
+    it("add names the source flags it lacks, with the real app's checkout as the example", async () => {
+        for (const [given, missing] of [
+            [[], "--backend-source and --frontend-source"],
+            [["--frontend-source", "../stock/frontend"], "--backend-source"],
+            [["--backend-source", "../stock/backend"], "--frontend-source"],
+        ] as const) {
+            const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", ...given]);
+            assert.strictEqual(r.code, 2, r.stderr);
+            assert.ok(
+                r.stderr.startsWith(
+                    `tenant add needs ${missing}: the app's build contexts (no default, so that no stack builds an app it did not name), e.g. --backend-source ../stock/backend --frontend-source ../stock/frontend`,
+                ),
+                r.stderr,
+            );
+        }
+        assert.deepStrictEqual(fingerprint(repo.root), before);
+    });
+
+    it("add refuses build contexts the program would refuse, with the program's own messages: no directory, no Dockerfile, a dotenv of the source that disagrees", async () => {
+        const add = (...args: string[]) => tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", ...args]);
+        const missing = await add("--backend-source", "../stok/backend", "--frontend-source", "../stock/frontend");
+        assert.strictEqual(missing.code, 1, missing.stderr);
         assert.match(
-            r.stderr,
-            /refusing to add client-d: stock:backendSource of Pulumi\.client-d\.yaml is 'app\/backend', which the images stack 'images' does not build \(stock:backendSources in Pulumi\.images\.yaml lists fixtures\/upstream-app\/backend\)\. Fix: add 'app\/backend' to stock:backendSources in Pulumi\.images\.yaml and run pulumi up -s images/,
+            missing.stderr,
+            /^refusing to add client-d: the program would refuse Pulumi\.client-d\.yaml:\n {2}- stock:backendSource in Pulumi\.client-d\.yaml is \.\.\/stok\/backend \(\/.*\/stok\/backend\), /,
         );
-        assert.deepStrictEqual(fingerprint(repo.root), edited);
+        assert.match(
+            missing.stderr,
+            /which does not exist\. Fix: pulumi config set stock:backendSource '\.\.\/stock\/backend' -s client-d/,
+        );
+        assert.match(missing.stderr, /stock:backendSource is --backend-source and stock:frontendSource is --frontend-source/);
+
+        fs.rmSync(path.join(repo.app, "frontend", "Dockerfile"));
+        const noDockerfile = await add(...APP);
+        assert.strictEqual(noDockerfile.code, 1, noDockerfile.stderr);
+        assert.match(
+            noDockerfile.stderr,
+            /stock:frontendSource in Pulumi\.client-d\.yaml is \.\.\/stock\/frontend \(\/.*\), which has no Dockerfile at its top/,
+        );
+        fs.copyFileSync(
+            path.join(REPO_ROOT, "fixtures", "upstream-app", "frontend", "Dockerfile"),
+            path.join(repo.app, "frontend", "Dockerfile"),
+        );
+
+        // The real app's layout: frontend/envs/k8s-client-a is another build's dotenv.
+        const otherBuild = await add(...APP, "--build-for", "k8s-client-a");
+        assert.strictEqual(otherBuild.code, 1, otherBuild.stderr);
+        assert.match(
+            otherBuild.stderr,
+            /envs\/k8s-client-a sets REACT_APP_HOST_URL=http:\/\/mystock\.a\.backend\.feng\.local, but stack 'client-d' \(Pulumi\.client-d\.yaml\) computes REACT_APP_HOST_URL=http:\/\/app\.client-d\.example\.com/,
+        );
+        assert.deepStrictEqual(fingerprint(repo.root), before, "nothing written");
     });
 
     it("list shows every tenant with its wave and config status, also as JSON", async () => {
@@ -221,8 +324,10 @@ describe("tenant: onboarding and offboarding a customer", function () {
     it("bad arguments exit 2 with the usage", async () => {
         for (const args of [
             ["add", "client-d"],
-            ["add", "client-d", "--host", "h.example.com", "--force"],
-            ["add", "client-d", "--host", "h.example.com", "--wave", "first"],
+            ["add", "client-d", "--host", "h.example.com", "--force", ...APP],
+            ["add", "client-d", "--host", "h.example.com", "--wave", "first", ...APP],
+            ["add", "client-d", "--host", "h.example.com"],
+            ["add", "client-d", "--host", "h.example.com", "--backend-source", "../stock/backend"],
             ["remove"],
             ["list", "x"],
             ["frobnicate"],

@@ -722,6 +722,9 @@ esac
                     "stock:harborServer": "kind-registry:5000",
                     "stock:harborProject": "ci",
                     "stock:harborUsername": "e2e",
+                    // No project default names the app: the job's stack names the reference app.
+                    "stock:backendSource": "app/backend",
+                    "stock:frontendSource": "app/frontend",
                 };
                 for (const [k, v] of Object.entries(expected)) assert.strictEqual(ci[k], v, k);
                 for (const k of ["stock:dbHost", "stock:dbName", "stock:dbUser"]) assert.ok(ci[k], k);

@@ -17,8 +17,9 @@ export interface Scratch {
 }
 
 /** What .gitignore keeps out, for a source that is not a git checkout (itself a scratch copy). */
-const NOT_COPIED = new Set(["node_modules", ".git", ".cache", "bin", "plan-out", "__pycache__"]);
+const NOT_COPIED = new Set(["node_modules", ".git", ".cache", "bin", "plan-out", "__pycache__", ".build", "test-artifacts"]);
 
+/** The files of `source` a checkout has: git's list in a checkout, else every file but what .gitignore keeps out. */
 function filesOf(source: string): string[] {
     if (fs.existsSync(path.join(source, ".git"))) {
         return execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: source, maxBuffer: 64 << 20 })
@@ -34,8 +35,9 @@ function filesOf(source: string): string[] {
     return walk("");
 }
 
-export function scratchCopy(prefix = "stock-scratch-", source = REPO_ROOT): Scratch {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+/** Copies `source` into `root` (default: a new temporary folder named after `prefix`), which must not exist yet or be empty. */
+export function scratchCopy(prefix = "stock-scratch-", source = REPO_ROOT, root = fs.mkdtempSync(path.join(os.tmpdir(), prefix))): Scratch {
+    fs.mkdirSync(root, { recursive: true });
     const listed = filesOf(source);
     for (const relative of listed) {
         const from = path.join(source, relative);

@@ -1,9 +1,11 @@
 /**
  * Onboarding and offboarding a customer as file edits: the tenant's stack file and its name in the
  * shared stack's `stock:tenants` (its frontend dotenv is computed by the program; its backend image
- * is the images stack's, which must build the tenant's backend source). Every file is checked with the program's own
- * config model before anything is written, so `tenant add` can never write a stack file the
- * program would refuse. YAML is edited with the `yaml` Document API, which keeps the comments.
+ * is the images stack's, which must build the tenant's backend source). Every file is checked with
+ * the program's own config model, and the new stack's build contexts and backend image with the
+ * program's own source checks (checkTenantSources), before anything is written, so `tenant add`
+ * can never write a stack file the program would refuse. YAML is edited with the `yaml` Document
+ * API, which keeps the comments.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -18,11 +20,11 @@ import {
     parseTenantEntry,
     stackFile,
 } from "../../components/config";
-import { frontendDotenv } from "../../components/tenant/frontend-env";
+import { frontendDotenv, stagedContextDir } from "../../components/tenant/frontend-env";
 import { nginxServerBlock } from "../../components/tenant/nginx";
 import { checkTenantSources } from "../../components/program";
 import { RESERVED_REDIS_USERS } from "../../components/redis/acl";
-import { backendImageProblems, imagesStackOf, imagesStacksIn } from "../../components/images/images-stack";
+import { ImagesStackIdentity, imagesStackOf, imagesStacksIn } from "../../components/images/images-stack";
 import { REPO_ROOT, rawStackConfig, readProjectFile, requiredSecrets, stackNames } from "./stack-files";
 
 /** The stack that holds `stock:tenants`. */
@@ -30,6 +32,7 @@ export const SHARED_STACK = "shared";
 /** The stack that builds the backend image every tenant deploys (Pulumi.images.yaml). */
 export const IMAGES_STACK = "images";
 const TENANTS_KEY = `${PROJECT}:tenants`;
+const BACKEND_SOURCES_KEY = `${PROJECT}:backendSources`;
 
 /** Names no tenant may have: Kubernetes' and the shared stack's namespaces, Redis' own users, the shared and images stacks. */
 export const RESERVED_TENANT_NAMES: readonly string[] = [
@@ -47,6 +50,13 @@ export class TenantError extends Error {
 export interface AddOptions {
     tenant: string;
     host: string;
+    /**
+     * `stock:backendSource` and `stock:frontendSource`: the app's build contexts, written as given,
+     * relative to the repository (where Pulumi.yaml is) or absolute. No default: a stack that names
+     * no app must not build one.
+     */
+    backendSource: string;
+    frontendSource: string;
     /** BUILD_FOR, the dotenv the program writes under `envs/` of the staged frontend context; default: the tenant's name. */
     buildFor?: string;
     /** `stock:rolloutWave`; default 1 (0 = canary). */
@@ -126,6 +136,8 @@ function header(tenant: string, secrets: string[]): string {
 const KEY_COMMENTS: Record<string, string> = {
     tenant: " its namespace, Redis user and key prefix",
     host: " the frontend at /, the API at /api; DNS must point it at the external load balancer",
+    backendSource:
+        " the app it builds (no project default): its backend's and frontend's build contexts,\n relative to this repository or absolute",
     buildFor: " the program writes envs/<buildFor> (REACT_APP_HOST_URL) into the staged frontend build context",
     dbName: " on the external MySQL (stock:dbHost)",
     harborPullUsername: " a pull-only robot in Harbor, for the image-pull Secret",
@@ -154,11 +166,20 @@ function validate(stack: string, root: string, text: string) {
     }
 }
 
+/** `file` relative to the repository, or undefined when it lies outside it. */
+function insideRepo(root: string, file: string): string | undefined {
+    const rel = path.relative(root, file);
+    return rel.startsWith("..") || path.isAbsolute(rel) ? undefined : rel.split(path.sep).join("/");
+}
+
 /** Relative path of the tenant's frontend dotenv, when the frontend source lives in the repository. */
 function dotenvFile(root: string, config: TenantConfig): string | undefined {
-    const dir = path.resolve(root, config.images.frontend.source);
-    const rel = path.relative(root, path.join(dir, "envs", config.buildFor));
-    return rel.startsWith("..") || path.isAbsolute(rel) ? undefined : rel.split(path.sep).join("/");
+    return insideRepo(root, path.join(path.resolve(root, config.images.frontend.source), "envs", config.buildFor));
+}
+
+/** The tenant's build contexts as the program resolves them (against the repository). */
+function sourcesOf(root: string, config: TenantConfig): { backend: string; frontend: string } {
+    return { backend: path.resolve(root, config.images.backend.source), frontend: path.resolve(root, config.images.frontend.source) };
 }
 
 type TenantStack = { stack: string; config?: TenantConfig; problems?: string[] };
@@ -172,11 +193,7 @@ function tenantStacks(root: string): TenantStack[] {
         try {
             const config = parseStackConfig(raw);
             if (config.role !== "tenant") return [];
-            const sources = {
-                backend: path.resolve(root, config.images.backend.source),
-                frontend: path.resolve(root, config.images.frontend.source),
-            };
-            const problems = checkTenantSources(config, sources, root);
+            const problems = checkTenantSources(config, sourcesOf(root, config), root);
             return [problems.length ? { stack, config, problems } : { stack, config }];
         } catch (e) {
             if (e instanceof ConfigError) return [{ stack, problems: e.problems }];
@@ -209,6 +226,8 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
     const values: Record<string, string | number> = {
         [`${PROJECT}:tenant`]: tenant,
         [`${PROJECT}:host`]: host,
+        [`${PROJECT}:backendSource`]: options.backendSource,
+        [`${PROJECT}:frontendSource`]: options.frontendSource,
         [`${PROJECT}:buildFor`]: options.buildFor ?? tenant,
         [`${PROJECT}:dbName`]: options.dbName ?? mysqlName(tenant),
         [`${PROJECT}:dbUser`]: options.dbUser ?? mysqlName(tenant),
@@ -228,22 +247,90 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
         { file, content: text },
         { file: sharedFile, content: sharedText },
     ];
-    // No dotenv to write: the program computes it. One the source already has must agree with it.
-    const dotenvProblems = frontendDotenv(config, path.resolve(root, config.images.frontend.source)).problems;
-    if (dotenvProblems.length) throw new TenantError(`refusing to add ${tenant}: ${dotenvProblems.join("\n")}`);
-    // Its backend image is the images stack's: one that stack does not build would never be in Harbor.
-    const backendProblems = backendImageProblems(config, imagesStacksIn(root), root);
-    if (backendProblems.length) throw new TenantError(`refusing to add ${tenant}: ${backendProblems.join("\n")}`);
-    return { changes, config, nextSteps: nextSteps(config, secrets, imagesStackOf(root)!.stack) };
+    // The images stack builds the tenant's backend: a source it does not build yet is added to its list.
+    const images = imagesStacksIn(root);
+    const builder = images.length === 1 ? images[0] : undefined;
+    const listed = builder && builds(root, builder, config.images.backend.source);
+    if (builder && !listed) {
+        const imagesText = withBackendSourceListed(read(root, builder.file), config.images.backend.source);
+        validate(builder.stack, root, imagesText);
+        changes.push({ file: builder.file, content: imagesText });
+        builder.backendSources.push(config.images.backend.source);
+    }
+    // The program's own checks of the build contexts (a Dockerfile each), of its backend image
+    // (the images stack, as it will be written) and of the frontend's dotenv (none to write: the
+    // program computes it; one the source already has must agree).
+    const sourceProblems = checkTenantSources(config, sourcesOf(root, config), root, images);
+    if (sourceProblems.length)
+        throw new TenantError(
+            `refusing to add ${tenant}: the program would refuse ${file}:\n${sourceProblems.map((p) => `  - ${p}`).join("\n")}\n` +
+                `(with tenant add, stock:backendSource is --backend-source and stock:frontendSource is --frontend-source)`,
+        );
+    return { changes, config, nextSteps: nextSteps(config, secrets, root, builder !== undefined && !listed) };
 }
 
-function nextSteps(config: TenantConfig, secrets: string[], imagesStack: string): string {
+/** Does the images stack build `source` (as a tenant stack file writes it, relative to `root`)? */
+function builds(root: string, images: ImagesStackIdentity, source: string): boolean {
+    return images.backendSources.some((s) => path.resolve(root, s) === path.resolve(root, source));
+}
+
+/** The images stack file with `source` appended to `stock:backendSources`, comments kept. */
+export function withBackendSourceListed(text: string, source: string): string {
+    const doc = YAML.parseDocument(text);
+    const seq = doc.getIn(["config", BACKEND_SOURCES_KEY], true);
+    if (YAML.isSeq(seq)) seq.add(doc.createNode(source));
+    else doc.setIn(["config", BACKEND_SOURCES_KEY], doc.createNode([source]));
+    return doc.toString();
+}
+
+/** The images stack file without `source` in `stock:backendSources`, comments kept. */
+export function withBackendSourceUnlisted(text: string, source: string): string {
+    const doc = YAML.parseDocument(text);
+    const seq = doc.getIn(["config", BACKEND_SOURCES_KEY], true);
+    if (YAML.isSeq(seq)) seq.items = seq.items.filter((i) => String(YAML.isScalar(i) ? i.value : i) !== source);
+    return doc.toString();
+}
+
+/** Where the build contexts are, and what CI needs for them. */
+function sourcesStep(config: TenantConfig, root: string): string {
+    const sources = sourcesOf(root, config);
+    const outside = [sources.backend, sources.frontend].some((dir) => insideRepo(root, dir) === undefined);
+    return (
+        `Build contexts: ${PROJECT}:backendSource ${config.images.backend.source} and ${PROJECT}:frontendSource ${config.images.frontend.source}` +
+        (outside
+            ? `, outside this repository: CI and every \`pulumi up\` need the app checked out at the same place relative to it.`
+            : ", in this repository.") +
+        ` They run with the project's app profile (the real stock app's: probes on /api/v1/, celery inspect ping, the key-prefix shim); an app that differs sets its profile keys (README, "Bring your own app").`
+    );
+}
+
+/** What the frontend is built with: the dotenv the program computes, and the file of the source it keeps, if any. */
+function dotenvStep(config: TenantConfig, root: string): string {
+    const source = sourcesOf(root, config).frontend;
+    const own = path.join(source, "envs", config.buildFor);
+    const staged = insideRepo(root, stagedContextDir(root, config.stack));
+    const text = frontendDotenv(config, source).text;
+    return (
+        `Frontend dotenv: nothing to write. The program computes envs/${config.buildFor} into the staged copy of the frontend source (${staged}/) at every plan, preview and up` +
+        (fs.existsSync(own) ? `, keeping the other lines of ${insideRepo(root, own) ?? own} (which agrees with it)` : "") +
+        `:\n${text
+            .trimEnd()
+            .split("\n")
+            .map((l) => `      ${l}`)
+            .join("\n")}`
+    );
+}
+
+function nextSteps(config: TenantConfig, secrets: string[], root: string, backendAdded: boolean): string {
     const t = config.tenant;
+    const imagesStack = imagesStackOf(root)?.stack ?? IMAGES_STACK;
     const steps = [
+        sourcesStep(config, root),
+        dotenvStep(config, root),
         `Create the stack and set its secrets (values never go in a file):\n      pulumi stack init ${t}\n${secrets.map((k) => `      pulumi config set --secret ${k} -s ${t}`).join("\n")}`,
         `In Harbor, create the pull-only robot ${config.harbor.pullUsername} on project ${config.harbor.project}; its token is ${PROJECT}:harborPullPassword.`,
         `On MySQL (${config.database.host}), create database ${config.database.name} and user ${config.database.user}; its password is ${PROJECT}:dbPassword.`,
-        `Deploy the shared stack, which creates the tenant's Redis user: pulumi up -s ${SHARED_STACK}. Its backend image (${config.images.backend.source}) is built by the images stack (${stackFile(imagesStack)}), which must have run since the backend last changed: pulumi up -s ${imagesStack} (the tenant's up refuses a backend tag Harbor does not have).`,
+        `Deploy the shared stack, which creates the tenant's Redis user: pulumi up -s ${SHARED_STACK}. Its backend image (${config.images.backend.source}) is built by the images stack (${stackFile(imagesStack)}${backendAdded ? `, where ${PROJECT}:backendSources now lists it` : ""}), which must have run since the backend last changed: pulumi up -s ${imagesStack} (the tenant's up refuses a backend tag Harbor does not have).`,
         `DNS: point ${config.host} at the external nginx load balancer.`,
         `Load balancer: add this block to the external nginx and reload it:\n${nginxServerBlock(config)
             .trimEnd()
@@ -291,6 +378,7 @@ export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
                         : `kept ${dotenv}: written by hand (the program computes the dotenv); delete it yourself if no longer needed`,
                 );
             }
+            changes.push(...backendSourceUnlisted(tenant, config, root, notes));
         } else {
             notes.push(`${file} is not a valid tenant stack file; removed without looking for its dotenv`);
         }
@@ -307,6 +395,28 @@ export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
         changes.push({ file: sharedFile, content: sharedText });
     }
     return { changes, notes };
+}
+
+/** The images stack's list without the backend source of `tenant` when no other tenant deploys it (what `add` appended). */
+function backendSourceUnlisted(tenant: string, config: TenantConfig, root: string, notes: string[]): FileChange[] {
+    const images = imagesStacksIn(root);
+    if (images.length !== 1) return [];
+    const [builder] = images;
+    const source = config.images.backend.source;
+    const entry = builder.backendSources.find((s) => path.resolve(root, s) === path.resolve(root, source));
+    if (entry === undefined) return [];
+    const others = tenantStacks(root).filter(
+        (o) => o.stack !== tenant && o.config && path.resolve(root, o.config.images.backend.source) === path.resolve(root, source),
+    );
+    if (others.length) return [];
+    if (builder.backendSources.length === 1) {
+        notes.push(`kept ${source} in ${BACKEND_SOURCES_KEY} of ${builder.file}: the images stack needs at least one`);
+        return [];
+    }
+    const text = withBackendSourceUnlisted(read(root, builder.file), entry);
+    validate(builder.stack, root, text);
+    // Its images stay in Harbor: the images stack's builds are retained when they leave its state.
+    return [{ file: builder.file, content: text }];
 }
 
 function parseIfTenant(stack: string, root: string): TenantConfig | undefined {
