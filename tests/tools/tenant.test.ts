@@ -64,6 +64,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
 
     it("add writes a stack file the config model accepts, naming the app it builds, and lists the tenant in the shared stack; no dotenv (the program computes it)", async () => {
         const sharedBefore = fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8");
+        const imagesBefore = fs.readFileSync(path.join(repo.root, "Pulumi.images.yaml"), "utf8");
         const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", ...APP]);
         assert.strictEqual(r.code, 0, r.stderr);
         const config = loadTenantConfig("client-d", { root: repo.root });
@@ -119,8 +120,11 @@ describe("tenant: onboarding and offboarding a customer", function () {
         assert.match(r.stdout, /pulumi up -s shared/);
         assert.match(
             r.stdout,
-            /Its backend image \(app\/backend\) is built by the images stack \(Pulumi\.images\.yaml\), which must have run since the backend last changed: pulumi up -s images/,
+            /Its backend image \(\.\.\/stock\/backend\) is built by the images stack \(Pulumi\.images\.yaml, where stock:backendSources now lists it\), which must have run since the backend last changed: pulumi up -s images/,
         );
+        // The images stack builds the new backend: its list gains the line, its comments stay.
+        const imagesText = fs.readFileSync(path.join(repo.root, "Pulumi.images.yaml"), "utf8");
+        assert.strictEqual(imagesText, imagesBefore.trimEnd() + "\n    - ../stock/backend\n");
 
         const readme = fs.readFileSync(path.join(repo.root, "README.md"), "utf8");
         const indented = text
