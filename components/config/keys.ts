@@ -419,7 +419,7 @@ export const KEYS = {
     },
     celeryWorkers: {
         description:
-            "Celery worker Deployments: name, queues (-Q), replicas, concurrency, logLevel, optional resources. Split a busy queue into its own worker (see `Pulumi.client-b.yaml`). Every queue must have a worker.",
+            "Celery worker Deployments: name, queues (-Q), replicas, concurrency, logLevel, optional resources, optional keda (`{minReplicas, maxReplicas, listLength, activationListLength}`, used with `stock:celeryKeda`). Split a busy queue into its own worker (see `Pulumi.client-b.yaml`). Every queue must have a worker.",
         roles: tenantOnly,
         required: true,
         schema: z.array(celeryWorker).min(1, "at least one worker must consume the queues"),
@@ -446,6 +446,15 @@ export const KEYS = {
         required: true,
         schema: resources,
         example: '{"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}',
+    },
+    celeryKeda: {
+        description:
+            "Scale every worker group of `stock:celeryWorkers` that has a `keda` block with a KEDA ScaledObject on the length of its queues (the tenant's own prefixed Redis lists, read as the tenant's Redis user) instead of its fixed `replicas`; needs KEDA >= 2.10 in the cluster. false: every group runs its `replicas` (its `keda` block is ignored, with a warning).",
+        roles: tenantOnly,
+        required: true,
+        schema: z.boolean(),
+        // false: true also needs a keda block in stock:celeryWorkers, which one `config set` cannot add.
+        example: "false",
     },
     celeryBeat: {
         description: "Run the Celery beat scheduler (exactly one replica).",

@@ -1,11 +1,13 @@
 /** The validated configuration the program, the tools and the tests read: one shape per stack role. */
 import { z } from "zod";
-import { ProbeSpec, celeryWorker, redisSettings, resources, runAs } from "./shapes";
+import { ProbeSpec, celeryWorker, kedaScaling, redisSettings, resources, runAs } from "./shapes";
 import { KeyValue } from "./keys";
 
 export type Resources = z.output<typeof resources>;
 /** One Celery worker group, as `stock:celeryWorkers` holds it (defaults applied). */
 export type CeleryWorker = z.output<typeof celeryWorker>;
+/** A worker group's KEDA bounds and target (`stock:celeryWorkers[i].keda`). */
+export type KedaScaling = z.output<typeof kedaScaling>;
 export type RedisSettings = z.output<typeof redisSettings>;
 
 /** A numeric user and group; never root. */
@@ -108,7 +110,8 @@ export interface TenantConfig extends Common {
     replicas: { api: KeyValue<"apiReplicas">; frontend: KeyValue<"frontendReplicas"> };
     resources: { api: Resources; frontend: Resources; celery: Resources };
     gunicornWorkers: number;
-    celery: { queues: string[]; workers: CeleryWorker[]; beat: boolean };
+    /** `keda`: stock:celeryKeda; the groups it scales are those with a `keda` block (kedaScaledWorkers in components/tenant/keda.ts). */
+    celery: { queues: string[]; workers: CeleryWorker[]; beat: boolean; keda: boolean };
     app: AppProfile;
     extraEnv: Record<string, string>;
     lbUpstream: string;

@@ -109,7 +109,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         replicas: { api: get("apiReplicas"), frontend: get("frontendReplicas") },
         resources: { api: get("apiResources"), frontend: get("frontendResources"), celery: get("celeryResources") },
         gunicornWorkers: get("gunicornWorkers"),
-        celery: { queues, workers, beat: get("celeryBeat") },
+        celery: { queues, workers, beat: get("celeryBeat"), keda: get("celeryKeda") },
         app: {
             api: {
                 command: get("apiCommand"),

@@ -62,6 +62,18 @@ export const resources = z.strictObject({
     limits: z.strictObject({ cpu, memory }),
 });
 
+/** How KEDA scales one worker group on the length of its queues (used when stock:celeryKeda is true). */
+export const kedaScaling = z.strictObject({
+    /** Fewest replicas; 0 scales the group to zero while its queues are empty. */
+    minReplicas: z.number().int().min(0).max(1000),
+    /** Most replicas; the namespace quota holds this many. */
+    maxReplicas: z.number().int().min(1).max(1000),
+    /** Waiting tasks per replica, per queue (KEDA's listLength). */
+    listLength: z.number().int().min(1),
+    /** Waiting tasks above which a group scaled to zero is woken (KEDA's activationListLength). */
+    activationListLength: z.number().int().min(0).default(0),
+});
+
 export const celeryWorker = z.strictObject({
     name: dnsLabel("a worker name"),
     queues: z.array(z.string()).min(1, "a worker needs at least one queue"),
@@ -69,6 +81,7 @@ export const celeryWorker = z.strictObject({
     concurrency: z.number().int().min(1).default(2),
     logLevel: logLevel.default("INFO"),
     resources: resources.optional(),
+    keda: kedaScaling.optional(),
 });
 
 export const redisSettings = z.strictObject({

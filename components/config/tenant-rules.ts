@@ -30,8 +30,11 @@ export function tenantRules(get: <K extends KeyName>(k: K) => KeyValue<K>, stack
         .forEach((n) =>
             checked.problems.push(`${prefix}celeryWorkers in ${file} has two workers named '${n}'. Fix: give each worker its own name`),
         );
-    // A worker scaled to 0 runs no process: its queues have no consumer.
-    const running = new Set(workers.filter((w) => w.replicas > 0).flatMap((w) => w.queues));
+    kedaRules(get, stack, file, checked);
+    // A worker scaled to 0 runs no process: its queues have no consumer. One KEDA scales (even from
+    // 0) is started as soon as a task waits in one of its queues.
+    const keda = get("celeryKeda");
+    const running = new Set(workers.filter((w) => w.replicas > 0 || (keda && w.keda)).flatMap((w) => w.queues));
     const orphaned = queues.filter((q) => !running.has(q));
     const stopped = orphaned.filter((q) => workers.some((w) => w.queues.includes(q)));
     const unlisted = orphaned.filter((q) => !stopped.includes(q));
@@ -109,4 +112,28 @@ export function tenantRules(get: <K extends KeyName>(k: K) => KeyValue<K>, stack
                 `${n} is in both ${prefix}extraEnv and ${prefix}extraSecretEnv in ${file}. Fix: keep it in one of them (pulumi config rm --path '${prefix}extraEnv.${n}' -s ${stack})`,
             ),
         );
+}
+
+/** stock:celeryKeda and the workers' `keda` blocks: bounds in order, something to scale, nothing configured in vain. */
+function kedaRules(get: <K extends KeyName>(k: K) => KeyValue<K>, stack: string, file: string, checked: Checked): void {
+    const prefix = `${PROJECT}:`;
+    const workers = get("celeryWorkers").map((w, i) => ({ w, i }));
+    const scaled = workers.filter(({ w }) => w.keda);
+    for (const { w, i } of scaled) {
+        if (w.keda && w.keda.minReplicas > w.keda.maxReplicas) {
+            checked.problems.push(
+                `${prefix}celeryWorkers[${i}].keda in ${file}: minReplicas ${w.keda.minReplicas} is above maxReplicas ${w.keda.maxReplicas} (worker '${w.name}'). Fix: pulumi config set --path '${prefix}celeryWorkers[${i}].keda.minReplicas' ${w.keda.maxReplicas} -s ${stack}, or raise maxReplicas`,
+            );
+        }
+    }
+    if (get("celeryKeda") && scaled.length === 0) {
+        checked.problems.push(
+            `${prefix}celeryKeda is true for ${file}, but no worker of ${prefix}celeryWorkers has a keda block, so KEDA would scale nothing. Fix: give the workers to scale a keda block ({minReplicas, maxReplicas, listLength}; README, "Scale Celery workers with KEDA"), or pulumi config set ${prefix}celeryKeda false -s ${stack}`,
+        );
+    }
+    if (!get("celeryKeda") && scaled.length > 0) {
+        checked.warnings.push(
+            `${prefix}celeryWorkers in ${file}: ${scaled.map(({ w, i }) => `${w.name} (${prefix}celeryWorkers[${i}].keda)`).join(", ")} ${scaled.length === 1 ? "has a keda block" : "have keda blocks"}, but ${prefix}celeryKeda is false: ${scaled.length === 1 ? "it runs its" : "they run their"} fixed replicas. To scale with KEDA: pulumi config set ${prefix}celeryKeda true -s ${stack}`,
+        );
+    }
 }

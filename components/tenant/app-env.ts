@@ -6,6 +6,7 @@
 import { RedisConnection } from "../redis/credential";
 import * as crypto from "crypto";
 import { TenantConfig } from "../config";
+import { KEDA_SECRET_ENV, kedaScaledWorkers } from "./keda";
 import { tenantUrls } from "./urls";
 
 export { ENV_CONFIGMAP, ENV_SECRET } from "../names";
@@ -25,6 +26,8 @@ export const CONFIG_ENV_KEYS = [
 export const RUNTIME_ENV_KEYS = ["STOCK_REDIS_KEY_PREFIX"] as const;
 /** Keys the program sets in the Secret. DJANGO_SECRET_KEY is generated per tenant and added by the Tenant component. */
 export const SECRET_ENV_KEYS = ["DJANGO_DB_USER", "DJANGO_DB_PWD", "DJANGO_REDIS_HOST", "DJANGO_SECRET_KEY"] as const;
+/** Keys the program adds to the Secret for KEDA's TriggerAuthentication (components/tenant/keda.ts), when KEDA scales a worker group. */
+export const KEDA_SECRET_ENV_KEYS = Object.values(KEDA_SECRET_ENV);
 
 export interface BackendEnv {
     config: Record<string, string>;
@@ -39,7 +42,7 @@ export const CHART_ENV_KEYS = ["HOME", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTEC
 
 /** Names that `stock:extraEnv` / `stock:extraSecretEnv` may not reuse: the program or its charts own them. */
 export function reservedEnvKeys(): string[] {
-    return [...CONFIG_ENV_KEYS, ...RUNTIME_ENV_KEYS, ...SECRET_ENV_KEYS, ...CHART_ENV_KEYS];
+    return [...CONFIG_ENV_KEYS, ...RUNTIME_ENV_KEYS, ...SECRET_ENV_KEYS, ...KEDA_SECRET_ENV_KEYS, ...CHART_ENV_KEYS];
 }
 
 /** The backend's environment for a tenant. Every value is a plain string; the caller marks the Secret part secret. */
@@ -65,8 +68,21 @@ export function backendEnv(tenant: TenantConfig, redis: RedisConnection): Backen
         DJANGO_DB_PWD: tenant.secrets.dbPassword,
         // The seed's `<user>:<pwd>@<server>` form; the app builds redis://%s:<port>/0 from it.
         DJANGO_REDIS_HOST: `${redis.username}:${redis.password}@${redis.host}`,
+        // Only when KEDA scales a worker group: added earlier, these keys would roll every tenant's pods (checksum/env) for nothing.
+        ...(kedaScaledWorkers(tenant.celery).length > 0
+            ? {
+                  [KEDA_SECRET_ENV.address]: redisAddress(redis),
+                  [KEDA_SECRET_ENV.username]: redis.username,
+                  [KEDA_SECRET_ENV.password]: redis.password,
+              }
+            : {}),
     };
     return { config, secret };
+}
+
+/** `host:port` as KEDA's redis scaler dials it (an IPv6 address in brackets). */
+function redisAddress(redis: RedisConnection): string {
+    return redis.host.includes(":") ? `[${redis.host}]:${redis.port}` : `${redis.host}:${redis.port}`;
 }
 
 /**

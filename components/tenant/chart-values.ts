@@ -9,6 +9,8 @@ import { API_PATH, tenantUrls } from "./urls";
 import { ENV_CONFIGMAP, ENV_SECRET } from "./app-env";
 import { CELERY_BEAT_RESOURCES } from "./quota";
 import type { ImageRef } from "../images/backend-image";
+import { KEDA_SECRET_ENV, kedaScaledWorkers } from "./keda";
+import { TENANT_REDIS_DB } from "../redis/acl";
 
 export { CHARTS_DIR } from "../names";
 
@@ -28,7 +30,8 @@ export interface ChartInputs {
     images: { backend: ImageRef; frontend: ImageRef };
     /** The `checksum/env` pod annotation: changes whenever the ConfigMap or Secret does. */
     envChecksum: string;
-    redis: { namespace: string; port: number };
+    /** Where the tenant's Redis is, and its key prefix (the KEDA triggers' list names start with it). */
+    redis: { namespace: string; port: number; keyPrefix: string };
     /** Our Python runtime's ConfigMap and checksum, when stock:redisKeyPrefixMode is shim. */
     pythonRuntime?: { configMap: string; checksum: string };
 }
@@ -97,6 +100,7 @@ export function chartValues({ tenant, images, envChecksum, redis, pythonRuntime 
         database: { cidr: tenant.database.cidr, port: tenant.database.port },
     };
     const env = { configmap: ENV_CONFIGMAP, secret: ENV_SECRET };
+    const scaledByKeda = new Set(kedaScaledWorkers(tenant.celery).map((w) => w.name));
 
     return {
         "backend-api": {
@@ -127,7 +131,31 @@ export function chartValues({ tenant, images, envChecksum, redis, pythonRuntime 
                 concurrency: w.concurrency,
                 logLevel: w.logLevel,
                 ...(w.resources ? { resources: w.resources } : {}),
+                ...(scaledByKeda.has(w.name) && w.keda
+                    ? {
+                          keda: {
+                              enabled: true,
+                              minReplicaCount: w.keda.minReplicas,
+                              maxReplicaCount: w.keda.maxReplicas,
+                              listLength: w.keda.listLength,
+                              activationListLength: w.keda.activationListLength,
+                          },
+                      }
+                    : {}),
             })),
+            // Off unless a worker turns it on above; the list names are <keyPrefix><queue>, the
+            // credential comes from the tenant's Secret (components/tenant/keda.ts).
+            keda: {
+                enabled: false,
+                keyPrefix: redis.keyPrefix,
+                databaseIndex: TENANT_REDIS_DB,
+                auth: {
+                    secretName: ENV_SECRET,
+                    addressKey: KEDA_SECRET_ENV.address,
+                    usernameKey: KEDA_SECRET_ENV.username,
+                    passwordKey: KEDA_SECRET_ENV.password,
+                },
+            },
             resources: tenant.resources.celery,
             ...backendApp,
             celeryCommand: app.celery.command,

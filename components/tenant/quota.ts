@@ -7,6 +7,7 @@
  */
 import { Resources, TenantConfig } from "../config";
 import { memoryBytes } from "../redis/values";
+import { maxWorkerReplicas } from "./keda";
 
 /** The Celery beat container's resources: the program sets them (chart value `beat.resources`) so the quota knows them. */
 export const CELERY_BEAT_RESOURCES: Resources = { requests: { cpu: "50m", memory: "192Mi" }, limits: { cpu: "500m", memory: "384Mi" } };
@@ -42,7 +43,8 @@ export function podBudgets(config: Pick<TenantConfig, "replicas" | "resources" |
         },
         ...config.celery.workers.map((w) => ({
             what: `Deployment stock-backend-celery-${w.name}`,
-            pods: updatePeak(w.replicas, "RollingUpdate"),
+            // A group KEDA scales may run up to its maxReplicas.
+            pods: updatePeak(maxWorkerReplicas(config.celery, w), "RollingUpdate"),
             resources: w.resources ?? config.resources.celery,
         })),
     ];

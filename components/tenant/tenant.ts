@@ -192,7 +192,7 @@ export class Tenant extends pulumi.ComponentResource {
             tenant: config,
             images: { backend: args.backendImage, frontend: this.images.frontendRef },
             envChecksum: envChecksum(env),
-            redis: { namespace: redis.namespace, port: redis.port },
+            redis: { namespace: redis.namespace, port: redis.port, keyPrefix: redis.keyPrefix },
             pythonRuntime: runtime ? { configMap: PYTHON_RUNTIME_CONFIGMAP, checksum: runtime.checksum } : undefined,
         });
         const chart = (chartName: ChartName, dependsOn: pulumi.Resource[]) =>

@@ -15,10 +15,12 @@ import { loadStackConfig, stackNames } from "../../tools/lib/stack-files";
 const tenantStacks = stackNames().filter((s) => loadStackConfig(s).role === "tenant");
 const MI = 2 ** 20;
 
-/** Pods of one rendered workload at the peak of an update. */
-function peakPods(o: K8sObject): number {
+/** Pods of one rendered workload at the peak of an update; a Deployment KEDA scales runs up to its ScaledObject's maxReplicaCount. */
+function peakPods(o: K8sObject, rendered: K8sObject[]): number {
     if (o.kind === "Job") return o.spec.parallelism ?? 1;
-    const replicas = o.spec.replicas ?? 1;
+    const scaler = rendered.find((s) => s.kind === "ScaledObject" && s.spec.scaleTargetRef.kind === o.kind && s.spec.scaleTargetRef.name === o.metadata.name);
+    if (scaler) assert.equal(o.spec.replicas, undefined, `${o.metadata.name}: KEDA owns the replicas`);
+    const replicas = scaler ? (scaler.spec.maxReplicaCount ?? 100) : (o.spec.replicas ?? 1);
     const type = o.spec.strategy?.type ?? "RollingUpdate";
     if (type === "RollingUpdate") {
         const surge = String(o.spec.strategy?.rollingUpdate?.maxSurge ?? "25%");
@@ -31,24 +33,40 @@ function peakPods(o: K8sObject): number {
 describe("tenant namespace quota agrees with the charts rendered with the program's values", function () {
     this.timeout(60000);
 
-    for (const stack of tenantStacks) {
-        describe(stack, function () {
+    /** Every tenant stack as it is, and client-b with two worker groups scaled by KEDA (stock:celeryKeda). */
+    const cases: Array<{ stack: string; label: string; overrides?: Record<string, unknown> }> = [
+        ...tenantStacks.map((stack) => ({ stack, label: stack })),
+        {
+            stack: "client-b",
+            label: "client-b with KEDA (max replicas count)",
+            overrides: {
+                "stock:celeryKeda": true,
+                "stock:celeryWorkers": [
+                    { name: "default", queues: ["summary", "stock", "statement", "news"], replicas: 1, keda: { minReplicas: 0, maxReplicas: 3, listLength: 10 } },
+                    { name: "price", queues: ["price"], replicas: 3, concurrency: 4, keda: { minReplicas: 1, maxReplicas: 7, listLength: 5 } },
+                ],
+            },
+        },
+    ];
+    for (const { stack, label, overrides } of cases) {
+        describe(label, function () {
             let workloads: K8sObject[];
             let rendered: K8sObject[];
             let program: Awaited<ReturnType<typeof runProgram>>;
 
             before(async () => {
-                program = await runProgram(stack);
+                program = await runProgram(stack, { overrides });
                 const charts = program.ofType("kubernetes:helm.sh/v4:Chart");
                 rendered = (await Promise.all(charts.map((c) => helmTemplate(c.inputs.chart, reveal(c.inputs.values), { releaseName: c.inputs.name, namespace: c.inputs.namespace })))).flat();
                 workloads = rendered.filter((o) => o.kind === "Deployment" || o.kind === "Job" || o.kind === "StatefulSet" || o.kind === "DaemonSet");
             });
 
             it("creates a ResourceQuota whose hard limits are the sum of every pod the charts run at the peak of an update", () => {
-                assert.deepEqual(rendered.filter((o) => o.kind === "HorizontalPodAutoscaler"), [], "no autoscaler: replicas are the config's");
+                assert.deepEqual(rendered.filter((o) => o.kind === "HorizontalPodAutoscaler"), [], "no chart HPA: replicas are the config's, or KEDA's up to its maximum");
+                assert.equal(rendered.filter((o) => o.kind === "ScaledObject").length, overrides ? 2 : 0);
                 const totals = { pods: 0, requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0 };
                 for (const o of workloads) {
-                    const pods = peakPods(o);
+                    const pods = peakPods(o, rendered);
                     const containers = [...(o.spec.template.spec.initContainers ?? []), ...o.spec.template.spec.containers];
                     totals.pods += pods;
                     for (const c of containers) {

@@ -289,7 +289,7 @@ describe("the npm token: build argument or BuildKit secret (stock:npmTokenMode)"
                 },
             },
             envChecksum: envChecksum(env),
-            redis: { namespace: shared.redisNamespace, port: shared.redisPort },
+            redis: { namespace: shared.redisNamespace, port: shared.redisPort, keyPrefix: credential.keyPrefix },
         });
         for (const chart of ["backend-api", "celery", "frontend"] as const)
             assert.deepStrictEqual(valuesOf(secret, chart), expected[chart], chart);

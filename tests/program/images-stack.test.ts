@@ -176,7 +176,7 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
                     },
                 },
                 envChecksum: envChecksum(env),
-                redis: { namespace: sharedOutputs.redisNamespace, port: sharedOutputs.redisPort },
+                redis: { namespace: sharedOutputs.redisNamespace, port: sharedOutputs.redisPort, keyPrefix: credential.keyPrefix },
                 pythonRuntime: runtime ? { configMap: PYTHON_RUNTIME_CONFIGMAP, checksum: runtime.checksum } : undefined,
             });
             for (const chart of ["backend-api", "celery", "frontend"] as const)

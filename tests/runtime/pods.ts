@@ -46,6 +46,10 @@ export interface TenantPods {
     envFrom: Record<string, string>;
     /** The data of every ConfigMap the program creates, by name (what a configMap volume shows). */
     configMaps: Record<string, Record<string, string>>;
+    /** The stringData of the env Secret alone (what a secretTargetRef reads). */
+    secret: Record<string, string>;
+    /** Every object the charts render with the program's values (ScaledObjects, TriggerAuthentication, ...). */
+    objects: K8sObject[];
     api: RenderedContainer;
     workers: RenderedContainer[];
     beat?: RenderedContainer;
@@ -108,6 +112,8 @@ export async function tenantPods(stack: string, options: RunOptions, celeryLiven
         stack,
         envFrom: { ...configMap.data, ...secret.stringData },
         configMaps,
+        secret: { ...secret.stringData },
+        objects,
         api,
         workers: byComponent((p) => p.startsWith("Deployment/stock-backend-celery-") && !p.endsWith("-beat")),
         beat: byComponent((p) => p.endsWith("-celery-beat"))[0],

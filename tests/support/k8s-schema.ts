@@ -5,6 +5,7 @@
 // OpenAPI schemas it comes from, it does not reject unknown fields.
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { isKedaObject, kedaProblems } from "./keda-schema";
 
 // ts-node compiles a literal import() to require() in a CommonJS setting, and
 // require() cannot load ESM-only packages: keep a real dynamic import.
@@ -18,7 +19,7 @@ interface ModelClass {
 /**
  * apiVersion + kind → module of kubernetes-models. Only the kinds our charts
  * render (and a few close relatives) are listed: any other kind is an error, so
- * that an unexpected object (a CRD, a typo in apiVersion) fails the tests.
+ * that an unexpected object (a CRD other than KEDA's, which keda-schema.ts checks; a typo in apiVersion) fails the tests.
  */
 const MODELS: Record<string, string> = {
     "v1/ConfigMap": "v1/ConfigMap",
@@ -79,6 +80,12 @@ export async function validateObject(obj: { apiVersion?: unknown; kind?: unknown
     if (typeof obj !== "object" || obj === null) throw new Error(`not an object: ${JSON.stringify(obj)}`);
     if (typeof obj.apiVersion !== "string" || typeof obj.kind !== "string")
         throw new Error(`object without apiVersion/kind: ${JSON.stringify(obj).slice(0, 200)}`);
+    // KEDA's kinds are CRDs, which kubernetes-models does not have: their own CRD schemas check them.
+    if (isKedaObject(obj)) {
+        const problems = kedaProblems(obj);
+        if (problems.length) throw new Error(`${describe(obj)} does not match KEDA's CRD schema: ${problems.join("; ")}`);
+        return;
+    }
     const Model = await modelFor(obj.apiVersion, obj.kind);
     try {
         new Model(obj).validate();

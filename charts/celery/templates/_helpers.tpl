@@ -132,6 +132,10 @@ missing, used twice or reserved, workers without queues. celery.workers fails on
 {{- if not (get $w "queues") -}}
 {{- $messages = append $messages (printf "workers[%d] (%s): queues must list at least one queue" $i (get $w "name" | default "unnamed")) -}}
 {{- end -}}
+{{- $keda := include "celery.workerKeda" (dict "root" $ "worker" $w) | fromJson -}}
+{{- if and $keda.enabled (gt (int $keda.minReplicaCount) (int $keda.maxReplicaCount)) -}}
+{{- $messages = append $messages (printf "workers[%d] (%s): keda.minReplicaCount %d is above keda.maxReplicaCount %d" $i (get $w "name" | default "unnamed") (int $keda.minReplicaCount) (int $keda.maxReplicaCount)) -}}
+{{- end -}}
 {{- end -}}
 {{- join "\n" $messages -}}
 {{- end }}
@@ -149,8 +153,9 @@ Fails once, listing every values problem the chart finds.
 
 {{/*
 The workers, normalised: a JSON list where every worker has name, queues,
-replicaCount, concurrency, logLevel, resources and autoscaling (the top-level
-autoscaling with the worker's own keys on top). Keys are tested with hasKey so
+replicaCount, concurrency, logLevel, resources, autoscaling (the top-level
+autoscaling with the worker's own keys on top) and keda (the same for the scaling
+keys of the top-level keda; autoscaling.enabled is false when keda.enabled). Keys are tested with hasKey so
 that 0 and false given by a worker are kept. Fails with every problem of
 celery.validateValues first.
 Use: {{- $workers := include "celery.workers" . | fromJsonArray }}
@@ -165,6 +170,11 @@ Use: {{- $workers := include "celery.workers" . | fromJsonArray }}
 {{- range $k, $v := $own -}}
 {{- $_ := set $as $k $v -}}
 {{- end -}}
+{{- $keda := include "celery.workerKeda" (dict "root" $ "worker" $w) | fromJson -}}
+{{- /* KEDA makes its own HPA: a second one on the same Deployment would fight it. */ -}}
+{{- if $keda.enabled -}}
+{{- $_ := set $as "enabled" false -}}
+{{- end -}}
 {{- $n := dict
       "name" $w.name
       "queues" $queues
@@ -172,7 +182,8 @@ Use: {{- $workers := include "celery.workers" . | fromJsonArray }}
       "concurrency" (ternary (get $w "concurrency") 2 (hasKey $w "concurrency"))
       "logLevel" (ternary (get $w "logLevel") "INFO" (hasKey $w "logLevel"))
       "resources" (ternary (get $w "resources") $.Values.resources (and (hasKey $w "resources") (not (empty (get $w "resources")))))
-      "autoscaling" $as -}}
+      "autoscaling" $as
+      "keda" $keda -}}
 {{- $out = append $out $n -}}
 {{- end -}}
 {{- toJson $out -}}
@@ -253,4 +264,33 @@ The volumes behind celery.appMounts.
   configMap:
     name: {{ .Values.pythonRuntime.configMap | quote }}
 {{- end }}
+{{- end }}
+
+{{/*
+Name of the TriggerAuthentication every ScaledObject of the release uses: <fullname>-redis.
+*/}}
+{{- define "celery.triggerAuthenticationName" -}}
+{{- printf "%s-redis" (include "celery.fullname" . | trunc 57 | trimSuffix "-") -}}
+{{- end }}
+
+{{/*
+True ("true") when at least one worker is scaled by KEDA. Call with the normalised workers list
+(celery.workers) as .workers.
+*/}}
+{{- define "celery.kedaInUse" -}}
+{{- range $w := .workers -}}
+{{- if $w.keda.enabled -}}true{{- end -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+The KEDA scaling keys of one worker, as JSON: the top-level keda's, the worker's own on top (set
+one by one so that a worker's 0 or false is kept). Call with (dict "root" $ "worker" $worker).
+*/}}
+{{- define "celery.workerKeda" -}}
+{{- $keda := pick .root.Values.keda "enabled" "minReplicaCount" "maxReplicaCount" "listLength" "activationListLength" -}}
+{{- range $k, $v := (get .worker "keda" | default dict) -}}
+{{- $_ := set $keda $k $v -}}
+{{- end -}}
+{{- toJson $keda -}}
 {{- end }}
