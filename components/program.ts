@@ -6,7 +6,7 @@
  * frontend's build context is staged, before the first resource is registered.
  */
 import * as path from "path";
-import * as k8s from "@pulumi/kubernetes";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, PROJECT, SharedConfig, TenantConfig, sourceFix, stackFile } from "./config";
 import { readStackConfig } from "./config/source";
@@ -14,11 +14,8 @@ import { RedisConnection, RedisCredential } from "./redis/credential";
 import { buildContextProblem, frontendContextProblem } from "./tenant/build-context";
 import { frontendDotenv, stageFrontendContext } from "./tenant/frontend-env";
 import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./tenant/python-runtime";
-import { SharedRedis } from "./redis/shared-redis";
 import { stackConflicts, tenantStacksIn } from "./config/stack-conflicts";
-import { Tenant } from "./tenant/tenant";
 import { ImageRef, backendImageRef, imageName } from "./images/backend-image";
-import { deployImages } from "./images/deploy";
 import { ImagesStackIdentity, backendImageProblems, imagesStackOf, imagesStacksIn } from "./images/images-stack";
 import { TagLookup, registryTagDigest } from "./images/registry";
 import { checkImageInRegistry } from "./images/tag-check";
@@ -27,9 +24,9 @@ import { REPO_ROOT, SHARED_OUTPUTS, redisCredentialOutput } from "./names";
 
 export { REPO_ROOT, redisCredentialOutput };
 
-function kubernetesProvider(config: { kubeContext: string; kubeconfig?: string }): k8s.Provider {
+function kubernetesProvider(config: { kubeContext: string; kubeconfig?: string }): Provider {
     // Pinned to a named context: a stack never deploys to whatever cluster the shell points at.
-    return new k8s.Provider("kubernetes", {
+    return new Provider("kubernetes", {
         context: config.kubeContext,
         kubeconfig: config.kubeconfig ? config.kubeconfig.replace(/^~(?=\/)/, process.env.HOME ?? "~") : undefined,
     });
@@ -47,11 +44,15 @@ export interface DeployOptions {
 export async function deploy(options: DeployOptions = {}): Promise<Record<string, unknown>> {
     const config = readStackConfig();
     const lookup = options.tagLookup ?? registryTagDigest;
-    if (config.role === "images") return deployImages(config, lookup, REPO_ROOT);
+    if (config.role === "images") return (await import("./images/deploy")).deployImages(config, lookup, REPO_ROOT);
     return config.role === "shared" ? deployShared(config) : deployTenant(config, lookup);
 }
 
-function deployShared(config: SharedConfig): Record<string, unknown> {
+// Each role loads its own component only (a tenant never needs the Redis chart's code, the shared
+// stack never the image builds, charts and password generator of a tenant, the images stack
+// neither): less to load per run.
+async function deployShared(config: SharedConfig): Promise<Record<string, unknown>> {
+    const { SharedRedis } = await import("./redis/shared-redis");
     for (const warning of config.warnings) void pulumi.log.warn(warning);
     const provider = kubernetesProvider(config);
     const redis = new SharedRedis("redis", { config }, { providers: [provider] });
@@ -212,6 +213,7 @@ async function deployTenant(config: TenantConfig, lookup: TagLookup): Promise<Re
     // The frontend builds from a staged copy that carries this tenant's computed envs/<buildFor>.
     const stagedFrontend = stageFrontendContext(sources.frontend, config.buildFor, dotenv.text, REPO_ROOT, config.stack);
     const redis = await readSharedStack(config);
+    const { Tenant } = await import("./tenant/tenant");
 
     const provider = kubernetesProvider(config);
     const tenant = new Tenant(

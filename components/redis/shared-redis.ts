@@ -3,7 +3,8 @@
  * `default` user (the chart's own) and one ACL user per tenant, limited to its key prefix.
  */
 import { RedisCredential } from "./credential";
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import { Chart } from "@pulumi/kubernetes/helm/v4";
 import * as pulumi from "@pulumi/pulumi";
 import { SharedConfig } from "../config";
 import { tenantRedisAccess } from "./acl";
@@ -44,7 +45,7 @@ export class SharedRedis extends pulumi.ComponentResource {
         this.host = redisMasterHost(settings);
         this.port = REDIS_PORT;
 
-        const namespace = new k8s.core.v1.Namespace(
+        const namespace = new corev1.Namespace(
             `${name}-namespace`,
             {
                 metadata: {
@@ -62,7 +63,7 @@ export class SharedRedis extends pulumi.ComponentResource {
         );
         const inNamespace = { parent: this, dependsOn: [namespace] };
 
-        const authSecret = new k8s.core.v1.Secret(
+        const authSecret = new corev1.Secret(
             `${name}-auth`,
             {
                 metadata: { name: REDIS_AUTH_SECRET, namespace: settings.namespace },
@@ -72,7 +73,7 @@ export class SharedRedis extends pulumi.ComponentResource {
             inNamespace,
         );
 
-        const aclSecret = new k8s.core.v1.Secret(
+        const aclSecret = new corev1.Secret(
             `${name}-acl`,
             {
                 metadata: { name: REDIS_ACL_SECRET, namespace: settings.namespace },
@@ -82,7 +83,7 @@ export class SharedRedis extends pulumi.ComponentResource {
             inNamespace,
         );
 
-        new k8s.helm.v4.Chart(
+        new Chart(
             `${name}-release`,
             {
                 chart: settings.chart,

@@ -5,7 +5,9 @@
  * by pure functions from the config before the first resource is created.
  */
 import * as path from "path";
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import { Chart } from "@pulumi/kubernetes/helm/v4";
+import { NetworkPolicy } from "@pulumi/kubernetes/networking/v1";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { TenantConfig } from "../config";
@@ -79,7 +81,7 @@ export class Tenant extends pulumi.ComponentResource {
         this.envKeys = { config: Object.keys(env.config).sort(), secret: [...Object.keys(env.secret), "DJANGO_SECRET_KEY"].sort() };
         const child = { parent: this };
 
-        const namespace = new k8s.core.v1.Namespace(
+        const namespace = new corev1.Namespace(
             `${name}-namespace`,
             {
                 metadata: {
@@ -106,7 +108,7 @@ export class Tenant extends pulumi.ComponentResource {
         });
 
         // Nothing reaches or leaves a tenant's pods unless a chart's NetworkPolicy allows it.
-        const defaultDeny = new k8s.networking.v1.NetworkPolicy(
+        const defaultDeny = new NetworkPolicy(
             `${name}-default-deny`,
             {
                 metadata: metadata("default-deny"),
@@ -115,10 +117,10 @@ export class Tenant extends pulumi.ComponentResource {
             inNamespace,
         );
 
-        const configMap = new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: metadata(ENV_CONFIGMAP), data: env.config }, inNamespace);
+        const configMap = new corev1.ConfigMap(`${name}-env`, { metadata: metadata(ENV_CONFIGMAP), data: env.config }, inNamespace);
         // The shim that puts an unmodified app's Redis keys under the tenant's prefix (docs/app-contract.md).
         const runtimeConfigMap = runtime
-            ? new k8s.core.v1.ConfigMap(
+            ? new corev1.ConfigMap(
                   `${name}-python-runtime`,
                   {
                       metadata: metadata(PYTHON_RUNTIME_CONFIGMAP),
@@ -130,7 +132,7 @@ export class Tenant extends pulumi.ComponentResource {
 
         // Generated once and kept in state; not part of the checksum, which must be known at preview.
         const djangoSecretKey = new random.RandomPassword(`${name}-django-secret-key`, { length: 50, special: false }, child);
-        const secret = new k8s.core.v1.Secret(
+        const secret = new corev1.Secret(
             `${name}-secret`,
             {
                 metadata: metadata(ENV_SECRET),
@@ -154,7 +156,7 @@ export class Tenant extends pulumi.ComponentResource {
                 this,
             );
         }
-        const pullSecret = new k8s.core.v1.Secret(
+        const pullSecret = new corev1.Secret(
             `${name}-pull-secret`,
             {
                 metadata: metadata(config.pullSecretName),
@@ -196,7 +198,7 @@ export class Tenant extends pulumi.ComponentResource {
             pythonRuntime: runtime ? { configMap: PYTHON_RUNTIME_CONFIGMAP, checksum: runtime.checksum } : undefined,
         });
         const chart = (chartName: ChartName, dependsOn: pulumi.Resource[]) =>
-            new k8s.helm.v4.Chart(
+            new Chart(
                 `${name}-${chartName}`,
                 {
                     // Relative to where Pulumi runs, so the same on every machine (no diff between CI runners).
@@ -211,8 +213,8 @@ export class Tenant extends pulumi.ComponentResource {
         // The namespace's budget, sized from this config (components/tenant/quota.ts): a bad replicas value
         // is refused at admission here instead of starving the node pool all tenants share.
         const budget = [
-            new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: metadata("tenant-quota"), spec: { hard: quota.hard } }, inNamespace),
-            new k8s.core.v1.LimitRange(
+            new corev1.ResourceQuota(`${name}-quota`, { metadata: metadata("tenant-quota"), spec: { hard: quota.hard } }, inNamespace),
+            new corev1.LimitRange(
                 `${name}-limits`,
                 { metadata: metadata("tenant-limits"), spec: { limits: [{ type: "Container", ...quota.limitRange }] } },
                 inNamespace,

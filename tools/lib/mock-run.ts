@@ -9,10 +9,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { REPO_ROOT } from "../../components/names";
 import type { RegistryCredentials, RegistryImage, TagLookup } from "../../components/images/registry";
-import { tenantRedisAccess } from "../../components/redis/acl";
-import { redisPassword } from "../../components/redis/passwords";
-import { LoadOptions, REPO_ROOT, fakeSecret, rawStackConfig } from "./stack-files";
+import type { LoadOptions, LoadedConfig } from "./stack-files";
+
+// Loaded when first needed, not with this module: reading a stack file takes the config model (zod,
+// yaml), which a run handed its config (`options.raw`, the bench's floor) must not load for the program.
+const stackFiles = () => require("./stack-files") as typeof import("./stack-files");
 
 /** The resource type of an image build (`@pulumi/docker-build`'s Image). */
 export const IMAGE_TYPE = "docker-build:index:Image";
@@ -63,6 +66,11 @@ export interface RunOptions extends LoadOptions {
     /** Run as a preview (default true). */
     preview?: boolean;
     /**
+     * The config as the engine would hand it over, already read (`rawStackConfig`): the stack file is
+     * then not read here, as the Pulumi CLI reads it before the program's process starts. Default: read.
+     */
+    raw?: Pick<LoadedConfig, "values" | "secretKeys">;
+    /**
      * The registry lookup the program asks whether an image tag is in Harbor. Default
      * {@link HARBOR_HAS_EVERY_TAG}: as if the images stack had pushed every backend image.
      */
@@ -92,7 +100,9 @@ export function fakeRegistry(present: Iterable<string> | "every tag" = []): {
 
 /** Outputs like the repo's shared stack's, for these tenants (each deployed by the stack of its name), with credentials derived from its fake seed. */
 export function defaultSharedOutputs(tenants = ["client-a", "client-b"]): Record<string, any> {
-    const seed = fakeSecret("stock:redisPasswordSeed", "shared");
+    const { tenantRedisAccess } = require("../../components/redis/acl") as typeof import("../../components/redis/acl");
+    const { redisPassword } = require("../../components/redis/passwords") as typeof import("../../components/redis/passwords");
+    const seed = stackFiles().fakeSecret("stock:redisPasswordSeed", "shared");
     return {
         redisHost: "redis-master.redis.svc.cluster.local",
         redisPort: 6379,
@@ -151,7 +161,7 @@ async function sharedStackOutputs(
 }
 
 export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
-    const raw = rawStackConfig(stack, options);
+    const raw = options.raw ?? stackFiles().rawStackConfig(stack, options);
     const preview = options.preview ?? true;
     const root = options.root ?? REPO_ROOT;
     const shared = options.sharedOutputs
@@ -178,7 +188,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
                 const computed: Record<string, unknown> = {};
                 if (!preview) {
                     if (args.type === "random:index/randomPassword:RandomPassword")
-                        computed.result = fakeSecret(`random-${args.name}`, stack);
+                        computed.result = stackFiles().fakeSecret(`random-${args.name}`, stack);
                     if (args.type === IMAGE_TYPE) {
                         const digest = `sha256:${"0".repeat(64)}`;
                         computed.digest = digest;

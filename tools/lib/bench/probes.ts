@@ -2,7 +2,8 @@
  * What the bench measures, one probe per child process (so every figure is a whole process: Node's
  * start, ts-node, the SDK's load, the work, the exit). Called as
  * `node -r ts-node/register/transpile-only tools/lib/bench/probes.ts <probe> '<json args>'`;
- * prints one JSON line with the probe's own findings and the process's peak memory.
+ * prints one JSON line with the probe's own findings and the process's peak memory. The evaluation
+ * of a stack against the floor has a probe of its own (eval-probe.ts), which loads none of this.
  */
 import { main as fleetMain } from "../../fleet";
 import { CHART_NAMES, ChartName, renderChart } from "../helm";
@@ -11,21 +12,12 @@ import { FakeFleetBackend } from "../../../tests/support/fake-fleet-backend";
 
 interface ProbeArgs {
     root: string;
-    stack?: string;
     tenants?: string[];
     samples?: string[];
     repeat?: number;
 }
 
 const sink = { write: () => true };
-
-async function evalStack(args: ProbeArgs): Promise<Record<string, unknown>> {
-    const run = await runProgram(args.stack!, {
-        root: args.root,
-        sharedOutputs: args.tenants ? defaultSharedOutputs(args.tenants) : undefined,
-    });
-    return { resources: run.resources.length };
-}
 
 /** Milliseconds to render the three charts with the values the program computed for each sample tenant (the program run itself not counted). */
 async function charts(args: ProbeArgs): Promise<Record<string, unknown>> {
@@ -61,7 +53,7 @@ async function fleetPreview(args: ProbeArgs): Promise<Record<string, unknown>> {
     return { stacks: JSON.parse(json).stacks.length, calls: backend.calls.length };
 }
 
-const PROBES: Record<string, (args: ProbeArgs) => Promise<Record<string, unknown>>> = { eval: evalStack, charts, fleet: fleetPreview };
+const PROBES: Record<string, (args: ProbeArgs) => Promise<Record<string, unknown>>> = { charts, fleet: fleetPreview };
 
 async function probe(): Promise<void> {
     const [name, json] = process.argv.slice(2);
