@@ -1,19 +1,24 @@
 /**
- * The program behind index.ts: validate everything, then create the shared Redis or one tenant.
- * All checks (config, hosts other stacks claim, build contexts, the frontend's dotenv, the shared
- * stack's tenant list) run, and the frontend's build context is staged, before the first resource
- * is registered.
+ * The program behind index.ts: validate everything, then build the fleet's backend images (the
+ * images stack), create the shared Redis, or deploy one tenant. All checks (config, hosts other
+ * stacks claim, build contexts, the frontend's dotenv, the images stack that builds the tenant's
+ * backend, whether Harbor has that backend image, the shared stack's tenant list) run, and the
+ * frontend's build context is staged, before the first resource is registered.
  */
 import * as path from "path";
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, SharedConfig, TenantConfig, sourceFix, stackFile } from "./config";
+import { ConfigError, PROJECT, SharedConfig, TenantConfig, sourceFix, stackFile } from "./config";
 import { readStackConfig } from "./config/source";
 import { RedisConnection, RedisCredential } from "./redis/credential";
 import { buildContextProblem, frontendContextProblem } from "./tenant/build-context";
 import { frontendDotenv, stageFrontendContext } from "./tenant/frontend-env";
 import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./tenant/python-runtime";
 import { stackConflicts, tenantStacksIn } from "./config/stack-conflicts";
+import { ImageRef, backendImageRef, imageName } from "./images/backend-image";
+import { ImagesStackIdentity, backendImageProblems, imagesStackOf, imagesStacksIn } from "./images/images-stack";
+import { TagLookup, registryTagDigest } from "./images/registry";
+import { checkImageInRegistry } from "./images/tag-check";
 
 import { REPO_ROOT, SHARED_OUTPUTS, redisCredentialOutput } from "./names";
 
@@ -27,13 +32,25 @@ function kubernetesProvider(config: { kubeContext: string; kubeconfig?: string }
     });
 }
 
-export async function deploy(): Promise<Record<string, unknown>> {
+export interface DeployOptions {
+    /**
+     * Asks the registry whether an image tag exists (the images stack, for what to build; a
+     * tenant, for the backend it deploys). Default: the Registry API v2 lookup of
+     * images/registry.ts; the tests inject a stand-in.
+     */
+    tagLookup?: TagLookup;
+}
+
+export async function deploy(options: DeployOptions = {}): Promise<Record<string, unknown>> {
     const config = readStackConfig();
-    return config.role === "shared" ? deployShared(config) : deployTenant(config);
+    const lookup = options.tagLookup ?? registryTagDigest;
+    if (config.role === "images") return (await import("./images/deploy")).deployImages(config, lookup, REPO_ROOT);
+    return config.role === "shared" ? deployShared(config) : deployTenant(config, lookup);
 }
 
 // Each role loads its own component only (a tenant never needs the Redis chart's code, the shared
-// stack never the image builds, charts and password generator of a tenant): less to load per run.
+// stack never the image builds, charts and password generator of a tenant, the images stack
+// neither): less to load per run.
 async function deployShared(config: SharedConfig): Promise<Record<string, unknown>> {
     const { SharedRedis } = await import("./redis/shared-redis");
     for (const warning of config.warnings) void pulumi.log.warn(warning);
@@ -49,9 +66,17 @@ async function deployShared(config: SharedConfig): Promise<Record<string, unknow
     };
 }
 
-/** Problems only the file system can reveal: conflicts with the other stack files, build contexts, Dockerfiles, the frontend's own dotenv. */
-export function checkTenantSources(config: TenantConfig, sources: { backend: string; frontend: string }, root = REPO_ROOT): string[] {
-    const problems: string[] = stackConflicts(config, tenantStacksIn(root));
+/**
+ * Problems only the file system can reveal: conflicts with the other stack files, the images stack
+ * that must build this tenant's backend, build contexts, Dockerfiles, the frontend's own dotenv.
+ */
+export function checkTenantSources(
+    config: TenantConfig,
+    sources: { backend: string; frontend: string },
+    root = REPO_ROOT,
+    images: readonly ImagesStackIdentity[] = imagesStacksIn(root),
+): string[] {
+    const problems: string[] = [...stackConflicts(config, tenantStacksIn(root)), ...backendImageProblems(config, images, root)];
     const file = stackFile(config.stack);
     let frontendReadable = true;
     for (const [key, dir, given] of [
@@ -152,7 +177,26 @@ export function tenantPythonRuntime(config: TenantConfig, problems: string[], di
     }
 }
 
-async function deployTenant(config: TenantConfig): Promise<Record<string, unknown>> {
+/**
+ * Is the backend image this tenant deploys in Harbor? The images stack pushes it; at `up` a missing
+ * tag stops the stack here, before any resource, and at preview it is a warning. Asked with the
+ * pull robot when there is one (a HEAD needs no more), else the push robot.
+ */
+async function backendInRegistry(config: TenantConfig, backend: ImageRef, lookup: TagLookup): Promise<string | undefined> {
+    const pull = config.harbor.pullUsername && config.secrets.harborPullPassword;
+    const credentials = pull
+        ? { username: config.harbor.pullUsername!, password: config.secrets.harborPullPassword!, key: `${PROJECT}:harborPullUsername` }
+        : { username: config.harbor.username, password: config.secrets.harborPassword, key: `${PROJECT}:harborUsername` };
+    const builtBy = imagesStackOf(REPO_ROOT)?.stack ?? "images";
+    const result = await checkImageInRegistry(
+        { image: backend, credentials, stack: config.stack, builtBy, preview: pulumi.runtime.isDryRun() },
+        lookup,
+    );
+    if (result.warning !== undefined) void pulumi.log.warn(result.warning);
+    return result.digest;
+}
+
+async function deployTenant(config: TenantConfig, lookup: TagLookup): Promise<Record<string, unknown>> {
     const resolve = (p: string) => path.resolve(REPO_ROOT, p);
     const sources = { backend: resolve(config.images.backend.source), frontend: resolve(config.images.frontend.source) };
     const problems = checkTenantSources(config, sources);
@@ -160,6 +204,12 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
     const dotenv = frontendDotenv(config, sources.frontend);
     for (const warning of config.warnings) void pulumi.log.warn(warning);
+    // The same pure function as the images stack's: the tag is known here without its state.
+    const backendImage = backendImageRef(
+        { server: config.harbor.server, project: config.harbor.project, repository: config.images.backend.repository },
+        sources.backend,
+    );
+    const backendDigest = await backendInRegistry(config, backendImage, lookup);
     // The frontend builds from a staged copy that carries this tenant's computed envs/<buildFor>.
     const stagedFrontend = stageFrontendContext(sources.frontend, config.buildFor, dotenv.text, REPO_ROOT, config.stack);
     const redis = await readSharedStack(config);
@@ -168,16 +218,17 @@ async function deployTenant(config: TenantConfig): Promise<Record<string, unknow
     const provider = kubernetesProvider(config);
     const tenant = new Tenant(
         config.tenant,
-        { config, sources: { backend: sources.backend, frontend: stagedFrontend }, redis, pythonRuntime },
+        { config, sources: { frontend: stagedFrontend }, backendImage, redis, pythonRuntime },
         { providers: [provider] },
     );
     return {
         namespace: tenant.namespace,
         frontendUrl: tenant.urls.frontend,
         apiUrl: tenant.urls.api,
-        backendImage: `${tenant.images.backendRef.repository}:${tenant.images.backendRef.tag}`,
-        frontendImage: `${tenant.images.frontendRef.repository}:${tenant.images.frontendRef.tag}`,
-        backendImageDigest: tenant.images.backendDigest,
+        backendImage: imageName(backendImage),
+        frontendImage: imageName(tenant.images.frontendRef),
+        // As Harbor has it: pushed by the images stack (absent in a preview before it has run).
+        backendImageDigest: backendDigest === undefined ? undefined : `${backendImage.repository}@${backendDigest}`,
         frontendImageDigest: tenant.images.frontendDigest,
         envConfigKeys: tenant.envKeys.config,
         envSecretKeys: tenant.envKeys.secret,

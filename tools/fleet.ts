@@ -1,10 +1,11 @@
 /**
  * `npm run fleet -- <preview|up|refresh|destroy> [--stacks a,b | --affected-by REF] [--parallel N] [--json] ...`
  *
- * Runs one Pulumi operation over many stacks through the Automation API: the shared stack first,
- * then the tenants wave by wave (canaries first, `stock:rolloutWave`), in batches, at most
- * --parallel at once, each worker in its own workspace. On up and destroy a failed canary, or more
- * failed tenants than `stock:rolloutFailureBudget`, halts the rollout: later stacks are skipped.
+ * Runs one Pulumi operation over many stacks through the Automation API: the images stack first
+ * (the backend image every tenant deploys), then the shared stack, then the tenants wave by wave
+ * (canaries first, `stock:rolloutWave`), in batches, at most --parallel at once, each worker in its
+ * own workspace. On up and destroy a failed images or shared stack or canary, or more failed
+ * tenants than `stock:rolloutFailureBudget`, halts the rollout: later stacks are skipped.
  * A stack another update is running on is reported as busy, not failed. Needs the Pulumi CLI.
  */
 import * as path from "path";

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# e2e: creates, in the local Pulumi backend (`pulumi login --local` done before), the two stacks
+# e2e: creates, in the local Pulumi backend (`pulumi login --local` done before), the three stacks
 # of the run, from config files this script writes:
+#   images        builds the backend (app/backend) once and pushes it to the stand-in registry
 #   shared        the Redis, allowing one tenant: $E2E_TENANT
 #   $E2E_TENANT   (ci) one tenant: SQLite (deployType test), images in the stand-in registry,
 #                 frontend built for http://$E2E_HOST
@@ -27,6 +28,18 @@ for file in Pulumi.*.yaml; do
 done
 
 # No app/frontend/envs/$tenant is written: the program computes it (REACT_APP_HOST_URL=http://$E2E_HOST).
+echo "== stack images"
+pulumi stack init images --secrets-provider passphrase --non-interactive
+cat >> Pulumi.images.yaml <<YAML
+config:
+  stock:role: images
+  stock:harborServer: $REGISTRY_NAME:$REGISTRY_PORT
+  stock:harborProject: $tenant
+  stock:harborUsername: $E2E_REGISTRY_USER
+  stock:backendSources:
+    - app/backend
+YAML
+
 echo "== stack shared"
 pulumi stack init shared --secrets-provider passphrase --non-interactive
 cat >> Pulumi.shared.yaml <<YAML
@@ -82,6 +95,7 @@ YAML
 set_secret() {
   printf '%s' "$3" | pulumi config set --secret --stack "$1" "$2" > /dev/null
 }
+set_secret images stock:harborPassword "$E2E_REGISTRY_PASSWORD"
 set_secret shared stock:redisPasswordSeed "$(openssl rand -hex 32)"
 set_secret "$tenant" stock:harborPassword "$E2E_REGISTRY_PASSWORD"
 set_secret "$tenant" stock:dbPassword "$E2E_DB_PASSWORD"
@@ -92,5 +106,6 @@ else
 fi
 
 echo "== configuration (secrets show as [secret])"
+pulumi config --stack images
 pulumi config --stack shared
 pulumi config --stack "$tenant"

@@ -11,6 +11,7 @@ import {
     SHELL_SAFE,
     absolutePath,
     celeryWorker,
+    contextSlug,
     commandLine,
     dnsLabel,
     dnsName,
@@ -48,12 +49,24 @@ export interface KeySpec {
     example: string;
     /** How to fix the key when one `pulumi config set` line cannot (default: set it to the example). */
     fix?: (stack: string, file: string) => string;
+    /**
+     * Set in a stack of another role, the key is refused rather than ignored. Only for keys without
+     * a project default in `Pulumi.yaml` (a test checks it), so such a value was written into that
+     * stack's file by hand, and it would do nothing there.
+     */
+    refusedInOtherRoles?: boolean;
 }
 
-export type Role = "shared" | "tenant";
-const both: Role[] = ["shared", "tenant"];
+/** What a stack deploys: the backend image (`images`, once per fleet), the shared Redis (`shared`, once per cluster) or one customer (`tenant`). */
+export const ROLES = ["images", "shared", "tenant"] as const;
+export type Role = (typeof ROLES)[number];
+/** The stacks that deploy to a cluster. */
+const clusterStacks: Role[] = ["shared", "tenant"];
+/** The stacks that build and push images (the images stack the backend, each tenant its frontend). */
+const buildingStacks: Role[] = ["images", "tenant"];
 const tenantOnly: Role[] = ["tenant"];
 const sharedOnly: Role[] = ["shared"];
+const imagesOnly: Role[] = ["images"];
 
 /**
  * The fix of a missing or unusable build context: the real app's checkout next to this repository
@@ -68,22 +81,23 @@ export function sourceFix(key: "backendSource" | "frontendSource", stack: string
 /** Every config key the program reads, without the `stock:` prefix. */
 export const KEYS = {
     role: {
-        description: "What this stack deploys: `shared` (the Redis every tenant uses, once per cluster) or `tenant` (one customer).",
-        roles: both,
+        description:
+            "What this stack deploys: `images` (builds and pushes the backend image every tenant deploys, once per content tag, before any tenant), `shared` (the Redis every tenant uses, once per cluster) or `tenant` (one customer).",
+        roles: ROLES,
         required: true,
-        schema: z.enum(["shared", "tenant"]),
+        schema: z.enum(ROLES),
         example: "tenant",
     },
     kubeContext: {
         description: "The kubeconfig context to deploy to; every Kubernetes resource goes through a provider pinned to it.",
-        roles: both,
+        roles: clusterStacks,
         required: true,
         schema: z.string().min(1),
         example: "feng-k8s",
     },
     kubeconfig: {
         description: "Path to the kubeconfig file holding kubeContext; empty means $KUBECONFIG or ~/.kube/config.",
-        roles: both,
+        roles: clusterStacks,
         required: false,
         schema: z.string(),
         example: "~/.kube/config",
@@ -178,8 +192,8 @@ export const KEYS = {
     },
     buildCache: {
         description:
-            "Import and export the BuildKit layer cache in Harbor (`<repository>:buildcache`, `:buildcache-<tenant>` for the frontend), so a fresh CI runner reuses the last build. Leave `buildcache*` out of Harbor tag-immutability rules; a refused cache push does not fail the build. With `npmTokenMode: build-arg` the frontend's cache holds only the final stage's layers (`mode=min`), never the builder's, which may hold the token.",
-        roles: tenantOnly,
+            "Import and export the BuildKit layer cache in Harbor (the images stack: `<backendRepository>:buildcache-<backend source>` for each backend; a tenant: `<frontendRepository>:buildcache-<tenant>`), so a fresh CI runner reuses the last build. Leave `buildcache*` out of Harbor tag-immutability rules; a refused cache push does not fail the build. With `npmTokenMode: build-arg` the frontend's cache holds only the final stage's layers (`mode=min`), never the builder's, which may hold the token.",
+        roles: buildingStacks,
         required: true,
         schema: z.boolean(),
         example: "true",
@@ -256,29 +270,31 @@ export const KEYS = {
         example: "<password>",
     },
     harborServer: {
-        description: "The Harbor registry host[:port] images are pushed to and pulled from.",
-        roles: tenantOnly,
+        description:
+            "The Harbor registry host[:port] images are pushed to and pulled from; a tenant's must be the images stack's, which pushes its backend image.",
+        roles: buildingStacks,
         required: true,
         schema: registryHost,
         example: "harbor.feng.local:9800",
     },
     harborProject: {
-        description: "The Harbor project holding the images.",
-        roles: tenantOnly,
+        description: "The Harbor project holding the images; a tenant's must be the images stack's.",
+        roles: buildingStacks,
         required: true,
         schema: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*$/, "must be a Harbor project name (lower case)"),
         example: "library",
     },
     harborUsername: {
-        description: "The Harbor robot that pushes the images; pods pull with it only when no harborPullUsername is set.",
-        roles: tenantOnly,
+        description:
+            "The Harbor robot that pushes: the backend images (images stack) or the tenant's frontend image; pods pull with it only when no harborPullUsername is set.",
+        roles: buildingStacks,
         required: true,
         schema: z.string().min(1),
         example: "robot$stock-deploy",
     },
     harborPassword: {
-        description: "The Harbor robot account's token.",
-        roles: tenantOnly,
+        description: "The push robot's token (`stock:harborUsername`).",
+        roles: buildingStacks,
         required: true,
         secret: true,
         schema: z.string().min(1),
@@ -318,7 +334,7 @@ export const KEYS = {
     },
     backendSource: {
         description:
-            "Build context of the backend image (Django API and Celery): a directory with its Dockerfile at the top, relative to the repository or absolute. No default: every tenant stack names the app it builds (the real app's checkout: `<checkout>/backend`; the reference app: `app/backend`).",
+            "Build context of the backend image this tenant deploys (Django API and Celery): a directory with its Dockerfile at the top, relative to the repository or absolute. No default: every tenant stack names the app it builds (the real app's checkout: `<checkout>/backend`; the reference app: `app/backend`). The tenant never builds it: it computes the image's content tag, which the images stack (listing the same context in `stock:backendSources`) must have pushed before `pulumi up`.",
         roles: tenantOnly,
         required: true,
         schema: z.string().min(1),
@@ -335,8 +351,8 @@ export const KEYS = {
         fix: (stack) => sourceFix("frontendSource", stack),
     },
     backendRepository: {
-        description: "Harbor repository of the backend image.",
-        roles: tenantOnly,
+        description: "Harbor repository of the backend images; a tenant's must be the images stack's.",
+        roles: buildingStacks,
         required: true,
         schema: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "must be a lower-case repository name"),
         example: "stock_backend",
@@ -349,11 +365,29 @@ export const KEYS = {
         example: "frontend_stock",
     },
     imagePlatform: {
-        description: "Platform the images are built for.",
-        roles: tenantOnly,
+        description: "Platform the images are built for; a tenant's must be the images stack's (the content tag does not cover it).",
+        roles: buildingStacks,
         required: true,
         schema: z.string().regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, "must be os/arch such as linux/amd64"),
         example: "linux/amd64",
+    },
+    backendSources: {
+        description:
+            "The images stack's backend build contexts (relative to the repo or absolute), one line each: every `stock:backendSource` a tenant deploys. Each distinct content is built and pushed once, as `<backendRepository>:ctx-<content hash>`; a tag Harbor already has is never built again.",
+        roles: imagesOnly,
+        required: true,
+        refusedInOtherRoles: true,
+        schema: z
+            .array(z.string().min(1, "a build context must not be empty"))
+            .min(1, "list at least one backend build context")
+            .refine((l) => new Set(l).size === l.length, "lists a build context twice")
+            .refine(
+                (l) => new Set(l.map(contextSlug)).size === l.length,
+                "lists two build contexts whose names differ only in punctuation (e.g. app/backend and app-backend): their image resources would have one name",
+            ),
+        example: '["app/backend"]',
+        fix: (stack, file) =>
+            `list each backend build context on its own line under stock:backendSources in ${file} (- app/backend), or pulumi config set --path 'stock:backendSources[0]' app/backend -s ${stack}`,
     },
     apiReplicas: {
         description: "Replicas of the Django API Deployment.",

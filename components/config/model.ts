@@ -39,13 +39,34 @@ export interface AppProfile {
     redisKeyPrefix: KeyValue<"redisKeyPrefixMode">;
 }
 
-export interface Common {
+/** What every stack's configuration has. */
+export interface StackBase {
     /** The Pulumi stack name, e.g. `client-a`. */
     stack: string;
-    kubeContext: string;
-    kubeconfig?: string;
     /** Accepted, but probably not what the user meant: the program logs them, the plan prints them. */
     warnings: string[];
+}
+
+/** What the stacks that deploy to a cluster (shared, tenant) have. */
+export interface Common extends StackBase {
+    kubeContext: string;
+    kubeconfig?: string;
+}
+
+/** The images stack: builds and pushes each backend image of the fleet once per content tag; no cluster. */
+export interface ImagesConfig extends StackBase {
+    role: "images";
+    /** Where the backend images are pushed, and the robot that pushes them. */
+    harbor: { server: string; project: string; username: string };
+    backend: {
+        /** `stock:backendSources` as written: relative to the repository, or absolute. */
+        sources: string[];
+        repository: string;
+    };
+    platform: string;
+    buildCache: boolean;
+    /** Secret values, in memory only. */
+    secrets: { harborPassword: string };
 }
 
 export interface SharedConfig extends Common {
@@ -114,7 +135,7 @@ export interface RolloutPolicy {
     failureBudget: number;
 }
 
-export type StackConfig = SharedConfig | TenantConfig;
+export type StackConfig = ImagesConfig | SharedConfig | TenantConfig;
 
 /** What Pulumi gives the program: every `stock:*` key as a string (JSON for objects), and which keys are secret. */
 export interface RawConfig {

@@ -118,6 +118,10 @@ export function parseKeys(raw: RawConfig, role: Role, file: string, checked: Che
                 checked.problems.push(
                     `${full} is set in ${file}, but only ${spec.roles.join(" and ")} stacks use it, and a secret must live only where it is needed. Fix: pulumi config rm ${full} -s ${raw.stack}`,
                 );
+            } else if (spec.refusedInOtherRoles && rawValue !== undefined) {
+                checked.problems.push(
+                    `${full} is set in ${file}, but only ${spec.roles.join(" and ")} stacks use it: in this ${role} stack it would do nothing. Fix: pulumi config rm ${full} -s ${raw.stack}${spec.roles.includes("images") ? `, and set it in the images stack's file instead` : ""}`,
+                );
             }
             continue;
         }

@@ -4,7 +4,7 @@
  * {@link ConfigError} that lists every problem at once. No Pulumi resources, no I/O.
  */
 import { PROJECT, probeOf } from "./shapes";
-import { KeyName, KeyValue, Role } from "./keys";
+import { KeyName, KeyValue, ROLES, Role } from "./keys";
 import { Common, RawConfig, StackConfig } from "./model";
 import { ConfigError, stackFile } from "./errors";
 import { Checked, foreignKeys, parseKeys } from "./parse-keys";
@@ -23,13 +23,13 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     const prefix = `${PROJECT}:`;
 
     const roleRaw = raw.values[`${prefix}role`];
-    const role: Role | undefined = roleRaw === "shared" || roleRaw === "tenant" ? roleRaw : undefined;
+    const role: Role | undefined = (ROLES as readonly string[]).includes(roleRaw) ? (roleRaw as Role) : undefined;
     if (!role) {
-        const likely = raw.stack.includes("shared") ? "shared" : "tenant";
+        const likely = raw.stack.includes("shared") ? "shared" : raw.stack.includes("images") ? "images" : "tenant";
         problems.push(
             roleRaw === undefined
-                ? `${prefix}role is missing: set it in Pulumi.yaml or ${file} (shared or tenant). Fix: pulumi config set ${prefix}role ${likely} -s ${raw.stack}`
-                : `${prefix}role is '${roleRaw}' in ${file}: must be 'shared' or 'tenant'. Fix: pulumi config set ${prefix}role ${likely} -s ${raw.stack}`,
+                ? `${prefix}role is missing: set it in Pulumi.yaml or ${file} (images, shared or tenant). Fix: pulumi config set ${prefix}role ${likely} -s ${raw.stack}`
+                : `${prefix}role is '${roleRaw}' in ${file}: must be 'images', 'shared' or 'tenant'. Fix: pulumi config set ${prefix}role ${likely} -s ${raw.stack}`,
         );
         throw new ConfigError(raw.stack, problems);
     }
@@ -38,6 +38,19 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     const values = parseKeys(raw, role, file, checked);
     if (problems.length > 0) throw new ConfigError(raw.stack, problems);
     const get = <K extends KeyName>(k: K) => values[k] as KeyValue<K>;
+
+    if (role === "images") {
+        return {
+            stack: raw.stack,
+            warnings: checked.warnings,
+            role,
+            harbor: { server: get("harborServer"), project: get("harborProject"), username: get("harborUsername") },
+            backend: { sources: get("backendSources"), repository: get("backendRepository") },
+            platform: get("imagePlatform"),
+            buildCache: get("buildCache"),
+            secrets: { harborPassword: get("harborPassword") },
+        };
+    }
     const common: Common = {
         stack: raw.stack,
         kubeContext: get("kubeContext"),

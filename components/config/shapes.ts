@@ -214,3 +214,13 @@ export const runAs = z.strictObject({
     user: z.number().int().min(1, "0 is root: Pod Security restricted requires a non-root user").max(2147483647),
     group: z.number().int().min(1, "0 is root's group: pick a non-root group").max(2147483647),
 });
+
+/** A resource-name-safe form of a build context as written in config: `app/backend` → `app-backend`. */
+export function contextSlug(source: string): string {
+    return (
+        source
+            .replace(/[^A-Za-z0-9]+/g, "-")
+            .replace(/^-+|-+$/g, "")
+            .toLowerCase() || "root"
+    );
+}

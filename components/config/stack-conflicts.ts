@@ -51,7 +51,8 @@ export function configOf(file: string): Record<string, unknown> {
     return configFromText(fs.readFileSync(file, "utf8"), file);
 }
 
-function projectDefault(project: Record<string, unknown>, key: string): unknown {
+/** The project-level value of `key` in Pulumi.yaml's `config:` (its `default` or `value`). */
+export function projectDefault(project: Record<string, unknown>, key: string): unknown {
     const decl = project[key] ?? project[`${PROJECT}:${key}`];
     if (decl !== null && typeof decl === "object" && !Array.isArray(decl)) {
         const d = decl as { default?: unknown; value?: unknown };
@@ -73,7 +74,7 @@ export function tenantStacksIn(root: string): StackIdentity[] {
             const v = config[`${PROJECT}:${key}`] ?? projectDefault(project, key);
             return typeof v === "string" ? v : undefined;
         };
-        if (value("role") === "shared") continue;
+        if (value("role") === "shared" || value("role") === "images") continue;
         result.push({
             stack,
             file: name,

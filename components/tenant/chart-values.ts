@@ -8,6 +8,7 @@ import { PYTHON_RUNTIME_MOUNT, ProbeSpec, RunAs, TenantConfig } from "../config"
 import { API_PATH, tenantUrls } from "./urls";
 import { ENV_CONFIGMAP, ENV_SECRET } from "./app-env";
 import { CELERY_BEAT_RESOURCES } from "./quota";
+import type { ImageRef } from "../images/backend-image";
 import { KEDA_SECRET_ENV, kedaScaledWorkers } from "./keda";
 import { TENANT_REDIS_DB } from "../redis/acl";
 
@@ -22,12 +23,7 @@ export const RELEASES = {
 
 export type ChartName = keyof typeof RELEASES;
 
-export interface ImageRef {
-    /** `<harbor>/<project>/<repository>`, without tag. */
-    repository: string;
-    /** Immutable, content-derived. */
-    tag: string;
-}
+export type { ImageRef };
 
 export interface ChartInputs {
     tenant: TenantConfig;

@@ -1,7 +1,7 @@
 /**
- * Builds the backend image (the API and Celery run the same image with another command) and the
- * tenant's frontend image with BuildKit (`@pulumi/docker-build`), and pushes them to Harbor under
- * content-derived tags.
+ * Builds the tenant's frontend image with BuildKit (`@pulumi/docker-build`) and pushes it to Harbor
+ * under its content-derived tag. The backend image (the API and Celery run it) is not built here:
+ * the images stack builds it once for the whole fleet (components/images/).
  */
 import * as path from "path";
 import * as dockerBuild from "@pulumi/docker-build";
@@ -36,11 +36,10 @@ export interface TenantImagesArgs {
     username: string;
     /** The robot account's token (secret). */
     password: pulumi.Input<string>;
-    /** `os/arch` the images are built for. Default: `linux/amd64`. */
+    /** `os/arch` the image is built for. Default: `linux/amd64`. */
     platform?: string;
     /** Import and export the layer cache at `<repository>:<cacheTag>` in Harbor. Default: `true`. */
     cache?: boolean;
-    backend: ImageBuild;
     frontend: ImageBuild & {
         /** BUILD_FOR: which `envs/<file>` the frontend build bakes in. */
         buildFor: string;
@@ -68,11 +67,9 @@ export function frontendBuildInputs(
 }
 
 export class TenantImages extends pulumi.ComponentResource {
-    /** What the charts deploy: repository and tag, both known before the build runs. */
-    public readonly backendRef: ImageRef;
+    /** What the frontend chart deploys: repository and tag, both known before the build runs. */
     public readonly frontendRef: ImageRef;
     /** `repo@sha256:...` as pushed; known only after `up`, so for stack outputs, never chart values. */
-    public readonly backendDigest: pulumi.Output<string>;
     public readonly frontendDigest: pulumi.Output<string>;
 
     constructor(name: string, args: TenantImagesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -84,7 +81,6 @@ export class TenantImages extends pulumi.ComponentResource {
         // Relative to where Pulumi runs the program: an absolute path would differ on every machine
         // (a laptop, each CI runner) and show as a change to the image in every preview.
         const portable = (dir: string, file = "") => path.join(path.relative(process.cwd(), dir) || ".", file);
-        this.backendRef = ref(args.backend);
         this.frontendRef = ref(args.frontend);
 
         const image = (
@@ -118,7 +114,6 @@ export class TenantImages extends pulumi.ComponentResource {
             );
         };
 
-        const backend = image("backend", args.backend, this.backendRef, dockerBuild.CacheMode.Max, {});
         const tokenMode = args.frontend.npmTokenMode ?? "build-arg";
         const frontendInputs = frontendBuildInputs(args.frontend.buildFor, args.frontend.npmToken, tokenMode);
         // With the token as a build argument, builder-stage layers may hold it (the real app writes
@@ -131,8 +126,7 @@ export class TenantImages extends pulumi.ComponentResource {
             ignoreSecretsInDiffCalculation: frontendInputs.secrets ? [NPM_TOKEN_SECRET_ID] : undefined,
         });
 
-        this.backendDigest = pulumi.interpolate`${this.backendRef.repository}@${backend.digest}`;
         this.frontendDigest = pulumi.interpolate`${this.frontendRef.repository}@${frontend.digest}`;
-        this.registerOutputs({ backendDigest: this.backendDigest, frontendDigest: this.frontendDigest });
+        this.registerOutputs({ frontendDigest: this.frontendDigest });
     }
 }

@@ -1,6 +1,7 @@
 /**
- * One customer: its namespace, environment (ConfigMap + Secret), Harbor pull secret, images and
- * the three charts, with ingress on the customer's host. Everything the charts receive is computed
+ * One customer: its namespace, environment (ConfigMap + Secret), Harbor pull secret, its frontend
+ * image (the backend image comes from the images stack) and the three charts, with ingress on the
+ * customer's host. Everything the charts receive is computed
  * by pure functions from the config before the first resource is created.
  */
 import * as path from "path";
@@ -14,6 +15,7 @@ import { BackendEnv, ENV_CONFIGMAP, ENV_SECRET, backendEnv, envChecksum } from "
 import { RedisConnection } from "../redis/credential";
 import { CHARTS_DIR, ChartName, RELEASES, chartValues } from "./chart-values";
 import { contentTag } from "../content-hash";
+import { ImageRef } from "../images/backend-image";
 import { TenantImages } from "./images";
 import { nginxServerBlock } from "./nginx";
 import { PYTHON_RUNTIME_CONFIGMAP, PythonRuntime } from "./python-runtime";
@@ -28,8 +30,13 @@ export { TENANT_LABEL };
 export interface TenantArgs {
     /** The validated tenant configuration (components/config/model.ts). */
     config: TenantConfig;
-    /** Absolute build contexts: the backend's (`stock:backendSource`) and the staged copy of the frontend's, which carries its computed `envs/<buildFor>`. */
-    sources: { backend: string; frontend: string };
+    /** Absolute build context of the frontend: the staged copy, which carries its computed `envs/<buildFor>`. */
+    sources: { frontend: string };
+    /**
+     * The backend image the charts deploy (components/images/backend-image.ts `backendImageRef`):
+     * built and pushed by the images stack, never by a tenant; the program checks Harbor has it.
+     */
+    backendImage: ImageRef;
     /** The tenant's own Redis user on the shared Redis, read from the shared stack. */
     redis: RedisConnection & { namespace: string };
     /**
@@ -64,7 +71,6 @@ export class Tenant extends pulumi.ComponentResource {
             );
         }
         const env: BackendEnv = backendEnv(config, redis);
-        const backendTag = contentTag(sources.backend);
         // The staged context holds only this build's dotenv file, so another tenant's never changes this tag.
         const frontendTag = contentTag(sources.frontend, { BUILD_FOR: config.buildFor });
         const quota = tenantQuota(config);
@@ -171,12 +177,6 @@ export class Tenant extends pulumi.ComponentResource {
                 password: pulumi.secret(config.secrets.harborPassword),
                 platform: config.images.platform,
                 cache: config.buildCache,
-                backend: {
-                    context: sources.backend,
-                    repository: config.images.backend.repository,
-                    tag: backendTag,
-                    cacheTag: "buildcache",
-                },
                 frontend: {
                     context: sources.frontend,
                     repository: config.images.frontend.repository,
@@ -192,7 +192,7 @@ export class Tenant extends pulumi.ComponentResource {
 
         const values = chartValues({
             tenant: config,
-            images: { backend: this.images.backendRef, frontend: this.images.frontendRef },
+            images: { backend: args.backendImage, frontend: this.images.frontendRef },
             envChecksum: envChecksum(env),
             redis: { namespace: redis.namespace, port: redis.port, keyPrefix: redis.keyPrefix },
             pythonRuntime: runtime ? { configMap: PYTHON_RUNTIME_CONFIGMAP, checksum: runtime.checksum } : undefined,

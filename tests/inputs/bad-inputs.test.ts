@@ -256,11 +256,16 @@ describe("bad input: the app a stack builds", function () {
             "whose envs/client-c (stock:buildFor) is not a file",
             "or give this stack another stock:buildFor",
         );
-        // The same checkout, named the right way round, deploys.
-        const run = await runProgram("client-c", {
-            overrides: { "stock:backendSource": path.join(swapped, "backend"), "stock:frontendSource": path.join(swapped, "frontend") },
-        });
+        // The same checkout, named the right way round, deploys: its frontend here; its backend once
+        // the images stack builds it (stock:backendSources of Pulumi.images.yaml), and not before.
+        const run = await runProgram("client-c", { overrides: { "stock:frontendSource": path.join(swapped, "frontend") } });
         assert.strictEqual(run.outputs.namespace, "client-c");
+        await refused(
+            "client-c",
+            { overrides: { "stock:backendSource": path.join(swapped, "backend"), "stock:frontendSource": path.join(swapped, "frontend") } },
+            `stock:backendSource of Pulumi.client-c.yaml is '${path.join(swapped, "backend")}', which the images stack 'images' does not build`,
+            `Fix: add '${path.join(swapped, "backend")}' to stock:backendSources in Pulumi.images.yaml and run pulumi up -s images`,
+        );
     });
 });
 

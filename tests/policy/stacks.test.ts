@@ -7,9 +7,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHART_NAMES, CHARTS_DIR, ChartName, helmTemplate, renderChart } from "../../tools/lib/helm";
-import { ProgramRun, RunOptions, reveal, runProgram } from "../../tools/lib/mock-run";
+import { ProgramRun, RunOptions, fakeRegistry, reveal, runProgram } from "../../tools/lib/mock-run";
 import { fakeSecret, loadStackConfig, rawStackConfig, stackNames } from "../../tools/lib/stack-files";
 import { bitnamiRedisChart } from "../support/bitnami-chart";
+import { scratchCopy } from "../../tools/lib/scratch";
 import { AnalyzeResult, InputResource, analyze, analyzerValue, explain, fromRecorded, fromRendered } from "./support";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
@@ -43,7 +44,9 @@ async function stackResources(
         const inputs = analyzerValue(chart.inputs);
         const chartPath = String(inputs.chart);
         const name = path.basename(chartPath) as ChartName;
-        if (path.resolve(path.dirname(chartPath)) !== path.resolve(CHARTS_DIR) || !CHART_NAMES.includes(name)) {
+        // A run of a scratch copy (options.run.root) deploys that copy's charts: the same files as ours.
+        const chartsDir = options.run?.root ? path.join(options.run.root, "charts") : CHARTS_DIR;
+        if (path.resolve(path.dirname(chartPath)) !== path.resolve(chartsDir) || !CHART_NAMES.includes(name)) {
             unrendered.push({ chart: chartPath, reason: "remote chart, not rendered offline" });
             continue;
         }
@@ -63,15 +66,16 @@ const kinds = (resources: InputResource[], type: string) => resources.filter((r)
 describe("policy pack over the stacks in the repository", function () {
     this.timeout(120_000);
 
-    it("covers every stack file: shared, client-a, client-b, client-c", () => {
-        assert.deepEqual(stackNames(), ["client-a", "client-b", "client-c", "shared"]);
+    it("covers every stack file: images, shared, client-a, client-b, client-c", () => {
+        assert.deepEqual(stackNames(), ["client-a", "client-b", "client-c", "images", "shared"]);
     });
 
     for (const stack of stackNames()) {
         describe(`stack ${stack}`, () => {
             let s: StackResources;
             before(async () => {
-                s = await stackResources(stack);
+                // The images stack builds only tags Harbor lacks: here it has none, so every build is judged.
+                s = await stackResources(stack, stack === "images" ? { run: { tagLookup: fakeRegistry().lookup } } : {});
             });
 
             it("has no violation, and every policy could judge the preview (no advisory 'unknown during preview')", async () => {
@@ -80,6 +84,15 @@ describe("policy pack over the stacks in the repository", function () {
                 // Every policy ran: only the stack-config policy may be not applicable, and it is given the config here.
                 assert.deepEqual(result.notApplicable, []);
             });
+
+            if (stack === "images") {
+                it("judges each backend build: one per content tag, pushed to the allowed registry", () => {
+                    const builds = kinds(s.resources, "docker-build:index:Image");
+                    assert.equal(builds.length, 2, "app/backend and fixtures/upstream-app/backend differ");
+                    for (const b of builds)
+                        assert.match(b.props.tags[0], /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
+                });
+            }
 
             if (stack === "shared") {
                 it("checks only the recorded resources: the Bitnami Redis chart is remote", () => {
@@ -136,7 +149,7 @@ describe("policy pack over the stacks in the repository", function () {
                         explain(strict),
                     );
                 });
-            } else {
+            } else if (stack !== "images") {
                 it("checked the rendered workloads, Services and NetworkPolicies of all three charts", () => {
                     assert.deepEqual(s.unrendered, []);
                     const names = (type: string) =>
@@ -275,7 +288,34 @@ describe("policy pack over the stacks in the repository", function () {
                     LEGACY_DATABASE_URL: `mysql://stock_client_a:${dbPassword}@mysql.feng.local/stock_client_a`,
                 },
             };
-            const variant = await stackResources("client-a", { run: { overrides } });
+            // The images stack must push there too, or the tenant is refused before the policies see it.
+            const scratch = scratchCopy("stock-policy-registry-");
+            const imagesFile = scratch.file("Pulumi.images.yaml");
+            fs.writeFileSync(
+                imagesFile,
+                fs.readFileSync(imagesFile, "utf8").replace("config:\n", "config:\n  stock:harborServer: registry.example.com\n"),
+            );
+            let variant: StackResources;
+            let images: StackResources;
+            try {
+                variant = await stackResources("client-a", { run: { overrides, root: scratch.root } });
+                images = await stackResources("images", { run: { root: scratch.root, tagLookup: fakeRegistry().lookup } });
+            } finally {
+                scratch.remove();
+            }
+            const pushed = await check(
+                "images",
+                images.resources,
+                rawStackConfig("images", { overrides: { "stock:harborServer": "registry.example.com" } }).values,
+            );
+            assert.ok(
+                pushed.mandatory.some(
+                    (d) =>
+                        d.policy === "image-from-allowed-registry" &&
+                        d.message.startsWith('Image backend-app-backend: tag "registry.example.com/library/stock_backend:'),
+                ),
+                explain(pushed),
+            );
             const result = await check("client-a", variant.resources, rawStackConfig("client-a", { overrides }).values);
             assert.deepEqual(result.advisory, [], explain(result));
             const by = (policy: string) => result.mandatory.filter((d) => d.policy === policy).map((d) => d.message);
@@ -284,11 +324,15 @@ describe("policy pack over the stacks in the repository", function () {
                 ["image-from-allowed-registry", "no-plaintext-credentials", "secret-config-not-in-plaintext"],
                 explain(result),
             );
-            // Both pushed images and every container of the three charts.
+            // The pushed frontend image and every container of the three charts, the backend's too.
             assert.ok(
                 by("image-from-allowed-registry").some((m) =>
-                    m.startsWith('Image client-a-images-backend: tag "registry.example.com/library/stock_backend:'),
+                    m.startsWith('Image client-a-images-frontend: tag "registry.example.com/library/frontend_stock:'),
                 ),
+                by("image-from-allowed-registry").join("\n"),
+            );
+            assert.ok(
+                by("image-from-allowed-registry").some((m) => m.includes('image "registry.example.com/library/stock_backend:')),
                 by("image-from-allowed-registry").join("\n"),
             );
             assert.ok(

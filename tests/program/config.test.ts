@@ -32,7 +32,7 @@ function rejects(options: LoadOptions, ...fragments: string[]) {
 
 describe("config model", () => {
     it("accepts every stack file in the repo", () => {
-        assert.deepStrictEqual(stackNames(), ["client-a", "client-b", "client-c", "shared"]);
+        assert.deepStrictEqual(stackNames(), ["client-a", "client-b", "client-c", "images", "shared"]);
         for (const stack of stackNames()) loadStackConfig(stack);
     });
 
@@ -220,8 +220,71 @@ describe("config model", () => {
     it("rejects an unknown role", () =>
         assert.throws(
             () => loadStackConfig("client-a", { overrides: { "stock:role": "tenants" } }),
-            /stock:role is 'tenants'.*must be 'shared' or 'tenant'/,
+            /stock:role is 'tenants'.*must be 'images', 'shared' or 'tenant'/,
         ));
+});
+
+describe("config model: the images stack", () => {
+    const imagesProblems = (overrides: Record<string, unknown>, secrets: string[] = []) => problems({ overrides, secrets }, "images");
+
+    it("types Pulumi.images.yaml: the backends to build, the push robot, no cluster", () => {
+        const images = loadStackConfig("images");
+        assert.ok(images.role === "images");
+        assert.deepStrictEqual(images.backend, { sources: ["app/backend", "fixtures/upstream-app/backend"], repository: "stock_backend" });
+        assert.deepStrictEqual(images.harbor, { server: "harbor.feng.local:9800", project: "library", username: "robot$stock-deploy" });
+        assert.strictEqual(images.platform, "linux/amd64");
+        assert.strictEqual(images.buildCache, true);
+        assert.strictEqual(images.secrets.harborPassword, "FAKE-SECRET-harborPassword-images");
+        assert.ok(!("kubeContext" in images), "it deploys to no cluster");
+    });
+
+    it("requires stock:backendSources and refuses an empty list, a context listed twice, and two whose resource names collide", () => {
+        const all = [
+            ...imagesProblems({ "stock:backendSources": undefined }),
+            ...imagesProblems({ "stock:backendSources": [] }),
+            ...imagesProblems({ "stock:backendSources": ["app/backend", "app/backend"] }),
+            ...imagesProblems({ "stock:backendSources": ["app/backend", "app-backend"] }),
+        ].join("\n");
+        assert.match(
+            all,
+            /stock:backendSources is required for images stacks but is not set in Pulumi\.images\.yaml\. Fix: list each backend build context on its own line under stock:backendSources in Pulumi\.images\.yaml/,
+        );
+        assert.match(all, /stock:backendSources in Pulumi\.images\.yaml: list at least one backend build context/);
+        assert.match(all, /stock:backendSources in Pulumi\.images\.yaml: lists a build context twice/);
+        assert.match(all, /stock:backendSources in Pulumi\.images\.yaml: lists two build contexts whose names differ only in punctuation/);
+    });
+
+    it("requires the push robot's token as a secret, and refuses a tenant's secret", () => {
+        assert.match(
+            imagesProblems({ "stock:harborPassword": "FAKE-SECRET-plain" }).join("\n"),
+            /stock:harborPassword is stored in plaintext in Pulumi\.images\.yaml, but it is a secret\. Fix: remove it from Pulumi\.images\.yaml and run pulumi config set --secret stock:harborPassword -s images/,
+        );
+        assert.match(
+            imagesProblems({ "stock:npmToken": "FAKE-SECRET-npm" }, ["stock:npmToken"]).join("\n"),
+            /stock:npmToken is set in Pulumi\.images\.yaml, but only tenant stacks use it.*Fix: pulumi config rm stock:npmToken -s images/,
+        );
+    });
+
+    it("refuses stock:backendSources in a tenant or shared stack, where it would do nothing", () => {
+        rejects(
+            { overrides: { "stock:backendSources": ["app/backend"] } },
+            "stock:backendSources is set in Pulumi.client-a.yaml, but only images stacks use it: in this tenant stack it would do nothing. Fix: pulumi config rm stock:backendSources -s client-a, and set it in the images stack's file instead",
+        );
+        assert.match(
+            problems({ overrides: { "stock:backendSources": ["app/backend"] } }, "shared").join("\n"),
+            /only images stacks use it: in this shared stack/,
+        );
+    });
+
+    it("keys refused in other roles have no project default in Pulumi.yaml (else every stack would set them)", () => {
+        const defaults = projectDefaults();
+        const refused = Object.entries(KEYS).filter(([, spec]) => "refusedInOtherRoles" in spec && spec.refusedInOtherRoles);
+        assert.deepStrictEqual(
+            refused.map(([k]) => k),
+            ["backendSources"],
+        );
+        for (const [key] of refused) assert.ok(!(`stock:${key}` in defaults), `stock:${key} has a default in Pulumi.yaml`);
+    });
 });
 
 describe("app profile", () => {

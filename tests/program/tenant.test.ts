@@ -5,10 +5,12 @@ import * as path from "path";
 import { CONFIG_ENV_KEYS, SECRET_ENV_KEYS } from "../../components/tenant/app-env";
 import { contentTag } from "../../components/content-hash";
 import { FAKE_SECRET_MARKER, REPO_ROOT } from "../../tools/lib/stack-files";
+import { scratchCopy } from "../../tools/lib/scratch";
 import {
     IMAGE_TYPE,
     ProgramRun,
     RecordedResource,
+    FAKE_PUSHED_DIGEST,
     UNKNOWN,
     defaultSharedOutputs,
     reveal,
@@ -138,42 +140,33 @@ describe("tenant stack client-a under mocks", function () {
         );
     });
 
-    it("builds both images with BuildKit, pushes them under the content tag with a registry cache, never on preview", () => {
+    it("builds only its frontend image with BuildKit, under the content tag with a registry cache, never on preview; the backend is the images stack's", () => {
         const images = run.ofType(IMAGE_TYPE);
-        assert.deepStrictEqual(images.map((i) => i.name).sort(), ["client-a-images-backend", "client-a-images-frontend"]);
-        const backend = reveal(images.find((i) => i.name === "client-a-images-backend")!.inputs);
-        const frontend = reveal(images.find((i) => i.name === "client-a-images-frontend")!.inputs);
-        assert.deepStrictEqual(backend.tags, [run.outputs.backendImage]);
-        assert.match(backend.tags[0], /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
-        assert.deepStrictEqual(backend.context, { location: "app/backend" }, "relative to the project: the same on every machine");
-        assert.deepStrictEqual(backend.dockerfile, { location: "app/backend/Dockerfile" });
+        assert.deepStrictEqual(
+            images.map((i) => i.name),
+            ["client-a-images-frontend"],
+            "the images stack builds the backend (tests/program/images-stack.test.ts)",
+        );
+        const frontend = reveal(images[0].inputs);
+        assert.match(run.outputs.backendImage, /^harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16}$/);
         assert.deepStrictEqual(frontend.context, { location: ".build/client-a/frontend" }, "the staged copy, relative to the project");
-        assert.strictEqual(backend.buildArgs, undefined);
-        assert.strictEqual(backend.secrets, undefined);
         assert.deepStrictEqual(frontend.tags, [run.outputs.frontendImage]);
-        for (const [image, cacheTag] of [
-            [backend, "buildcache"],
-            [frontend, "buildcache-client-a"],
-        ]) {
-            assert.strictEqual(image.buildOnPreview, false, "a preview never builds");
-            assert.strictEqual(image.push, true);
-            assert.deepStrictEqual(image.platforms, ["linux/amd64"]);
-            const repository = image.tags[0].split(/:(?=ctx-)/)[0];
-            assert.deepStrictEqual(image.cacheFrom, [{ registry: { ref: `${repository}:${cacheTag}` } }]);
-            assert.deepStrictEqual(image.cacheTo, [
-                {
-                    registry: {
-                        ref: `${repository}:${cacheTag}`,
-                        mode: "max",
-                        imageManifest: true,
-                        ociMediaTypes: true,
-                        ignoreError: true,
-                    },
+        assert.strictEqual(frontend.buildOnPreview, false, "a preview never builds");
+        assert.strictEqual(frontend.push, true);
+        assert.deepStrictEqual(frontend.platforms, ["linux/amd64"]);
+        const repository = frontend.tags[0].split(/:(?=ctx-)/)[0];
+        assert.deepStrictEqual(frontend.cacheFrom, [{ registry: { ref: `${repository}:buildcache-client-a` } }]);
+        assert.deepStrictEqual(frontend.cacheTo, [
+            {
+                registry: {
+                    ref: `${repository}:buildcache-client-a`,
+                    mode: "max",
+                    imageManifest: true,
+                    ociMediaTypes: true,
+                    ignoreError: true,
                 },
-            ]);
-        }
-        const noCache = reveal(images[0].inputs);
-        assert.ok(noCache.cacheFrom, "cache on by default");
+            },
+        ]);
     });
 
     it("gives client-a's frontend the npm token only as the BuildKit secret npm_token (stock:npmTokenMode secret)", () => {
@@ -240,7 +233,12 @@ describe("tenant stack client-a under mocks", function () {
         assert.strictEqual(run.outputs.namespace, "client-a");
         assert.strictEqual(run.outputs.frontendUrl, "http://app.client-a.feng.local/");
         assert.strictEqual(run.outputs.apiUrl, "http://app.client-a.feng.local/api/v1/");
-        assert.strictEqual(run.outputs.backendImageDigest, UNKNOWN, "digests are known only after up");
+        assert.strictEqual(run.outputs.frontendImageDigest, UNKNOWN, "the frontend's digest is known only after up");
+        assert.strictEqual(
+            run.outputs.backendImageDigest,
+            `harbor.feng.local:9800/library/stock_backend@${FAKE_PUSHED_DIGEST}`,
+            "the backend's, as Harbor has it (the images stack pushed it)",
+        );
         assert.strictEqual(
             run.outputs.nginxServerBlock,
             [
@@ -260,8 +258,9 @@ describe("tenant stack client-a under mocks", function () {
         assert.ok(!JSON.stringify(run.outputs).includes(FAKE_SECRET_MARKER), "no secret in plain outputs");
     });
 
-    it("knows the image digests after up", () => {
-        assert.match(up.outputs.backendImageDigest, /^harbor\.feng\.local:9800\/library\/stock_backend@sha256:0{64}$/);
+    it("knows the image digests after up: the frontend's as pushed, the backend's as Harbor has it", () => {
+        assert.match(up.outputs.frontendImageDigest, /^harbor\.feng\.local:9800\/library\/frontend_stock@sha256:0{64}$/);
+        assert.strictEqual(up.outputs.backendImageDigest, `harbor.feng.local:9800/library/stock_backend@${FAKE_PUSHED_DIGEST}`);
     });
 });
 
@@ -290,28 +289,28 @@ describe("two tenants", () => {
 });
 
 describe("content-derived image tags", () => {
-    it("are identical for identical sources and change only with their own context", async () => {
-        const app = copyOfApp();
-        const before = await runProgram("client-a", {
-            overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend },
-        });
-        const again = await runProgram("client-a", {
-            overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend },
-        });
-        assert.strictEqual(again.outputs.backendImage, before.outputs.backendImage);
-        assert.strictEqual(again.outputs.frontendImage, before.outputs.frontendImage);
-        assert.strictEqual(
-            before.outputs.backendImage.split(":").pop(),
-            contentTag(path.join(REPO_ROOT, "app/backend")),
-            "a copy has the same tag as the original",
-        );
+    it("are identical for identical sources and change only with their own context", async function () {
+        this.timeout(120000);
+        // A copy of the repository, so that its app/ can change: the images stack builds that app/backend too.
+        const scratch = scratchCopy("stock-tags-");
+        try {
+            const before = await runProgram("client-a", { root: scratch.root });
+            const again = await runProgram("client-a", { root: scratch.root });
+            assert.strictEqual(again.outputs.backendImage, before.outputs.backendImage);
+            assert.strictEqual(again.outputs.frontendImage, before.outputs.frontendImage);
+            assert.strictEqual(
+                before.outputs.backendImage.split(":").pop(),
+                contentTag(path.join(REPO_ROOT, "app/backend")),
+                "a copy has the same tag as the original",
+            );
 
-        fs.appendFileSync(path.join(app.backend, "manage.py"), "\n# changed\n");
-        const after = await runProgram("client-a", {
-            overrides: { "stock:backendSource": app.backend, "stock:frontendSource": app.frontend },
-        });
-        assert.notStrictEqual(after.outputs.backendImage, before.outputs.backendImage, "a changed source file gives a new backend tag");
-        assert.strictEqual(after.outputs.frontendImage, before.outputs.frontendImage, "the frontend tag is left alone");
+            fs.appendFileSync(scratch.file("app/backend/manage.py"), "\n# changed\n");
+            const after = await runProgram("client-a", { root: scratch.root });
+            assert.notStrictEqual(after.outputs.backendImage, before.outputs.backendImage, "a changed source file gives a new backend tag");
+            assert.strictEqual(after.outputs.frontendImage, before.outputs.frontendImage, "the frontend tag is left alone");
+        } finally {
+            scratch.remove();
+        }
     });
 
     it("ignore what .dockerignore excludes and include the build args", () => {
@@ -336,7 +335,8 @@ describe("content-derived image tags", () => {
         fs.appendFileSync(path.join(backend, "Dockerfile"), "# a new base image, say\n");
         assert.notStrictEqual(contentTag(backend), tag, "a Dockerfile change is a new image");
 
-        const run = await runProgram("client-c", { overrides: { "stock:backendSource": backend, "stock:frontendSource": frontend } });
+        // The backend of a copy is no source the images stack builds; the frontend's staging is what matters here.
+        const run = await runProgram("client-c", { overrides: { "stock:frontendSource": frontend } });
         const staged = path.resolve(reveal(run.one(IMAGE_TYPE, "client-c-images-frontend").inputs).context.location);
         for (const file of ["Dockerfile", ".dockerignore"])
             assert.strictEqual(

@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { helmTemplate } from "../../tools/lib/helm";
-import { ProgramRun, reveal, runProgram } from "../../tools/lib/mock-run";
+import { IMAGE_TYPE, ProgramRun, RunOptions, fakeRegistry, reveal, runProgram, unwrapSecret } from "../../tools/lib/mock-run";
 import { redisPasswords } from "../../components/redis/passwords";
 import { FAKE_SECRET_MARKER, REPO_ROOT, loadStackConfig, stackNames } from "../../tools/lib/stack-files";
 import { buildPlan, formatPlan } from "../../tools/lib/plan";
@@ -33,7 +33,7 @@ const leaks = (where: string, value: unknown) => {
 };
 
 /** Runs the program while capturing everything it writes to stdout/stderr. */
-async function runCapturingLogs(stack: string): Promise<{ run: ProgramRun; logs: string }> {
+async function runCapturingLogs(stack: string, options: RunOptions = {}): Promise<{ run: ProgramRun; logs: string }> {
     const chunks: string[] = [];
     const out = process.stdout.write.bind(process.stdout);
     const err = process.stderr.write.bind(process.stderr);
@@ -45,7 +45,7 @@ async function runCapturingLogs(stack: string): Promise<{ run: ProgramRun; logs:
     process.stderr.write = capture as any;
     try {
         // `up` semantics: generated passwords are known (fake), so they can be looked for.
-        return { run: await runProgram(stack, { preview: false }), logs: chunks.join("") };
+        return { run: await runProgram(stack, { ...options, preview: false }), logs: chunks.join("") };
     } finally {
         process.stdout.write = out;
         process.stderr.write = err;
@@ -57,11 +57,27 @@ describe("secrets hygiene", function () {
 
     for (const stack of stackNames()) {
         it(`${stack}: fake secrets reach Secrets only, never ConfigMaps, chart values, rendered objects, plain outputs, logs or the plan`, async () => {
-            const { run, logs } = await runCapturingLogs(stack);
-            const secretsSeen = run.ofType("kubernetes:core/v1:Secret").flatMap((s) => leaks("secret", reveal(s.inputs)));
+            // The images stack builds only tags Harbor lacks: here none are there, so its push credentials are used.
+            const { run, logs } = await runCapturingLogs(stack, stack === "images" ? { tagLookup: fakeRegistry().lookup } : {});
+            const problems: string[] = [];
+            // Where the push robot's token belongs in the images stack: the builds' registry credentials, as a secret.
+            const images = stack === "images" ? run.ofType(IMAGE_TYPE) : [];
+            for (const image of images) {
+                // Secret as a whole list, or password by password.
+                const registries = unwrapSecret(image.inputs.registries);
+                const passwords = (registries.value as unknown[]).map((r) =>
+                    unwrapSecret((unwrapSecret(r).value as { password: unknown }).password),
+                );
+                assert.ok(registries.secret || passwords.every((p) => p.secret), `${image.name}: the registry password is a secret`);
+                const { registries: _registries, ...rest } = reveal(image.inputs);
+                problems.push(...leaks(`image ${image.name} outside its registry credentials`, rest));
+            }
+            const secretsSeen = [
+                ...run.ofType("kubernetes:core/v1:Secret").flatMap((s) => leaks("secret", reveal(s.inputs))),
+                ...images.flatMap((i) => leaks("registry credentials", reveal(i.inputs.registries))),
+            ];
             assert.ok(secretsSeen.length > 0, "the scan sees the fake secrets where they belong (or it would prove nothing)");
 
-            const problems: string[] = [];
             for (const cm of run.ofType("kubernetes:core/v1:ConfigMap")) problems.push(...leaks(`ConfigMap ${cm.name}`, reveal(cm.inputs)));
             for (const chart of run.ofType("kubernetes:helm.sh/v4:Chart")) {
                 problems.push(...leaks(`chart values of ${chart.name}`, reveal(chart.inputs.values)));

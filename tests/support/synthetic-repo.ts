@@ -1,7 +1,7 @@
 /**
  * A throwaway copy of this repository's stack layout with N generated tenants: the real
- * Pulumi.yaml, a shared stack listing them, and one stack file per tenant, as `tenant add` would
- * write it. For the fleet tools' tests and the bench; nothing here is a real customer.
+ * Pulumi.yaml, the images stack (building the default backend source), a shared stack listing
+ * them, and one stack file per tenant, as `tenant add` would write it. For the fleet tools' tests and the bench; nothing here is a real customer.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -42,6 +42,10 @@ export function writeTenantStack(root: string, t: SyntheticTenant): void {
 export function syntheticRepo(tenants: SyntheticTenant[], shared: Record<string, unknown> = {}): { root: string; remove(): void } {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "stock-fleet-"));
     fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
+    fs.writeFileSync(
+        path.join(root, "Pulumi.images.yaml"),
+        YAML.stringify({ config: { "stock:role": "images", "stock:backendSources": ["app/backend"] } }),
+    );
     fs.writeFileSync(
         path.join(root, "Pulumi.shared.yaml"),
         YAML.stringify({ config: { "stock:role": "shared", "stock:tenants": tenants.map((t) => t.name), ...shared } }),

@@ -9,13 +9,24 @@ import { syntheticRepo, tenantName, writeTenantStack } from "../support/syntheti
 
 describe("affected stacks: the rules, on this repository's stacks", () => {
     const repo = readStackFiles();
-    const everyStack = ["shared", ...stackNames().filter((s) => s !== "shared")];
+    const everyStack = ["images", "shared", ...stackNames().filter((s) => s !== "shared" && s !== "images")];
+    const tenantStacks = everyStack.slice(2);
     const stacksOf = (...files: string[]) => affectedStacks(files, repo).stacks;
 
     it("a stack file → that stack", () => {
         assert.deepStrictEqual(stacksOf("Pulumi.client-a.yaml"), ["client-a"]);
         assert.deepStrictEqual(stacksOf("Pulumi.shared.yaml"), ["shared"]);
         assert.deepStrictEqual(stacksOf("Pulumi.client-b.yaml", "Pulumi.shared.yaml"), ["shared", "client-b"], "shared first");
+    });
+
+    it("the images stack's file → the images stack and every tenant, which check their backend image against it", () => {
+        const result = affectedStacks(["Pulumi.images.yaml"], repo);
+        assert.deepStrictEqual(result.stacks, ["images", ...tenantStacks]);
+        assert.match(result.files[0].why, /images stack's file/);
+        assert.deepStrictEqual(stacksOf("Pulumi.client-b.yaml", "Pulumi.shared.yaml", "Pulumi.images.yaml").slice(0, 2), [
+            "images",
+            "shared",
+        ]);
     });
 
     it("a tenant's frontend dotenv → that tenant; a dotenv no one builds with → none", () => {
@@ -88,10 +99,32 @@ describe("affected stacks: read from stack files", function () {
         ]);
         try {
             const files = readStackFiles(repo.root);
-            assert.deepStrictEqual(affectedStacks(["customers/acme/backend/app.py"], files).stacks, ["acme"]);
+            assert.deepStrictEqual(
+                affectedStacks(["customers/acme/backend/app.py"], files).stacks,
+                ["acme"],
+                "no images stack builds it yet",
+            );
             assert.deepStrictEqual(affectedStacks(["customers/acme/frontend/envs/acme"], files).stacks, ["acme"]);
             assert.deepStrictEqual(affectedStacks(["app/frontend/envs/other"], files).stacks, ["other"]);
             assert.deepStrictEqual(affectedStacks(["app/frontend/envs/acme"], files).stacks, [], "acme builds its own frontend");
+        } finally {
+            repo.remove();
+        }
+    });
+
+    it("a backend build context outside app/ → the images stack, which builds it, and every tenant that deploys it", () => {
+        const backend = { "stock:backendSource": "customers/shared-backend" };
+        const repo = syntheticRepo([{ name: "acme", config: backend }, { name: "bolt", config: backend }, { name: "other" }]);
+        try {
+            fs.writeFileSync(
+                path.join(repo.root, "Pulumi.images.yaml"),
+                "config:\n  stock:role: images\n  stock:backendSources: [app/backend, customers/shared-backend]\n",
+            );
+            const files = readStackFiles(repo.root);
+            assert.deepStrictEqual(files.images, { stack: "images", contexts: ["app/backend/", "customers/shared-backend/"] });
+            const result = affectedStacks(["customers/shared-backend/fin/models.py"], files);
+            assert.deepStrictEqual(result.stacks, ["images", "acme", "bolt"]);
+            assert.match(result.files[0].why, /build context/);
         } finally {
             repo.remove();
         }
@@ -106,10 +139,10 @@ describe("affected stacks: read from stack files", function () {
             const one = affectedStacks(["Pulumi.t-0250.yaml", "app/frontend/envs/t-0400", "docs/ci.md"], files);
             const all = affectedStacks(["components/tenant/tenant.ts"], files);
             const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-            assert.strictEqual(files.stacks.length, 501);
+            assert.strictEqual(files.stacks.length, 502);
             assert.deepStrictEqual(one.stacks, ["t-0250", "t-0400"]);
-            assert.strictEqual(all.stacks.length, 501);
-            assert.strictEqual(all.stacks[0], "shared");
+            assert.strictEqual(all.stacks.length, 502);
+            assert.deepStrictEqual(all.stacks.slice(0, 2), ["images", "shared"]);
             assert.ok(elapsedMs < 20000, `selection over 500 stacks took ${elapsedMs} ms`);
         } finally {
             repo.remove();
@@ -170,7 +203,7 @@ describe("affected stacks: npm run affected over git", function () {
         git("add", "-A");
         git("commit", "-qm", "program, drop t-0003");
         const r = cli(["--base", "main"]);
-        assert.strictEqual(r.stdout, "shared\nt-0001\nt-0002\n");
+        assert.strictEqual(r.stdout, "images\nshared\nt-0001\nt-0002\n");
         assert.match(r.stderr, /deletes Pulumi\.t-0003\.yaml; stack t-0003 cannot be previewed/);
     });
 

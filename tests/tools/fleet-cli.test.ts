@@ -65,7 +65,7 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
         }
     });
 
-    it("previews every stack, shared first, and prints the JSON report on stdout with progress and the table on stderr", async () => {
+    it("previews every stack, images and shared first, and prints the JSON report on stdout with progress and the table on stderr", async () => {
         const r = await fleet(["preview", "--json", "--parallel", "2"], {
             outcome: (s) => ({ changeSummary: s === "client-b" ? { update: 1, same: 20 } : { same: 20 }, policyViolations: 0 }),
         });
@@ -74,19 +74,23 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
         assert.deepStrictEqual(
             report.stacks.map((s) => [s.stack, s.wave, s.result]),
             [
+                ["images", "images", "succeeded"],
                 ["shared", "shared", "succeeded"],
                 ["client-a", 1, "succeeded"],
                 ["client-b", 1, "succeeded"],
                 ["client-c", 1, "succeeded"],
             ],
         );
-        assert.deepStrictEqual(report.stacks[2].changes, { create: 0, update: 1, replace: 0, delete: 0, same: 20 });
-        assert.strictEqual(r.backend.calls[0].stack, "shared");
+        assert.deepStrictEqual(report.stacks[3].changes, { create: 0, update: 1, replace: 0, delete: 0, same: 20 });
+        assert.deepStrictEqual(
+            r.backend.calls.slice(0, 2).map((c) => c.stack),
+            ["images", "shared"],
+        );
         assert.match(r.stderr, /fleet preview: every stack/);
         assert.match(r.stderr, /\] client-a: started \(wave 1, worker \d\)/);
         assert.match(r.stderr, /\] client-b: succeeded \+0 ~1 ±0 -0/);
         assert.match(r.stderr, /│ client-b │ 1 +│ succeeded │ \+0 ~1 ±0 -0 =20/);
-        assert.match(r.stderr, /fleet preview: 4\/4 succeeded\n$/);
+        assert.match(r.stderr, /fleet preview: 5\/5 succeeded\n$/);
     });
 
     it("names the failed stacks and exits 1; a stack busy elsewhere exits 3", async () => {
@@ -129,6 +133,7 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
         assert.deepStrictEqual(
             report.stacks.map((s) => [s.stack, s.drift]),
             [
+                ["images", false],
                 ["shared", false],
                 ["client-a", true],
                 ["client-b", false],
@@ -150,6 +155,7 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
             assert.deepStrictEqual(
                 steps.map((s) => [s.label, s.stacks.length]),
                 [
+                    ["images", 1],
                     ["shared", 1],
                     ["wave 0 (canary)", 2],
                     ["wave 1 batch 1/3", 4],
@@ -181,7 +187,16 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
             // A canary failing halts before wave 1, whatever the budget.
             const canary = await fleet(["up"], { failures: { [tenantName(2)]: "error" } }, [], repo.root);
             assert.strictEqual(canary.code, EXIT.failed);
-            assert.deepStrictEqual(canary.backend.calls.map((c) => c.stack).sort(), ["shared", tenantName(1), tenantName(2)]);
+            assert.deepStrictEqual(canary.backend.calls.map((c) => c.stack).sort(), ["images", "shared", tenantName(1), tenantName(2)]);
+
+            // The images stack failing halts before the shared stack and every tenant.
+            const images = await fleet(["up", "--json"], { failures: { images: "error" } }, [], repo.root);
+            assert.strictEqual(images.code, EXIT.failed);
+            assert.deepStrictEqual(
+                images.backend.calls.map((c) => c.stack),
+                ["images"],
+            );
+            assert.match(images.stderr, /failed: images; halted after images: the images stack failed/);
         } finally {
             repo.remove();
         }

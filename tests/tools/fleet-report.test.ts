@@ -19,7 +19,7 @@ function stack(name: string, wave: StackReport["wave"], result: StackReport["res
 
 function report(stacks: StackReport[], extra: Partial<FleetReport> = {}): FleetReport {
     return {
-        schemaVersion: 1,
+        schemaVersion: 2,
         operation: "up",
         previewOnly: false,
         startedAt: "2026-12-01T08:00:00.000Z",
@@ -57,14 +57,19 @@ describe("fleet report: the --json contract and the summary", () => {
 
     it("round-trips through JSON and refuses a document of another shape, naming the field", () => {
         const r = report([
+            stack("images", "images", "succeeded", { durationMs: 90000 }),
             stack("shared", "shared", "succeeded", { changes: { create: 1, update: 0, replace: 0, delete: 0, same: 9 }, durationMs: 5000 }),
             stack("client-a", 1, "failed", { error: "boom" }),
         ]);
         assert.deepStrictEqual(parseFleetReport(formatFleetJson(r)), r);
         const bad = JSON.parse(formatFleetJson(r));
-        bad.stacks[1].result = "exploded";
-        assert.throws(() => parseFleetReport(JSON.stringify(bad)), /stacks\.1\.result/);
-        assert.throws(() => parseFleetReport(JSON.stringify({ ...r, schemaVersion: 2 })), /schemaVersion/);
+        bad.stacks[2].result = "exploded";
+        assert.throws(() => parseFleetReport(JSON.stringify(bad)), /stacks\.2\.result/);
+        // Version 1 had no "images" wave: a reader of version 2 refuses it rather than guess.
+        assert.throws(() => parseFleetReport(JSON.stringify({ ...r, schemaVersion: 1 })), /schemaVersion/);
+        const unknownWave = JSON.parse(formatFleetJson(r));
+        unknownWave.stacks[0].wave = "registry";
+        assert.throws(() => parseFleetReport(JSON.stringify(unknownWave)), /stacks\.0\.wave/);
         assert.throws(() => formatFleetJson({ ...r, durationMs: -1 }), /durationMs|too small/i);
     });
 

@@ -2,6 +2,8 @@ import * as assert from "assert";
 import { FleetEnvironmentError } from "../../tools/lib/fleet/backend";
 import { exitCodeOf, EXIT, StackReport, StepReport } from "../../tools/lib/fleet/report";
 import { FleetProgress, RolloutPlan, RolloutStepPlan, errorSummary, runFleet } from "../../tools/lib/fleet/runner";
+import { rolloutPlanOf } from "../../tools/lib/fleet/selection";
+import { FleetStack } from "../../tools/lib/rollout";
 import { FakeFleetBackend } from "../support/fake-fleet-backend";
 
 const tenants = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
@@ -290,5 +292,80 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
         assert.strictEqual(errorSummary(new Error("a\nb\nerror: c\n")), "error: c");
         assert.strictEqual(errorSummary(new Error("plain failure")), "plain failure");
         assert.strictEqual(errorSummary("x".repeat(3000)).length, 1501);
+    });
+});
+
+describe("fleet runner: the images stack first, with the real rollout plan and the workspace faked", function () {
+    this.timeout(20000);
+
+    /** images, shared, 2 canaries, wave 1 in two batches of 3 (batch size 3), budget 1. */
+    const fleetPlan = () => {
+        const stacks: FleetStack[] = [
+            { name: "shared", role: "shared", wave: 0 },
+            { name: "images", role: "images", wave: 0 },
+            ...tenants("canary", 2).map((name): FleetStack => ({ name, role: "tenant", wave: 0 })),
+            ...tenants("t", 6).map((name): FleetStack => ({ name, role: "tenant", wave: 1 })),
+        ];
+        return rolloutPlanOf({ policy: { batchSize: 3, failureBudget: 1 }, stacks, invalid: [] });
+    };
+    const all = ["images", "shared", ...tenants("canary", 2), ...tenants("t", 6)];
+
+    it("rolls out images, then shared, then the waves, each step after the previous one finished", async () => {
+        const backend = new FakeFleetBackend({ latencyMs: jitter });
+        const report = await runFleet({ operation: "up", plan: fleetPlan(), backend, parallel: 4, now: () => backend.now() });
+        assert.deepStrictEqual(
+            report.steps.map((s) => [s.label, s.wave]),
+            [
+                ["images", "images"],
+                ["shared", "shared"],
+                ["wave 0 (canary)", 0],
+                ["wave 1 batch 1/2", 1],
+                ["wave 1 batch 2/2", 1],
+            ],
+        );
+        assert.deepStrictEqual(
+            report.stacks.map((s) => [s.stack, s.wave, s.result]),
+            all.map((s) => [s, s === "images" || s === "shared" ? s : s.startsWith("canary") ? 0 : 1, "succeeded"]),
+        );
+        assert.ok(backend.call("shared").startedAt >= backend.call("images").endedAt!, "shared after images");
+        for (const t of all.slice(2)) assert.ok(backend.call(t).startedAt >= backend.call("shared").endedAt!, `${t} after shared`);
+        assert.strictEqual(exitCodeOf(report), EXIT.ok);
+    });
+
+    it("halts everything after the images stack when it fails or is busy: no shared stack, no tenant", async () => {
+        for (const failure of ["error", "busy"] as const) {
+            const backend = new FakeFleetBackend({ failures: { images: failure } });
+            const report = await runFleet({ operation: "up", plan: fleetPlan(), backend, parallel: 4 });
+            assert.deepStrictEqual(
+                backend.calls.map((c) => c.stack),
+                ["images"],
+            );
+            assert.strictEqual(report.halted?.step, "images");
+            assert.match(report.halted.reason, /the images stack failed \(1 of 1\): it pushes the backend image every tenant deploys/);
+            assert.deepStrictEqual(
+                report.stacks.map((s) => [s.stack, s.result]),
+                all.map((s) => [s, s === "images" ? (failure === "error" ? "failed" : "busy") : "skipped"]),
+            );
+            assert.strictEqual(exitCodeOf(report), EXIT.failed);
+        }
+    });
+
+    it("previews images and shared first, in that order, and goes on when the images preview fails", async () => {
+        const backend = new FakeFleetBackend({ latencyMs: jitter, failures: { images: "error" } });
+        const report = await runFleet({ operation: "preview", plan: fleetPlan(), backend, parallel: 4 });
+        assert.strictEqual(report.halted, null);
+        assert.strictEqual(backend.calls.length, all.length);
+        assert.ok(backend.call("shared").startedAt >= backend.call("images").endedAt!);
+        for (const t of all.slice(2)) assert.ok(backend.call(t).startedAt >= backend.call("shared").endedAt!);
+        assert.deepStrictEqual(
+            report.stacks.filter((s) => s.result !== "succeeded").map((s) => s.stack),
+            ["images"],
+        );
+    });
+
+    it("destroys the images stack last, after the shared stack", async () => {
+        const backend = new FakeFleetBackend();
+        await runFleet({ operation: "destroy", plan: fleetPlan(), backend, parallel: 1 });
+        assert.deepStrictEqual(backend.calls.map((c) => c.stack).slice(-2), ["shared", "images"]);
     });
 });

@@ -30,7 +30,7 @@ const stack = (name: string, over: Partial<StackReport> = {}): StackReport => ({
 function report(stacks: StackReport[], over: Partial<FleetReport> = {}): FleetReport {
     return parseFleetReport(
         JSON.stringify({
-            schemaVersion: 1,
+            schemaVersion: 2,
             operation: "preview",
             previewOnly: false,
             startedAt: "2026-12-01T08:00:00.000Z",

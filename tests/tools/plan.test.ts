@@ -59,7 +59,15 @@ describe("plan: an offline picture of what pulumi up would do", function () {
         ]) {
             assert.ok(text.includes(expected), `plan mentions ${expected}`);
         }
-        assert.match(text, /backend +harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16} +context app\/backend/);
+        assert.match(
+            text,
+            /Backend image \(built and pushed by stack images, Pulumi\.images\.yaml, never by this stack; `pulumi up` first checks that Harbor has it\)\n {2}backend +harbor\.feng\.local:9800\/library\/stock_backend:ctx-[0-9a-f]{16} +context app\/backend\n/,
+        );
+        assert.deepStrictEqual(
+            plan.images.map((i) => i.name),
+            ["frontend"],
+            "the only image the tenant builds",
+        );
         assert.match(
             text,
             /frontend +harbor\.feng\.local:9800\/library\/frontend_stock:ctx-[0-9a-f]{16} +context \.build\/client-a\/frontend +BUILD_FOR=client-a secret npm_token=\[secret\]/,
@@ -90,6 +98,29 @@ describe("plan: an offline picture of what pulumi up would do", function () {
                 assert.ok(text.includes(`${o.kind}`) && text.includes(`client-a/${o.metadata.name}`), `plan text lists ${key}`);
             }
         }
+    });
+
+    it("plans the images stack: every backend it would build when Harbor lacks the tags, and nothing on a cluster", async () => {
+        const plan = await buildPlan("images");
+        const text = formatPlan(plan);
+        assert.match(text, /^Plan for stack images \(images\)/);
+        assert.match(
+            text,
+            /Images \(built and pushed by `pulumi up` when Harbor does not have the tag yet; a preview never builds or pushes\)/,
+        );
+        assert.deepStrictEqual(
+            plan.images.map((i) => [i.name, i.context]),
+            [
+                ["backend-app-backend", "app/backend"],
+                ["backend-fixtures-upstream-app-backend", "fixtures/upstream-app/backend"],
+            ],
+        );
+        const tenant = await buildPlan("client-c");
+        assert.ok(
+            plan.images.some((i) => i.image === tenant.backend?.image),
+            "client-c deploys one of them",
+        );
+        assert.deepStrictEqual(plan.objects, [], "no Kubernetes object");
     });
 
     it("shows secret values as [secret], never their text, the seed-derived Redis passwords included", async () => {

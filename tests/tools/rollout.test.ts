@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as fc from "fast-check";
 import { ConfigError } from "../../components/config";
 import { FleetStack, balancedBatches, haltReason, loadFleet, planRollout, planWaves } from "../../tools/lib/rollout";
@@ -7,6 +9,7 @@ import { syntheticRepo, tenantName } from "../support/synthetic-repo";
 
 const tenant = (name: string, wave: number): FleetStack => ({ name, role: "tenant", wave });
 const shared: FleetStack = { name: "shared", role: "shared", wave: 0 };
+const images: FleetStack = { name: "images", role: "images", wave: 0 };
 const policy = { batchSize: 3, failureBudget: 1 };
 
 describe("rollout: planning waves", () => {
@@ -20,6 +23,20 @@ describe("rollout: planning waves", () => {
                 ["wave 0 (canary)", true],
                 ["wave 1", false],
                 ["wave 2", false],
+            ],
+        );
+    });
+
+    it("deploys the images stack before the shared stack, and both before any tenant", () => {
+        const stacks = [tenant("beta", 1), shared, tenant("canary", 0), images];
+        assert.deepStrictEqual(planWaves(stacks, policy), [["images"], ["shared"], ["canary"], ["beta"]]);
+        assert.deepStrictEqual(
+            planRollout(stacks, policy).map((s) => [s.label, s.wave, s.canary]),
+            [
+                ["images", "images", false],
+                ["shared", "shared", false],
+                ["wave 0 (canary)", 0, true],
+                ["wave 1", 1, false],
             ],
         );
     });
@@ -96,17 +113,21 @@ describe("rollout: planning waves", () => {
 });
 
 describe("rollout: halting", () => {
-    const [sharedStep, canary, wave1] = planRollout([shared, tenant("c", 0), tenant("a", 1), tenant("b", 1)], {
+    const [imagesStep, sharedStep, canary, wave1] = planRollout([images, shared, tenant("c", 0), tenant("a", 1), tenant("b", 1)], {
         batchSize: 5,
         failureBudget: 1,
     });
     const budget1 = { batchSize: 5, failureBudget: 1 };
 
     it("goes on while nothing failed", () => {
-        for (const step of [sharedStep, canary, wave1]) assert.strictEqual(haltReason(step, 0, 0, budget1), undefined);
+        for (const step of [imagesStep, sharedStep, canary, wave1]) assert.strictEqual(haltReason(step, 0, 0, budget1), undefined);
     });
 
-    it("halts on a failed shared stack or canary, whatever the budget", () => {
+    it("halts on a failed images stack, shared stack or canary, whatever the budget", () => {
+        assert.match(
+            haltReason(imagesStep, 1, 0, { batchSize: 5, failureBudget: 100 })!,
+            /images stack failed \(1 of 1\).*backend image every tenant deploys.*nothing after it runs/,
+        );
         assert.match(haltReason(sharedStep, 1, 0, { batchSize: 5, failureBudget: 100 })!, /shared stack failed.*no tenant is deployed/);
         assert.match(haltReason(canary, 1, 0, { batchSize: 5, failureBudget: 100 })!, /1 canary stack failed in wave 0 \(canary\)/);
     });
@@ -153,10 +174,11 @@ describe("rollout: settings in the config model", () => {
 });
 
 describe("rollout: loading the fleet from stack files", () => {
-    it("reads this repository: shared plus the example tenants, policy from Pulumi.yaml", () => {
+    it("reads this repository: images, shared plus the example tenants, policy from Pulumi.yaml", () => {
         const fleet = loadFleet();
         assert.deepStrictEqual(fleet.policy, { batchSize: 25, failureBudget: 0 });
         assert.deepStrictEqual(fleet.invalid, []);
+        assert.deepStrictEqual(planWaves(fleet.stacks, fleet.policy).slice(0, 2), [["images"], ["shared"]]);
         assert.ok(fleet.stacks.some((s) => s.name === "shared" && s.role === "shared"));
         assert.ok(fleet.stacks.some((s) => s.name === "client-a" && s.role === "tenant" && s.wave === 1));
     });
@@ -174,7 +196,7 @@ describe("rollout: loading the fleet from stack files", () => {
         try {
             const fleet = loadFleet(repo.root);
             assert.deepStrictEqual(fleet.policy, { batchSize: 2, failureBudget: 3 });
-            assert.deepStrictEqual(planWaves(fleet.stacks, fleet.policy), [["shared"], ["canary-one"], ["t-0001"], ["t-0002"]]);
+            assert.deepStrictEqual(planWaves(fleet.stacks, fleet.policy), [["images"], ["shared"], ["canary-one"], ["t-0001"], ["t-0002"]]);
             assert.deepStrictEqual(
                 fleet.invalid.map((i) => i.stack),
                 ["broken"],
@@ -188,6 +210,28 @@ describe("rollout: loading the fleet from stack files", () => {
             );
             assert.deepStrictEqual(some.invalid, []);
             assert.throws(() => loadFleet(repo.root, ["nope"]), /no stack file for nope \(expected Pulumi\.nope\.yaml/);
+        } finally {
+            repo.remove();
+        }
+    });
+
+    it("refuses a fleet of tenants without exactly one images stack, which builds their backend image", () => {
+        const repo = syntheticRepo([{ name: "a-one" }]);
+        try {
+            fs.rmSync(path.join(repo.root, "Pulumi.images.yaml"));
+            assert.throws(
+                () => loadFleet(repo.root),
+                /exactly one stack with stock:role images .* found none: it builds and pushes the backend image/,
+            );
+            fs.writeFileSync(
+                path.join(repo.root, "Pulumi.images-a.yaml"),
+                "config:\n  stock:role: images\n  stock:backendSources: [app/backend]\n",
+            );
+            fs.writeFileSync(
+                path.join(repo.root, "Pulumi.images-b.yaml"),
+                "config:\n  stock:role: images\n  stock:backendSources: [app/backend]\n",
+            );
+            assert.throws(() => loadFleet(repo.root), /exactly one stack with stock:role images .* found images-a, images-b/);
         } finally {
             repo.remove();
         }

@@ -64,6 +64,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
 
     it("add writes a stack file the config model accepts, naming the app it builds, and lists the tenant in the shared stack; no dotenv (the program computes it)", async () => {
         const sharedBefore = fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8");
+        const imagesBefore = fs.readFileSync(path.join(repo.root, "Pulumi.images.yaml"), "utf8");
         const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", ...APP]);
         assert.strictEqual(r.code, 0, r.stderr);
         const config = loadTenantConfig("client-d", { root: repo.root });
@@ -117,6 +118,13 @@ describe("tenant: onboarding and offboarding a customer", function () {
         assert.match(r.stdout, /DNS: point app\.client-d\.example\.com at the external nginx load balancer/);
         for (const line of nginxServerBlock(config).trimEnd().split("\n")) assert.ok(r.stdout.includes(line), `next steps show: ${line}`);
         assert.match(r.stdout, /pulumi up -s shared/);
+        assert.match(
+            r.stdout,
+            /Its backend image \(\.\.\/stock\/backend\) is built by the images stack \(Pulumi\.images\.yaml, where stock:backendSources now lists it\), which must have run since the backend last changed: pulumi up -s images/,
+        );
+        // The images stack builds the new backend: its list gains the line, its comments stay.
+        const imagesText = fs.readFileSync(path.join(repo.root, "Pulumi.images.yaml"), "utf8");
+        assert.strictEqual(imagesText, imagesBefore.trimEnd() + "\n    - ../stock/backend\n");
 
         const readme = fs.readFileSync(path.join(repo.root, "README.md"), "utf8");
         const indented = text
@@ -191,7 +199,8 @@ describe("tenant: onboarding and offboarding a customer", function () {
         }
         assert.deepStrictEqual(fingerprint(repo.root), before);
         assert.ok(
-            RESERVED_TENANT_NAMES.includes("shared") &&
+            RESERVED_TENANT_NAMES.includes("images") &&
+                RESERVED_TENANT_NAMES.includes("shared") &&
                 RESERVED_TENANT_NAMES.includes("kube-system") &&
                 RESERVED_TENANT_NAMES.includes("default"),
         );
@@ -307,6 +316,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
         });
         assert.match(byName["client-x"].status, /^invalid: \d+ problems \(npm run plan -- --stack client-x\)$/);
         assert.strictEqual(byName["client-x"].listedInShared, false);
+        assert.ok(!("images" in byName) && !("shared" in byName), "the images and shared stacks are no tenants");
         fs.rmSync(path.join(repo.root, "Pulumi.client-b.yaml"));
         const rows2 = JSON.parse((await tenantCli(repo.root, ["list", "--json"])).stdout);
         assert.deepStrictEqual(

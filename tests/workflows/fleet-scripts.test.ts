@@ -285,8 +285,9 @@ describe("workflows: the preview workflow's own command lines, run as written", 
         );
         assert.deepStrictEqual(Object.keys(outputs).sort(), Object.keys(wf.jobs.affected.outputs).sort(), "the outputs the job declares");
         const shards = JSON.parse(outputs.shards);
-        assert.strictEqual(outputs.count, "26");
-        assert.strictEqual(shards.length, 3, "26 stacks: 3 jobs of at least 10 (at most PREVIEW_JOBS)");
+        assert.strictEqual(outputs.count, "27");
+        assert.strictEqual(shards.length, 3, "27 stacks (images, shared, 25 tenants): 3 jobs of at least 10 (at most PREVIEW_JOBS)");
+        assert.strictEqual(shards[0].stacks.split(",")[0], "images", "the images stack first, in the first job");
         assert.strictEqual(outputs.all, "true");
 
         const reports = fs.mkdtempSync(path.join(os.tmpdir(), "stock-reports-"));
@@ -305,7 +306,7 @@ describe("workflows: the preview workflow's own command lines, run as written", 
             assert.ok(comment.startsWith(`${MARKER}\n`));
             assert.strictEqual(
                 comment.split("\n").filter((l) => l.includes("**no report**")).length,
-                26,
+                27,
                 "every affected stack has a row, linked to its job",
             );
         } finally {
@@ -352,13 +353,13 @@ describe("workflows: the fleet runner's command lines in preview, deploy and dri
             "deploy.yml",
             "rollout",
             { DEPLOY_PARALLEL: "8", PULUMI_ORG: "acme" },
-            { operation: "up", stacks: ["shared", "t-0001", "t-0002"], previewOnly: false, refresh: true },
+            { operation: "up", stacks: ["images", "shared", "t-0001", "t-0002"], previewOnly: false, refresh: true },
         ],
         [
             "drift.yml",
             "drift",
             { DRIFT_PARALLEL: "8", PULUMI_ORG: "acme" },
-            { operation: "refresh", stacks: ["shared", "t-0001", "t-0002"], previewOnly: true, refresh: false },
+            { operation: "refresh", stacks: ["images", "shared", "t-0001", "t-0002"], previewOnly: true, refresh: false },
         ],
     ] as const) {
         it(`${file}: the fleet runner accepts the arguments, and the summary reads its report`, async () => {
@@ -387,7 +388,7 @@ describe("workflows: the fleet runner's command lines in preview, deploy and dri
             assert.match(
                 summary,
                 file === "drift.yml"
-                    ? /### Drift: 0 of 3 stacks drifted/
+                    ? /### Drift: 0 of 4 stacks drifted/
                     : new RegExp(`### fleet ${expected.operation}: ${expected.stacks.length} stacks`),
             );
         });

@@ -434,21 +434,22 @@ describe("workflows: structure", function () {
             assert.match(script, /rollout status deployment\/ingress-nginx-controller --timeout=\d+s/, "waits for the controller");
         });
 
-        it("deploys shared then ci on a local backend, checks through the ingress, dumps on failure, always destroys", function () {
+        it("deploys images, shared then ci on a local backend, checks through the ingress, dumps on failure, always destroys", function () {
             const order = (pred: (s: Step) => boolean) => steps.findIndex(pred);
             const login = order((s) => s.run === "pulumi login --local");
             const init = order((s) => (s.run ?? "").includes("e2e-stacks.sh"));
+            const upImages = order((s) => /pulumi up --stack images\b/.test(s.run ?? ""));
             const upShared = order((s) => /pulumi up --stack shared\b/.test(s.run ?? ""));
             const upCi = order((s) => /pulumi up --stack "\$E2E_TENANT"/.test(s.run ?? ""));
             const check = order((s) => (s.run ?? "").includes("e2e-check.sh"));
             const diag = order((s) => (s.run ?? "").includes("e2e-diagnostics.sh"));
             const destroy = order((s) => (s.run ?? "").includes("e2e-destroy.sh"));
             assert.ok(
-                [login, init, upShared, upCi, check, diag, destroy].every((i) => i >= 0),
+                [login, init, upImages, upShared, upCi, check, diag, destroy].every((i) => i >= 0),
                 "all steps present",
             );
             assert.ok(
-                login < init && init < upShared && upShared < upCi && upCi < check && check < diag && diag < destroy,
+                login < init && init < upImages && upImages < upShared && upShared < upCi && upCi < check && check < diag && diag < destroy,
                 "in this order",
             );
             assert.strictEqual(steps[diag].if, "failure()");
@@ -649,7 +650,7 @@ esac
     }
 
     describe("e2e-stacks.sh", function () {
-        it("moves the committed stack files aside and writes shared + ci stacks, secrets only through stdin", async function () {
+        it("moves the committed stack files aside and writes images + shared + ci stacks, secrets only through stdin", async function () {
             const dir = tmpdir("e2e-stacks");
             try {
                 const work = path.join(dir, "repo");
@@ -683,7 +684,7 @@ esac
                         .readdirSync(work)
                         .filter((f) => f.startsWith("Pulumi."))
                         .sort(),
-                    ["Pulumi.ci.yaml", "Pulumi.shared.yaml", "Pulumi.yaml"],
+                    ["Pulumi.ci.yaml", "Pulumi.images.yaml", "Pulumi.shared.yaml", "Pulumi.yaml"],
                 );
                 assert.ok(
                     !fs.existsSync(path.join(work, "app/frontend/envs")),
@@ -696,6 +697,16 @@ esac
                     "stock:role": "shared",
                     "stock:kubeContext": "kind-stock-e2e",
                     "stock:tenants": ["ci"],
+                });
+
+                const images = YAML.parse(fs.readFileSync(path.join(work, "Pulumi.images.yaml"), "utf8"));
+                assert.strictEqual(images.encryptionsalt, "v1:fake", "written after `stack init`, kept its salt");
+                assert.deepStrictEqual(images.config, {
+                    "stock:role": "images",
+                    "stock:harborServer": "kind-registry:5000",
+                    "stock:harborProject": "ci",
+                    "stock:harborUsername": "e2e",
+                    "stock:backendSources": ["app/backend"],
                 });
 
                 const ci = YAML.parse(fs.readFileSync(path.join(work, "Pulumi.ci.yaml"), "utf8")).config;
@@ -731,6 +742,7 @@ esac
                 });
                 // What the job writes is what the program accepts: the real config model, the real Pulumi.yaml.
                 for (const [stack, secrets] of [
+                    ["images", { "stock:harborPassword": secret.E2E_REGISTRY_PASSWORD }],
                     ["shared", { "stock:redisPasswordSeed": seed }],
                     ["ci", tenantSecrets],
                 ] as const) {
@@ -746,6 +758,8 @@ esac
                 assert.ok(log.includes("stack init shared --secrets-provider passphrase --non-interactive"), log.join("\n"));
                 assert.ok(log.includes("stack init ci --secrets-provider passphrase --non-interactive"));
                 assert.ok(log.includes("config set --secret --stack ci stock:harborPassword"));
+                assert.ok(log.includes("stack init images --secrets-provider passphrase --non-interactive"));
+                assert.ok(log.includes("config set --secret --stack images stock:harborPassword"), "the images stack pushes the backend");
                 for (const value of Object.values(secret)) {
                     assert.ok(!log.some((l) => l.includes(value)), "no secret on a pulumi command line");
                     assert.ok(!r.stdout.includes(value) && !r.stderr.includes(value), "no secret printed");
@@ -782,10 +796,10 @@ esac
             }
         }
 
-        it("destroys ci, then shared", async function () {
-            const { r, destroyed } = await destroy(["ci", "shared"], []);
+        it("destroys ci, then shared, then images", async function () {
+            const { r, destroyed } = await destroy(["ci", "shared", "images"], []);
             assert.strictEqual(r.status, 0, r.stderr);
-            assert.deepStrictEqual(destroyed, ["ci", "shared"]);
+            assert.deepStrictEqual(destroyed, ["ci", "shared", "images"]);
         });
 
         it("skips a stack that was never created", async function () {
@@ -794,10 +808,10 @@ esac
             assert.deepStrictEqual(destroyed, ["shared"]);
         });
 
-        it("still destroys shared when ci fails, and fails", async function () {
-            const { r, destroyed } = await destroy(["ci", "shared"], ["ci"]);
+        it("still destroys shared and images when ci fails, and fails", async function () {
+            const { r, destroyed } = await destroy(["ci", "shared", "images"], ["ci"]);
             assert.strictEqual(r.status, 1);
-            assert.deepStrictEqual(destroyed, ["ci", "shared"]);
+            assert.deepStrictEqual(destroyed, ["ci", "shared", "images"]);
             assert.match(r.stderr, /destroy of stack ci failed/);
         });
     });

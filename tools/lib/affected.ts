@@ -4,12 +4,15 @@
  * stack-file readers are separate.
  *
  * Rules, first match wins (paths relative to the repository, `/`-separated):
+ *   Pulumi.<images stack>.yaml               → the images stack and every tenant (each checks its
+ *                                              backend image against that file)
  *   Pulumi.<stack>.yaml                      → that stack
  *   <frontendSource>/envs/<buildFor>         → the tenants that build with that dotenv (the frontend
  *                                              image's tag leaves other tenants' dotenvs out)
  *   the program and what it builds or reads: index.ts, components/, charts/, app/, runtime/,
  *   fixtures/, policy/, Pulumi.yaml, package.json, package-lock.json, tsconfig.json → every stack
- *   a tenant's build context outside those   → the tenants that build from it
+ *   a build context outside those            → the tenants that build from it, and the images stack
+ *                                              when it is a backend it builds
  *   docs, tests, tools, CI config            → none
  *   anything else                            → every stack (unclassified: preview all to be safe)
  */
@@ -62,6 +65,8 @@ export interface StackFiles {
     /** Every stack at the head of the change. */
     stacks: string[];
     tenants: TenantFiles[];
+    /** The images stack and the backend build contexts it builds (folders, ending in `/`); undefined when there is none. */
+    images?: { stack: string; contexts: string[] };
 }
 
 export type Effect = { kind: "all" } | { kind: "none" } | { kind: "stacks"; stacks: string[] };
@@ -75,7 +80,7 @@ export interface FileEffect {
 export interface Affected {
     /** True when some change affects every stack. */
     all: boolean;
-    /** The affected stacks, sorted, `shared` first. */
+    /** The affected stacks in rollout order: `images`, `shared`, then the tenants sorted. */
     stacks: string[];
     /** Stack files the change deletes: those stacks can no longer be previewed from the repository. */
     removed: string[];
@@ -87,6 +92,13 @@ const STACK_FILE = /^Pulumi\.(.+)\.ya?ml$/;
 
 function classify(file: string, repo: StackFiles): FileEffect {
     const stackFile = STACK_FILE.exec(file);
+    if (stackFile && stackFile[1] === repo.images?.stack) {
+        return {
+            file,
+            effect: { kind: "stacks", stacks: [repo.images.stack, ...repo.tenants.map((t) => t.stack)] },
+            why: "the images stack's file, which every tenant checks its backend image against",
+        };
+    }
     if (stackFile) {
         return repo.stacks.includes(stackFile[1])
             ? { file, effect: { kind: "stacks", stacks: [stackFile[1]] }, why: "its stack file" }
@@ -99,7 +111,9 @@ function classify(file: string, repo: StackFiles): FileEffect {
     if (dotenvOwners.length) return { file, effect: { kind: "stacks", stacks: dotenvOwners }, why: "the frontend dotenv they build with" };
     if (isSomeDotenvFolder) return { file, effect: { kind: "none" }, why: "a frontend dotenv no tenant builds with" };
     if (PROGRAM_PATHS.some((p) => under(file, p))) return { file, effect: { kind: "all" }, why: "the program or what every stack builds" };
-    const contextOwners = repo.tenants.filter((t) => t.contexts.some((c) => under(file, c))).map((t) => t.stack);
+    const contextOwners = [...(repo.images ? [repo.images] : []), ...repo.tenants]
+        .filter((t) => t.contexts.some((c) => under(file, c)))
+        .map((t) => t.stack);
     if (contextOwners.length) return { file, effect: { kind: "stacks", stacks: contextOwners }, why: "their build context" };
     if (INERT_PATHS.some((p) => under(file, p)) || (/\.md$/i.test(file) && !file.includes("/"))) {
         return { file, effect: { kind: "none" }, why: "read by no deployment" };
@@ -107,14 +121,18 @@ function classify(file: string, repo: StackFiles): FileEffect {
     return { file, effect: { kind: "all" }, why: "unclassified: every stack, to be safe" };
 }
 
-const rolloutOrder = (a: string, b: string) => (a === "shared" ? -1 : b === "shared" ? 1 : a < b ? -1 : a > b ? 1 : 0);
+/** The images stack, then the shared stack, then the rest by name: the order a rollout runs them. */
+function rolloutOrder(imagesStack: string | undefined): (a: string, b: string) => number {
+    const rank = (s: string) => (s === imagesStack ? 0 : s === "shared" ? 1 : 2);
+    return (a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
 
 /** The stacks `changed` (paths relative to the repository) can affect. */
 export function affectedStacks(changed: readonly string[], repo: StackFiles, deleted: readonly string[] = []): Affected {
     const files = [...new Set(changed)].sort().map((f) => classify(f, repo));
     const all = files.some((f) => f.effect.kind === "all");
     const named = new Set(files.flatMap((f) => (f.effect.kind === "stacks" ? f.effect.stacks : [])));
-    const stacks = (all ? [...repo.stacks] : [...named]).sort(rolloutOrder);
+    const stacks = (all ? [...repo.stacks] : [...named]).sort(rolloutOrder(repo.images?.stack));
     const removed = deleted
         .map((f) => STACK_FILE.exec(f)?.[1])
         .filter((s): s is string => !!s && !repo.stacks.includes(s))
@@ -132,9 +150,24 @@ export function readStackFiles(root = REPO_ROOT): StackFiles {
     const project = readProjectFile(root);
     const stacks = stackNames(root);
     const tenants: TenantFiles[] = [];
+    let images: StackFiles["images"];
     for (const stack of stacks) {
         const raw = rawStackConfig(stack, { root, project });
-        if (raw.values[`${PROJECT}:role`] === "shared") continue;
+        const role = raw.values[`${PROJECT}:role`];
+        if (role === "shared") continue;
+        if (role === "images") {
+            // A refused images stack is still the one that builds the backend: its own file and the program still affect it.
+            let contexts: string[] = [];
+            try {
+                const config = parseStackConfig(raw);
+                if (config.role === "images")
+                    contexts = config.backend.sources.map((s) => folder(root, s)).filter((c): c is string => c !== undefined && c !== "");
+            } catch (e) {
+                if (!(e instanceof ConfigError)) throw e;
+            }
+            images = { stack, contexts };
+            continue;
+        }
         try {
             const config = parseStackConfig(raw);
             if (config.role !== "tenant") continue;
@@ -147,7 +180,7 @@ export function readStackFiles(root = REPO_ROOT): StackFiles {
             tenants.push({ stack, contexts: [] });
         }
     }
-    return { stacks, tenants };
+    return { stacks, tenants, images };
 }
 
 /** Files changed between the merge base of `base` and HEAD (what a pull request changes), and those it deletes. */

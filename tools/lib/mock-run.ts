@@ -1,13 +1,16 @@
 /**
- * Runs the real index.ts for a stack under Pulumi's runtime mocks and records every resource the
- * program registers: type, name, parent, provider, inputs. Like `pulumi preview` of a new stack,
- * outputs that only `up` would know (generated passwords, image digests) stay unknown, which is
- * how the tests prove that chart values never depend on them.
+ * Runs the real program (components/program.ts `deploy`, what index.ts exports) for a stack under
+ * Pulumi's runtime mocks and records every resource the program registers: type, name, parent,
+ * provider, inputs. Like `pulumi preview` of a new stack, outputs that only `up` would know
+ * (generated passwords, image digests) stay unknown, which is how the tests prove that chart values
+ * never depend on them. The registry the program asks whether an image tag exists is injected
+ * (`tagLookup`): nothing leaves the machine.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { REPO_ROOT } from "../../components/names";
+import type { RegistryCredentials, RegistryImage, TagLookup } from "../../components/images/registry";
 import type { LoadOptions, LoadedConfig } from "./stack-files";
 
 // Loaded when first needed, not with this module: reading a stack file takes the config model (zod,
@@ -32,6 +35,8 @@ export interface RecordedResource {
     /** URNs of the resources it depends on (`dependsOn` and input dependencies). */
     dependencies: string[];
     custom: boolean;
+    /** The `retainOnDelete` option: a delete (or a removal from the program) leaves the real resource alone. */
+    retainOnDelete: boolean;
     inputs: Record<string, any>;
     urn: string;
 }
@@ -65,6 +70,32 @@ export interface RunOptions extends LoadOptions {
      * then not read here, as the Pulumi CLI reads it before the program's process starts. Default: read.
      */
     raw?: Pick<LoadedConfig, "values" | "secretKeys">;
+    /**
+     * The registry lookup the program asks whether an image tag is in Harbor. Default
+     * {@link HARBOR_HAS_EVERY_TAG}: as if the images stack had pushed every backend image.
+     */
+    tagLookup?: TagLookup;
+}
+
+/** The digest the default lookup answers for every tag. */
+export const FAKE_PUSHED_DIGEST = `sha256:${"1".repeat(64)}`;
+
+/** A registry that has every tag, as after `pulumi up` of the images stack. */
+export const HARBOR_HAS_EVERY_TAG: TagLookup = () => Promise.resolve(FAKE_PUSHED_DIGEST);
+
+/** A stand-in registry holding exactly `present` (`<server>/<repository>:<tag>`) or every tag, recording every question it is asked. */
+export function fakeRegistry(present: Iterable<string> | "every tag" = []): {
+    lookup: TagLookup;
+    asked: Array<RegistryImage & { username: string }>;
+} {
+    const have = present === "every tag" ? undefined : new Set(present);
+    const asked: Array<RegistryImage & { username: string }> = [];
+    const lookup: TagLookup = (image: RegistryImage, credentials: RegistryCredentials) => {
+        asked.push({ ...image, username: credentials.username });
+        const found = !have || have.has(`${image.server}/${image.repository}:${image.tag}`);
+        return Promise.resolve(found ? FAKE_PUSHED_DIGEST : null);
+    };
+    return { lookup, asked };
 }
 
 /** Outputs like the repo's shared stack's, for these tenants (each deployed by the stack of its name), with credentials derived from its fake seed. */
@@ -135,7 +166,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     const root = options.root ?? REPO_ROOT;
     const shared = options.sharedOutputs
         ? { outputs: options.sharedOutputs, secret: Object.keys(options.sharedOutputs).filter((k) => k.startsWith("redisCredential-")) }
-        : options.sharedStackError || raw.values["stock:role"] === "shared"
+        : options.sharedStackError || raw.values["stock:role"] !== "tenant"
           ? { outputs: {}, secret: [] }
           : await sharedStackOutputs(raw.values, root);
     const sharedError = options.sharedStackError ?? ("error" in shared ? shared.error : undefined);
@@ -186,6 +217,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
             providers: typeof req.getProvidersMap === "function" ? Object.fromEntries(req.getProvidersMap().entries()) : {},
             dependencies: typeof req.getDependenciesList === "function" ? req.getDependenciesList() : [],
             custom: typeof req.getCustom === "function" ? req.getCustom() : true,
+            retainOnDelete: typeof req.getRetainondelete === "function" ? !!req.getRetainondelete() : false,
             inputs,
             urn: urnOf(stack, parent, req.getType(), req.getName()),
         });
@@ -202,15 +234,27 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         return read(req, cb);
     };
 
-    const entry = require.resolve(path.join(root, "index"));
-    delete require.cache[entry];
+    // index.ts is `export = deploy()`: called here with the injected registry lookup (a checkout of
+    // an older version, plan --diff, ignores it). A folder with an index.ts of another program (the
+    // bench's one-resource floor) runs that.
+    const program = ["ts", "js"].map((ext) => path.join(root, "components", `program.${ext}`)).find((f) => fs.existsSync(f));
+    const run: () => Promise<Record<string, unknown>> = program
+        ? () =>
+              (require(program) as { deploy: (options?: { tagLookup?: TagLookup }) => Promise<Record<string, unknown>> }).deploy({
+                  tagLookup: options.tagLookup ?? HARBOR_HAS_EVERY_TAG,
+              })
+        : () => {
+              const entry = require.resolve(path.join(root, "index"));
+              delete require.cache[entry];
+              return require(entry) as Promise<Record<string, unknown>>;
+          };
     const settled = async () => {
         // Every registration still in flight reaches the monitor before anything is inspected.
         await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
     };
     let rawOutputs: Record<string, unknown>;
     try {
-        rawOutputs = await require(entry);
+        rawOutputs = await run();
     } catch (e) {
         // What a failing program registered before it failed is recorded too (`options.recorded`).
         await settled();

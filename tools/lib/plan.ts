@@ -7,7 +7,8 @@
 import * as path from "path";
 import { K8sObject, helmTemplate } from "./helm";
 import { SECRET_BUILD_ARGS } from "../../components/tenant/images";
-import { IMAGE_TYPE, ProgramRun, RecordedResource, UNKNOWN, reveal, runProgram, unwrapSecret } from "./mock-run";
+import { IMAGE_TYPE, ProgramRun, RecordedResource, UNKNOWN, fakeRegistry, reveal, runProgram, unwrapSecret } from "./mock-run";
+import { imagesStackOf } from "../../components/images/images-stack";
 import { parseStackConfig } from "../../components/config";
 import { LoadOptions, REPO_ROOT, rawStackConfig } from "./stack-files";
 
@@ -34,6 +35,8 @@ export interface Plan {
     /** Remote charts (OCI) that helm.v4.Chart renders at preview time but that cannot be fetched offline. */
     unrendered: { name: string; chart: string; version: string; namespace: string }[];
     images: { name: string; image: string; context: string; buildArgs: Record<string, string>; secrets: string[] }[];
+    /** A tenant's backend image: never built by the tenant, but by the images stack named here. */
+    backend?: { image: string; context: string; builtBy: string };
     outputs: Record<string, unknown>;
     /** Required secrets the stack does not set: filled with placeholders here, refused by `pulumi up`. */
     missingSecrets: string[];
@@ -95,7 +98,10 @@ export interface PlanOptions extends LoadOptions {
 
 export async function buildPlan(stack: string, options: PlanOptions = {}): Promise<Plan> {
     const root = options.root ?? REPO_ROOT;
-    const run: ProgramRun = await runProgram(stack, { ...options, root });
+    const role = rawStackConfig(stack, { ...options, root }).values["stock:role"];
+    // Offline, nothing is asked of Harbor: the images stack is planned as if Harbor had none of its
+    // tags (everything it would build), a tenant as if the images stack had run (no warning).
+    const run: ProgramRun = await runProgram(stack, { ...options, root, tagLookup: role === "images" ? fakeRegistry().lookup : undefined });
     const objects: PlannedObject[] = [];
     const unrendered: Plan["unrendered"] = [];
     for (const r of run.resources) {
@@ -129,11 +135,21 @@ export async function buildPlan(stack: string, options: PlanOptions = {}): Promi
         Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.includes(k) ? SECRET : redact(v)]),
     );
     const raw = rawStackConfig(stack, { ...options, root });
+    const config = parseStackConfig(raw);
+    const backend =
+        config.role === "tenant" && typeof run.outputs.backendImage === "string"
+            ? {
+                  image: run.outputs.backendImage,
+                  context: path.relative(root, path.resolve(root, config.images.backend.source)),
+                  builtBy: imagesStackOf(root)?.stack ?? "images",
+              }
+            : undefined;
     return {
         stack,
         role: raw.values["stock:role"],
+        backend,
         missingSecrets: raw.placeholders,
-        warnings: parseStackConfig(raw).warnings,
+        warnings: config.warnings,
         resources: run.resources.map((r) => ({ type: r.type, name: r.name })),
         objects: objects.sort((a, b) => objectKey(a).localeCompare(objectKey(b))),
         unrendered,
@@ -148,6 +164,7 @@ export function objectKey(o: Pick<PlannedObject, "apiVersion" | "kind" | "namesp
 }
 
 function table(rows: string[][]): string[] {
+    if (rows.length === 0) return [];
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     return rows.map(
         (r) =>
@@ -164,8 +181,18 @@ export function formatPlan(plan: Plan): string {
         `Plan for stack ${plan.stack} (${plan.role}): offline, from Pulumi mocks and helm template; no cluster or registry touched.`,
         "",
     ];
+    if (plan.backend) {
+        out.push(
+            `Backend image (built and pushed by stack ${plan.backend.builtBy}, Pulumi.${plan.backend.builtBy}.yaml, never by this stack; \`pulumi up\` first checks that Harbor has it)`,
+        );
+        out.push(...table([["backend", plan.backend.image, `context ${plan.backend.context}`]]), "");
+    }
     if (plan.images.length) {
-        out.push("Images (built and pushed by `pulumi up`; a preview never builds or pushes)");
+        out.push(
+            plan.role === "images"
+                ? "Images (built and pushed by `pulumi up` when Harbor does not have the tag yet; a preview never builds or pushes)"
+                : "Images (built and pushed by `pulumi up`; a preview never builds or pushes)",
+        );
         out.push(
             ...table(
                 plan.images.map((i) => [

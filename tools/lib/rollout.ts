@@ -3,12 +3,15 @@
  * stack files' rollout settings (`stock:rolloutWave` per tenant, `stock:rolloutBatchSize` and
  * `stock:rolloutFailureBudget` in the shared stack), read through the one config model.
  *
- * Order: the shared stack(s) first (every tenant reads Redis from them), then the tenants wave by
- * wave in ascending `rolloutWave`, wave 0 being the canaries; a wave larger than the batch size is
+ * Order: the images stack first (it builds and pushes the backend image every tenant deploys, and a
+ * tenant's `up` refuses a backend tag Harbor does not have), then the shared stack(s) (every tenant
+ * reads Redis from them), then the tenants wave by wave in ascending `rolloutWave`, wave 0 being
+ * the canaries; a wave larger than the batch size is
  * split into balanced batches that run one after another. Within a batch the runner deploys in
  * parallel (bounded by its own `--parallel`); one failing stack never stops the others of its batch.
  */
 import { ConfigError, RolloutPolicy, Role, parseStackConfig } from "../../components/config";
+import { INFRA_WAVES, Wave } from "./fleet/report";
 import { REPO_ROOT, rawStackConfig, readProjectFile, stackNames } from "./stack-files";
 
 /** What the scheduler needs to know of one stack. */
@@ -16,14 +19,14 @@ export interface FleetStack {
     /** The Pulumi stack name (`Pulumi.<name>.yaml`). */
     name: string;
     role: Role;
-    /** `stock:rolloutWave` of a tenant; ignored for a shared stack. */
+    /** `stock:rolloutWave` of a tenant; ignored for the images and shared stacks. */
     wave: number;
 }
 
 /** One step of a rollout: stacks deployed together, after every earlier step has finished. */
 export interface RolloutStep {
-    /** `"shared"` for the shared stack(s), else the tenants' `stock:rolloutWave`. */
-    wave: "shared" | number;
+    /** `"images"` for the images stack, `"shared"` for the shared stack(s), else the tenants' `stock:rolloutWave`. */
+    wave: Wave;
     /** 1-based batch within the wave, and the wave's number of batches. */
     batch: number;
     batches: number;
@@ -51,7 +54,7 @@ export function balancedBatches<T>(names: readonly T[], size: number): T[][] {
     return batches;
 }
 
-/** The whole rollout, in order: shared first, then canaries, then each wave in batches. */
+/** The whole rollout, in order: images, shared, then canaries, then each wave in batches. */
 export function planRollout(stacks: readonly FleetStack[], policy: RolloutPolicy): RolloutStep[] {
     const seen = new Set<string>();
     for (const s of stacks) {
@@ -64,11 +67,13 @@ export function planRollout(stacks: readonly FleetStack[], policy: RolloutPolicy
         }
     }
     const steps: RolloutStep[] = [];
-    const shared = stacks
-        .filter((s) => s.role === "shared")
-        .map((s) => s.name)
-        .sort(byName);
-    if (shared.length) steps.push({ wave: "shared", batch: 1, batches: 1, canary: false, stacks: shared, label: "shared" });
+    for (const role of INFRA_WAVES) {
+        const names = stacks
+            .filter((s) => s.role === role)
+            .map((s) => s.name)
+            .sort(byName);
+        if (names.length) steps.push({ wave: role, batch: 1, batches: 1, canary: false, stacks: names, label: role });
+    }
 
     const waves = new Map<number, string[]>();
     for (const s of stacks.filter((t) => t.role === "tenant")) waves.set(s.wave, [...(waves.get(s.wave) ?? []), s.name]);
@@ -89,7 +94,7 @@ export function planRollout(stacks: readonly FleetStack[], policy: RolloutPolicy
     return steps;
 }
 
-/** The rollout as lists of stack names, step by step: `[["shared"], ["client-a"], ["client-b", ...], ...]`. */
+/** The rollout as lists of stack names, step by step: `[["images"], ["shared"], ["client-a"], ["client-b", ...], ...]`. */
 export function planWaves(stacks: readonly FleetStack[], policy: RolloutPolicy): string[][] {
     return planRollout(stacks, policy).map((s) => s.stacks);
 }
@@ -97,10 +102,13 @@ export function planWaves(stacks: readonly FleetStack[], policy: RolloutPolicy):
 /**
  * After `step` has finished with `failedInStep` failed stacks, and `failedBefore` tenant stacks
  * failed in earlier steps: the reason to stop the rollout here, or `undefined` to go on.
- * A failed shared stack or canary always halts; other waves halt once the failures exceed the budget.
+ * A failed images or shared stack or canary always halts; other waves halt once the failures exceed the budget.
  */
 export function haltReason(step: RolloutStep, failedInStep: number, failedBefore: number, policy: RolloutPolicy): string | undefined {
     if (failedInStep === 0 && failedBefore <= policy.failureBudget) return undefined;
+    if (step.wave === "images" && failedInStep > 0) {
+        return `the images stack failed (${failedInStep} of ${step.stacks.length}): it pushes the backend image every tenant deploys, and a tenant's up refuses a tag Harbor does not have, so nothing after it runs`;
+    }
     if (step.wave === "shared" && failedInStep > 0) {
         return `the shared stack failed (${failedInStep} of ${step.stacks.length}): every tenant reads Redis from it, so no tenant is deployed`;
     }
@@ -127,7 +135,8 @@ export interface Fleet {
 /**
  * Reads every stack file of the repository at `root` (or only `only`) through the config model.
  * The policy comes from the one stack whose role is `shared`; without exactly one, or when the
- * shared stack's config is refused, it throws (a rollout must not guess its failure budget).
+ * shared stack's config is refused, it throws (a rollout must not guess its failure budget). With
+ * tenant stacks, exactly one stack must have the role `images` (it builds their backend image).
  */
 export function loadFleet(root = REPO_ROOT, only?: readonly string[]): Fleet {
     const project = readProjectFile(root);
@@ -142,15 +151,20 @@ export function loadFleet(root = REPO_ROOT, only?: readonly string[]): Fleet {
     const invalid: Fleet["invalid"] = [];
     let policy: RolloutPolicy | undefined;
     const shared: string[] = [];
+    const images: string[] = [];
+    let tenants = 0;
     for (const name of all) {
         let config;
         try {
             config = parseStackConfig(rawStackConfig(name, { root, project }));
         } catch (e) {
             if (!(e instanceof ConfigError)) throw e;
-            if (rawStackConfig(name, { root, project }).values["stock:role"] === "shared") {
+            const role = rawStackConfig(name, { root, project }).values["stock:role"];
+            if (role === "shared") {
                 throw new Error(`the shared stack's rollout settings cannot be read:\n${e.message}`, { cause: e });
             }
+            // Still the fleet's images stack: its problems are reported like any refused stack's.
+            if (role === "images") images.push(name);
             if (!only || only.includes(name)) invalid.push({ stack: name, problems: e.problems });
             continue;
         }
@@ -158,11 +172,18 @@ export function loadFleet(root = REPO_ROOT, only?: readonly string[]): Fleet {
             shared.push(name);
             policy = config.rollout;
         }
+        if (config.role === "images") images.push(name);
+        if (config.role === "tenant") tenants++;
         if (!only || only.includes(name)) stacks.push({ name, role: config.role, wave: config.role === "tenant" ? config.rolloutWave : 0 });
     }
     if (shared.length !== 1 || !policy) {
         throw new Error(
             `expected exactly one stack with stock:role shared in ${root}, found ${shared.length ? shared.join(", ") : "none"}: its stock:rolloutBatchSize and stock:rolloutFailureBudget govern the rollout`,
+        );
+    }
+    if (tenants > 0 && images.length !== 1) {
+        throw new Error(
+            `expected exactly one stack with stock:role images in ${root}, found ${images.length ? images.join(", ") : "none"}: it builds and pushes the backend image the tenant stacks deploy (README, "Deploy")`,
         );
     }
     return { policy, stacks, invalid };

@@ -1,7 +1,8 @@
 /**
  * Onboarding and offboarding a customer as file edits: the tenant's stack file and its name in the
- * shared stack's `stock:tenants` (its frontend dotenv is computed by the program). Every file is
- * checked with the program's own config model, and the new stack's build contexts with the
+ * shared stack's `stock:tenants` (its frontend dotenv is computed by the program; its backend image
+ * is the images stack's, which must build the tenant's backend source). Every file is checked with
+ * the program's own config model, and the new stack's build contexts and backend image with the
  * program's own source checks (checkTenantSources), before anything is written, so `tenant add`
  * can never write a stack file the program would refuse. YAML is edited with the `yaml` Document
  * API, which keeps the comments.
@@ -23,14 +24,20 @@ import { frontendDotenv, stagedContextDir } from "../../components/tenant/fronte
 import { nginxServerBlock } from "../../components/tenant/nginx";
 import { checkTenantSources } from "../../components/program";
 import { RESERVED_REDIS_USERS } from "../../components/redis/acl";
+import { ImagesStackIdentity, imagesStackOf, imagesStacksIn } from "../../components/images/images-stack";
 import { REPO_ROOT, rawStackConfig, readProjectFile, requiredSecrets, stackNames } from "./stack-files";
 
 /** The stack that holds `stock:tenants`. */
 export const SHARED_STACK = "shared";
+/** The stack that builds the backend image every tenant deploys (Pulumi.images.yaml). */
+export const IMAGES_STACK = "images";
 const TENANTS_KEY = `${PROJECT}:tenants`;
+const BACKEND_SOURCES_KEY = `${PROJECT}:backendSources`;
 
-/** Names no tenant may have: Kubernetes' and the shared stack's namespaces, Redis' own users, the shared stack itself. */
-export const RESERVED_TENANT_NAMES: readonly string[] = [...new Set([...RESERVED_NAMESPACES, ...RESERVED_REDIS_USERS, SHARED_STACK])];
+/** Names no tenant may have: Kubernetes' and the shared stack's namespaces, Redis' own users, the shared and images stacks. */
+export const RESERVED_TENANT_NAMES: readonly string[] = [
+    ...new Set([...RESERVED_NAMESPACES, ...RESERVED_REDIS_USERS, SHARED_STACK, IMAGES_STACK]),
+];
 
 /** A refusal the CLI prints as is (exit 1); every one says what to do instead. */
 export class TenantError extends Error {
@@ -182,7 +189,7 @@ function tenantStacks(root: string): TenantStack[] {
     const project = readProjectFile(root);
     return stackNames(root).flatMap((stack): TenantStack[] => {
         const raw = rawStackConfig(stack, { root, project });
-        if (raw.values[`${PROJECT}:role`] === "shared") return [];
+        if (raw.values[`${PROJECT}:role`] !== "tenant") return [];
         try {
             const config = parseStackConfig(raw);
             if (config.role !== "tenant") return [];
@@ -240,15 +247,48 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
         { file, content: text },
         { file: sharedFile, content: sharedText },
     ];
-    // The program's own checks of the build contexts (a Dockerfile each) and of the frontend's
-    // dotenv (none to write: the program computes it; one the source already has must agree).
-    const sourceProblems = checkTenantSources(config, sourcesOf(root, config), root);
+    // The images stack builds the tenant's backend: a source it does not build yet is added to its list.
+    const images = imagesStacksIn(root);
+    const builder = images.length === 1 ? images[0] : undefined;
+    const listed = builder && builds(root, builder, config.images.backend.source);
+    if (builder && !listed) {
+        const imagesText = withBackendSourceListed(read(root, builder.file), config.images.backend.source);
+        validate(builder.stack, root, imagesText);
+        changes.push({ file: builder.file, content: imagesText });
+        builder.backendSources.push(config.images.backend.source);
+    }
+    // The program's own checks of the build contexts (a Dockerfile each), of its backend image
+    // (the images stack, as it will be written) and of the frontend's dotenv (none to write: the
+    // program computes it; one the source already has must agree).
+    const sourceProblems = checkTenantSources(config, sourcesOf(root, config), root, images);
     if (sourceProblems.length)
         throw new TenantError(
             `refusing to add ${tenant}: the program would refuse ${file}:\n${sourceProblems.map((p) => `  - ${p}`).join("\n")}\n` +
                 `(with tenant add, stock:backendSource is --backend-source and stock:frontendSource is --frontend-source)`,
         );
-    return { changes, config, nextSteps: nextSteps(config, secrets, root) };
+    return { changes, config, nextSteps: nextSteps(config, secrets, root, builder !== undefined && !listed) };
+}
+
+/** Does the images stack build `source` (as a tenant stack file writes it, relative to `root`)? */
+function builds(root: string, images: ImagesStackIdentity, source: string): boolean {
+    return images.backendSources.some((s) => path.resolve(root, s) === path.resolve(root, source));
+}
+
+/** The images stack file with `source` appended to `stock:backendSources`, comments kept. */
+export function withBackendSourceListed(text: string, source: string): string {
+    const doc = YAML.parseDocument(text);
+    const seq = doc.getIn(["config", BACKEND_SOURCES_KEY], true);
+    if (YAML.isSeq(seq)) seq.add(doc.createNode(source));
+    else doc.setIn(["config", BACKEND_SOURCES_KEY], doc.createNode([source]));
+    return doc.toString();
+}
+
+/** The images stack file without `source` in `stock:backendSources`, comments kept. */
+export function withBackendSourceUnlisted(text: string, source: string): string {
+    const doc = YAML.parseDocument(text);
+    const seq = doc.getIn(["config", BACKEND_SOURCES_KEY], true);
+    if (YAML.isSeq(seq)) seq.items = seq.items.filter((i) => String(YAML.isScalar(i) ? i.value : i) !== source);
+    return doc.toString();
 }
 
 /** Where the build contexts are, and what CI needs for them. */
@@ -281,15 +321,16 @@ function dotenvStep(config: TenantConfig, root: string): string {
     );
 }
 
-function nextSteps(config: TenantConfig, secrets: string[], root: string): string {
+function nextSteps(config: TenantConfig, secrets: string[], root: string, backendAdded: boolean): string {
     const t = config.tenant;
+    const imagesStack = imagesStackOf(root)?.stack ?? IMAGES_STACK;
     const steps = [
         sourcesStep(config, root),
         dotenvStep(config, root),
         `Create the stack and set its secrets (values never go in a file):\n      pulumi stack init ${t}\n${secrets.map((k) => `      pulumi config set --secret ${k} -s ${t}`).join("\n")}`,
         `In Harbor, create the pull-only robot ${config.harbor.pullUsername} on project ${config.harbor.project}; its token is ${PROJECT}:harborPullPassword.`,
         `On MySQL (${config.database.host}), create database ${config.database.name} and user ${config.database.user}; its password is ${PROJECT}:dbPassword.`,
-        `Deploy the shared stack, which creates the tenant's Redis user: pulumi up -s ${SHARED_STACK}`,
+        `Deploy the shared stack, which creates the tenant's Redis user: pulumi up -s ${SHARED_STACK}. Its backend image (${config.images.backend.source}) is built by the images stack (${stackFile(imagesStack)}${backendAdded ? `, where ${PROJECT}:backendSources now lists it` : ""}), which must have run since the backend last changed: pulumi up -s ${imagesStack} (the tenant's up refuses a backend tag Harbor does not have).`,
         `DNS: point ${config.host} at the external nginx load balancer.`,
         `Load balancer: add this block to the external nginx and reload it:\n${nginxServerBlock(config)
             .trimEnd()
@@ -337,6 +378,7 @@ export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
                         : `kept ${dotenv}: written by hand (the program computes the dotenv); delete it yourself if no longer needed`,
                 );
             }
+            changes.push(...backendSourceUnlisted(tenant, config, root, notes));
         } else {
             notes.push(`${file} is not a valid tenant stack file; removed without looking for its dotenv`);
         }
@@ -353,6 +395,28 @@ export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
         changes.push({ file: sharedFile, content: sharedText });
     }
     return { changes, notes };
+}
+
+/** The images stack's list without the backend source of `tenant` when no other tenant deploys it (what `add` appended). */
+function backendSourceUnlisted(tenant: string, config: TenantConfig, root: string, notes: string[]): FileChange[] {
+    const images = imagesStacksIn(root);
+    if (images.length !== 1) return [];
+    const [builder] = images;
+    const source = config.images.backend.source;
+    const entry = builder.backendSources.find((s) => path.resolve(root, s) === path.resolve(root, source));
+    if (entry === undefined) return [];
+    const others = tenantStacks(root).filter(
+        (o) => o.stack !== tenant && o.config && path.resolve(root, o.config.images.backend.source) === path.resolve(root, source),
+    );
+    if (others.length) return [];
+    if (builder.backendSources.length === 1) {
+        notes.push(`kept ${source} in ${BACKEND_SOURCES_KEY} of ${builder.file}: the images stack needs at least one`);
+        return [];
+    }
+    const text = withBackendSourceUnlisted(read(root, builder.file), entry);
+    validate(builder.stack, root, text);
+    // Its images stay in Harbor: the images stack's builds are retained when they leave its state.
+    return [{ file: builder.file, content: text }];
 }
 
 function parseIfTenant(stack: string, root: string): TenantConfig | undefined {

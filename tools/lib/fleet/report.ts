@@ -12,6 +12,21 @@ export const STACK_RESULTS = ["succeeded", "failed", "busy", "skipped"] as const
 
 const count = z.number().int().nonnegative();
 
+/** The stack roles that run before any tenant, in this order: the images stack (the backend image every tenant deploys), then the shared stack (the Redis every tenant uses). */
+export const INFRA_WAVES = ["images", "shared"] as const;
+/** A step's or stack's place in the rollout: an infrastructure role, or the tenants' `stock:rolloutWave` (0 = canary). */
+const WaveSchema = z.union([z.enum(INFRA_WAVES), count]);
+export type Wave = z.output<typeof WaveSchema>;
+export type InfraWave = (typeof INFRA_WAVES)[number];
+
+/** Is this the images or the shared step, which every tenant needs complete? */
+export function isInfraWave(wave: Wave): wave is InfraWave {
+    return typeof wave === "string";
+}
+
+/** The report's schema version: 2 added the wave "images". */
+export const FLEET_REPORT_SCHEMA_VERSION = 2;
+
 /** Resource changes of one stack, as the engine's change summary counts them (a replacement counts once, under `replace`). */
 export const ResourceChangesSchema = z.object({
     create: count,
@@ -25,8 +40,8 @@ export type ResourceChanges = z.output<typeof ResourceChangesSchema>;
 export const StackReportSchema = z.object({
     /** The stack's short name, as in `Pulumi.<stack>.yaml`. */
     stack: z.string().min(1),
-    /** "shared" for the shared stack, else the tenant's `stock:rolloutWave` (0 = canary). */
-    wave: z.union([z.literal("shared"), count]),
+    /** "images" for the images stack, "shared" for the shared stack, else the tenant's `stock:rolloutWave` (0 = canary). */
+    wave: WaveSchema,
     /**
      * succeeded: the operation finished. failed: the program, the engine or a policy refused it
      * (`error` says why). busy: another update of the stack was running (HTTP 409), nothing was
@@ -45,11 +60,11 @@ export const StackReportSchema = z.object({
 });
 export type StackReport = z.output<typeof StackReportSchema>;
 
-/** One step of the rollout: the shared stack, or one batch of one wave (tools/lib/rollout.ts). */
+/** One step of the rollout: the images stack, the shared stack, or one batch of one wave (tools/lib/rollout.ts). */
 export const StepReportSchema = z.object({
-    /** e.g. `shared`, `wave 0 (canary)`, `wave 2 batch 1/3`. */
+    /** e.g. `images`, `shared`, `wave 0 (canary)`, `wave 2 batch 1/3`. */
     label: z.string(),
-    wave: z.union([z.literal("shared"), count]),
+    wave: WaveSchema,
     stacks: z.array(z.string()),
     /** Stacks of this step that failed (busy stacks are not failures). */
     failed: count,
@@ -59,7 +74,7 @@ export const StepReportSchema = z.object({
 export type StepReport = z.output<typeof StepReportSchema>;
 
 export const FleetReportSchema = z.object({
-    schemaVersion: z.literal(1),
+    schemaVersion: z.literal(FLEET_REPORT_SCHEMA_VERSION),
     operation: z.enum(FLEET_OPERATIONS),
     /** refresh --preview-only: drift was detected but the state was not written. */
     previewOnly: z.boolean(),
@@ -68,7 +83,7 @@ export const FleetReportSchema = z.object({
     durationMs: count,
     /** The steps that ran, in order (a halted rollout lists no step after the one that halted it). */
     steps: z.array(StepReportSchema),
-    /** Set when the rollout halted (a failed shared stack or canary, or failures over the budget): later steps' stacks are reported as skipped. */
+    /** Set when the rollout halted (a failed images or shared stack or canary, or failures over the budget): later steps' stacks are reported as skipped. */
     halted: z.object({ step: z.string(), reason: z.string() }).nullable(),
     /** Every selected stack, in rollout order. */
     stacks: z.array(StackReportSchema),
@@ -82,7 +97,7 @@ export function parseFleetReport(json: string): FleetReport {
     const parsed = FleetReportSchema.safeParse(JSON.parse(json));
     if (!parsed.success) {
         throw new Error(
-            `not a fleet report (schemaVersion 1): ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+            `not a fleet report (schemaVersion ${FLEET_REPORT_SCHEMA_VERSION}): ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
         );
     }
     return parsed.data;

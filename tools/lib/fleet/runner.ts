@@ -1,18 +1,29 @@
 /**
- * The fleet runner's scheduling: the rollout plan's steps in order (the shared stack, then the
- * tenants wave by wave, canaries first, in batches; tools/lib/rollout.ts plans them), at most
+ * The fleet runner's scheduling: the rollout plan's steps in order (the images stack, the shared
+ * stack, then the tenants wave by wave, canaries first, in batches; tools/lib/rollout.ts plans them), at most
  * `parallel` stacks at once, each worker with its own workspace. One stack failing never stops the
  * others of its step; on `up` and `destroy` the plan's halt rule may stop the rollout after a step
  * (a failed canary, failures over the budget), and every later stack is reported as skipped.
  * preview and refresh change nothing, so they never halt and do not wait between tenant steps.
  */
 import { FleetBackend, FleetWorker, StackBusyError } from "./backend";
-import { FleetOperation, FleetReport, NO_CHANGES, StackReport, StepReport, changesFromOpMap, driftOf } from "./report";
+import {
+    FLEET_REPORT_SCHEMA_VERSION,
+    FleetOperation,
+    FleetReport,
+    NO_CHANGES,
+    StackReport,
+    StepReport,
+    Wave,
+    changesFromOpMap,
+    driftOf,
+    isInfraWave,
+} from "./report";
 
 /** One step of the rollout (the shape of tools/lib/rollout.ts's RolloutStep): run together, after every earlier step. */
 export interface RolloutStepPlan {
-    /** "shared" for the shared stack(s), else the tenants' `stock:rolloutWave` (0 = canary). */
-    wave: "shared" | number;
+    /** "images" for the images stack, "shared" for the shared stack(s), else the tenants' `stock:rolloutWave` (0 = canary). */
+    wave: Wave;
     /** For progress and the report, e.g. `wave 2 batch 1/3`. */
     label: string;
     stacks: string[];
@@ -22,8 +33,8 @@ export interface RolloutPlan {
     steps: RolloutStepPlan[];
     /**
      * After a step of `up` or `destroy`: why the rollout stops here, or undefined to go on.
-     * `failedInStep` counts this step's failed stacks (for the shared step, busy ones too: the
-     * tenants need it complete); `failedBefore` the tenant stacks that failed in earlier steps.
+     * `failedInStep` counts this step's failed stacks (for the images and shared steps, busy ones
+     * too: the tenants need them complete); `failedBefore` the tenant stacks that failed in earlier steps.
      */
     haltReason(step: RolloutStepPlan, failedInStep: number, failedBefore: number): string | undefined;
 }
@@ -68,7 +79,7 @@ export function errorSummary(error: unknown, maxChars = 1500): string {
     return chosen.length > maxChars ? `${chosen.slice(0, maxChars)}…` : chosen;
 }
 
-/** The steps in the order they run: as planned, or reversed for destroy (tenants go before the shared stack they use). */
+/** The steps in the order they run: as planned, or reversed for destroy (tenants go before the shared and images stacks they use). */
 export function orderedSteps(plan: RolloutPlan, operation: FleetOperation): RolloutStepPlan[] {
     return operation === "destroy" ? [...plan.steps].reverse() : plan.steps;
 }
@@ -180,10 +191,10 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
 
     const finishStep = (step: RolloutStepPlan) => {
         const failed = step.stacks.filter((s) => results.get(s)?.result === "failed").length;
-        // The shared stack must be complete before any tenant uses it: busy counts as not done.
-        const counted = step.wave === "shared" ? step.stacks.filter((s) => results.get(s)?.result !== "succeeded").length : failed;
+        // The images and shared stacks must be complete before any tenant uses them: busy counts as not done.
+        const counted = isInfraWave(step.wave) ? step.stacks.filter((s) => results.get(s)?.result !== "succeeded").length : failed;
         const reason = isRollout(operation) ? plan.haltReason(step, counted, tenantFailures) : undefined;
-        if (step.wave !== "shared") tenantFailures += failed;
+        if (!isInfraWave(step.wave)) tenantFailures += failed;
         const report: StepReport = { label: step.label, wave: step.wave, stacks: step.stacks, failed, halted: !!reason };
         stepReports.push(report);
         progress.stepFinished(report);
@@ -198,10 +209,11 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
                 finishStep(step);
             }
         } else {
-            // Nothing changes, so nothing waits: the shared stack first, then every tenant through one pool, in rollout order.
-            const shared = steps.filter((s) => s.wave === "shared");
-            const tenantSteps = steps.filter((s) => s.wave !== "shared");
-            for (const step of shared) {
+            // Nothing changes, so no tenant waits for another: the images and shared stacks first, in
+            // that order, then every tenant through one pool, in rollout order.
+            const infra = steps.filter((s) => isInfraWave(s.wave));
+            const tenantSteps = steps.filter((s) => !isInfraWave(s.wave));
+            for (const step of infra) {
                 await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index));
                 finishStep(step);
             }
@@ -229,7 +241,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     );
     for (const s of stacks) if (s.result === "skipped") progress.stackFinished(s);
     return {
-        schemaVersion: 1,
+        schemaVersion: FLEET_REPORT_SCHEMA_VERSION,
         operation,
         previewOnly,
         startedAt,
