@@ -24,7 +24,7 @@
  * 4. Paths: the pod's /tmp emptyDir (HOME, the heartbeat file, beat's schedule) is
  *    a directory per tenant, ConfigMap volumes are written there as the kubelet lays them out
  *    (pods.ts mountConfigMaps/localize). /dev/shm is this machine's (a tmpfs, as the emptyDir).
- * 5. Image: its WORKDIR is the staged build context the program hands to BuildKit; the command
+ * 5. Image: its WORKDIR is the tenant's stock:backendSource (the context the images stack builds); the command
  *    words gunicorn/celery/python are Debian's binaries; HOSTNAME is this machine's.
  * 6. Replicas: one process per Deployment (the rendered gunicorn workers and Celery concurrency
  *    are kept); the Job runs once to completion before the pods start.

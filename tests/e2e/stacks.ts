@@ -8,7 +8,7 @@
 import * as path from "path";
 import { K8sObject, helmTemplate } from "../../tools/lib/helm";
 import { IMAGE_TYPE, ProgramRun, reveal, runProgram } from "../../tools/lib/mock-run";
-import { loadTenantConfig } from "../../tools/lib/stack-files";
+import { REPO_ROOT, loadTenantConfig } from "../../tools/lib/stack-files";
 import { TenantConfig } from "../../components/config";
 import { BackendEnv } from "../../components/tenant/app-env";
 import { ENV_CONFIGMAP, ENV_SECRET, SHARED_OUTPUTS } from "../../components/names";
@@ -33,7 +33,7 @@ export interface TenantStack {
     charts: Record<string, K8sObject[]>;
     /** The backend pods as rendered (API, workers, beat, migration Job), with the ConfigMaps and Secrets they use (tests/runtime/pods.ts). */
     pods: TenantPods;
-    /** The backend image's staged build context: what the image's WORKDIR holds. */
+    /** The backend image's build context (the tenant's stock:backendSource): what the image's WORKDIR holds. */
     backendContext: string;
     /** The frontend image's build: the staged context (with its computed envs/<BUILD_FOR>) and BUILD_FOR, as the program hands them to BuildKit. */
     frontendBuild: { context: string; buildFor: string };
@@ -55,21 +55,23 @@ export async function tenantStack(
         const { name, namespace, values } = chart.inputs;
         charts[name] = await helmTemplate(path.resolve(chart.inputs.chart), reveal(values), { releaseName: name, namespace });
     }
-    const images = run.ofType(IMAGE_TYPE).map((i) => reveal(i.inputs));
-    const frontend = images.filter((b) => b.buildArgs?.BUILD_FOR);
+    const frontend = run
+        .ofType(IMAGE_TYPE)
+        .map((i) => reveal(i.inputs))
+        .filter((b) => b.buildArgs?.BUILD_FOR);
     if (frontend.length !== 1)
         throw new Error(`expected one frontend image build (with BUILD_FOR) in stack ${stack}, found ${frontend.length}`);
-    const backend = images.filter((b) => !b.buildArgs?.BUILD_FOR);
-    if (backend.length !== 1) throw new Error(`expected one backend image build (no BUILD_FOR) in stack ${stack}, found ${backend.length}`);
+    const config = loadTenantConfig(stack, { overrides });
     return {
         stack,
-        config: loadTenantConfig(stack, { overrides }),
+        config,
         outputs: run.outputs,
         nginxServerBlock: run.outputs.nginxServerBlock,
         env: { config: k8sData(run, "ConfigMap", ENV_CONFIGMAP), secret: k8sData(run, "Secret", ENV_SECRET) },
         charts,
         pods: podsOf(stack, run, Object.values(charts).flat()),
-        backendContext: path.resolve(backend[0].context.location),
+        // The images stack builds the backend image from the tenant's stock:backendSource, resolved as the program resolves it.
+        backendContext: path.resolve(REPO_ROOT, config.images.backend.source),
         frontendBuild: { context: path.resolve(frontend[0].context.location), buildFor: frontend[0].buildArgs.BUILD_FOR },
     };
 }
