@@ -110,7 +110,9 @@ export class TenantImages extends pulumi.ComponentResource {
                         : undefined,
                     ...extra,
                 },
-                { parent: this },
+                // docker-build's delete removes the manifest from Harbor by digest: a replaced or
+                // removed build must leave the image that running pods (and a rollback) still pull.
+                { parent: this, retainOnDelete: true },
             );
         };
 
