@@ -3,10 +3,10 @@
  * (`@pulumi/docker-build`), under its content-derived tag. Tenant stacks never build the backend;
  * they compute the same tag (backend-image.ts) and check that Harbor has it before deploying.
  */
-import * as path from "path";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { ImageRef, imageName } from "./backend-image";
+import { ImageRef } from "./backend-image";
+import { KEEP_PUSHED_IMAGE, imageBuildArgs } from "../image-build";
 
 /** One backend image to build now. */
 export interface BackendBuild {
@@ -41,47 +41,18 @@ export class BackendImages extends pulumi.ComponentResource {
 
     constructor(name: string, args: BackendImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stock:index:BackendImages", name, {}, opts);
-        const platform = (args.platform ?? "linux/amd64") as dockerBuild.Platform;
-        const cache = args.cache ?? true;
-        const registries = [{ address: args.server, username: args.username, password: pulumi.secret(args.password) }];
-        // Relative to where Pulumi runs the program: an absolute path would differ on every machine
-        // (a laptop, each CI runner) and show as a change to the image in every preview.
-        const portable = (dir: string, file = "") => path.join(path.relative(process.cwd(), dir) || ".", file);
+        const common = {
+            platform: args.platform ?? "linux/amd64",
+            cache: args.cache ?? true,
+            cacheMode: dockerBuild.CacheMode.Max,
+            registry: { server: args.server, username: args.username, password: args.password },
+        };
         this.digests = {};
         for (const build of args.builds ?? []) {
-            const cacheRef = `${build.ref.repository}:${build.cacheTag}`;
             const image = new dockerBuild.Image(
                 `${name}-${build.name}`,
-                {
-                    tags: [imageName(build.ref)],
-                    context: { location: portable(build.context) },
-                    dockerfile: { location: portable(build.context, "Dockerfile") },
-                    platforms: [platform],
-                    registries,
-                    push: true,
-                    // A preview must never build or push: the tag is already known from the content.
-                    buildOnPreview: false,
-                    // The cache tag is overwritten by every build: a Harbor immutability rule must leave
-                    // buildcache* out, and a refused cache push must not fail the build.
-                    cacheFrom: cache ? [{ registry: { ref: cacheRef } }] : undefined,
-                    cacheTo: cache
-                        ? [
-                              {
-                                  registry: {
-                                      ref: cacheRef,
-                                      mode: dockerBuild.CacheMode.Max,
-                                      imageManifest: true,
-                                      ociMediaTypes: true,
-                                      ignoreError: true,
-                                  },
-                              },
-                          ]
-                        : undefined,
-                },
-                // docker-build's delete also deletes the pushed manifest from the registry. The tag
-                // must outlive this resource: tenants of later waves still run it, and the next run
-                // drops the resource once Harbor has the tag (the program builds only missing tags).
-                { parent: this, retainOnDelete: true },
+                imageBuildArgs({ ...common, ref: build.ref, context: build.context, cacheTag: build.cacheTag }),
+                { parent: this, ...KEEP_PUSHED_IMAGE },
             );
             this.digests[build.name] = pulumi.interpolate`${build.ref.repository}@${image.digest}`;
         }

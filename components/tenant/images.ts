@@ -3,10 +3,10 @@
  * under its content-derived tag. The backend image (the API and Celery run it) is not built here:
  * the images stack builds it once for the whole fleet (components/images/).
  */
-import * as path from "path";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRef } from "./chart-values";
+import { KEEP_PUSHED_IMAGE, imageBuildArgs } from "../image-build";
 
 /** Build arguments that carry credentials: passed as secrets, never hashed into tags or printed. */
 export const SECRET_BUILD_ARGS = ["NPM_TOKEN"];
@@ -74,57 +74,32 @@ export class TenantImages extends pulumi.ComponentResource {
 
     constructor(name: string, args: TenantImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stock:index:TenantImages", name, {}, opts);
-        const platform = (args.platform ?? "linux/amd64") as dockerBuild.Platform;
-        const cache = args.cache ?? true;
-        const registries = [{ address: args.server, username: args.username, password: pulumi.secret(args.password) }];
-        const ref = (build: ImageBuild): ImageRef => ({ repository: `${args.server}/${args.project}/${build.repository}`, tag: build.tag });
-        // Relative to where Pulumi runs the program: an absolute path would differ on every machine
-        // (a laptop, each CI runner) and show as a change to the image in every preview.
-        const portable = (dir: string, file = "") => path.join(path.relative(process.cwd(), dir) || ".", file);
-        this.frontendRef = ref(args.frontend);
-
-        const image = (
-            suffix: string,
-            build: ImageBuild,
-            imageRef: ImageRef,
-            cacheMode: dockerBuild.CacheMode,
-            extra: Partial<dockerBuild.ImageArgs>,
-        ) => {
-            const cacheRef = `${imageRef.repository}:${build.cacheTag}`;
-            return new dockerBuild.Image(
-                `${name}-${suffix}`,
-                {
-                    tags: [`${imageRef.repository}:${imageRef.tag}`],
-                    context: { location: portable(build.context) },
-                    dockerfile: { location: portable(build.context, "Dockerfile") },
-                    platforms: [platform],
-                    registries,
-                    push: true,
-                    // A preview must never build or push: the tag is already known from the content.
-                    buildOnPreview: false,
-                    // The cache tag is overwritten by every build: a Harbor immutability rule must leave
-                    // buildcache* out, and a refused cache push must not fail the build.
-                    cacheFrom: cache ? [{ registry: { ref: cacheRef } }] : undefined,
-                    cacheTo: cache
-                        ? [{ registry: { ref: cacheRef, mode: cacheMode, imageManifest: true, ociMediaTypes: true, ignoreError: true } }]
-                        : undefined,
-                    ...extra,
-                },
-                { parent: this },
-            );
-        };
+        this.frontendRef = { repository: `${args.server}/${args.project}/${args.frontend.repository}`, tag: args.frontend.tag };
 
         const tokenMode = args.frontend.npmTokenMode ?? "build-arg";
         const frontendInputs = frontendBuildInputs(args.frontend.buildFor, args.frontend.npmToken, tokenMode);
         // With the token as a build argument, builder-stage layers may hold it (the real app writes
         // it to ~/.npmrc in a layer of its own): export only the final image's layers to the cache.
         const frontendCacheMode = tokenMode === "secret" ? dockerBuild.CacheMode.Max : dockerBuild.CacheMode.Min;
-        const frontend = image("frontend", args.frontend, this.frontendRef, frontendCacheMode, {
-            buildArgs: frontendInputs.buildArgs,
-            secrets: frontendInputs.secrets,
-            // A rotated token is no reason to rebuild: the tag does not depend on it either.
-            ignoreSecretsInDiffCalculation: frontendInputs.secrets ? [NPM_TOKEN_SECRET_ID] : undefined,
-        });
+        const frontend = new dockerBuild.Image(
+            `${name}-frontend`,
+            {
+                ...imageBuildArgs({
+                    ref: this.frontendRef,
+                    context: args.frontend.context,
+                    cacheTag: args.frontend.cacheTag,
+                    platform: args.platform ?? "linux/amd64",
+                    cache: args.cache ?? true,
+                    cacheMode: frontendCacheMode,
+                    registry: { server: args.server, username: args.username, password: args.password },
+                }),
+                buildArgs: frontendInputs.buildArgs,
+                secrets: frontendInputs.secrets,
+                // A rotated token is no reason to rebuild: the tag does not depend on it either.
+                ignoreSecretsInDiffCalculation: frontendInputs.secrets ? [NPM_TOKEN_SECRET_ID] : undefined,
+            },
+            { parent: this, ...KEEP_PUSHED_IMAGE },
+        );
 
         this.frontendDigest = pulumi.interpolate`${this.frontendRef.repository}@${frontend.digest}`;
         this.registerOutputs({ frontendDigest: this.frontendDigest });

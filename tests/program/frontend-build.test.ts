@@ -229,6 +229,15 @@ describe("the upstream-shaped frontend fixture (fixtures/upstream-app/frontend)"
     });
 });
 
+describe("the frontend image in Harbor", function () {
+    it("outlives its build resource: docker-build's delete would remove the manifest running pods pull", async () => {
+        const run = await runProgram("client-b");
+        const builds = run.ofType(IMAGE_TYPE);
+        assert.ok(builds.length > 0, "the tenant builds its frontend");
+        for (const build of builds) assert.strictEqual(build.retainOnDelete, true, build.name);
+    });
+});
+
 describe("the npm token: build argument or BuildKit secret (stock:npmTokenMode)", function () {
     let secret: ProgramRun;
     let buildArg: ProgramRun;
