@@ -34,7 +34,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { RELEASES } from "../../components/tenant/chart-values";
 import { ManagedProcess, freePort, startProcess, waitUntil } from "../support/real-servers";
-import { LocalPaths, RenderedContainer, localRun, localize, mountConfigMaps } from "../runtime/pods";
+import { LocalPaths, RenderedContainer, localRun, mountVolumes } from "../runtime/pods";
 import { ProbeKind, ProbeTarget, waitForProbe } from "../runtime/probes";
 import { MysqlServer } from "../support/mysql-server";
 import { TenantStack } from "./stacks";
@@ -97,12 +97,7 @@ export async function startBackendPods(t: TenantStack, dir: string): Promise<Bac
     fs.mkdirSync(tmp);
     const paths: LocalPaths = { cwd: t.backendContext, tmp };
     const containers = [pods.api, ...pods.workers, ...(pods.beat ? [pods.beat] : []), ...(pods.migration ? [pods.migration] : [])];
-    mountConfigMaps(pods, containers, paths);
-    for (const c of containers) {
-        for (const [mountPath, source] of Object.entries(c.mounts)) {
-            if (source === "emptyDir" && mountPath.startsWith("/tmp")) fs.mkdirSync(localize(c, mountPath, paths), { recursive: true });
-        }
-    }
+    mountVolumes(pods, containers, paths);
     const name = (c: RenderedContainer) => `${t.config.tenant} ${c.pod}`;
     if (pods.migration) {
         // The Job to completion before the pods start (asynchronously: the other tenants' Jobs run meanwhile).

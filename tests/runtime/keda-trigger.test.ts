@@ -28,7 +28,7 @@ import { REPO_ROOT, projectDefaults } from "../../tools/lib/stack-files";
 import { ManagedProcess, requireRealServers, runToCompletion, startProcess, stopAll, waitUntil } from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServerOnPort } from "../support/redis-server";
 import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
-import { localize, localRun, mountConfigMaps, LocalPaths, RenderedContainer, TenantPods, tenantPods } from "./pods";
+import { localRun, mountVolumes, LocalPaths, RenderedContainer, TenantPods, tenantPods } from "./pods";
 
 const FIXTURE = path.join(REPO_ROOT, "fixtures", "upstream-app", "backend");
 const KEDA_SCRIPT = fs.readFileSync(path.join(REPO_ROOT, "tests", "fixtures", "keda", "redis-list-length.lua"), "utf8");
@@ -183,11 +183,7 @@ describe("KEDA's redis triggers, as the program renders them, count the lists th
             fs.mkdirSync(paths.tmp);
             assert.ok(pods.migration, `${name}: the migration Job is rendered`);
             const containers: RenderedContainer[] = [...pods.workers, pods.migration];
-            mountConfigMaps(pods, containers, paths);
-            for (const c of containers)
-                for (const [mountPath, source] of Object.entries(c.mounts))
-                    if (source === "emptyDir" && mountPath.startsWith("/tmp"))
-                        fs.mkdirSync(localize(c, mountPath, paths), { recursive: true });
+            mountVolumes(pods, containers, paths);
             // The workers store results in the tenant's SQLite database (DEPLOY_TYPE=test): its tables first.
             const migrate = localRun(pods, pods.migration, paths);
             runToCompletion(migrate.command, migrate.args, { cwd: migrate.cwd, env: migrate.env, timeoutMs: 60_000 });

@@ -241,6 +241,18 @@ export function mountConfigMaps(pods: TenantPods, containers: RenderedContainer[
 }
 
 /**
+ * The containers' volumes as the kubelet would make them: each ConfigMap they mount, and every
+ * emptyDir they mount under /tmp (an empty directory). Returns the ConfigMaps' directories.
+ */
+export function mountVolumes(pods: TenantPods, containers: RenderedContainer[], paths: LocalPaths): string[] {
+    const dirs = mountConfigMaps(pods, containers, paths);
+    for (const c of containers)
+        for (const [mountPath, source] of Object.entries(c.mounts))
+            if (source === "emptyDir" && mountPath.startsWith("/tmp")) fs.mkdirSync(localize(c, mountPath, paths), { recursive: true });
+    return dirs;
+}
+
+/**
  * A ConfigMap volume laid out as the kubelet writes it: the files in a timestamped directory,
  * `..data` a symlink to it, and each key a symlink `<key> -> ..data/<key>` (read-only files).
  */

@@ -38,7 +38,7 @@ import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
 import {
     LocalPaths,
     localize,
-    mountConfigMaps,
+    mountVolumes,
     localRun,
     OTHER_PYTHON_SOURCES,
     PREFIX_ENV,
@@ -202,14 +202,7 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
             assert.equal(pods.workers.length, 1, `${name}: one worker Deployment`);
             assert.ok(pods.beat && pods.migration, `${name}: beat and the migration Job are rendered`);
             const containers = [pods.api, ...pods.workers, pods.beat, pods.migration];
-            mountConfigMaps(pods, containers, t.paths);
-            // Every emptyDir the containers mount under /tmp exists, as the kubelet makes it.
-            for (const c of containers) {
-                for (const [mountPath, source] of Object.entries(c.mounts)) {
-                    if (source === "emptyDir" && mountPath.startsWith("/tmp"))
-                        fs.mkdirSync(localize(c, mountPath, t.paths), { recursive: true });
-                }
-            }
+            mountVolumes(pods, containers, t.paths);
             const migrate = localRun(pods, pods.migration, t.paths, runtimeEnv(t, pods.migration));
             runToCompletion(migrate.command, migrate.args, { cwd: migrate.cwd, env: migrate.env, timeoutMs: 60_000 });
             tenants.push(t);
