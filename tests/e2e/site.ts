@@ -18,7 +18,7 @@ import { PageReport, assertTenantPage, launchBrowser, openPage } from "./browser
 import { startFrontendPod } from "./frontend-pod";
 import { ingressNginxHttp, ingressRoutes } from "./ingress-nginx";
 import { loadBalancerHttp } from "./load-balancer";
-import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
+import { SharedStackRedis, sharedRedisServerOptions, sharedStackRedis } from "../support/shared-stack";
 import { TenantStack, tenantStack } from "./stacks";
 import { BackendPods, createTenantDatabase, loopbackDatabaseConfig, startBackendPods } from "./backend-pods";
 import { MysqlServer, startMysqlServer } from "../support/mysql-server";
@@ -49,7 +49,7 @@ export interface StackSpec {
  */
 export async function startBackends(stacks: StackSpec[]): Promise<Backends> {
     const shared = await sharedStackRedis();
-    const redis = await startRedisServer({ usersAcl: shared.usersAcl, extraArgs: ["--requirepass", shared.defaultPassword] });
+    const redis = await startRedisServer(sharedRedisServerOptions(shared));
     const dbPort = await freePort();
     const dbStarting = startMysqlServer(dbPort);
     const dirs: string[] = [];

@@ -22,6 +22,7 @@ import {
     unwrapSecret,
 } from "../../tools/lib/mock-run";
 import { REPO_ROOT, loadTenantConfig } from "../../tools/lib/stack-files";
+import { redisCredentialOutput } from "../../components/names";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const FIXTURE_FRONTEND = path.join(REPO_ROOT, "fixtures", "upstream-app", "frontend");
@@ -283,7 +284,7 @@ describe("the npm token: build argument or BuildKit secret (stock:npmTokenMode)"
     it("feeds the charts only tags computed from content before any build: the image resource contributes nothing to a chart value", () => {
         const config = loadTenantConfig("client-b");
         const shared = defaultSharedOutputs();
-        const credential = shared["redisCredential-client-b"];
+        const credential = shared[redisCredentialOutput("client-b")];
         const env = backendEnv(config, { host: shared.redisHost, port: shared.redisPort, ...credential });
         const expected = chartValues({
             tenant: config,

@@ -17,6 +17,7 @@ import {
     runProgram,
     unwrapSecret,
 } from "../../tools/lib/mock-run";
+import { redisCredentialOutput } from "../../components/names";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const containsUnknown = (v: unknown) => JSON.stringify(v).includes("__pulumiUnknown") || JSON.stringify(v).includes(UNKNOWN);
@@ -103,7 +104,7 @@ describe("tenant stack client-a under mocks", function () {
         assert.deepStrictEqual(Object.keys(data).sort(), [...SECRET_ENV_KEYS].sort());
         assert.strictEqual(data.DJANGO_DB_PWD, "FAKE-SECRET-dbPassword-client-a");
         assert.strictEqual(data.DJANGO_DB_USER, "stock_client_a");
-        const redis = defaultSharedOutputs()["redisCredential-client-a"];
+        const redis = defaultSharedOutputs()[redisCredentialOutput("client-a")];
         assert.strictEqual(data.DJANGO_REDIS_HOST, `client-a:${redis.password}@redis-master.redis.svc.cluster.local`);
     });
 

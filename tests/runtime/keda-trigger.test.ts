@@ -27,7 +27,7 @@ import { defaultSharedOutputs } from "../../tools/lib/mock-run";
 import { REPO_ROOT, projectDefaults } from "../../tools/lib/stack-files";
 import { ManagedProcess, requireRealServers, runToCompletion, startProcess, stopAll, waitUntil } from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServerOnPort } from "../support/redis-server";
-import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
+import { SharedStackRedis, sharedRedisServerOptions, sharedStackRedis } from "../support/shared-stack";
 import { localRun, mountVolumes, LocalPaths, RenderedContainer, TenantPods, tenantPods } from "./pods";
 
 const FIXTURE = path.join(REPO_ROOT, "fixtures", "upstream-app", "backend");
@@ -170,10 +170,7 @@ describe("KEDA's redis triggers, as the program renders them, count the lists th
             commands: true,
         });
         shared = await sharedStackRedis();
-        redis = await startRedisServerOnPort(REDIS_PORT, {
-            usersAcl: shared.usersAcl,
-            extraArgs: ["--requirepass", shared.defaultPassword],
-        });
+        redis = await startRedisServerOnPort(REDIS_PORT, sharedRedisServerOptions(shared));
         const sharedOutputs = { ...defaultSharedOutputs(TENANTS), redisHost: redis.host, redisPort: REDIS_PORT };
         for (const name of TENANTS) {
             const pods = await tenantPods(name, { overrides: STACK_OVERRIDES, sharedOutputs });

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { TENANT_REDIS_DB } from "../../components/redis/acl";
 import { PYTHON, requireRealServers } from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServer } from "../support/redis-server";
-import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
+import { SharedStackRedis, sharedRedisServerOptions, sharedStackRedis } from "../support/shared-stack";
 import { OTHER_PYTHON_SOURCES, PREFIX_ENV, RUNTIME_DIR, runtimeFiles, writeConfigMapVolume } from "./pods";
 
 const CHECKS = path.join(__dirname, "shim_checks.py");
@@ -63,7 +63,7 @@ describe(`runtime/python: the stock runtime shim with ${KOMBU_SOURCE ? `the komb
         this.timeout(30_000);
         requireRealServers(this, { modules: ["celery", "kombu", "redis"], redis: true });
         shared = await sharedStackRedis();
-        redis = await startRedisServer({ usersAcl: shared.usersAcl, extraArgs: ["--requirepass", shared.defaultPassword] });
+        redis = await startRedisServer(sharedRedisServerOptions(shared));
     });
 
     after(async function () {

@@ -34,7 +34,7 @@ import {
     waitUntil,
 } from "../support/real-servers";
 import { redisCli, RedisServer, startRedisServerOnPort } from "../support/redis-server";
-import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
+import { SharedStackRedis, sharedRedisServerOptions, sharedStackRedis } from "../support/shared-stack";
 import {
     LocalPaths,
     localize,
@@ -186,10 +186,7 @@ describe("the real app's shape under the tenant Redis ACL, prefixed by the stock
             TENANTS.filter((t) => shared.tenants.includes(t)),
             TENANTS,
         );
-        redis = await startRedisServerOnPort(REDIS_PORT, {
-            usersAcl: shared.usersAcl,
-            extraArgs: ["--requirepass", shared.defaultPassword],
-        });
+        redis = await startRedisServerOnPort(REDIS_PORT, sharedRedisServerOptions(shared));
         const sharedOutputs = { ...defaultSharedOutputs(TENANTS), redisHost: redis.host, redisPort: REDIS_PORT };
         for (const name of TENANTS) {
             // The default profile: `ping` liveness (the app has no heartbeat bootstep), the shim applies the prefix.

@@ -27,7 +27,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { kombuTransportOptions, tenantRedisAccess, TENANT_REDIS_DB } from "../../components/redis/acl";
-import { SharedStackRedis, sharedStackRedis } from "../support/shared-stack";
+import { SharedStackRedis, sharedRedisServerOptions, sharedStackRedis } from "../support/shared-stack";
 import { ManagedProcess, PYTHON, requireRealServers, startProcess, stopAll, waitUntil } from "../support/real-servers";
 import { REDIS_BUILDS, redisCli, RedisServer, requireRedisBuild, startRedisServer } from "../support/redis-server";
 
@@ -171,7 +171,7 @@ for (const build of REDIS_BUILDS) {
             shared = await sharedStack();
             assert.deepEqual(shared.tenants, TENANTS);
             // As the Bitnami chart starts it: --requirepass from the redis-auth Secret, plus our --aclfile.
-            server = await startRedisServer({ usersAcl: shared.usersAcl, extraArgs: ["--requirepass", shared.defaultPassword], build });
+            server = await startRedisServer(sharedRedisServerOptions(shared, { build }));
         });
 
         after(async function () {

@@ -7,7 +7,10 @@
  */
 import { strict as assert } from "node:assert";
 import { REDIS_ACL_FILE, REDIS_ACL_SECRET, REDIS_AUTH_SECRET, REDIS_AUTH_SECRET_KEY } from "../../components/redis/values";
+import { redisCredentialOutput } from "../../components/names";
+import { RedisCredential } from "../../components/redis/credential";
 import { ProgramRun, reveal, runProgram, RunOptions } from "../../tools/lib/mock-run";
+import { StartRedisOptions } from "./redis-server";
 
 export interface SharedStackRedis {
     /** users.acl exactly as in the `redis-acl` Secret. */
@@ -15,7 +18,7 @@ export interface SharedStackRedis {
     /** The `default` user's password (`redis-auth` Secret, the chart's `--requirepass`). */
     defaultPassword: string;
     /** The stack outputs `redisCredential-<tenant>`, by tenant. */
-    credentials: Record<string, { username: string; password: string; keyPrefix: string }>;
+    credentials: Record<string, RedisCredential>;
     tenants: string[];
     /** Every output of the shared stack, as a tenant stack's StackReference reads them. */
     outputs: Record<string, any>;
@@ -35,8 +38,13 @@ export async function sharedStackRedis(options: RunOptions = {}): Promise<Shared
     return {
         usersAcl: secretData(run, REDIS_ACL_SECRET)[REDIS_ACL_FILE],
         defaultPassword: secretData(run, REDIS_AUTH_SECRET)[REDIS_AUTH_SECRET_KEY],
-        credentials: Object.fromEntries(tenants.map((t) => [t, run.outputs[`redisCredential-${t}`]])),
+        credentials: Object.fromEntries(tenants.map((t) => [t, run.outputs[redisCredentialOutput(t)]])),
         tenants,
         outputs: run.outputs,
     };
+}
+
+/** redis-server started as the shared stack's chart starts it: its ACL file and the `default` user's --requirepass. */
+export function sharedRedisServerOptions(shared: SharedStackRedis, extra: Partial<StartRedisOptions> = {}): StartRedisOptions {
+    return { usersAcl: shared.usersAcl, extraArgs: ["--requirepass", shared.defaultPassword], ...extra };
 }
