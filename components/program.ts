@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, PROJECT, SharedConfig, TenantConfig, sourceFix, stackFile } from "./config";
 import { readStackConfig } from "./config/source";
 import { RedisConnection, RedisCredential } from "./redis/credential";
-import { buildContextProblem, frontendContextProblem } from "./tenant/build-context";
+import { buildContextProblem, frontendContextProblem } from "./build-context";
 import { frontendDotenv, stageFrontendContext } from "./tenant/frontend-env";
 import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./tenant/python-runtime";
 import { stackConflicts, tenantStacksIn } from "./config/stack-conflicts";

@@ -5,23 +5,27 @@
  * tag immutability on, a second push would be refused), so a run after an unchanged backend builds
  * nothing, and a preview shows the exact tags it would push without building.
  */
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ImagesConfig, PROJECT, stackFile } from "../config";
+import { buildContextProblem } from "../build-context";
 import { BackendImages } from "./backend-images";
 import { BackendTarget, backendTargets, imageName } from "./backend-image";
 import { TagLookup } from "./registry";
 import { registryImage } from "./tag-check";
 
-/** Problems only the file system can reveal: build contexts without a Dockerfile. */
+/** Problems only the file system can reveal: entries that are no build context (the same check as a tenant's sources). */
 export function checkImagesSources(config: ImagesConfig, root: string): string[] {
-    return config.backend.sources
-        .filter((source) => !fs.existsSync(path.join(path.resolve(root, source), "Dockerfile")))
-        .map(
-            (source) =>
-                `${PROJECT}:backendSources in ${stackFile(config.stack)} lists ${source}, which has no Dockerfile (${path.resolve(root, source)}). Fix: correct or remove that entry of ${PROJECT}:backendSources in ${stackFile(config.stack)}`,
-        );
+    const file = stackFile(config.stack);
+    return config.backend.sources.flatMap((source) => {
+        const dir = path.resolve(root, source);
+        const problem = buildContextProblem(dir);
+        return problem
+            ? [
+                  `${PROJECT}:backendSources in ${file} lists ${source} (${dir}), ${problem.why}. Fix: ${problem.fix ?? `correct or remove that entry of ${PROJECT}:backendSources in ${file}`}`,
+              ]
+            : [];
+    });
 }
 
 /** Which targets Harbor lacks: those to build now. At `up` a registry that cannot answer is an error; at preview, a warning (the build is shown). */

@@ -26,6 +26,7 @@ import {
     runProgram,
 } from "../../tools/lib/mock-run";
 import { REPO_ROOT, loadStackConfig, loadTenantConfig, stackNames } from "../../tools/lib/stack-files";
+import { redisCredentialOutput } from "../../components/names";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const TENANTS = ["client-a", "client-b", "client-c"];
@@ -72,6 +73,23 @@ describe("the images stack: each backend image of the fleet, built and pushed on
     it("is a stack file of its own, with role images", () => {
         assert.ok(stackNames().includes("images"));
         assert.strictEqual(loadStackConfig("images").role, "images");
+    });
+
+    it("refuses, before any resource, an entry of stock:backendSources that is no build context, with the same check as a tenant's source", async () => {
+        const { message, registered } = await failure("images", {
+            tagLookup: registry.lookup,
+            overrides: { "stock:backendSources": ["app/backend", "app/nowhere", "charts"] },
+        });
+        assert.deepStrictEqual(registered, []);
+        assert.match(
+            message,
+            /stock:backendSources in Pulumi\.images\.yaml lists app\/nowhere \(\/.*\/app\/nowhere\), which does not exist\. Fix: correct or remove that entry of stock:backendSources in Pulumi\.images\.yaml/,
+        );
+        assert.match(
+            message,
+            /lists charts \(\/.*\/charts\), which has no Dockerfile at its top: it is not a build context\. Fix: correct or remove/,
+        );
+        assert.doesNotMatch(message, /lists app\/backend/);
     });
 
     it("builds exactly one image per backend tag the tenants deploy, and every tag a tenant deploys", () => {
@@ -158,7 +176,7 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
         for (const t of TENANTS) {
             const run = await runProgram(t, { sharedOutputs });
             const config = loadTenantConfig(t);
-            const credential = sharedOutputs[`redisCredential-${t}`];
+            const credential = sharedOutputs[redisCredentialOutput(t)];
             const env = backendEnv(config, { host: sharedOutputs.redisHost, port: sharedOutputs.redisPort, ...credential });
             const runtime = config.app.redisKeyPrefix === "shim" ? readPythonRuntime() : undefined;
             // The formula every tenant stack used when it built the backend itself.
