@@ -14,7 +14,7 @@ import { RedisConnection, RedisCredential } from "./redis/credential";
 import { buildContextProblem, frontendContextProblem } from "./build-context";
 import { frontendDotenv, stageFrontendContext } from "./tenant/frontend-env";
 import { PYTHON_RUNTIME_DIR, PythonRuntime, readPythonRuntime } from "./tenant/python-runtime";
-import { stackConflicts, tenantStacksIn } from "./config/stack-conflicts";
+import { StackFileValues, stackConflicts, stackFilesIn, tenantStacksIn } from "./config/stack-conflicts";
 import { ImageRef, backendImageRef, imageName } from "./images/backend-image";
 import { ImagesStackIdentity, backendImageProblems, imagesStackOf, imagesStacksIn } from "./images/images-stack";
 import { TagLookup, registryTagDigest } from "./images/registry";
@@ -74,9 +74,16 @@ export function checkTenantSources(
     config: TenantConfig,
     sources: { backend: string; frontend: string },
     root = REPO_ROOT,
-    images: readonly ImagesStackIdentity[] = imagesStacksIn(root),
+    known: {
+        /** The stack files of `root`, when the caller has read them already. Default: read here. */
+        stackFiles?: readonly StackFileValues[];
+        /** The images stacks, when the caller knows them better (`tenant add`, about to extend one). Default: from the stack files. */
+        images?: readonly ImagesStackIdentity[];
+    } = {},
 ): string[] {
-    const problems: string[] = [...stackConflicts(config, tenantStacksIn(root)), ...backendImageProblems(config, images, root)];
+    const files = known.stackFiles ?? stackFilesIn(root);
+    const images = known.images ?? imagesStacksIn(root, files);
+    const problems: string[] = [...stackConflicts(config, tenantStacksIn(root, files)), ...backendImageProblems(config, images, root)];
     const file = stackFile(config.stack);
     let frontendReadable = true;
     for (const [key, dir, given] of [
@@ -182,12 +189,17 @@ export function tenantPythonRuntime(config: TenantConfig, problems: string[], di
  * tag stops the stack here, before any resource, and at preview it is a warning. Asked with the
  * pull robot when there is one (a HEAD needs no more), else the push robot.
  */
-async function backendInRegistry(config: TenantConfig, backend: ImageRef, lookup: TagLookup): Promise<string | undefined> {
+async function backendInRegistry(
+    config: TenantConfig,
+    backend: ImageRef,
+    lookup: TagLookup,
+    stackFiles: readonly StackFileValues[],
+): Promise<string | undefined> {
     const pull = config.harbor.pullUsername && config.secrets.harborPullPassword;
     const credentials = pull
         ? { username: config.harbor.pullUsername!, password: config.secrets.harborPullPassword!, key: `${PROJECT}:harborPullUsername` }
         : { username: config.harbor.username, password: config.secrets.harborPassword, key: `${PROJECT}:harborUsername` };
-    const builtBy = imagesStackOf(REPO_ROOT)?.stack ?? "images";
+    const builtBy = imagesStackOf(REPO_ROOT, stackFiles)?.stack ?? "images";
     const result = await checkImageInRegistry(
         { image: backend, credentials, stack: config.stack, builtBy, preview: pulumi.runtime.isDryRun() },
         lookup,
@@ -199,7 +211,9 @@ async function backendInRegistry(config: TenantConfig, backend: ImageRef, lookup
 async function deployTenant(config: TenantConfig, lookup: TagLookup): Promise<Record<string, unknown>> {
     const resolve = (p: string) => path.resolve(REPO_ROOT, p);
     const sources = { backend: resolve(config.images.backend.source), frontend: resolve(config.images.frontend.source) };
-    const problems = checkTenantSources(config, sources);
+    // Every stack file is read once: the conflict check and the images stack both need them.
+    const stackFiles = stackFilesIn(REPO_ROOT);
+    const problems = checkTenantSources(config, sources, REPO_ROOT, { stackFiles });
     const pythonRuntime = tenantPythonRuntime(config, problems);
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
     const dotenv = frontendDotenv(config, sources.frontend);
@@ -209,7 +223,7 @@ async function deployTenant(config: TenantConfig, lookup: TagLookup): Promise<Re
         { server: config.harbor.server, project: config.harbor.project, repository: config.images.backend.repository },
         sources.backend,
     );
-    const backendDigest = await backendInRegistry(config, backendImage, lookup);
+    const backendDigest = await backendInRegistry(config, backendImage, lookup, stackFiles);
     // The frontend builds from a staged copy that carries this tenant's computed envs/<buildFor>.
     const stagedFrontend = stageFrontendContext(sources.frontend, config.buildFor, dotenv.text, REPO_ROOT, config.stack);
     const redis = await readSharedStack(config);

@@ -61,29 +61,40 @@ export function projectDefault(project: Record<string, unknown>, key: string): u
     return decl;
 }
 
-/** Every tenant stack whose file lies in `root` (next to Pulumi.yaml). */
-export function tenantStacksIn(root: string): StackIdentity[] {
+/** A stack file next to Pulumi.yaml, read once: its `stock:` values over the project's defaults. */
+export interface StackFileValues {
+    stack: string;
+    /** The file's name, e.g. `Pulumi.client-a.yaml`. */
+    file: string;
+    /** The value of `stock:<key>` as this stack sees it (its file, else Pulumi.yaml's default). */
+    value: (key: string) => unknown;
+}
+
+/** Every stack file in `root`, sorted by name, each parsed once (a program run reads them all: at 500 stacks, once matters). */
+export function stackFilesIn(root: string): StackFileValues[] {
     const projectFile = path.join(root, "Pulumi.yaml");
     const project = fs.existsSync(projectFile) ? configOf(projectFile) : {};
-    const result: StackIdentity[] = [];
-    for (const name of fs.readdirSync(root).sort()) {
-        const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(name)?.[1];
-        if (!stack) continue;
-        const config = configOf(path.join(root, name));
-        const value = (key: string) => {
-            const v = config[`${PROJECT}:${key}`] ?? projectDefault(project, key);
+    return fs
+        .readdirSync(root)
+        .sort()
+        .flatMap((name) => {
+            const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(name)?.[1];
+            if (!stack) return [];
+            const config = configOf(path.join(root, name));
+            return [{ stack, file: name, value: (key: string) => config[`${PROJECT}:${key}`] ?? projectDefault(project, key) }];
+        });
+}
+
+/** Every tenant stack whose file lies in `root` (next to Pulumi.yaml). */
+export function tenantStacksIn(root: string, files: readonly StackFileValues[] = stackFilesIn(root)): StackIdentity[] {
+    return files.flatMap(({ stack, file, value }) => {
+        const text = (key: string) => {
+            const v = value(key);
             return typeof v === "string" ? v : undefined;
         };
-        if (value("role") === "shared" || value("role") === "images") continue;
-        result.push({
-            stack,
-            file: name,
-            tenant: value("tenant"),
-            host: value("host"),
-            apiHost: value("apiHost"),
-        });
-    }
-    return result;
+        if (text("role") === "shared" || text("role") === "images") return [];
+        return [{ stack, file, tenant: text("tenant"), host: text("host"), apiHost: text("apiHost") }];
+    });
 }
 
 /** A value for `key` that no other stack uses, to suggest in a fix; a placeholder when none is obvious. */

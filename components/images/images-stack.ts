@@ -5,10 +5,9 @@
  * repository and platform, or the tenant would deploy a tag nobody pushes (or one built for
  * another platform: the content tag does not cover it). Refused offline and at `up` alike.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { PROJECT, TenantConfig, stackFile } from "../config";
-import { configOf, projectDefault } from "../config/stack-conflicts";
+import { StackFileValues, stackFilesIn } from "../config/stack-conflicts";
 
 /** The settings of the images stack that a tenant's backend image must agree with, as its file (over Pulumi.yaml's defaults) sets them. */
 export interface ImagesStackIdentity {
@@ -31,34 +30,28 @@ const SHARED_SETTINGS = [
 ] as const;
 
 /** Every stack with `stock:role: images` whose file lies in `root`. */
-export function imagesStacksIn(root: string): ImagesStackIdentity[] {
-    const projectFile = path.join(root, "Pulumi.yaml");
-    const project = fs.existsSync(projectFile) ? configOf(projectFile) : {};
-    const result: ImagesStackIdentity[] = [];
-    for (const name of fs.readdirSync(root).sort()) {
-        const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(name)?.[1];
-        if (!stack) continue;
-        const config = configOf(path.join(root, name));
-        const value = (key: string) => config[`${PROJECT}:${key}`] ?? projectDefault(project, key);
-        if (value("role") !== "images") continue;
+export function imagesStacksIn(root: string, files: readonly StackFileValues[] = stackFilesIn(root)): ImagesStackIdentity[] {
+    return files.flatMap(({ stack, file, value }) => {
+        if (value("role") !== "images") return [];
         const text = (key: string) => (typeof value(key) === "string" ? (value(key) as string) : undefined);
         const sources = value("backendSources");
-        result.push({
-            stack,
-            file: name,
-            backendSources: Array.isArray(sources) ? sources.filter((s): s is string => typeof s === "string") : [],
-            harborServer: text("harborServer"),
-            harborProject: text("harborProject"),
-            backendRepository: text("backendRepository"),
-            imagePlatform: text("imagePlatform"),
-        });
-    }
-    return result;
+        return [
+            {
+                stack,
+                file,
+                backendSources: Array.isArray(sources) ? sources.filter((s): s is string => typeof s === "string") : [],
+                harborServer: text("harborServer"),
+                harborProject: text("harborProject"),
+                backendRepository: text("backendRepository"),
+                imagePlatform: text("imagePlatform"),
+            },
+        ];
+    });
 }
 
 /** The one images stack in `root` (undefined when there is none or several: {@link backendImageProblems} says so). */
-export function imagesStackOf(root: string): ImagesStackIdentity | undefined {
-    const found = imagesStacksIn(root);
+export function imagesStackOf(root: string, files?: readonly StackFileValues[]): ImagesStackIdentity | undefined {
+    const found = imagesStacksIn(root, files);
     return found.length === 1 ? found[0] : undefined;
 }
 

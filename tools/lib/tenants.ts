@@ -23,6 +23,7 @@ import {
 import { frontendDotenv, stagedContextDir } from "../../components/tenant/frontend-env";
 import { nginxServerBlock } from "../../components/tenant/nginx";
 import { checkTenantSources } from "../../components/program";
+import { stackFilesIn } from "../../components/config/stack-conflicts";
 import { RESERVED_REDIS_USERS } from "../../components/redis/acl";
 import { ImagesStackIdentity, imagesStackOf, imagesStacksIn } from "../../components/images/images-stack";
 import { REPO_ROOT, rawStackConfig, readProjectFile, requiredSecrets, stackNames } from "./stack-files";
@@ -187,13 +188,14 @@ type TenantStack = { stack: string; config?: TenantConfig; problems?: string[] }
 /** Every tenant stack in the repository with its config, or its problems (the model's, then the file system's). */
 function tenantStacks(root: string): TenantStack[] {
     const project = readProjectFile(root);
+    const stackFiles = stackFilesIn(root);
     return stackNames(root).flatMap((stack): TenantStack[] => {
         const raw = rawStackConfig(stack, { root, project });
         if (raw.values[`${PROJECT}:role`] !== "tenant") return [];
         try {
             const config = parseStackConfig(raw);
             if (config.role !== "tenant") return [];
-            const problems = checkTenantSources(config, sourcesOf(root, config), root);
+            const problems = checkTenantSources(config, sourcesOf(root, config), root, { stackFiles });
             return [problems.length ? { stack, config, problems } : { stack, config }];
         } catch (e) {
             if (e instanceof ConfigError) return [{ stack, problems: e.problems }];
@@ -260,7 +262,7 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
     // The program's own checks of the build contexts (a Dockerfile each), of its backend image
     // (the images stack, as it will be written) and of the frontend's dotenv (none to write: the
     // program computes it; one the source already has must agree).
-    const sourceProblems = checkTenantSources(config, sourcesOf(root, config), root, images);
+    const sourceProblems = checkTenantSources(config, sourcesOf(root, config), root, { images });
     if (sourceProblems.length)
         throw new TenantError(
             `refusing to add ${tenant}: the program would refuse ${file}:\n${sourceProblems.map((p) => `  - ${p}`).join("\n")}\n` +
