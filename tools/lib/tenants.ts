@@ -212,13 +212,19 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
     const file = stackFile(tenant);
     if (fs.existsSync(path.join(root, file)))
         throw new TenantError(`${file} already exists: tenant ${tenant} is onboarded (npm run tenant -- list)`);
+    const others = tenantStacks(root);
+    // A stack of another name may deploy it (`<tenant>@<stack>`): say so before the shared list, whose
+    // "remove it there" would drop a deployed tenant's Redis user.
+    const deployer = others.find((o) => o.config?.tenant === tenant);
+    if (deployer)
+        throw new TenantError(
+            `stack ${deployer.stack} (${stackFile(deployer.stack)}) already deploys tenant ${tenant} (npm run tenant -- list)`,
+        );
     if (listedTenants(root).includes(tenant))
         throw new TenantError(
             `${tenant} is already in ${TENANTS_KEY} of ${stackFile(SHARED_STACK)} without a stack file; remove it there first, or pick another name`,
         );
-    for (const other of tenantStacks(root)) {
-        if (other.config?.tenant === tenant)
-            throw new TenantError(`stack ${other.stack} (${stackFile(other.stack)}) already deploys tenant ${tenant}`);
+    for (const other of others) {
         if (other.config?.host === host)
             throw new TenantError(
                 `host ${host} is already the host of tenant ${other.config.tenant} (${stackFile(other.stack)}); two tenants cannot share a host`,
