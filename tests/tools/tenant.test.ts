@@ -230,6 +230,26 @@ describe("tenant: onboarding and offboarding a customer", function () {
         assert.ok(!fs.existsSync(path.join(repo.root, "Pulumi.client-a.yaml")), "no stack file written");
     });
 
+    it("remove of a tenant a stack of another name deploys asks about that stack and removes its file", async () => {
+        fs.renameSync(path.join(repo.root, "Pulumi.client-a.yaml"), path.join(repo.root, "Pulumi.acme-prod.yaml"));
+        const shared = fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8");
+        fs.writeFileSync(path.join(repo.root, "Pulumi.shared.yaml"), shared.replace("    - client-a\n", "    - client-a@acme-prod\n"));
+        const renamed = fingerprint(repo.root);
+        const asked: string[] = [];
+        const onlyAcme: StackLookup = (stack) => (asked.push(stack), Promise.resolve({ exists: stack === "acme-prod" }));
+        const refused = await tenantCli(repo.root, ["remove", "client-a"], onlyAcme);
+        assert.strictEqual(refused.code, 1, refused.stdout);
+        assert.deepStrictEqual(asked, ["acme-prod"]);
+        assert.match(refused.stderr, /The Pulumi stack acme-prod still exists.*pulumi destroy -s acme-prod && pulumi stack rm acme-prod/);
+        assert.deepStrictEqual(fingerprint(repo.root), renamed, "nothing changed");
+
+        const removed = await tenantCli(repo.root, ["remove", "client-a"], gone);
+        assert.strictEqual(removed.code, 0, removed.stderr);
+        assert.match(removed.stdout, /deleted Pulumi\.acme-prod\.yaml/);
+        assert.ok(!fs.existsSync(path.join(repo.root, "Pulumi.acme-prod.yaml")));
+        assert.ok(!fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8").includes("client-a"));
+    });
+
     it("a hand-written dotenv the tenant builds with must agree with the computed URL; remove then keeps it", async () => {
         fs.mkdirSync(path.join(repo.root, "app/frontend/envs"));
         fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-a.feng.local\n");
