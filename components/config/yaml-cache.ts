@@ -10,10 +10,10 @@
  * cannot be read, is not JSON or holds another key is ignored and the text parsed again; a text
  * that does not parse is never stored (its error is raised, with the same message, every time);
  * a value is stored only if it comes back from JSON identical (a `.nan`, or a `%YAML 1.1` file's
- * timestamp or set, is parsed every time). Entries are written to a temporary name and renamed, so a
- * parallel process reads a whole entry or none. A folder that cannot be written (a read-only file
- * system) only means parsing. At most about {@link DEFAULT_MAX_ENTRIES} files: past it, a writing process removes the
- * oldest. Deleting the folder is always safe.
+ * timestamp or set, is parsed every time). Entries are written to a temporary name and renamed,
+ * so a parallel process reads a whole entry or none. A folder that cannot be written (a read-only
+ * file system) only means parsing. At most about {@link DEFAULT_MAX_ENTRIES} files: past it, a
+ * writing process removes the oldest. Deleting the folder is always safe.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -22,7 +22,7 @@ import { isDeepStrictEqual } from "util";
 import { REPO_ROOT } from "../names";
 import { parseYaml } from "./yaml-text";
 
-/** Entries a cache folder keeps (an entry is about the size of its file: a 500-stack fleet needs ~500, ~0.5 MB). */
+/** Entries a cache folder keeps (an entry is about the size of its file: a 500-stack fleet needs ~500, well under 1 MB). */
 export const DEFAULT_MAX_ENTRIES = 10_000;
 
 /** Where parsed YAML is kept, and how. */
