@@ -6,7 +6,8 @@
  * (canaries first, `stock:rolloutWave`), in batches, at most --parallel at once, each worker in its
  * own workspace. On up and destroy a failed images or shared stack or canary, or more failed
  * tenants than `stock:rolloutFailureBudget`, halts the rollout: later stacks are skipped.
- * A stack another update is running on is reported as busy, not failed. Needs the Pulumi CLI.
+ * A stack another update is running on is reported as busy, not failed; a busy canary halts the
+ * rollout too (it did not run the change). Needs the Pulumi CLI.
  */
 import * as path from "path";
 import { AutomationBackend } from "./lib/fleet/automation";
@@ -28,7 +29,7 @@ export const USAGE = `usage: npm run fleet -- <preview|up|refresh|destroy> [--st
   --refresh           preview, up: refresh each stack's state first
   --org ORG           the stacks' Pulumi organization (default: the backend's default)
   --yes               destroy: required, destroying is never a default
-exit codes: 0 every stack succeeded; 1 a stack failed or the rollout halted; 2 bad arguments, stack files or environment (no Pulumi CLI); 3 only busy stacks (run again later)`;
+exit codes: 0 every stack succeeded; 1 a stack failed or the rollout halted on a failure; 2 bad arguments, stack files or environment (no Pulumi CLI); 3 nothing failed but stacks were busy, a busy canary halting the rollout (run again later)`;
 
 export interface FleetCliDeps {
     root?: string;

@@ -84,6 +84,11 @@ describe("fleet report: the --json contract and the summary", () => {
             ),
             EXIT.failed,
         );
+        const busyCanary = report([stack("canary", 0, "busy"), stack("client-b", 1, "skipped")], {
+            halted: { step: "wave 0 (canary)", reason: "canary stack canary was busy", busy: ["canary"] },
+        });
+        assert.strictEqual(exitCodeOf(busyCanary), EXIT.busy, "halted by a busy canary alone: nothing failed, run again later");
+        assert.match(outcomeLine(busyCanary), /busy \(another update running, run again later\): canary; halted after wave 0 \(canary\)/);
     });
 
     it("names every stack that did not succeed in the closing line", () => {

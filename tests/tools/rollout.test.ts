@@ -132,6 +132,15 @@ describe("rollout: halting", () => {
         assert.match(haltReason(canary, 1, 0, { batchSize: 5, failureBudget: 100 })!, /1 canary stack failed in wave 0 \(canary\)/);
     });
 
+    it("halts on a busy canary, whatever the budget, but never on busy stacks of a later wave", () => {
+        const lenient = { batchSize: 5, failureBudget: 100 };
+        assert.match(
+            haltReason(canary, 0, 0, lenient, ["c"])!,
+            /canary stack c was busy in wave 0 \(canary\).*ran on 0 of 1 canaries.*`pulumi cancel -s c` only if it is stale/,
+        );
+        assert.strictEqual(haltReason(wave1, 0, 0, { batchSize: 5, failureBudget: 0 }, ["a", "b"]), undefined);
+    });
+
     it("tolerates failures up to the budget, counting earlier steps, and halts beyond it", () => {
         assert.strictEqual(haltReason(wave1, 1, 0, budget1), undefined);
         assert.match(

@@ -100,12 +100,24 @@ export function planWaves(stacks: readonly FleetStack[], policy: RolloutPolicy):
 }
 
 /**
- * After `step` has finished with `failedInStep` failed stacks, and `failedBefore` tenant stacks
- * failed in earlier steps: the reason to stop the rollout here, or `undefined` to go on.
- * A failed images or shared stack or canary always halts; other waves halt once the failures exceed the budget.
+ * After `step` has finished with `failedInStep` failed stacks and the stacks `busyInStep` busy
+ * (another update of them was running, HTTP 409; tenant steps only: the runner counts a busy images
+ * or shared stack as failed), and `failedBefore` tenant stacks failed in earlier steps: the reason
+ * to stop the rollout here, or `undefined` to go on.
+ * A failed images or shared stack or canary always halts, and so does a busy canary: canaries
+ * exist to run a change before anyone else, and a busy one did not run it. Other waves halt once
+ * the failures exceed the budget; their busy stacks are reported, never counted (the change has
+ * passed the canaries, and re-running picks them up).
  */
-export function haltReason(step: RolloutStep, failedInStep: number, failedBefore: number, policy: RolloutPolicy): string | undefined {
-    if (failedInStep === 0 && failedBefore <= policy.failureBudget) return undefined;
+export function haltReason(
+    step: RolloutStep,
+    failedInStep: number,
+    failedBefore: number,
+    policy: RolloutPolicy,
+    busyInStep: readonly string[] = [],
+): string | undefined {
+    const busyCanaries = step.canary ? busyInStep : [];
+    if (failedInStep === 0 && failedBefore <= policy.failureBudget && busyCanaries.length === 0) return undefined;
     if (step.wave === "images" && failedInStep > 0) {
         return `the images stack failed (${failedInStep} of ${step.stacks.length}): it pushes the backend image every tenant deploys, and a tenant's up refuses a tag Harbor does not have, so nothing after it runs`;
     }
@@ -113,7 +125,17 @@ export function haltReason(step: RolloutStep, failedInStep: number, failedBefore
         return `the shared stack failed (${failedInStep} of ${step.stacks.length}): every tenant reads Redis from it, so no tenant is deployed`;
     }
     if (step.canary && failedInStep > 0) {
-        return `${failedInStep} canary stack${failedInStep === 1 ? "" : "s"} failed in ${step.label}: canaries halt the rollout on any failure`;
+        const busy = busyCanaries.length ? `; busy: ${busyCanaries.join(", ")}` : "";
+        return `${failedInStep} canary stack${failedInStep === 1 ? "" : "s"} failed in ${step.label}: canaries halt the rollout on any failure${busy}`;
+    }
+    if (busyCanaries.length) {
+        const ran = step.stacks.length - busyCanaries.length;
+        const one = busyCanaries.length === 1;
+        return (
+            `canary stack${one ? "" : "s"} ${busyCanaries.join(", ")} ${one ? "was" : "were"} busy in ${step.label} (another update of ${one ? "it" : "them"} was in progress), ` +
+            `so the change ran on ${ran} of ${step.stacks.length} canaries and no later wave is deployed. ` +
+            `Fix: wait for that update to finish (\`pulumi stack history -s ${busyCanaries[0]}\` shows it; \`pulumi cancel -s ${busyCanaries[0]}\` only if it is stale, no person or job still running it), then run the rollout again`
+        );
     }
     const failed = failedBefore + failedInStep;
     if (failed > policy.failureBudget) {

@@ -83,8 +83,15 @@ export const FleetReportSchema = z.object({
     durationMs: count,
     /** The steps that ran, in order (a halted rollout lists no step after the one that halted it). */
     steps: z.array(StepReportSchema),
-    /** Set when the rollout halted (a failed images or shared stack or canary, or failures over the budget): later steps' stacks are reported as skipped. */
-    halted: z.object({ step: z.string(), reason: z.string() }).nullable(),
+    /** Set when the rollout halted (a failed images or shared stack or canary, a busy canary, or failures over the budget): later steps' stacks are reported as skipped. */
+    halted: z
+        .object({
+            step: z.string(),
+            reason: z.string(),
+            /** Set when busy stacks alone halted it (a busy canary did not run the change): nothing failed; run again once their update has finished. */
+            busy: z.array(z.string()).optional(),
+        })
+        .nullable(),
     /** Every selected stack, in rollout order. */
     stacks: z.array(StackReportSchema),
 });
@@ -137,16 +144,17 @@ export function stacksWith(report: FleetReport, result: StackResult): string[] {
 /** Exit codes of `npm run fleet` (also in its usage text and the README). */
 export const EXIT = {
     ok: 0,
-    /** a stack failed, or the rollout halted */
+    /** a stack failed, or the rollout halted on a failure */
     failed: 1,
     /** bad arguments or environment (no Pulumi CLI, unknown stack) */
     usage: 2,
-    /** nothing failed, but some stacks were busy (another update running): run again later */
+    /** nothing failed, but some stacks were busy (another update running; a busy canary halts the rollout): run again later */
     busy: 3,
 } as const;
 
 export function exitCodeOf(report: FleetReport): number {
-    if (report.halted || stacksWith(report, "failed").length > 0) return EXIT.failed;
+    if (stacksWith(report, "failed").length > 0) return EXIT.failed;
+    if (report.halted && !report.halted.busy?.length) return EXIT.failed;
     if (stacksWith(report, "busy").length > 0) return EXIT.busy;
     return EXIT.ok;
 }

@@ -3,7 +3,7 @@
  * stack, then the tenants wave by wave, canaries first, in batches; tools/lib/rollout.ts plans them), at most
  * `parallel` stacks at once, each worker with its own workspace. One stack failing never stops the
  * others of its step; on `up` and `destroy` the plan's halt rule may stop the rollout after a step
- * (a failed canary, failures over the budget), and every later stack is reported as skipped.
+ * (a failed or busy canary, failures over the budget), and every later stack is reported as skipped.
  * preview and refresh change nothing, so they never halt and do not wait between tenant steps.
  */
 import { FleetBackend, FleetWorker, StackBusyError } from "./backend";
@@ -34,9 +34,10 @@ export interface RolloutPlan {
     /**
      * After a step of `up` or `destroy`: why the rollout stops here, or undefined to go on.
      * `failedInStep` counts this step's failed stacks (for the images and shared steps, busy ones
-     * too: the tenants need them complete); `failedBefore` the tenant stacks that failed in earlier steps.
+     * too: the tenants need them complete); `failedBefore` the tenant stacks that failed in earlier steps;
+     * `busyInStep` names this step's busy stacks (tenant steps only; a busy canary did not run the change).
      */
-    haltReason(step: RolloutStepPlan, failedInStep: number, failedBefore: number): string | undefined;
+    haltReason(step: RolloutStepPlan, failedInStep: number, failedBefore: number, busyInStep: readonly string[]): string | undefined;
 }
 
 /** What the runner tells the display as it goes (progress.ts). */
@@ -192,13 +193,16 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     const finishStep = (step: RolloutStepPlan) => {
         const failed = step.stacks.filter((s) => results.get(s)?.result === "failed").length;
         // The images and shared stacks must be complete before any tenant uses them: busy counts as not done.
-        const counted = isInfraWave(step.wave) ? step.stacks.filter((s) => results.get(s)?.result !== "succeeded").length : failed;
-        const reason = isRollout(operation) ? plan.haltReason(step, counted, tenantFailures) : undefined;
-        if (!isInfraWave(step.wave)) tenantFailures += failed;
+        const infra = isInfraWave(step.wave);
+        const counted = infra ? step.stacks.filter((s) => results.get(s)?.result !== "succeeded").length : failed;
+        const busy = infra ? [] : step.stacks.filter((s) => results.get(s)?.result === "busy");
+        const reason = isRollout(operation) ? plan.haltReason(step, counted, tenantFailures, busy) : undefined;
+        if (!infra) tenantFailures += failed;
         const report: StepReport = { label: step.label, wave: step.wave, stacks: step.stacks, failed, halted: !!reason };
         stepReports.push(report);
         progress.stepFinished(report);
-        if (reason) halted = { step: step.label, reason };
+        // Halted by busy stacks alone (a busy canary): nothing failed, the exit code says "run again later".
+        if (reason) halted = { step: step.label, reason, ...(counted === 0 && busy.length ? { busy } : {}) };
     };
 
     try {

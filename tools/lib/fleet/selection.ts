@@ -49,7 +49,8 @@ export function rolloutPlanOf(fleet: Fleet): RolloutPlan {
         planned.set({ wave: step.wave, label: step.label, stacks: step.stacks }, step);
     return {
         steps: [...planned.keys()],
-        haltReason: (step, failedInStep, failedBefore) => haltReason(planned.get(step)!, failedInStep, failedBefore, fleet.policy),
+        haltReason: (step, failedInStep, failedBefore, busyInStep) =>
+            haltReason(planned.get(step)!, failedInStep, failedBefore, fleet.policy, busyInStep),
     };
 }
 
