@@ -13,7 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PreviewShard, driftSummary, previewComment, rolloutSummary } from "./lib/fleet-markdown";
-import { FleetReport, parseFleetReport } from "./lib/fleet/report";
+import { FleetReport, isPartial, parseFleetReport } from "./lib/fleet/report";
 import { Output, parseCli } from "./lib/cli";
 
 const USAGE = [
@@ -118,7 +118,8 @@ export function main(argv: string[], stdout: Output = process.stdout, stderr: Ou
                     return 0;
                 }
                 stdout.write(driftSummary(report));
-                const bad = report.stacks.some((s) => s.drift === true || s.result !== "succeeded");
+                // A partial report (the job was stopped) leaves stacks unchecked.
+                const bad = isPartial(report) || report.stacks.some((s) => s.drift === true || s.result !== "succeeded");
                 return args["fail-on-drift"] && bad ? 1 : 0;
             }
             default:

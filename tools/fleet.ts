@@ -13,18 +13,20 @@ import * as path from "path";
 import { AutomationBackend } from "./lib/fleet/automation";
 import { FleetBackend, FleetEnvironmentError } from "./lib/fleet/backend";
 import { ListrProgress, PlainProgress } from "./lib/fleet/progress";
+import { writeReportFile } from "./lib/fleet/report-file";
 import { EXIT, FLEET_OPERATIONS, FleetOperation, exitCodeOf, formatFleetJson, formatFleetTable, outcomeLine } from "./lib/fleet/report";
 import { FleetProgress, orderedSteps, runFleet } from "./lib/fleet/runner";
 import { AffectedStacks, SelectionError, parseStackList, selectFleet } from "./lib/fleet/selection";
 import { REPO_ROOT } from "./lib/stack-files";
 import { Output, parseCli } from "./lib/cli";
 
-export const USAGE = `usage: npm run fleet -- <preview|up|refresh|destroy> [--stacks a,b | --affected-by GIT_REF] [--parallel N] [--json]
+export const USAGE = `usage: npm run fleet -- <preview|up|refresh|destroy> [--stacks a,b | --affected-by GIT_REF] [--parallel N] [--json] [--report-file FILE]
                      [--preview-only (refresh)] [--refresh (preview, up)] [--org ORG] [--yes (destroy)]
   --stacks a,b        only these stacks (default: every Pulumi.<stack>.yaml)
   --affected-by REF   only the stacks a change since git ref REF can affect
   --parallel N        at most N stacks at once (default 4)
   --json              print the report as JSON on stdout (tools/lib/fleet/report.ts); progress goes to stderr
+  --report-file FILE  write the JSON report to FILE after every finished stack (complete: false) and at the end
   --preview-only      refresh: report drift without writing the state
   --refresh           preview, up: refresh each stack's state first
   --org ORG           the stacks' Pulumi organization (default: the backend's default)
@@ -55,6 +57,7 @@ export async function main(
             "affected-by": { type: "string" },
             parallel: { type: "string" },
             json: { type: "boolean" },
+            "report-file": { type: "string" },
             "preview-only": { type: "boolean" },
             refresh: { type: "boolean" },
             org: { type: "string" },
@@ -82,6 +85,8 @@ export async function main(
     if (args.refresh && operation !== "preview" && operation !== "up") return usage("--refresh goes with preview and up only");
     if (operation === "destroy" && !args.yes) return usage("destroy deletes every resource of the selected stacks: add --yes to mean it");
 
+    if (args["report-file"] === "") return usage("--report-file needs a file name");
+    const reportFile = args["report-file"] && path.resolve(args["report-file"]);
     const root = path.resolve(deps.root ?? REPO_ROOT);
     let selection;
     try {
@@ -116,6 +121,7 @@ export async function main(
             refresh: args.refresh,
             progress,
             now: deps.now,
+            onCheckpoint: reportFile ? (partial) => writeReportFile(reportFile, partial) : undefined,
         });
     } catch (e) {
         await listr?.finish();
@@ -126,6 +132,7 @@ export async function main(
         throw e;
     }
     await listr?.finish(report);
+    if (reportFile) writeReportFile(reportFile, report);
     if (args.json) {
         stdout.write(formatFleetJson(report));
         stderr.write(`${formatFleetTable(report)}\n`);

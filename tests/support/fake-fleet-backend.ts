@@ -24,6 +24,8 @@ export interface FakeBackendOptions {
     outcome?: (stack: string) => StackOutcome;
     /** Thrown by prepare(), e.g. a FleetEnvironmentError. */
     prepareError?: Error;
+    /** A stack's operation finishes only once this promise resolves (a stack that hangs until the test lets it go). */
+    gate?: (stack: string) => Promise<void> | undefined;
 }
 
 export class FakeFleetBackend implements FleetBackend {
@@ -77,6 +79,7 @@ export class FakeFleetBackend implements FleetBackend {
             options.onProgress(`${operation} ${stack}: working`);
             const latency = this.options.latencyMs?.(stack) ?? 0;
             await new Promise((resolve) => (latency > 0 ? setTimeout(resolve, latency) : setImmediate(resolve)));
+            await this.options.gate?.(stack);
             const failure = this.options.failures?.[stack];
             if (failure === "busy") throw new StackBusyError(stack, "[409] Conflict: Another update is currently in progress.");
             if (failure === "error")

@@ -1,15 +1,18 @@
 import * as assert from "assert";
 import { execFile } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { PassThrough } from "stream";
 import { promisify } from "util";
 import { main } from "../../tools/fleet";
+import { main as summaryMain } from "../../tools/fleet-summary";
 import { ListrProgress } from "../../tools/lib/fleet/progress";
 import { EXIT, parseFleetReport } from "../../tools/lib/fleet/report";
 import { runFleet } from "../../tools/lib/fleet/runner";
 import { REPO_ROOT } from "../../tools/lib/stack-files";
 import { FakeBackendOptions, FakeFleetBackend } from "../support/fake-fleet-backend";
+import { waitUntil } from "../support/real-servers";
 import { syntheticRepo, tenantName } from "../support/synthetic-repo";
 
 const run = promisify(execFile);
@@ -199,6 +202,70 @@ describe("npm run fleet: arguments, selection, report and exit codes (workspace 
             assert.match(images.stderr, /failed: images; halted after images: the images stack failed/);
         } finally {
             repo.remove();
+        }
+    });
+
+    it("with --report-file leaves a valid partial report while a stack hangs (a job stopped mid-rollout), the full one at the end", async () => {
+        // 2 canaries, then wave 1 in batches of 3: t-0003..t-0005, t-0006..t-0008. t-0004 hangs until released.
+        const tenants = Array.from({ length: 8 }, (_, i) => ({ name: tenantName(i + 1), wave: i < 2 ? 0 : 1 }));
+        const repo = syntheticRepo(tenants, { "stock:rolloutBatchSize": 3 });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-report-file-"));
+        const file = path.join(dir, "fleet-report.json");
+        let release!: () => void;
+        const hung = new Promise<void>((resolve) => (release = resolve));
+        const backend = new FakeFleetBackend({ gate: (s) => (s === tenantName(4) ? hung : undefined) });
+        let stderr = "";
+        const running = main(
+            ["up", "--parallel", "2", "--report-file", file],
+            { write: () => true },
+            { write: (t: string) => (stderr += t) },
+            { backend: () => backend, interactive: false, root: repo.root },
+        );
+        try {
+            const read = () => (fs.existsSync(file) ? parseFleetReport(fs.readFileSync(file, "utf8")) : undefined);
+            // Every stack that can finish has finished: what a job killed now leaves behind.
+            await waitUntil(
+                "the report to show every stack but the hung one's batch-mates finished",
+                () => read()?.stacks.some((s) => s.stack === tenantName(5)) === true,
+                { timeoutMs: 10_000, intervalMs: 5 },
+            );
+            const partial = read()!;
+            assert.strictEqual(partial.complete, false);
+            assert.deepStrictEqual(
+                partial.stacks.map((s) => [s.stack, s.result]),
+                ["images", "shared", ...[1, 2, 3, 5].map(tenantName)].map((s) => [s, "succeeded"]),
+            );
+            assert.deepStrictEqual(partial.unfinished, [
+                { stack: tenantName(4), wave: 1, step: "wave 1 batch 1/2", running: true },
+                ...[6, 7, 8].map((i) => ({ stack: tenantName(i), wave: 1, step: "wave 1 batch 2/2", running: false })),
+            ]);
+            assert.deepStrictEqual(
+                partial.steps.map((s) => s.label),
+                ["images", "shared", "wave 0 (canary)"],
+            );
+            assert.strictEqual(partial.halted, null);
+            assert.deepStrictEqual(fs.readdirSync(dir), ["fleet-report.json"], "no temporary file left next to it");
+
+            let summary = "";
+            assert.strictEqual(summaryMain(["rollout", file], { write: (t: string) => (summary += t) }, { write: () => true }), 0);
+            assert.match(summary, /\*\*Partial report\*\*: the run had not finished when this was written/);
+            assert.match(summary, new RegExp(`\\| wave 1 batch 1/2 \\| \`${tenantName(4)}\` \\| \\*\\*running\\*\\*`));
+            assert.match(summary, new RegExp(`\\| wave 1 batch 2/2 \\| \`${tenantName(6)}\` \\| not started`));
+        } finally {
+            release();
+        }
+        try {
+            assert.strictEqual(await running, EXIT.ok, stderr);
+            const final = parseFleetReport(fs.readFileSync(file, "utf8"));
+            assert.strictEqual(final.complete, true);
+            assert.strictEqual(final.unfinished, undefined);
+            assert.deepStrictEqual(
+                final.stacks.map((s) => s.result),
+                Array(10).fill("succeeded"),
+            );
+        } finally {
+            repo.remove();
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 

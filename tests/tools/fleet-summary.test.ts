@@ -219,6 +219,30 @@ describe("fleet summaries: deploy and drift job summaries", () => {
         assert.match(text, /^\| not started \| `client-b` \| skipped \| - \| 0\.0 s \|$/m);
     });
 
+    it("a partial report (the job stopped mid-run) says so: the drift summary counts its unfinished stacks as not checked, the preview comment as not finished", () => {
+        const partial = report([stack("client-a", { drift: false })], {
+            operation: "refresh",
+            previewOnly: true,
+            complete: false,
+            unfinished: [
+                { stack: "client-b", wave: 1, step: "wave 1", running: true },
+                { stack: "client-c", wave: 2, step: "wave 2", running: false },
+            ],
+        });
+        const drift = driftSummary(partial);
+        assert.match(drift, /### Drift: 0 of 3 stacks drifted/);
+        assert.match(drift, /\*\*Partial report\*\*: .*1 of 3 stacks finished, 2 did not\. Running then.*: `client-b`\./);
+        assert.match(drift, /\*\*Not checked\*\* \(2\):\n\n- `client-b`: not finished\n- `client-c`: not started/);
+        assert.doesNotMatch(driftSummary(report([stack("client-a")])), /Partial report/, "a complete report says nothing of the kind");
+        const comment = previewComment({
+            shards: [{ name: "preview 1/1", url: RUN, stacks: ["client-a", "client-b", "client-c"], report: partial }],
+            sha: "0123456789abcdef",
+            selection: "affected",
+            artifactsUrl: RUN,
+        });
+        assert.match(comment, /^\| `client-b` \| \*\*not finished\*\*: the job stopped before its preview finished \|/m);
+    });
+
     it("the drift summary lists the drifted stacks with their changes, and those it could not check", () => {
         const r = report(
             [
@@ -304,6 +328,16 @@ describe("fleet summaries: the CLI", () => {
         assert.strictEqual(cli(["drift", drifted, "--fail-on-drift"]).code, 1);
         assert.strictEqual(cli(["drift", drifted]).code, 0);
         assert.strictEqual(cli(["drift", clean, "--fail-on-drift"]).code, 0);
+        const stopped = path.join(dir, "stopped.json");
+        const unfinished = [{ stack: "client-b", wave: 1, step: "wave 1", running: true }];
+        const partial = report([stack("client-a", { drift: false })], {
+            operation: "refresh",
+            previewOnly: true,
+            complete: false,
+            unfinished,
+        });
+        fs.writeFileSync(stopped, JSON.stringify(partial));
+        assert.strictEqual(cli(["drift", stopped, "--fail-on-drift"]).code, 1, "a stopped check left stacks unchecked");
         assert.match(cli(["rollout", clean]).stdout, /### fleet refresh: 1 stacks in 1 steps/);
         assert.strictEqual(cli(["rollout", path.join(dir, "missing.json")]).code, 1);
         assert.strictEqual(cli(["preview-comment", "--shards", "[]"]).code, 2);

@@ -178,8 +178,19 @@ describe("workflows: fleet scripts", function () {
     });
 
     describe("fleet-run.sh", function () {
+        // Writes `json` (when not empty) where --report-file says, as the fleet runner does.
         const fakeRunner = (json: string, exit: number) =>
-            box.tool("npm", `printf '%s\\n' "$*" >> "$CALLS_LOG"\necho "progress on stderr" >&2\nprintf '%s' '${json}'\nexit ${exit}`);
+            box.tool(
+                "npm",
+                [
+                    `printf '%s\\n' "$*" >> "$CALLS_LOG"`,
+                    'echo "progress on stderr" >&2',
+                    'echo "the table on stdout"',
+                    'file=""; while [[ $# -gt 0 ]]; do [[ "$1" == --report-file ]] && file="$2"; shift; done',
+                    json ? `printf '%s' '${json}' > "$file"` : "true",
+                    `exit ${exit}`,
+                ].join("\n"),
+            );
 
         it("keeps the report, records the runner's exit code, and succeeds so later steps run", async function () {
             fakeRunner('{"schemaVersion":1}', 1);
@@ -191,14 +202,15 @@ describe("workflows: fleet scripts", function () {
                 box.dir,
             );
             assert.strictEqual(r.status, 0, r.stderr);
-            assert.deepStrictEqual(box.calls(), ["run --silent fleet -- preview --stacks a,b --parallel 4 --json"]);
+            assert.deepStrictEqual(box.calls(), [`run --silent fleet -- preview --stacks a,b --parallel 4 --report-file report.json`]);
             assert.strictEqual(fs.readFileSync(path.join(box.dir, "report.json"), "utf8"), '{"schemaVersion":1}');
             assert.strictEqual(fs.readFileSync(out, "utf8"), "exit=1\n");
             assert.match(r.stderr, /progress on stderr/, "progress stays in the log");
         });
 
-        it("says so when the runner wrote no report, leaving no empty file", async function () {
+        it("says so when the runner wrote no report, leaving no empty file nor an earlier run's report", async function () {
             fakeRunner("", 2);
+            fs.writeFileSync(path.join(box.dir, "report.json"), '{"schemaVersion":2,"from":"an earlier run"}');
             const out = path.join(box.dir, "github_output");
             const r = await runScript("fleet-run.sh", ["report.json", "up"], { ...box.env, GITHUB_OUTPUT: out }, box.dir);
             assert.strictEqual(r.status, 0);

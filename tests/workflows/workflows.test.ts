@@ -21,7 +21,15 @@ const WORKFLOW_DIR = path.join(ROOT, ".github", "workflows");
 const SCRIPT_DIR = path.join(ROOT, ".github", "scripts");
 const WORKFLOWS = ["preview.yml", "deploy.yml", "drift.yml", "e2e.yml"] as const;
 
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, unknown>; if?: string };
+type Step = {
+    name?: string;
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, unknown>;
+    if?: string;
+    "timeout-minutes"?: number;
+};
 type Job = {
     name?: string;
     needs?: string | string[];
@@ -33,6 +41,7 @@ type Job = {
     strategy?: { "fail-fast"?: boolean; matrix?: Record<string, unknown> };
     outputs?: Record<string, string>;
     env?: Record<string, unknown>;
+    "timeout-minutes"?: number;
     steps?: Step[];
 };
 type Workflow = {
@@ -231,6 +240,18 @@ describe("workflows: structure", function () {
             order,
             `${name}: in order`,
         );
+        // A job that times out mid-run still publishes what the runner's report file holds: the fleet
+        // step stops first, leaving time for the steps after it, and those that publish run always().
+        const fleetStep = stepRunning(job, FLEET_RUN)!;
+        assert.ok(fleetStep.run!.startsWith(FLEET_RUN), `${name}: through fleet-run.sh (--report-file, rewritten as stacks finish)`);
+        assert.ok(
+            fleetStep["timeout-minutes"]! > 0 && fleetStep["timeout-minutes"]! <= job["timeout-minutes"]! - 10,
+            `${name}: the fleet step's timeout-minutes (${fleetStep["timeout-minutes"]}) at least 10 below the job's (${job["timeout-minutes"]})`,
+        );
+        const after = (job.steps ?? []).slice((job.steps ?? []).indexOf(fleetStep) + 1);
+        const publishing = after.filter((s) => (s.uses ?? "").startsWith("actions/upload-artifact@") || /fleet-summary/.test(s.run ?? ""));
+        assert.ok(publishing.length > 0, `${name}: keeps the report`);
+        for (const s of publishing) assert.match(s.if ?? "", /^always\(\)/, `${name}: ${s.name ?? s.uses} runs always()`);
         const install = (job.steps ?? []).find((s) => (s.uses ?? "").startsWith("pulumi/actions@"))!;
         assert.strictEqual(install.with?.command, undefined, `${name}: pulumi/actions only installs the CLI`);
         assert.strictEqual(job["runs-on"], "${{ vars.PULUMI_RUNS_ON || 'ubuntu-latest' }}", `${name}: a runner that reaches the cluster`);

@@ -5,7 +5,7 @@
  * comment drops rows from its end (the least interesting: rows are sorted failures first, then
  * stacks with changes) and says how many it left out and where they are.
  */
-import { FleetReport, StackReport } from "./fleet/report";
+import { FleetReport, StackReport, isPartial } from "./fleet/report";
 
 /** GitHub's limit on an issue or pull-request comment body. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -68,11 +68,15 @@ function rows(shards: PreviewShard[]): Row[] {
         for (const stack of shard.stacks) {
             const s = reported.get(stack);
             if (!s) {
+                // A partial report lists it as unfinished: the job was stopped while it ran or before it started.
+                const why = shard.report
+                    ? "**not finished**: the job stopped before its preview finished"
+                    : "**no report**: the job ended before reporting";
                 result.push({
                     stack,
                     rank: 0,
                     changes: false,
-                    line: `| \`${stack}\` | **no report**: the job ended before reporting | - | - | - | - | - | ${link} |`,
+                    line: `| \`${stack}\` | ${why} | - | - | - | - | - | ${link} |`,
                 });
                 continue;
             }
@@ -149,30 +153,53 @@ const changesCell = (s: StackReport) =>
         : "-";
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** The paragraph a partial report (written before the run ended: the job was stopped, or is still going) opens with. */
+function partialNote(report: FleetReport): string[] {
+    if (!isPartial(report)) return [];
+    const unfinished = report.unfinished ?? [];
+    const running = unfinished.filter((u) => u.running).map((u) => `\`${u.stack}\``);
+    const total = report.stacks.length + unfinished.length;
+    return [
+        `**Partial report**: the run had not finished when this was written (the job timed out or was cancelled, or is still running): ${report.stacks.length} of ${total} stacks finished, ${unfinished.length} did not.` +
+            (running.length
+                ? ` Running then, possibly stopped mid-operation (check \`pulumi stack history -s <stack>\`; \`pulumi cancel -s <stack>\` if its lock stayed behind, then run again): ${running.slice(0, 50).join(", ")}${running.length > 50 ? ` and ${running.length - 50} more` : ""}.`
+                : ""),
+        "",
+    ];
+}
+
 /** The deploy job's summary: every step of the rollout, what each stack did, and where it halted. */
 export function rolloutSummary(report: FleetReport): string {
+    const unfinished = report.unfinished ?? [];
     const lines = [
-        `### fleet ${report.operation}: ${report.stacks.length} stacks in ${report.steps.length} steps, ${seconds(report.durationMs)}`,
+        `### fleet ${report.operation}${isPartial(report) ? " (partial)" : ""}: ${report.stacks.length + unfinished.length} stacks in ${report.steps.length} steps, ${seconds(report.durationMs)}`,
         "",
+        ...partialNote(report),
     ];
     if (report.halted)
         lines.push(`**Halted after ${report.halted.step}**: ${cell(report.halted.reason, 400)}. Later stacks were not touched.`, "");
     lines.push("| step | stack | result | changes | duration |", "|---|---|---|---|---:|");
     const stepOf = new Map(report.steps.flatMap((step) => step.stacks.map((s) => [s, step.label])));
-    for (const s of report.stacks) {
+    const finished = report.stacks.map((s) => {
         const result = s.result === "failed" ? `**failed**: ${cell(s.error ?? "")}` : s.result;
-        lines.push(
-            `| ${stepOf.get(s.stack) ?? "not started"} | \`${s.stack}\` | ${result} | ${changesCell(s)} | ${seconds(s.durationMs)} |`,
-        );
-    }
+        return `| ${stepOf.get(s.stack) ?? "not started"} | \`${s.stack}\` | ${result} | ${changesCell(s)} | ${seconds(s.durationMs)} |`;
+    });
+    const open = unfinished.map(
+        (u) => `| ${u.step} | \`${u.stack}\` | ${u.running ? "**running** when the report was written" : "not started"} | - | - |`,
+    );
+    lines.push(...finished, ...open);
     return `${lines.join("\n")}\n`;
 }
 
 /** The drift job's summary: which stacks drifted and how, which could not be checked. */
 export function driftSummary(report: FleetReport): string {
     const drifted = report.stacks.filter((s) => s.drift === true);
-    const unchecked = report.stacks.filter((s) => s.result !== "succeeded");
-    const lines = [`### Drift: ${drifted.length} of ${report.stacks.length} stacks drifted`, ""];
+    const unchecked = [
+        ...report.stacks.filter((s) => s.result !== "succeeded"),
+        ...(report.unfinished ?? []).map((u) => ({ stack: u.stack, result: u.running ? "not finished" : "not started", error: undefined })),
+    ];
+    const total = report.stacks.length + (report.unfinished?.length ?? 0);
+    const lines = [`### Drift: ${drifted.length} of ${total} stacks drifted`, "", ...partialNote(report)];
     if (drifted.length) {
         lines.push(
             "The live resources differ from the state. Review the refresh in the job log, then `pulumi refresh -s <stack>` to accept the live state, or `pulumi up -s <stack>` to restore the program's.",

@@ -73,6 +73,17 @@ export const StepReportSchema = z.object({
 });
 export type StepReport = z.output<typeof StepReportSchema>;
 
+/** A stack a partial report has no result for yet. */
+export const UnfinishedStackSchema = z.object({
+    stack: z.string().min(1),
+    wave: WaveSchema,
+    /** The label of the rollout step it belongs to (a step is listed under `steps` only once it has finished). */
+    step: z.string(),
+    /** Started and not finished when the report was written (a stopped run may have left it mid-operation, its lock held); false: not started. */
+    running: z.boolean(),
+});
+export type UnfinishedStack = z.output<typeof UnfinishedStackSchema>;
+
 export const FleetReportSchema = z.object({
     schemaVersion: z.literal(FLEET_REPORT_SCHEMA_VERSION),
     operation: z.enum(FLEET_OPERATIONS),
@@ -92,8 +103,20 @@ export const FleetReportSchema = z.object({
             busy: z.array(z.string()).optional(),
         })
         .nullable(),
-    /** Every selected stack, in rollout order. */
+    /**
+     * Every selected stack that finished (succeeded, failed, busy) or was skipped, in rollout order;
+     * in a complete report, every selected stack.
+     */
     stacks: z.array(StackReportSchema),
+    /**
+     * False in the reports written while the run goes on (`--report-file`, after every finished
+     * stack): a job cancelled or timed out mid-rollout leaves the last one, which lists the stacks
+     * not finished yet under `unfinished`. True, or absent (reports written before this field), once
+     * the run has ended.
+     */
+    complete: z.boolean().optional(),
+    /** Partial reports only: the selected stacks that had not finished, in rollout order; `running`: started and not finished. */
+    unfinished: z.array(UnfinishedStackSchema).optional(),
 });
 export type FleetReport = z.output<typeof FleetReportSchema>;
 export type FleetOperation = FleetReport["operation"];
@@ -135,6 +158,11 @@ export function changesFromOpMap(opMap: Record<string, number | undefined> | und
 /** A refresh drifted when it would change any resource in the state (update, delete, replace or create). */
 export function driftOf(changes: ResourceChanges): boolean {
     return changes.update + changes.delete + changes.replace + changes.create > 0;
+}
+
+/** Was this report written before the run ended (the job may have been stopped since)? */
+export function isPartial(report: FleetReport): boolean {
+    return report.complete === false;
 }
 
 export function stacksWith(report: FleetReport, result: StackResult): string[] {

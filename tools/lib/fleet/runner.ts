@@ -59,6 +59,12 @@ export interface FleetRunOptions {
     progress?: FleetProgress;
     /** Milliseconds since some origin; injected so tests can control time. */
     now?: () => number;
+    /**
+     * Called with a partial report (`complete: false`, the stacks not finished under `unfinished`)
+     * before the first stack starts and after every stack finishes, so that a run stopped from
+     * outside (a job timeout, a cancel) leaves what it did. Synchronous: calls never overlap.
+     */
+    onCheckpoint?: (report: FleetReport) => void;
 }
 
 const SILENT: FleetProgress = { stackStarted() {}, stackProgress() {}, stackFinished() {}, stepFinished() {} };
@@ -151,8 +157,40 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     let halted: FleetReport["halted"] = null;
     let tenantFailures = 0;
     const pool = new WorkerPool(backend, parallel);
+    const running = new Set<string>();
+
+    const skippedReport = (stack: string, wave: Wave): StackReport => ({
+        stack,
+        wave,
+        result: "skipped",
+        changes: { ...NO_CHANGES },
+        policyViolations: 0,
+        drift: null,
+        durationMs: 0,
+    });
+    const reportSoFar = (complete: boolean): FleetReport => {
+        const all = steps.flatMap((step) => step.stacks.map((stack) => ({ stack, wave: step.wave, step: step.label })));
+        const head: Omit<FleetReport, "stacks"> = {
+            schemaVersion: FLEET_REPORT_SCHEMA_VERSION,
+            operation,
+            previewOnly,
+            startedAt,
+            durationMs: Math.max(0, Math.round(now() - started)),
+            steps: [...stepReports],
+            halted,
+        };
+        if (complete) return { ...head, stacks: all.map((s) => results.get(s.stack) ?? skippedReport(s.stack, s.wave)), complete };
+        return {
+            ...head,
+            stacks: all.flatMap((s) => results.get(s.stack) ?? []),
+            complete,
+            unfinished: all.filter((s) => !results.has(s.stack)).map((s) => ({ ...s, running: running.has(s.stack) })),
+        };
+    };
+    const checkpoint = () => options.onCheckpoint?.(reportSoFar(false));
 
     const runStack = async (stack: string, step: RolloutStepPlan, worker: FleetWorker, index: number) => {
+        running.add(stack);
         progress.stackStarted(stack, step, index);
         const t0 = now();
         const wave = step.wave;
@@ -187,7 +225,9 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
             };
         }
         results.set(stack, report);
+        running.delete(stack);
         progress.stackFinished(report);
+        checkpoint();
     };
 
     const finishStep = (step: RolloutStepPlan) => {
@@ -205,6 +245,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
         if (reason) halted = { step: step.label, reason, ...(counted === 0 && busy.length ? { busy } : {}) };
     };
 
+    checkpoint();
     try {
         if (isRollout(operation)) {
             for (const step of steps) {
@@ -229,29 +270,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
         await pool.close();
     }
 
-    const stacks = steps.flatMap((step) =>
-        step.stacks.map(
-            (stack): StackReport =>
-                results.get(stack) ?? {
-                    stack,
-                    wave: step.wave,
-                    result: "skipped",
-                    changes: { ...NO_CHANGES },
-                    policyViolations: 0,
-                    drift: null,
-                    durationMs: 0,
-                },
-        ),
-    );
-    for (const s of stacks) if (s.result === "skipped") progress.stackFinished(s);
-    return {
-        schemaVersion: FLEET_REPORT_SCHEMA_VERSION,
-        operation,
-        previewOnly,
-        startedAt,
-        durationMs: Math.max(0, Math.round(now() - started)),
-        steps: stepReports,
-        halted,
-        stacks,
-    };
+    const report = reportSoFar(true);
+    for (const s of report.stacks) if (s.result === "skipped") progress.stackFinished(s);
+    return report;
 }
