@@ -86,7 +86,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
         // The next steps say where the app must be, and show the dotenv the program computes.
         assert.match(
             r.stdout,
-            /1\. Build contexts: stock:backendSource \.\.\/stock\/backend and stock:frontendSource \.\.\/stock\/frontend, outside this repository: CI and every `pulumi up` need the app checked out at the same place/,
+            /1\. Build contexts: stock:backendSource \.\.\/stock\/backend and stock:frontendSource \.\.\/stock\/frontend, outside this repository: every `pulumi up` needs the app checked out at the same place relative to it\. CI checks out the repository variable APP_REPOSITORY \(default fengxia41103\/stock\) at APP_REF/,
         );
         assert.ok(
             r.stdout.includes(

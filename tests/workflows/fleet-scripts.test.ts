@@ -221,6 +221,48 @@ describe("workflows: fleet scripts", function () {
         });
     });
 
+    describe("app-ref.sh: which ref of the app a job checks out (.github/actions/app-checkout)", function () {
+        const SHA = "0123456789abcdef0123456789abcdef01234567";
+        const appRef = async (env: Record<string, string>) => {
+            const out = path.join(box.dir, "github_output");
+            fs.rmSync(out, { force: true });
+            const r = await runScript("app-ref.sh", [], { APP_REPOSITORY: "fengxia41103/stock", GITHUB_OUTPUT: out, ...env }, box.dir);
+            return { ...r, output: fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "" };
+        };
+
+        it("checks out a pinned commit as it is, without a warning", async function () {
+            for (const require of ["true", "false"]) {
+                const r = await appRef({ APP_REF: SHA, REQUIRE_COMMIT: require });
+                assert.strictEqual(r.status, 0, r.stderr);
+                assert.strictEqual(r.output, `ref=${SHA}\n`);
+                assert.strictEqual(r.stderr, "");
+            }
+        });
+
+        it("without APP_REF checks out the default branch, warning that it moves; a branch or tag is taken with the same warning", async function () {
+            const unset = await appRef({ DEFAULT_REF: "dev" });
+            assert.strictEqual(unset.status, 0, unset.stderr);
+            assert.strictEqual(unset.output, "ref=dev\n");
+            assert.match(
+                unset.stderr,
+                /::warning::the repository variable APP_REF is not set: checking out fengxia41103\/stock at dev, which moves/,
+            );
+            const branch = await appRef({ APP_REF: "release-2", REQUIRE_COMMIT: "false" });
+            assert.strictEqual(branch.output, "ref=release-2\n");
+            assert.match(branch.stderr, /::warning::APP_REF 'release-2' is not a commit SHA/);
+        });
+
+        it("when a commit is required (deploy), refuses an unset APP_REF, a branch or a short SHA, naming the variable and the fix", async function () {
+            for (const ref of ["", "dev", SHA.slice(0, 12), SHA.toUpperCase()]) {
+                const r = await appRef({ APP_REF: ref, REQUIRE_COMMIT: "true", DEFAULT_REF: "dev" });
+                assert.strictEqual(r.status, 1, `APP_REF='${ref}'`);
+                assert.strictEqual(r.output, "", "no ref for the checkout");
+                assert.match(r.stderr, /::error::the repository variable APP_REF must be a full commit SHA of fengxia41103\/stock/);
+                assert.match(r.stderr, /git ls-remote https:\/\/github\.com\/fengxia41103\/stock dev/);
+            }
+        });
+    });
+
     describe("pulumi-login.sh", function () {
         beforeEach(() => box.tool("pulumi", `printf '%s\\n' "$*" >> "$CALLS_LOG"`));
 

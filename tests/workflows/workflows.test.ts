@@ -218,12 +218,45 @@ describe("workflows: structure", function () {
     /** The step whose `run:` calls `script`, in `job`. */
     const stepRunning = (job: Job, script: string) => (job.steps ?? []).find((s) => (s.run ?? "").includes(script));
     const FLEET_RUN = ".github/scripts/fleet-run.sh";
+    const APP_CHECKOUT = "./deploy/.github/actions/app-checkout";
+    const appAction = YAML.parse(fs.readFileSync(path.join(ROOT, ".github", "actions", "app-checkout", "action.yml"), "utf8"));
 
-    /** Every fleet job: checkout, Node 22 and npm ci, the kubeconfig, the Pulumi CLI, login, then the runner. */
-    function assertFleetJob(job: Job, name: string) {
-        const uses = (job.steps ?? []).map((s) => s.uses ?? s.run ?? "");
+    /**
+     * Every fleet job: this repository checked out at deploy/ and the app at stock/ (so a stack
+     * file's `../stock/backend` resolves, README "Add a customer"), Node 22 and npm ci, the
+     * kubeconfig, the Pulumi CLI, login, then the runner, every run step and path in deploy/.
+     */
+    function assertFleetJob(job: Job, name: string, app: { requireCommit: boolean }) {
+        const steps = job.steps ?? [];
+        const checkout = steps[0];
+        assert.match(checkout.uses ?? "", /^actions\/checkout@/, `${name}: this repository first`);
+        assert.deepStrictEqual(checkout.with, { path: "deploy", "persist-credentials": false }, `${name}: at deploy/`);
+        assert.deepStrictEqual(
+            (job as { defaults?: unknown }).defaults,
+            { run: { "working-directory": "deploy" } },
+            `${name}: run steps in deploy/`,
+        );
+        const appStep = steps[1];
+        assert.strictEqual(appStep.uses, APP_CHECKOUT, `${name}: the app's checkout right after, before anything runs the program`);
+        const appWith: Record<string, unknown> = {
+            repository: "${{ vars.APP_REPOSITORY || 'fengxia41103/stock' }}",
+            ref: "${{ vars.APP_REF }}",
+        };
+        if (app.requireCommit) appWith["require-commit"] = "true";
+        assert.deepStrictEqual(appStep.with, appWith, `${name}: the app repository and its pinned ref from the repository variables`);
+        // Where the action puts it: next to deploy/, so `../stock` from the repository is the app.
+        const appPath = String(appAction.inputs.path.default);
+        assert.strictEqual(path.posix.join("deploy", "..", "stock"), appPath, `${name}: the app at ../stock from deploy/`);
+        const node = steps.find((s) => (s.uses ?? "").startsWith("actions/setup-node@"))!;
+        assert.strictEqual(node.with!["cache-dependency-path"], "deploy/package-lock.json", `${name}: npm's cache keyed on our lockfile`);
+        for (const s of steps.filter((x) => (x.uses ?? "").startsWith("actions/upload-artifact@")))
+            assert.match(String(s.with!.path), /^deploy\//, `${name}: ${String(s.with!.name)} from deploy/`);
+        for (const m of JSON.stringify(steps).matchAll(/hashFiles\('([^']*)'\)/g))
+            assert.match(m[1], /^deploy\//, `${name}: hashFiles in deploy/`);
+        const uses = steps.map((s) => s.uses ?? s.run ?? "");
         const order = [
             "actions/checkout@",
+            APP_CHECKOUT,
             "actions/setup-node@",
             "npm ci",
             "write-kubeconfig.sh",
@@ -257,6 +290,48 @@ describe("workflows: structure", function () {
         assert.strictEqual(job["runs-on"], "${{ vars.PULUMI_RUNS_ON || 'ubuntu-latest' }}", `${name}: a runner that reaches the cluster`);
     }
 
+    it("the app checkout action: the ref from app-ref.sh, a shallow checkout without credentials, the commit recorded", function () {
+        assert.strictEqual(appAction.runs.using, "composite");
+        const [ref, checkout, commit] = appAction.runs.steps;
+        assert.strictEqual(ref.run, '"$GITHUB_ACTION_PATH/../../scripts/app-ref.sh"');
+        assert.deepStrictEqual(ref.env, {
+            APP_REPOSITORY: "${{ inputs.repository }}",
+            APP_REF: "${{ inputs.ref }}",
+            DEFAULT_REF: "${{ inputs.default-ref }}",
+            REQUIRE_COMMIT: "${{ inputs.require-commit }}",
+        });
+        assert.ok((fs.statSync(path.join(SCRIPT_DIR, "app-ref.sh")).mode & 0o111) !== 0, "app-ref.sh is executable");
+        assert.match(checkout.uses, /^actions\/checkout@v\d+$/);
+        assert.deepStrictEqual(checkout.with, {
+            repository: "${{ inputs.repository }}",
+            ref: "${{ steps.ref.outputs.ref }}",
+            path: "${{ inputs.path }}",
+            token: "${{ inputs.token }}",
+            "persist-credentials": false,
+            "fetch-depth": 1,
+        });
+        assert.match(commit.run, /rev-parse HEAD/);
+        assert.deepStrictEqual(
+            [appAction.inputs["default-ref"].default, appAction.inputs["require-commit"].default, appAction.inputs.path.default],
+            ["dev", "false", "stock"],
+        );
+    });
+
+    it("checks the app out in every job that runs Pulumi over the stack files, and in no other", function () {
+        const withApp = WORKFLOWS.flatMap((file) =>
+            Object.entries(workflows[file].jobs)
+                .filter(([, job]) => (job.steps ?? []).some((s) => s.uses === APP_CHECKOUT))
+                .map(([name]) => `${file}/${name}`),
+        );
+        const withFleet = WORKFLOWS.flatMap((file) =>
+            Object.entries(workflows[file].jobs)
+                .filter(([, job]) => stepRunning(job, FLEET_RUN))
+                .map(([name]) => `${file}/${name}`),
+        );
+        assert.deepStrictEqual(withApp, withFleet);
+        assert.deepStrictEqual(withFleet, ["preview.yml/preview", "deploy.yml/rollout", "drift.yml/drift"]);
+    });
+
     describe("preview.yml", function () {
         const wf = workflows["preview.yml"];
         const preview = wf.jobs.preview;
@@ -285,7 +360,7 @@ describe("workflows: structure", function () {
             assert.strictEqual(preview.strategy!["fail-fast"], false);
             assert.match(preview.if!, /needs\.affected\.outputs\.count != '0'/, "no job when nothing is affected");
             assert.match(preview.if!, /head\.repo\.full_name == github\.repository/, "no secrets for forks");
-            assertFleetJob(preview, "preview");
+            assertFleetJob(preview, "preview", { requireCommit: false });
             const run = stepRunning(preview, FLEET_RUN)!;
             assert.match(
                 run.run!,
@@ -362,7 +437,7 @@ describe("workflows: structure", function () {
         it("rolls the whole fleet out in waves through the fleet runner, after the tests", function () {
             assert.deepStrictEqual(needsOf(rollout), ["test"]);
             assert.deepStrictEqual(Object.keys(wf.jobs).sort(), ["rollout", "test"], "no matrix over stacks");
-            assertFleetJob(rollout, "rollout");
+            assertFleetJob(rollout, "rollout", { requireCommit: true });
             const run = stepRunning(rollout, FLEET_RUN)!;
             assert.match(run.run!, /fleet-run\.sh fleet-report\.json up --refresh --parallel "\$DEPLOY_PARALLEL" --org "\$PULUMI_ORG"$/);
             assert.doesNotMatch(run.run!, /--stacks|--affected-by/, "every stack: shared, canaries, then the waves");
@@ -395,14 +470,17 @@ describe("workflows: structure", function () {
         });
 
         it("refreshes every stack with --preview-only (nothing written), keeps the JSON, summarises, fails on drift", function () {
-            assertFleetJob(drift, "drift");
+            assertFleetJob(drift, "drift", { requireCommit: false });
             const run = stepRunning(drift, FLEET_RUN)!;
             assert.match(
                 run.run!,
                 /fleet-run\.sh drift-report\.json refresh --preview-only --parallel "\$DRIFT_PARALLEL" --org "\$PULUMI_ORG"$/,
             );
             const upload = drift.steps!.find((s) => (s.uses ?? "").startsWith("actions/upload-artifact@"))!;
-            assert.deepStrictEqual([upload.if, upload.with!.name, upload.with!.path], ["always()", "drift-report", "drift-report.json"]);
+            assert.deepStrictEqual(
+                [upload.if, upload.with!.name, upload.with!.path],
+                ["always()", "drift-report", "deploy/drift-report.json"],
+            );
             const summary = stepRunning(drift, 'fleet-summary -- drift drift-report.json --fail-on-drift >> "$GITHUB_STEP_SUMMARY"')!;
             assert.strictEqual(summary.if, "always()");
             assert.match(summary.run!, /exit 1/);
@@ -525,6 +603,12 @@ describe("workflows: structure", function () {
                     .filter((u): u is string => !!u);
                 assert.ok(uses.length > 0);
                 for (const u of uses) {
+                    // A local action of this repository, checked out at deploy/: pinned by this commit itself.
+                    if (u.startsWith("./")) {
+                        assert.match(u, /^\.\/deploy\/\.github\/actions\/[\w-]+$/, `${file}: ${u}`);
+                        assert.ok(fs.existsSync(path.join(ROOT, u.slice("./deploy/".length), "action.yml")), `${file}: ${u} exists`);
+                        continue;
+                    }
                     assert.match(u, /^[\w.-]+\/[\w./-]+@(?:v\d+(?:\.\d+){0,2}|[0-9a-f]{40})$/, `${file}: ${u}`);
                     assert.doesNotMatch(u, /@(?:main|master|latest|HEAD)$/, `${file}: ${u}`);
                 }

@@ -306,7 +306,7 @@ function sourcesStep(config: TenantConfig, root: string): string {
     return (
         `Build contexts: ${PROJECT}:backendSource ${config.images.backend.source} and ${PROJECT}:frontendSource ${config.images.frontend.source}` +
         (outside
-            ? `, outside this repository: CI and every \`pulumi up\` need the app checked out at the same place relative to it.`
+            ? `, outside this repository: every \`pulumi up\` needs the app checked out at the same place relative to it. CI checks out the repository variable APP_REPOSITORY (default fengxia41103/stock) at APP_REF (a commit SHA; the deploy job requires one) as ../stock (docs/ci.md, "The app's checkout").`
             : ", in this repository.") +
         ` They run with the project's app profile (the real stock app's: probes on /api/v1/, celery inspect ping, the key-prefix shim); an app that differs sets its profile keys (README, "Bring your own app").`
     );
