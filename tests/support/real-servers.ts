@@ -34,6 +34,8 @@ export const REDIS_SERVER = "/usr/bin/redis-server";
 export const REDIS_CLI = "/usr/bin/redis-cli";
 export const NGINX = "/usr/sbin/nginx";
 export const CHROMIUM = "/usr/bin/chromium";
+/** Makes the throwaway CAs and certificates of the TLS tests (tests/program/registry-private-ca.test.ts). */
+export const OPENSSL = "/usr/bin/openssl";
 
 /** Python module → the Debian package that ships it (what .ci/run must install). */
 export const PYTHON_MODULES = {
@@ -80,6 +82,8 @@ export interface RealServerNeeds {
     browser?: boolean;
     /** Whether the suite starts a MariaDB server standing for the external MySQL (tests/e2e). */
     mysql?: boolean;
+    /** Whether the suite makes certificates with `openssl`. */
+    openssl?: boolean;
 }
 
 /** Debian packages missing on this machine for a suite with `needs` (empty when all are there). */
@@ -116,6 +120,7 @@ export function missingDebianPackages(needs: RealServerNeeds = {}): string[] {
     if (needs.mysql) {
         for (const [bin, pkg] of Object.entries(MYSQL_BINARIES)) if (!fs.existsSync(bin)) missing.add(pkg);
     }
+    if (needs.openssl && !fs.existsSync(OPENSSL)) missing.add("openssl");
     return [...missing].sort();
 }
 
