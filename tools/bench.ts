@@ -300,7 +300,14 @@ function machine(): string {
     return `${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, load average at start ${os
         .loadavg()
         .map((l) => l.toFixed(1))
-        .join(" / ")}`;
+        .join(" / ")}; dependencies as patched by npm ci: ${patchesApplied()}`;
+}
+
+/** The patches npm ci applies (patches/README.md): they change what a stack evaluation costs, so the results name them. */
+function patchesApplied(): string {
+    const dir = path.join(REPO_ROOT, "patches");
+    const patches = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".patch")) : [];
+    return patches.length ? patches.sort().join(", ") : "none";
 }
 
 const f2 = (v: number) => v.toFixed(2);

@@ -34,7 +34,7 @@ describe("affected stacks: the rules, on this repository's stacks", () => {
         assert.deepStrictEqual(stacksOf("app/frontend/envs/nobody-builds-this"), []);
     });
 
-    it("the program, charts, app, runtime, fixtures, policy, Pulumi.yaml, package files → every stack", () => {
+    it("the program, charts, app, runtime, fixtures, policy, Pulumi.yaml, package files, patches → every stack", () => {
         for (const file of [
             "index.ts",
             "components/tenant/tenant.ts",
@@ -48,10 +48,12 @@ describe("affected stacks: the rules, on this repository's stacks", () => {
             "Pulumi.yaml",
             "package.json",
             "package-lock.json",
+            "patches/@pulumi+pulumi+3.270.0.patch",
             "tsconfig.json",
         ]) {
             const result = affectedStacks([file], repo);
             assert.ok(result.all, file);
+            assert.doesNotMatch(result.files[0].why, /unclassified/, file);
             assert.deepStrictEqual(result.stacks, everyStack, file);
         }
     });

@@ -10,7 +10,8 @@
  *   <frontendSource>/envs/<buildFor>         → the tenants that build with that dotenv (the frontend
  *                                              image's tag leaves other tenants' dotenvs out)
  *   the program and what it builds or reads: index.ts, components/, charts/, app/, runtime/,
- *   fixtures/, policy/, Pulumi.yaml, package.json, package-lock.json, tsconfig.json → every stack
+ *   fixtures/, policy/, Pulumi.yaml, package.json, package-lock.json, patches/, tsconfig.json
+ *                                            → every stack
  *   a build context outside those            → the tenants that build from it, and the images stack
  *                                              when it is a backend it builds
  *   docs, tests, tools, CI config            → none
@@ -34,6 +35,7 @@ export const PROGRAM_PATHS: readonly string[] = [
     "Pulumi.yaml",
     "package.json",
     "package-lock.json",
+    "patches/",
     "tsconfig.json",
 ];
 /** Paths no deployment reads. */
