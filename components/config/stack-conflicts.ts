@@ -7,8 +7,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 import { PROJECT, TenantConfig, stackFile } from ".";
+import { YamlCache, defaultYamlCache, parseYamlCached } from "./yaml-cache";
+import { parseYaml } from "./yaml-text";
 
 /** What identifies a tenant stack, as its file (over Pulumi.yaml's defaults) sets it. */
 export interface StackIdentity {
@@ -19,24 +20,17 @@ export interface StackIdentity {
     apiHost?: string;
 }
 
-/** Parses YAML text read from `file`, or throws an error naming the file, line and column. */
-export function parseYaml(text: string, file: string): unknown {
-    const doc = YAML.parseDocument(text, { prettyErrors: true });
-    if (doc.errors.length > 0) {
-        const e = doc.errors[0];
-        const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
-        throw new Error(`${path.basename(file)} is not valid YAML${at}: ${e.message.split("\n")[0]}. Fix: correct ${file}${at}`);
-    }
-    return doc.toJS();
-}
-
 export function readYamlFile(file: string): unknown {
     return parseYaml(fs.readFileSync(file, "utf8"), file);
 }
 
 /** The `config:` map of a Pulumi project or stack file's text, or an error naming the file. */
 export function configFromText(text: string, file: string): Record<string, unknown> {
-    const parsed = parseYaml(text, file);
+    return configFromParsed(parseYaml(text, file), file);
+}
+
+/** The `config:` map of a Pulumi project or stack file's parsed text, or an error naming the file. */
+function configFromParsed(parsed: unknown, file: string): Record<string, unknown> {
     const config = parsed === null || parsed === undefined ? undefined : (parsed as { config?: unknown }).config;
     if (config === undefined || config === null) return {};
     if (typeof config !== "object" || Array.isArray(config)) {
@@ -47,8 +41,9 @@ export function configFromText(text: string, file: string): Record<string, unkno
     return config as Record<string, unknown>;
 }
 
-export function configOf(file: string): Record<string, unknown> {
-    return configFromText(fs.readFileSync(file, "utf8"), file);
+/** The `config:` map of a Pulumi project or stack file, parsed through `cache` (yaml-cache.ts). */
+export function configOf(file: string, cache: YamlCache = defaultYamlCache()): Record<string, unknown> {
+    return configFromParsed(parseYamlCached(fs.readFileSync(file, "utf8"), file, cache), file);
 }
 
 /** The project-level value of `key` in Pulumi.yaml's `config:` (its `default` or `value`). */
@@ -70,17 +65,21 @@ export interface StackFileValues {
     value: (key: string) => unknown;
 }
 
-/** Every stack file in `root`, sorted by name, each parsed once (a program run reads them all: at 500 stacks, once matters). */
-export function stackFilesIn(root: string): StackFileValues[] {
+/**
+ * Every stack file in `root`, sorted by name, each read once and parsed through `cache` (every
+ * tenant evaluation reads them all, so a fleet preview of N stacks reads N²: the cache keeps that
+ * to one parse of each text a machine; yaml-cache.ts).
+ */
+export function stackFilesIn(root: string, cache: YamlCache = defaultYamlCache()): StackFileValues[] {
     const projectFile = path.join(root, "Pulumi.yaml");
-    const project = fs.existsSync(projectFile) ? configOf(projectFile) : {};
+    const project = fs.existsSync(projectFile) ? configOf(projectFile, cache) : {};
     return fs
         .readdirSync(root)
         .sort()
         .flatMap((name) => {
             const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(name)?.[1];
             if (!stack) return [];
-            const config = configOf(path.join(root, name));
+            const config = configOf(path.join(root, name), cache);
             return [{ stack, file: name, value: (key: string) => config[`${PROJECT}:${key}`] ?? projectDefault(project, key) }];
         });
 }
