@@ -8,7 +8,7 @@
  * `npm run fleet-summary -- rollout REPORT`                  the deploy job's summary
  * `npm run fleet-summary -- drift REPORT [--fail-on-drift]`  the drift job's summary; exit 1 on drift
  *     or an unchecked stack with --fail-on-drift
- * Exit code: 0 done, 1 unreadable report (or drift, above), 2 bad arguments.
+ * --help prints the usage. Exit code: 0 done, 1 unreadable report (or drift, above), 2 bad arguments.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -71,6 +71,7 @@ export function main(argv: string[], stdout: Output = process.stdout, stderr: Ou
             all: { type: "boolean" },
             removed: { type: "string" },
             "fail-on-drift": { type: "boolean" },
+            help: { type: "boolean" },
         },
         allowPositionals: true,
         usage: USAGE,

@@ -162,17 +162,18 @@ export async function main(argv: string[], deps: TenantCliDeps = {}): Promise<nu
                 const misplaced = onlyFor(["force"]);
                 if (misplaced.length) return bad(`--${misplaced.join(", --")} is not an option of tenant remove`);
                 const plan = planRemove(tenant, root);
+                const { stack } = plan;
                 if (!args.force) {
-                    const found = await (deps.stackLookup ?? pulumiStackLookup)(tenant, root);
+                    const found = await (deps.stackLookup ?? pulumiStackLookup)(stack, root);
                     if ("unknown" in found) {
                         stderr.write(
-                            `Cannot tell whether the Pulumi stack ${tenant} still exists (${found.unknown}). Check with \`pulumi stack ls\`; once it is destroyed and removed, run again with --force.\n`,
+                            `Cannot tell whether the Pulumi stack ${stack} still exists (${found.unknown}). Check with \`pulumi stack ls\`; once it is destroyed and removed, run again with --force.\n`,
                         );
                         return 1;
                     }
                     if (found.exists) {
                         stderr.write(
-                            `The Pulumi stack ${tenant} still exists: removing its files would orphan its resources. First: pulumi destroy -s ${tenant} && pulumi stack rm ${tenant}; then run this again (or pass --force).\n`,
+                            `The Pulumi stack ${stack} still exists: removing its files would orphan its resources. First: pulumi destroy -s ${stack} && pulumi stack rm ${stack}; then run this again (or pass --force).\n`,
                         );
                         return 1;
                     }

@@ -80,6 +80,17 @@ describe("fleet summaries: the one preview comment", () => {
         assert.match(comment, /1 failed, 1 busy, 1 with policy violations, 2 with changes, 1 without/);
     });
 
+    it("counts a stack whose only finding is a policy violation as one without changes", () => {
+        const text = previewComment({
+            shards: [shardOf("preview 1/1", [stack("client-a", { policyViolations: 1 }), stack("client-b")])],
+            sha: "abc",
+            selection: "x",
+            artifactsUrl: "u",
+        });
+        assert.match(text, /0 failed, 0 busy, 1 with policy violations, 0 with changes, 2 without/);
+        assert.match(rowsOf(text)[0], /^\| `client-a` \| no changes \| 0 \| 0 \| 0 \| 0 \| 1 \|/);
+    });
+
     it("one row per stack: failures first, then busy, policy violations, changes; counts and its job's link", () => {
         const rows = rowsOf(comment);
         assert.deepStrictEqual(

@@ -298,6 +298,50 @@ describe("tenant: onboarding and offboarding a customer", function () {
         );
     });
 
+    it("refuses a name another stack file already deploys, or the shared stack already lists, writing nothing", async () => {
+        // client-a deployed by a stack of another name (README, "By hand": `client-d@<stack>`).
+        fs.renameSync(path.join(repo.root, "Pulumi.client-a.yaml"), path.join(repo.root, "Pulumi.acme-prod.yaml"));
+        const shared = fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8");
+        assert.ok(shared.includes("    - client-a\n"));
+        fs.writeFileSync(path.join(repo.root, "Pulumi.shared.yaml"), shared.replace("    - client-a\n", "    - client-a@acme-prod\n"));
+        const renamed = fingerprint(repo.root);
+        const deployed = await tenantCli(repo.root, ["add", "client-a", "--host", "app.new.example.com", ...APP]);
+        assert.strictEqual(deployed.code, 1, deployed.stderr);
+        assert.strictEqual(
+            deployed.stderr,
+            "stack acme-prod (Pulumi.acme-prod.yaml) already deploys tenant client-a (npm run tenant -- list)\n",
+            "never the advice to unlist a deployed tenant",
+        );
+        assert.deepStrictEqual(fingerprint(repo.root), renamed);
+
+        // Listed, and no stack file deploys it.
+        fs.rmSync(path.join(repo.root, "Pulumi.acme-prod.yaml"));
+        const listed = await tenantCli(repo.root, ["add", "client-a", "--host", "app.new.example.com", ...APP]);
+        assert.strictEqual(listed.code, 1, listed.stderr);
+        assert.match(listed.stderr, /^client-a is already in stock:tenants of Pulumi\.shared\.yaml without a stack file/);
+        assert.ok(!fs.existsSync(path.join(repo.root, "Pulumi.client-a.yaml")), "no stack file written");
+    });
+
+    it("remove of a tenant a stack of another name deploys asks about that stack and removes its file", async () => {
+        fs.renameSync(path.join(repo.root, "Pulumi.client-a.yaml"), path.join(repo.root, "Pulumi.acme-prod.yaml"));
+        const shared = fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8");
+        fs.writeFileSync(path.join(repo.root, "Pulumi.shared.yaml"), shared.replace("    - client-a\n", "    - client-a@acme-prod\n"));
+        const renamed = fingerprint(repo.root);
+        const asked: string[] = [];
+        const onlyAcme: StackLookup = (stack) => (asked.push(stack), Promise.resolve({ exists: stack === "acme-prod" }));
+        const refused = await tenantCli(repo.root, ["remove", "client-a"], onlyAcme);
+        assert.strictEqual(refused.code, 1, refused.stdout);
+        assert.deepStrictEqual(asked, ["acme-prod"]);
+        assert.match(refused.stderr, /The Pulumi stack acme-prod still exists.*pulumi destroy -s acme-prod && pulumi stack rm acme-prod/);
+        assert.deepStrictEqual(fingerprint(repo.root), renamed, "nothing changed");
+
+        const removed = await tenantCli(repo.root, ["remove", "client-a"], gone);
+        assert.strictEqual(removed.code, 0, removed.stderr);
+        assert.match(removed.stdout, /deleted Pulumi\.acme-prod\.yaml/);
+        assert.ok(!fs.existsSync(path.join(repo.root, "Pulumi.acme-prod.yaml")));
+        assert.ok(!fs.readFileSync(path.join(repo.root, "Pulumi.shared.yaml"), "utf8").includes("client-a"));
+    });
+
     it("a hand-written dotenv the tenant builds with must agree with the computed URL; remove then keeps it", async () => {
         fs.mkdirSync(path.join(repo.root, "app/frontend/envs"));
         fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-a.feng.local\n");

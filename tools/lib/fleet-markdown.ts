@@ -46,6 +46,8 @@ export function cell(text: string, max = 120): string {
 interface Row {
     stack: string;
     rank: number;
+    /** Resources would change (a policy violation alone changes nothing). */
+    changes: boolean;
     line: string;
 }
 
@@ -69,6 +71,7 @@ function rows(shards: PreviewShard[]): Row[] {
                 result.push({
                     stack,
                     rank: 0,
+                    changes: false,
                     line: `| \`${stack}\` | **no report**: the job ended before reporting | - | - | - | - | - | ${link} |`,
                 });
                 continue;
@@ -79,7 +82,12 @@ function rows(shards: PreviewShard[]): Row[] {
                     ? [c.create, c.update, c.replace, c.delete, s.policyViolations].map(String)
                     : ["-", "-", "-", "-", "-"];
             const rank = s.result === "failed" ? 0 : s.result === "busy" ? 1 : s.policyViolations > 0 ? 2 : changed(s) ? 3 : 4;
-            result.push({ stack, rank, line: `| \`${stack}\` | ${resultText(s)} | ${counts.join(" | ")} | ${link} |` });
+            result.push({
+                stack,
+                rank,
+                changes: changed(s),
+                line: `| \`${stack}\` | ${resultText(s)} | ${counts.join(" | ")} | ${link} |`,
+            });
         }
     }
     return result.sort((a, b) => a.rank - b.rank || (a.stack < b.stack ? -1 : a.stack > b.stack ? 1 : 0));
@@ -98,13 +106,16 @@ export function previewComment(input: PreviewCommentInput): string {
     const limit = input.limit ?? GITHUB_COMMENT_LIMIT;
     const all = rows(input.shards);
     const count = (rank: number) => all.filter((r) => r.rank === rank).length;
+    // Policy-violating stacks sort apart, but count as with or without changes like the rest.
+    const previewed = all.filter((r) => r.rank >= 2);
+    const withChanges = previewed.filter((r) => r.changes).length;
     const head = [
         PREVIEW_COMMENT_MARKER,
         `### Pulumi preview of ${all.length} stack${all.length === 1 ? "" : "s"} at ${input.sha.slice(0, 12)}`,
         "",
         all.length === 0
             ? `No stack is affected (${input.selection}): nothing to preview.`
-            : `Stacks ${input.selection}. ${count(0)} failed, ${count(1)} busy, ${count(2)} with policy violations, ${count(3) + count(2)} with changes, ${count(4)} without. Full output: the job links; every report as JSON: [the run's artifacts](${input.artifactsUrl}).`,
+            : `Stacks ${input.selection}. ${count(0)} failed, ${count(1)} busy, ${count(2)} with policy violations, ${withChanges} with changes, ${previewed.length - withChanges} without. Full output: the job links; every report as JSON: [the run's artifacts](${input.artifactsUrl}).`,
         ...(input.removed?.length
             ? [
                   "",

@@ -237,13 +237,19 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
     const file = stackFile(tenant);
     if (fs.existsSync(path.join(root, file)))
         throw new TenantError(`${file} already exists: tenant ${tenant} is onboarded (npm run tenant -- list)`);
+    const others = tenantStacks(root);
+    // A stack of another name may deploy it (`<tenant>@<stack>`): say so before the shared list, whose
+    // "remove it there" would drop a deployed tenant's Redis user.
+    const deployer = others.find((o) => o.config?.tenant === tenant);
+    if (deployer)
+        throw new TenantError(
+            `stack ${deployer.stack} (${stackFile(deployer.stack)}) already deploys tenant ${tenant} (npm run tenant -- list)`,
+        );
     if (listedTenants(root).includes(tenant))
         throw new TenantError(
             `${tenant} is already in ${TENANTS_KEY} of ${stackFile(SHARED_STACK)} without a stack file; remove it there first, or pick another name`,
         );
-    for (const other of tenantStacks(root)) {
-        if (other.config?.tenant === tenant)
-            throw new TenantError(`stack ${other.stack} (${stackFile(other.stack)}) already deploys tenant ${tenant}`);
+    for (const other of others) {
         if (other.config?.host === host)
             throw new TenantError(
                 `host ${host} is already the host of tenant ${other.config.tenant} (${stackFile(other.stack)}); two tenants cannot share a host`,
@@ -377,6 +383,8 @@ function nextSteps(config: TenantConfig, secrets: string[], root: string, backen
 }
 
 export interface RemovePlan {
+    /** The Pulumi stack that deploys the tenant (its own name, or the `<tenant>@<stack>` of the shared list). */
+    stack: string;
     changes: FileChange[];
     /** What was left alone, and why. */
     notes: string[];
@@ -386,7 +394,8 @@ export interface RemovePlan {
 export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
     const nameProblem = refuseName(tenant);
     if (nameProblem) throw new TenantError(nameProblem);
-    const file = stackFile(tenant);
+    const stack = deployingStack(tenant, root);
+    const file = stackFile(stack);
     const hasFile = fs.existsSync(path.join(root, file));
     const listed = listedTenants(root).includes(tenant);
     if (!hasFile && !listed)
@@ -395,12 +404,12 @@ export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
     const changes: FileChange[] = [];
     const notes: string[] = [];
     if (hasFile) {
-        const config = parseIfTenant(tenant, root);
+        const config = parseIfTenant(stack, root);
         if (config) {
             const dotenv = dotenvFile(root, config);
             const sharedByOthers = tenantStacks(root).some(
                 (o) =>
-                    o.stack !== tenant &&
+                    o.stack !== stack &&
                     o.config?.buildFor === config.buildFor &&
                     o.config.images.frontend.source === config.images.frontend.source,
             );
@@ -412,7 +421,7 @@ export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
                         : `kept ${dotenv}: written by hand (the program computes the dotenv); delete it yourself if no longer needed`,
                 );
             }
-            changes.push(...backendSourceUnlisted(tenant, config, root, notes));
+            changes.push(...backendSourceUnlisted(stack, config, root, notes));
         } else {
             notes.push(`${file} is not a valid tenant stack file; removed without looking for its dotenv`);
         }
@@ -428,11 +437,20 @@ export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
         validate(SHARED_STACK, root, sharedText);
         changes.push({ file: sharedFile, content: sharedText });
     }
-    return { changes, notes };
+    return { stack, changes, notes };
 }
 
-/** The images stack's list without the backend source of `tenant` when no other tenant deploys it (what `add` appended). */
-function backendSourceUnlisted(tenant: string, config: TenantConfig, root: string, notes: string[]): FileChange[] {
+/** The stack that deploys `tenant`: a stack file saying so, else the shared list's `<tenant>@<stack>`, else its own name. */
+function deployingStack(tenant: string, root: string): string {
+    const byFile = tenantStacks(root).find((o) => o.config?.tenant === tenant);
+    if (byFile) return byFile.stack;
+    const value = sharedDocument(root).getIn(["config", TENANTS_KEY]);
+    const entries = YAML.isSeq(value) ? value.items.map((i) => parseTenantEntry(String(YAML.isScalar(i) ? i.value : i))) : [];
+    return entries.find((e) => e.tenant === tenant)?.stack ?? tenant;
+}
+
+/** The images stack's list without the backend source of `stack`'s tenant when no other tenant deploys it (what `add` appended). */
+function backendSourceUnlisted(stack: string, config: TenantConfig, root: string, notes: string[]): FileChange[] {
     const images = imagesStacksIn(root);
     if (images.length !== 1) return [];
     const [builder] = images;
@@ -440,7 +458,7 @@ function backendSourceUnlisted(tenant: string, config: TenantConfig, root: strin
     const entry = builder.backendSources.find((s) => path.resolve(root, s) === path.resolve(root, source));
     if (entry === undefined) return [];
     const others = tenantStacks(root).filter(
-        (o) => o.stack !== tenant && o.config && path.resolve(root, o.config.images.backend.source) === path.resolve(root, source),
+        (o) => o.stack !== stack && o.config && path.resolve(root, o.config.images.backend.source) === path.resolve(root, source),
     );
     if (others.length) return [];
     if (builder.backendSources.length === 1) {

@@ -129,11 +129,11 @@ export class AutomationBackend implements FleetBackend {
     async openWorker(index: number): Promise<FleetWorker> {
         if (!this.command || !this.runDir) throw new Error("prepare() must run before openWorker()");
         const dir = path.join(this.runDir, `worker-${index}`);
-        createWorkerDir(this.options.root, dir);
-        const workspace = await LocalWorkspace.create({ workDir: dir, pulumiCommand: this.command, envVars: this.env });
+        const project = createWorkerDir(this.options.root, dir);
+        const workspace = await LocalWorkspace.create({ workDir: project, pulumiCommand: this.command, envVars: this.env });
         const isLast = () => fs.readdirSync(this.runDir!).length === 0;
         return {
-            run: (stack, operation, options) => this.run(workspace, dir, stack, operation, options),
+            run: (stack, operation, options) => this.run(workspace, project, stack, operation, options),
             close: () => {
                 fs.rmSync(dir, { recursive: true, force: true });
                 if (isLast()) fs.rmSync(this.runDir!, { recursive: true, force: true });
