@@ -1,5 +1,5 @@
 /**
- * `npm run tenant -- add <tenant> --host <host> --backend-source <dir> --frontend-source <dir> [--build-for <dotenv>] [--wave N] [--db-name X] [--db-user Y]`
+ * `npm run tenant -- add <tenant> --host <host> --backend-source <dir> --frontend-source <dir> [--profile real|reference] [--build-for <dotenv>] [--wave N] [--db-name X] [--db-user Y]`
  * `npm run tenant -- remove <tenant> [--force]`
  * `npm run tenant -- list [--json]`
  *
@@ -10,6 +10,8 @@
  *         --backend-source/--frontend-source are stock:backendSource/frontendSource, one flag per key
  *         like every other option (the real app's checkout has them as <checkout>/backend and
  *         <checkout>/frontend), written as given: relative to the repository, or absolute.
+ *         --profile names the app profile whose keys the stack file gets (tools/lib/app-profiles.ts):
+ *         real (default: the project defaults, the real app's) or reference (app/, which needs it).
  * remove  reverses add; refuses while the Pulumi stack still exists in the backend (asked of the
  *         Pulumi CLI) unless --force.
  * list    a table of the tenants: stack, host, rollout wave, config status.
@@ -22,12 +24,14 @@ import { stackFile } from "../components/config";
 import { REPO_ROOT } from "./lib/stack-files";
 import { TenantError, applyChanges, planAdd, planRemove, tenantRows } from "./lib/tenants";
 import { Output, parseCli } from "./lib/cli";
+import { appProfile, unknownProfileMessage } from "./lib/app-profiles";
 
 const USAGE = [
     "usage: npm run tenant -- add <tenant> --host <host> --backend-source <dir> --frontend-source <dir>",
-    "                             [--build-for <dotenv>] [--wave N] [--db-name X] [--db-user Y]",
+    "                             [--profile real|reference] [--build-for <dotenv>] [--wave N] [--db-name X] [--db-user Y]",
     "       (the app's build contexts, relative to this repository or absolute, e.g. the real app's checkout:",
-    "        --backend-source ../stock/backend --frontend-source ../stock/frontend)",
+    "        --backend-source ../stock/backend --frontend-source ../stock/frontend;",
+    "        the reference app in app/: --backend-source app/backend --frontend-source app/frontend --profile reference)",
     "       npm run tenant -- remove <tenant> [--force]",
     "       npm run tenant -- list [--json]",
 ].join("\n");
@@ -82,6 +86,7 @@ export async function main(argv: string[], deps: TenantCliDeps = {}): Promise<nu
             host: { type: "string" },
             "backend-source": { type: "string" },
             "frontend-source": { type: "string" },
+            profile: { type: "string" },
             "build-for": { type: "string" },
             wave: { type: "string" },
             "db-name": { type: "string" },
@@ -118,16 +123,27 @@ export async function main(argv: string[], deps: TenantCliDeps = {}): Promise<nu
                     return bad(
                         `tenant add needs ${[backendSource ? "" : "--backend-source", frontendSource ? "" : "--frontend-source"].filter(Boolean).join(" and ")}: the app's build contexts (no default, so that no stack builds an app it did not name), e.g. --backend-source ../stock/backend --frontend-source ../stock/frontend for a checkout of github.com/fengxia41103/stock next to this repository`,
                     );
-                const misplaced = onlyFor(["host", "backend-source", "frontend-source", "build-for", "wave", "db-name", "db-user"]);
+                const misplaced = onlyFor([
+                    "host",
+                    "backend-source",
+                    "frontend-source",
+                    "profile",
+                    "build-for",
+                    "wave",
+                    "db-name",
+                    "db-user",
+                ]);
                 if (misplaced.length) return bad(`--${misplaced.join(", --")} is not an option of tenant add`);
                 if (args.wave !== undefined && !/^\d+$/.test(args.wave))
                     return bad(`--wave must be a whole number of 0 or more (0 = canary), got '${args.wave}'`);
+                if (args.profile !== undefined && !appProfile(args.profile)) return bad(unknownProfileMessage(args.profile));
                 const plan = planAdd(
                     {
                         tenant,
                         host: args.host,
                         backendSource,
                         frontendSource,
+                        profile: args.profile,
                         buildFor: args["build-for"],
                         wave: args.wave === undefined ? undefined : Number(args.wave),
                         dbName: args["db-name"],

@@ -12,6 +12,7 @@ import { buildContextProblem } from "../build-context";
 import { BackendImages } from "./backend-images";
 import { BackendTarget, backendTargets, imageName } from "./backend-image";
 import { TagLookup } from "./registry";
+import { RegistryTrustError } from "./registry-trust";
 import { registryImage } from "./tag-check";
 
 /** Problems only the file system can reveal: entries that are no build context (the same check as a tenant's sources). */
@@ -41,8 +42,11 @@ async function missingTargets(
             try {
                 return { target: t, digest: await lookup(registryImage(t.ref), credentials) };
             } catch (e) {
-                const problem = `cannot tell whether ${config.harbor.server} already has ${imageName(t.ref)}: ${(e as Error).message}`;
-                const fix = `check that ${config.harbor.server} is reachable and that ${config.harbor.username} (${PROJECT}:harborUsername) may pull and push in project ${config.harbor.project}`;
+                const untrusted = e instanceof RegistryTrustError ? e : undefined;
+                const problem = `cannot tell whether ${config.harbor.server} already has ${imageName(t.ref)}: ${untrusted?.problem ?? (e as Error).message}`;
+                const fix =
+                    untrusted?.fix ??
+                    `check that ${config.harbor.server} is reachable and that ${config.harbor.username} (${PROJECT}:harborUsername) may pull and push in project ${config.harbor.project}`;
                 if (!preview)
                     throw new Error(`Stack '${config.stack}' ${problem}. Fix: ${fix}, then run pulumi up -s ${config.stack} again`, {
                         cause: e,

@@ -2,10 +2,12 @@
  * Asks a registry (Harbor, or any Docker Registry HTTP API v2) whether a tag exists, and its digest:
  * `HEAD /v2/<repository>/manifests/<tag>`, answering the registry's challenge (Bearer token from its
  * realm, as Harbor does, or Basic). HTTPS first; plain HTTP only when the registry does not speak TLS
- * (an insecure registry such as harbor.feng.local:9800), as the Docker CLI does.
+ * (an insecure registry such as harbor.feng.local:9800), as the Docker CLI does. A certificate from
+ * a CA this process does not trust fails with the fix (./registry-trust.ts), never with a retry.
  */
 import * as http from "http";
 import * as https from "https";
+import { untrustedCaError } from "./registry-trust";
 
 export interface RegistryImage {
     /** host[:port] */
@@ -46,7 +48,7 @@ function request(url: URL, method: string, headers: Record<string, string>, time
             res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
         });
         req.on("timeout", () => req.destroy(new Error(`no answer from ${url.host} within ${timeoutMs} ms`)));
-        req.on("error", reject);
+        req.on("error", (e) => reject(untrustedCaError(url, e, process.env.NODE_EXTRA_CA_CERTS) ?? e));
         req.end();
     });
 }

@@ -6,6 +6,7 @@
  */
 import { RegistryCredentials, RegistryImage, TagLookup } from "./registry";
 import { ImageRef, imageName } from "./backend-image";
+import { RegistryTrustError } from "./registry-trust";
 
 /** The image, split the way the registry API wants it: host, path inside the registry, tag. */
 export function registryImage(ref: ImageRef): RegistryImage {
@@ -55,8 +56,11 @@ export async function checkImageInRegistry(request: TagCheckRequest, lookup: Tag
     try {
         digest = await lookup(target, credentials);
     } catch (e) {
-        const problem = `cannot tell whether ${target.server} has the backend image ${name}: ${(e as Error).message}`;
-        const fix = `check that ${target.server} is reachable from here and that ${credentials.username} (${credentials.key}) may pull from ${target.repository}`;
+        const untrusted = e instanceof RegistryTrustError ? e : undefined;
+        const problem = `cannot tell whether ${target.server} has the backend image ${name}: ${untrusted?.problem ?? (e as Error).message}`;
+        const fix =
+            untrusted?.fix ??
+            `check that ${target.server} is reachable from here and that ${credentials.username} (${credentials.key}) may pull from ${target.repository}`;
         if (preview) return { warning: `${problem}. ${stack}'s \`pulumi up\` checks again and refuses the image until it can; ${fix}` };
         throw new ImageNotInRegistryError(`Stack '${stack}' ${problem}. Fix: ${fix}, then run pulumi up -s ${stack} again`);
     }

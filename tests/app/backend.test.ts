@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import * as path from "path";
-import { HttpResponse, ManagedProcess, PYTHON, freePort, httpRequest, requireRealServers, runToCompletion, startProcess, waitForHttp } from "../support/real-servers";
+import { DeadPort, HttpResponse, ManagedProcess, PYTHON, deadPort, freePort, httpRequest, requireRealServers, runToCompletion, startProcess, waitForHttp } from "../support/real-servers";
 import { BACKEND_DIR, TenantEnv, processEnv, removeDir, tempDir, tenantEnv } from "./harness";
 
 const QUEUES = ["summary", "stock", "statement", "price", "news"];
@@ -21,14 +21,17 @@ describe("app/backend: Django API under gunicorn (real servers)", function () {
     let apiDbDown: ManagedProcess | undefined; // the tenant's DEPLOY_TYPE, MySQL unreachable
     let base = "";
     let baseDbDown = "";
+    let deadRedis: DeadPort | undefined;
+    let deadDb: DeadPort | undefined;
 
     before(async function () {
         started = Date.now();
         requireRealServers(this);
         dir = tempDir("backend");
-        // Redis is not running in this suite: a closed loopback port, so task endpoints meet a dead broker.
-        const deadRedisPort = await freePort();
-        t = tenantEnv({ host: "127.0.0.1", port: deadRedisPort, username: "client-a", password: "FAKE-SECRET-redis-password", keyPrefix: "client-a:" });
+        // Redis is not running in this suite: a port held dead (every connection reset), so task
+        // endpoints meet a dead broker and no other process on the machine can answer in its place.
+        [deadRedis, deadDb] = await Promise.all([deadPort(), deadPort()]);
+        t = tenantEnv({ host: "127.0.0.1", port: deadRedis.port, username: "client-a", password: "FAKE-SECRET-redis-password", keyPrefix: "client-a:" });
         tenantHost = t.env.config.DJANGO_ALLOWED_HOSTS.split(",")[0];
 
         const testEnv = processEnv(t.env, {
@@ -39,8 +42,8 @@ describe("app/backend: Django API under gunicorn (real servers)", function () {
         runToCompletion(PYTHON, ["manage.py", "migrate", "--noinput", "-v", "0"], { cwd: BACKEND_DIR, env: testEnv });
         runToCompletion(PYTHON, ["manage.py", "collectstatic", "--noinput", "-v", "0"], { cwd: BACKEND_DIR, env: testEnv });
 
-        const [port, portDbDown, deadDbPort] = await Promise.all([freePort(), freePort(), freePort()]);
-        const dbDownEnv = processEnv(t.env, { DJANGO_DB_HOST: "127.0.0.1", DJANGO_DB_PORT: String(deadDbPort) }, dir);
+        const [port, portDbDown] = await Promise.all([freePort(), freePort()]);
+        const dbDownEnv = processEnv(t.env, { DJANGO_DB_HOST: "127.0.0.1", DJANGO_DB_PORT: String(deadDb.port) }, dir);
         const gunicorn = (bind: number) => ["-m", "gunicorn", "fin.wsgi", "--bind", `127.0.0.1:${bind}`, "--workers", "1", "--graceful-timeout", "2"];
         api = startProcess("gunicorn (test)", PYTHON, gunicorn(port), { cwd: BACKEND_DIR, env: testEnv });
         apiDbDown = startProcess("gunicorn (db down)", PYTHON, gunicorn(portDbDown), { cwd: BACKEND_DIR, env: dbDownEnv });
@@ -54,6 +57,7 @@ describe("app/backend: Django API under gunicorn (real servers)", function () {
 
     after(async function () {
         await Promise.all([api?.stop(), apiDbDown?.stop()]);
+        await Promise.all([deadRedis?.close(), deadDb?.close()]);
         removeDir(dir);
         console.log(`      (backend suite: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     });
@@ -133,6 +137,7 @@ describe("app/backend: Django API under gunicorn (real servers)", function () {
         const status = await get(`${base}/api/v1/tasks/0b8a8f5e-1111-4c1c-9a7e-123456789abc/`, tenantHost);
         assert.strictEqual(status.status, 503, explain(status));
         assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+        assert.ok(deadRedis!.connections() > 0, "the API never tried the dead broker's port");
     });
 
     describe(`in the tenant's own DEPLOY_TYPE with its MySQL unreachable`, function () {
@@ -140,6 +145,7 @@ describe("app/backend: Django API under gunicorn (real servers)", function () {
             const ready = await get(`${baseDbDown}/readyz`, "10.42.0.17:8080");
             assert.strictEqual(ready.status, 503, explain(ready));
             assert.strictEqual(ready.json<{ status: string }>().status, "unavailable");
+            assert.ok(deadDb!.connections() > 0, "readyz never tried the dead database's port");
             assert.doesNotMatch(ready.body, /FAKE-SECRET|password/i, "readyz must not leak connection details");
             const live = await get(`${baseDbDown}/healthz`, "10.42.0.17:8080");
             assert.strictEqual(live.status, 200, explain(live));

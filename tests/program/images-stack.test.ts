@@ -27,6 +27,7 @@ import {
 } from "../../tools/lib/mock-run";
 import { REPO_ROOT, loadStackConfig, loadTenantConfig, stackNames } from "../../tools/lib/stack-files";
 import { redisCredentialOutput } from "../../components/names";
+import { untrustedCaError } from "../../components/images/registry-trust";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const TENANTS = ["client-a", "client-b", "client-c"];
@@ -274,5 +275,24 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
             warnings.some((w) => /cannot tell whether harbor\.feng\.local:9800 has the backend image/.test(w)),
             warnings.join("\n"),
         );
+    });
+
+    it("when Harbor's CA is not trusted: the tenant's and the images stack's errors give the CA fix, not the reachability advice", async () => {
+        const handshake = Object.assign(new Error("unable to verify the first certificate"), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" });
+        const error =
+            untrustedCaError(new URL("https://harbor.feng.local:9800/v2/"), handshake, undefined) ??
+            assert.fail("not an untrusted-CA error");
+        const untrusted = () => Promise.reject(error);
+        for (const stack of ["client-a", "images"]) {
+            const { message, registered } = await failure(stack, { sharedOutputs, tagLookup: untrusted, preview: false });
+            assert.deepStrictEqual(registered, []);
+            assert.match(
+                message,
+                new RegExp(
+                    `Stack '${stack}' cannot tell whether harbor\\.feng\\.local:9800 (already )?has .*TLS to https://harbor\\.feng\\.local:9800 failed: .*UNABLE_TO_VERIFY_LEAF_SIGNATURE.*NODE_EXTRA_CA_CERTS is not set\\. Fix: .*export NODE_EXTRA_CA_CERTS=.*/etc/docker/certs\\.d/harbor\\.feng\\.local:9800/ca\\.crt.*--buildkitd-config`,
+                ),
+            );
+            assert.doesNotMatch(message, /is reachable/);
+        }
     });
 });

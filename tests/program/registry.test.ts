@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { parseChallenge, registryTagDigest } from "../../components/images/registry";
+import { deadPort } from "../support/real-servers";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 const ROBOT = { username: "robot$stock-pull-client-a", password: "FAKE-SECRET-pull-token" };
@@ -81,14 +82,18 @@ describe("registry lookup: is a tag in Harbor (Docker Registry HTTP API v2, real
         }
     });
 
-    it("fails, without a plain-HTTP retry, when nothing listens", async () => {
-        const harbor = await fakeHarbor("basic");
-        const server = harbor.server;
-        await harbor.close();
-        await assert.rejects(
-            registryTagDigest({ server, repository: "library/stock_backend", tag: "ctx-0123456789abcdef" }, ROBOT),
-            /ECONNREFUSED/,
-        );
+    it("fails, without a plain-HTTP retry, when the registry is down (its port resets every connection)", async () => {
+        // A port this test holds, not one it freed: another process could take a freed one and answer.
+        const dead = await deadPort();
+        try {
+            await assert.rejects(
+                registryTagDigest({ server: dead.address, repository: "library/stock_backend", tag: "ctx-0123456789abcdef" }, ROBOT),
+                /ECONNRESET/,
+            );
+            assert.strictEqual(dead.connections(), 1, "one HTTPS attempt, no plain-HTTP retry");
+        } finally {
+            await dead.close();
+        }
     });
 
     it("parses Harbor's challenge", () => {

@@ -8,7 +8,8 @@
  * - child processes: spawn a process in its own process group, wait until it answers (a TCP port,
  *   an HTTP path, a file, a log line), and kill it and all its children reliably, from `after()`
  *   hooks, even when a test failed, and as a last resort when mocha itself exits;
- * - a free loopback port, and a plain HTTP client that may set any Host header.
+ * - a free loopback port, a dead one (held, resetting every connection), and a plain HTTP client
+ *   that may set any Host header.
  *
  *     before(function () { requireRealServers(this, { redis: true }); });
  *     const server = startProcess("gunicorn", PYTHON, ["-m", "gunicorn", ...], { cwd, env });
@@ -33,6 +34,8 @@ export const REDIS_SERVER = "/usr/bin/redis-server";
 export const REDIS_CLI = "/usr/bin/redis-cli";
 export const NGINX = "/usr/sbin/nginx";
 export const CHROMIUM = "/usr/bin/chromium";
+/** Makes the throwaway CAs and certificates of the TLS tests (tests/program/registry-private-ca.test.ts). */
+export const OPENSSL = "/usr/bin/openssl";
 
 /** Python module → the Debian package that ships it (what .ci/run must install). */
 export const PYTHON_MODULES = {
@@ -79,6 +82,8 @@ export interface RealServerNeeds {
     browser?: boolean;
     /** Whether the suite starts a MariaDB server standing for the external MySQL (tests/e2e). */
     mysql?: boolean;
+    /** Whether the suite makes certificates with `openssl`. */
+    openssl?: boolean;
 }
 
 /** Debian packages missing on this machine for a suite with `needs` (empty when all are there). */
@@ -115,6 +120,7 @@ export function missingDebianPackages(needs: RealServerNeeds = {}): string[] {
     if (needs.mysql) {
         for (const [bin, pkg] of Object.entries(MYSQL_BINARIES)) if (!fs.existsSync(bin)) missing.add(pkg);
     }
+    if (needs.openssl && !fs.existsSync(OPENSSL)) missing.add("openssl");
     return [...missing].sort();
 }
 
@@ -157,6 +163,44 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
                 return;
             }
             server.close(() => resolve(address.port));
+        });
+    });
+}
+
+/** A loopback port held by this process that answers no request: see {@link deadPort}. */
+export interface DeadPort {
+    port: number;
+    /** `127.0.0.1:<port>` */
+    address: string;
+    /** Connections accepted (and reset) so far: proof that a client really tried this port. */
+    connections(): number;
+    close(): Promise<void>;
+}
+
+/**
+ * A dead upstream that nothing else can take: a listener this process owns that resets every
+ * connection as soon as it is accepted (clients see ECONNRESET, nginx logs "Connection reset by
+ * peer" and answers 502). A port freed with {@link freePort} and left closed would do the same
+ * until another process on the machine binds it and answers 200, which a parallel test run does.
+ */
+export function deadPort(host = "127.0.0.1"): Promise<DeadPort> {
+    let accepted = 0;
+    const server = net.createServer((socket) => {
+        accepted++;
+        socket.on("error", () => undefined);
+        socket.resetAndDestroy();
+    });
+    server.unref();
+    return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({ host, port: 0, exclusive: true }, () => {
+            const { port } = server.address() as net.AddressInfo;
+            resolve({
+                port,
+                address: `${host}:${port}`,
+                connections: () => accepted,
+                close: () => new Promise<void>((done) => server.close(() => done())),
+            });
         });
     });
 }

@@ -8,6 +8,8 @@ import { REPO_ROOT, loadStackConfig, loadTenantConfig, requiredSecrets } from ".
 import { RESERVED_TENANT_NAMES, withTenantListed, withTenantUnlisted } from "../../tools/lib/tenants";
 import { StackLookup, main, pulumiStackLookup } from "../../tools/tenant";
 import { scratchCopy } from "../../tools/lib/scratch";
+import { APP_PROFILES } from "../../tools/lib/app-profiles";
+import { PROJECT } from "../../components/config";
 import { fingerprint } from "../support/fingerprint";
 
 interface CliResult {
@@ -43,8 +45,8 @@ function repoWithApp(): { root: string; app: string; remove(): void } {
 
 /** The real app's checkout next to the repository, as the README's example names it. */
 const APP = ["--backend-source", "../stock/backend", "--frontend-source", "../stock/frontend"];
-/** The reference app in this repository. */
-const REFERENCE_APP = ["--backend-source", "app/backend", "--frontend-source", "app/frontend"];
+/** The reference app in this repository, with the profile it needs. */
+const REFERENCE_APP = ["--backend-source", "app/backend", "--frontend-source", "app/frontend", "--profile", "reference"];
 
 const gone: StackLookup = () => Promise.resolve({ exists: false });
 const alive: StackLookup = () => Promise.resolve({ exists: true });
@@ -148,6 +150,96 @@ describe("tenant: onboarding and offboarding a customer", function () {
         const r = await tenantCli(repo.root, ["remove", "client-d"], gone);
         assert.strictEqual(r.code, 0, r.stderr);
         assert.match(r.stdout, /deleted Pulumi\.client-d\.yaml/);
+        assert.deepStrictEqual(fingerprint(repo.root), before);
+    });
+
+    it("add --profile reference writes the reference app's profile keys, commented, as the example stacks of app/ set them; then remove leaves the repository byte-identical", async () => {
+        const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", ...REFERENCE_APP]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        const written = fs.readFileSync(path.join(repo.root, "Pulumi.client-d.yaml"), "utf8");
+        const values = (YAML.parse(written) as { config: Record<string, unknown> }).config;
+        // Every key Pulumi.client-a.yaml (the reference app, nothing else special) sets, except the
+        // tenant's own, with the same value: so the example stack and the profile cannot drift.
+        const own = ["tenant", "host", "dbName", "dbUser", "harborPullUsername", "backendSource", "frontendSource"].map(
+            (k) => `${PROJECT}:${k}`,
+        );
+        const example = (
+            YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.client-a.yaml"), "utf8")) as { config: Record<string, unknown> }
+        ).config;
+        const profileOfExample = Object.fromEntries(Object.entries(example).filter(([k]) => !own.includes(k)));
+        const written_profile = Object.fromEntries(Object.keys(profileOfExample).map((k) => [k, values[k]]));
+        assert.deepStrictEqual(written_profile, profileOfExample);
+        assert.deepStrictEqual(
+            Object.keys(APP_PROFILES.reference.keys)
+                .map((k) => `${PROJECT}:${k}`)
+                .sort(),
+            Object.keys(profileOfExample).sort(),
+            "the profile is exactly what the example sets",
+        );
+        // The program's model reads them as client-a's and client-b's: the same app profile and npm secret mode.
+        const config = loadTenantConfig("client-d", { root: repo.root });
+        for (const stack of ["client-a", "client-b"]) {
+            const other = loadTenantConfig(stack, { root: repo.root });
+            assert.deepStrictEqual(config.app, other.app, `${stack}'s app profile`);
+            assert.strictEqual(config.npmTokenMode, other.npmTokenMode);
+        }
+        assert.strictEqual(config.app.api.probes.readiness.kind, "http");
+        assert.match(
+            written,
+            /\n {2}# app profile "reference" \(tenant add --profile reference;[^\n]*\n(?: {2}#[^\n]*\n)+ {2}stock:npmTokenMode: secret\n/,
+        );
+        assert.match(written, /\n {2}# answers 503 while the database is down\n {2}stock:apiReadinessProbe: http:\/readyz\n/);
+        assert.match(
+            r.stdout,
+            /1\. Build contexts: .*, in this repository\. They run with app profile reference, whose keys the stack file sets \(stock:npmTokenMode, stock:apiStartupProbe/,
+        );
+
+        const removed = await tenantCli(repo.root, ["remove", "client-d"], gone);
+        assert.strictEqual(removed.code, 0, removed.stderr);
+        assert.deepStrictEqual(fingerprint(repo.root), before);
+    });
+
+    it("add refuses an unknown --profile listing the known ones, and the reference app without --profile, writing nothing", async () => {
+        const add = (...args: string[]) => tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", ...args]);
+        const unknown = await add(...APP, "--profile", "upstream");
+        assert.strictEqual(unknown.code, 2, unknown.stderr);
+        assert.ok(
+            unknown.stderr.startsWith("unknown --profile 'upstream'; the known app profiles are:\n  real (default): the real stock app"),
+            unknown.stderr,
+        );
+        assert.match(unknown.stderr, /\n {2}reference: the reference app in app\//);
+        const inherited = await add(...APP, "--profile", "toString");
+        assert.strictEqual(inherited.code, 2, "an Object.prototype name is no profile");
+
+        const noProfile = await add("--backend-source", "app/backend", "--frontend-source", "app/frontend");
+        assert.strictEqual(noProfile.code, 1, noProfile.stderr);
+        assert.match(
+            noProfile.stderr,
+            /^refusing to add client-d: --backend-source app\/backend is this repository's reference app, .*never become ready\. Fix: add --profile reference \(or --profile real/,
+        );
+        assert.deepStrictEqual(fingerprint(repo.root), before);
+
+        // Said explicitly, the real profile is the project defaults: no profile key written.
+        const real = await add("--backend-source", "app/backend", "--frontend-source", "app/frontend", "--profile", "real");
+        assert.strictEqual(real.code, 0, real.stderr);
+        const text = fs.readFileSync(path.join(repo.root, "Pulumi.client-d.yaml"), "utf8");
+        assert.doesNotMatch(text, /Probe|celeryLiveness|redisKeyPrefixMode|npmTokenMode/);
+    });
+
+    it("a profile's values go through the program's config model: a bad one is refused with the model's message", async () => {
+        const readiness = APP_PROFILES.reference.keys.apiReadinessProbe!;
+        const original = readiness.value;
+        readiness.value = "https:/readyz";
+        try {
+            const r = await tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", ...REFERENCE_APP]);
+            assert.strictEqual(r.code, 1, r.stderr);
+            assert.match(
+                r.stderr,
+                /^refusing to write Pulumi\.client-d\.yaml: the program would refuse it\.\n[\s\S]*stock:apiReadinessProbe/,
+            );
+        } finally {
+            readiness.value = original;
+        }
         assert.deepStrictEqual(fingerprint(repo.root), before);
     });
 

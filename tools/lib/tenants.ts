@@ -27,6 +27,7 @@ import { stackFilesIn } from "../../components/config/stack-conflicts";
 import { RESERVED_REDIS_USERS } from "../../components/redis/acl";
 import { ImagesStackIdentity, imagesStackOf, imagesStacksIn } from "../../components/images/images-stack";
 import { REPO_ROOT, rawStackConfig, readProjectFile, requiredSecrets, stackNames } from "./stack-files";
+import { AppProfile, DEFAULT_APP_PROFILE, appProfile, unknownProfileMessage } from "./app-profiles";
 
 /** The stack that holds `stock:tenants`. */
 export const SHARED_STACK = "shared";
@@ -62,6 +63,11 @@ export interface AddOptions {
     buildFor?: string;
     /** `stock:rolloutWave`; default 1 (0 = canary). */
     wave?: number;
+    /**
+     * The app profile whose keys the stack file gets (./app-profiles.ts); default `real` (the
+     * project defaults, nothing written). Required for this repository's reference app (app/backend).
+     */
+    profile?: string;
     /** Defaults `stock_<tenant>` (MySQL allows 64 and 32 characters). */
     dbName?: string;
     dbUser?: string;
@@ -145,16 +151,35 @@ const KEY_COMMENTS: Record<string, string> = {
     rolloutWave: " 0 = canary: deployed first, and any failure halts the rollout",
 };
 
-/** The complete, commented stack file of a new tenant. */
-export function tenantStackFile(values: Record<string, string | number>, tenant: string, secrets: string[]): string {
+/** The complete, commented stack file of a new tenant; `comments` (by key, without `stock:`) add to the standard ones. */
+export function tenantStackFile(
+    values: Record<string, string | number>,
+    tenant: string,
+    secrets: string[],
+    comments: Record<string, string> = {},
+): string {
     const doc = new YAML.Document({ config: values });
     doc.commentBefore = header(tenant, secrets);
     const config = doc.get("config", true) as YAML.YAMLMap<YAML.Scalar, YAML.Scalar>;
     for (const pair of config.items) {
-        const comment = KEY_COMMENTS[String(pair.key.value).replace(`${PROJECT}:`, "")];
+        const key = String(pair.key.value).replace(`${PROJECT}:`, "");
+        const comment = KEY_COMMENTS[key] ?? comments[key];
         if (comment) pair.key.commentBefore = comment;
     }
     return doc.toString();
+}
+
+/** The profile `options` names (the default when none), refusing an unknown one and the reference app without one. */
+function profileOf(options: AddOptions, root: string): { name: string; profile: AppProfile } {
+    const name = options.profile ?? DEFAULT_APP_PROFILE;
+    const profile = appProfile(name);
+    if (!profile) throw new TenantError(unknownProfileMessage(name));
+    // The real app's defaults would deploy the reference app with probes it answers 400 (never ready).
+    if (options.profile === undefined && path.resolve(root, options.backendSource) === path.join(root, "app", "backend"))
+        throw new TenantError(
+            `refusing to add ${options.tenant}: --backend-source ${options.backendSource} is this repository's reference app, which the default profile (${DEFAULT_APP_PROFILE}, the real app's) would probe on GET /api/v1/, which it answers 400 to the kubelet: its pods would never become ready. Fix: add --profile reference (or --profile ${DEFAULT_APP_PROFILE} to deploy it with the real app's profile anyway)`,
+        );
+    return { name, profile };
 }
 
 function validate(stack: string, root: string, text: string) {
@@ -231,11 +256,14 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
             );
     }
 
+    const { name: profileName, profile } = profileOf(options, root);
+    const profileKeys = Object.entries(profile.keys);
     const values: Record<string, string | number> = {
         [`${PROJECT}:tenant`]: tenant,
         [`${PROJECT}:host`]: host,
         [`${PROJECT}:backendSource`]: options.backendSource,
         [`${PROJECT}:frontendSource`]: options.frontendSource,
+        ...Object.fromEntries(profileKeys.map(([key, k]) => [`${PROJECT}:${key}`, k.value])),
         [`${PROJECT}:buildFor`]: options.buildFor ?? tenant,
         [`${PROJECT}:dbName`]: options.dbName ?? mysqlName(tenant),
         [`${PROJECT}:dbUser`]: options.dbUser ?? mysqlName(tenant),
@@ -244,7 +272,7 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
     };
     const plain = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
     const secrets = requiredSecrets("tenant", plain);
-    const text = tenantStackFile(values, tenant, secrets);
+    const text = tenantStackFile(values, tenant, secrets, Object.fromEntries(profileKeys.map(([key, k]) => [key, k.comment])));
     const config = validate(tenant, root, text) as TenantConfig;
 
     const sharedFile = stackFile(SHARED_STACK);
@@ -274,7 +302,7 @@ export function planAdd(options: AddOptions, root = REPO_ROOT): AddPlan {
             `refusing to add ${tenant}: the program would refuse ${file}:\n${sourceProblems.map((p) => `  - ${p}`).join("\n")}\n` +
                 `(with tenant add, stock:backendSource is --backend-source and stock:frontendSource is --frontend-source)`,
         );
-    return { changes, config, nextSteps: nextSteps(config, secrets, root, builder !== undefined && !listed) };
+    return { changes, config, nextSteps: nextSteps(config, secrets, root, builder !== undefined && !listed, profileName) };
 }
 
 /** Does the images stack build `source` (as a tenant stack file writes it, relative to `root`)? */
@@ -299,8 +327,8 @@ export function withBackendSourceUnlisted(text: string, source: string): string 
     return doc.toString();
 }
 
-/** Where the build contexts are, and what CI needs for them. */
-function sourcesStep(config: TenantConfig, root: string): string {
+/** Where the build contexts are, what CI needs for them, and the app profile they run with. */
+function sourcesStep(config: TenantConfig, root: string, profileName: string): string {
     const sources = sourcesOf(root, config);
     const outside = [sources.backend, sources.frontend].some((dir) => insideRepo(root, dir) === undefined);
     return (
@@ -308,7 +336,11 @@ function sourcesStep(config: TenantConfig, root: string): string {
         (outside
             ? `, outside this repository: every \`pulumi up\` needs the app checked out at the same place relative to it. CI checks out the repository variable APP_REPOSITORY (default fengxia41103/stock) at APP_REF (a commit SHA; the deploy job requires one) as ../stock (docs/ci.md, "The app's checkout").`
             : ", in this repository.") +
-        ` They run with the project's app profile (the real stock app's: probes on /api/v1/, celery inspect ping, the key-prefix shim); an app that differs sets its profile keys (README, "Bring your own app").`
+        (Object.keys(appProfile(profileName)?.keys ?? {}).length === 0
+            ? ` They run with the project's app profile (the real stock app's: probes on /api/v1/, celery inspect ping, the key-prefix shim); an app that differs sets its profile keys (README, "Bring your own app"; --profile reference for the reference app in app/).`
+            : ` They run with app profile ${profileName}, whose keys the stack file sets (${Object.keys(appProfile(profileName)!.keys)
+                  .map((k) => `${PROJECT}:${k}`)
+                  .join(", ")}); everything else is the project's (README, "Bring your own app").`)
     );
 }
 
@@ -329,11 +361,11 @@ function dotenvStep(config: TenantConfig, root: string): string {
     );
 }
 
-function nextSteps(config: TenantConfig, secrets: string[], root: string, backendAdded: boolean): string {
+function nextSteps(config: TenantConfig, secrets: string[], root: string, backendAdded: boolean, profileName: string): string {
     const t = config.tenant;
     const imagesStack = imagesStackOf(root)?.stack ?? IMAGES_STACK;
     const steps = [
-        sourcesStep(config, root),
+        sourcesStep(config, root, profileName),
         dotenvStep(config, root),
         `Create the stack and set its secrets (values never go in a file):\n      pulumi stack init ${t}\n${secrets.map((k) => `      pulumi config set --secret ${k} -s ${t}`).join("\n")}`,
         `In Harbor, create the pull-only robot ${config.harbor.pullUsername} on project ${config.harbor.project}; its token is ${PROJECT}:harborPullPassword.`,
