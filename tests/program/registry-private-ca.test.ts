@@ -145,6 +145,7 @@ async function tagCheckInChild(server: string, tags: string[], extraCaFile?: str
     if (extraCaFile) env.NODE_EXTRA_CA_CERTS = extraCaFile;
     const request: Omit<TagCheckRequest, "preview"> = {
         image: { repository: `${server}/library/stock_backend`, tag: "" },
+        plainHttp: false,
         credentials: ROBOT,
         stack: "client-a",
         builtBy: "images",
