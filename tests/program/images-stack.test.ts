@@ -210,7 +210,13 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
         const run = await runProgram("client-a", { sharedOutputs, tagLookup: registry.lookup, preview: false });
         const [repository, tag] = String(run.outputs.backendImage).split(/:(?=ctx-)/);
         assert.deepStrictEqual(registry.asked, [
-            { server: "harbor.feng.local:9800", plainHttp: false, repository: "library/stock_backend", tag, username: "robot$stock-pull-client-a" },
+            {
+                server: "harbor.feng.local:9800",
+                plainHttp: false,
+                repository: "library/stock_backend",
+                tag,
+                username: "robot$stock-pull-client-a",
+            },
         ]);
         assert.strictEqual(run.outputs.backendImageDigest, `${repository}@${FAKE_PUSHED_DIGEST}`);
     });
