@@ -201,7 +201,14 @@ async function backendInRegistry(
         : { username: config.harbor.username, password: config.secrets.harborPassword, key: `${PROJECT}:harborUsername` };
     const builtBy = imagesStackOf(REPO_ROOT, stackFiles)?.stack ?? "images";
     const result = await checkImageInRegistry(
-        { image: backend, credentials, stack: config.stack, builtBy, preview: pulumi.runtime.isDryRun() },
+        {
+            image: backend,
+            plainHttp: config.harbor.plainHttp,
+            credentials,
+            stack: config.stack,
+            builtBy,
+            preview: pulumi.runtime.isDryRun(),
+        },
         lookup,
     );
     if (result.warning !== undefined) void pulumi.log.warn(result.warning);

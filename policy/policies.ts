@@ -24,6 +24,7 @@ import { tenantNamespaceDefaultDeny } from "./rules/tenant-namespace-default-den
 import { noPlaintextCredentials } from "./rules/no-plaintext-credentials";
 import { secretConfigNotInPlaintext } from "./rules/secret-config-not-in-plaintext";
 import { redisImagePatched } from "./rules/redis-image-patched";
+import { registryOverTls } from "./rules/registry-over-tls";
 
 export * from "./lib/defaults";
 export * from "./lib/resources";
@@ -38,6 +39,7 @@ export * from "./rules/tenant-namespace-default-deny";
 export * from "./rules/no-plaintext-credentials";
 export * from "./rules/secret-config-not-in-plaintext";
 export * from "./rules/redis-image-patched";
+export * from "./rules/registry-over-tls";
 
 /** The pack's name (`pulumi preview --policy-pack ./policy` reports violations under it). */
 export const PACK_NAME = "stock-deploy-guardrails";
@@ -53,4 +55,5 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
     noPlaintextCredentials,
     secretConfigNotInPlaintext,
     redisImagePatched,
+    registryOverTls,
 ];

@@ -5,6 +5,7 @@
 #   shared        the Redis, allowing one tenant: $E2E_TENANT
 #   $E2E_TENANT   (ci) one tenant: SQLite (deployType test), images in the stand-in registry,
 #                 frontend built for http://$E2E_HOST
+# The stand-in registry has no TLS, so both building stacks set stock:harborPlainHttp: true.
 # The committed Pulumi.<stack>.yaml files describe real customers and clusters (and may hold
 # secrets encrypted for another backend), so they are moved out of the way first; they are
 # only in this job's checkout.
@@ -34,6 +35,8 @@ cat >> Pulumi.images.yaml <<YAML
 config:
   stock:role: images
   stock:harborServer: $REGISTRY_NAME:$REGISTRY_PORT
+  # The stand-in registry speaks plain HTTP (e2e-registry.sh); the runs warn of it.
+  stock:harborPlainHttp: true
   stock:harborProject: $tenant
   stock:harborUsername: $E2E_REGISTRY_USER
   stock:backendSources:
@@ -69,6 +72,7 @@ config:
   stock:dbName: stock_e2e
   stock:dbUser: stock_e2e
   stock:harborServer: $REGISTRY_NAME:$REGISTRY_PORT
+  stock:harborPlainHttp: true
   stock:harborProject: $tenant
   stock:harborUsername: $E2E_REGISTRY_USER
   stock:apiReplicas: 1

@@ -277,6 +277,14 @@ export const KEYS = {
         schema: registryHost,
         example: "harbor.feng.local:9800",
     },
+    harborPlainHttp: {
+        description:
+            "Talk to `stock:harborServer` over plain HTTP, as Docker's `insecure-registries` do (the e2e job's kind registry): the program's tag lookups then send the robot's credentials unencrypted, and every run warns. Default false: HTTPS only, and a registry that answers plain HTTP is refused, never retried without TLS.",
+        roles: buildingStacks,
+        required: true,
+        schema: z.boolean(),
+        example: "false",
+    },
     harborProject: {
         description: "The Harbor project holding the images; a tenant's must be the images stack's.",
         roles: buildingStacks,

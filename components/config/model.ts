@@ -53,11 +53,22 @@ export interface Common extends StackBase {
     kubeconfig?: string;
 }
 
+/** Where the images are pushed and with which robot (the images and tenant stacks). */
+export interface HarborAccess {
+    /** `stock:harborServer`, host[:port]. */
+    server: string;
+    /** `stock:harborPlainHttp`: the registry is asked over plain HTTP instead of HTTPS. */
+    plainHttp: boolean;
+    project: string;
+    /** The push robot. */
+    username: string;
+}
+
 /** The images stack: builds and pushes each backend image of the fleet once per content tag; no cluster. */
 export interface ImagesConfig extends StackBase {
     role: "images";
     /** Where the backend images are pushed, and the robot that pushes them. */
-    harbor: { server: string; project: string; username: string };
+    harbor: HarborAccess;
     backend: {
         /** `stock:backendSources` as written: relative to the repository, or absolute. */
         sources: string[];
@@ -100,7 +111,7 @@ export interface TenantConfig extends Common {
     debug: boolean;
     podSecurity: KeyValue<"podSecurity">;
     database: { host: string; port: number; cidr: string; name: string; user: string };
-    harbor: { server: string; project: string; username: string; pullUsername?: string };
+    harbor: HarborAccess & { pullUsername?: string };
     pullSecretName: string;
     images: {
         backend: { source: string; repository: string };

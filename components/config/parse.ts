@@ -10,6 +10,7 @@ import { ConfigError, stackFile } from "./errors";
 import { Checked, foreignKeys, parseKeys } from "./parse-keys";
 import { sharedRules } from "./shared-rules";
 import { tenantRules } from "./tenant-rules";
+import { harborRules } from "./harbor-rules";
 
 /**
  * Validates a stack's raw configuration. Returns the typed model, or throws one {@link ConfigError}
@@ -39,12 +40,18 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     if (problems.length > 0) throw new ConfigError(raw.stack, problems);
     const get = <K extends KeyName>(k: K) => values[k] as KeyValue<K>;
 
+    if (role !== "shared") harborRules(get, raw.stack, file, checked);
     if (role === "images") {
         return {
             stack: raw.stack,
             warnings: checked.warnings,
             role,
-            harbor: { server: get("harborServer"), project: get("harborProject"), username: get("harborUsername") },
+            harbor: {
+                server: get("harborServer"),
+                plainHttp: get("harborPlainHttp"),
+                project: get("harborProject"),
+                username: get("harborUsername"),
+            },
             backend: { sources: get("backendSources"), repository: get("backendRepository") },
             platform: get("imagePlatform"),
             buildCache: get("buildCache"),
@@ -96,6 +103,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         database: { host: get("dbHost"), port: get("dbPort"), cidr: get("dbCidr"), name: get("dbName"), user: get("dbUser") },
         harbor: {
             server: get("harborServer"),
+            plainHttp: get("harborPlainHttp"),
             project: get("harborProject"),
             username: get("harborUsername"),
             pullUsername: get("harborPullUsername"),

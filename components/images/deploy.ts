@@ -12,7 +12,7 @@ import { buildContextProblem } from "../build-context";
 import { BackendImages } from "./backend-images";
 import { BackendTarget, backendTargets, imageName } from "./backend-image";
 import { TagLookup } from "./registry";
-import { RegistryTrustError } from "./registry-trust";
+import { registryAdvice } from "./registry-advice";
 import { registryImage } from "./tag-check";
 
 /** Problems only the file system can reveal: entries that are no build context (the same check as a tenant's sources). */
@@ -40,12 +40,12 @@ async function missingTargets(
     const answers = await Promise.all(
         targets.map(async (t) => {
             try {
-                return { target: t, digest: await lookup(registryImage(t.ref), credentials) };
+                return { target: t, digest: await lookup(registryImage(t.ref, config.harbor.plainHttp), credentials) };
             } catch (e) {
-                const untrusted = e instanceof RegistryTrustError ? e : undefined;
-                const problem = `cannot tell whether ${config.harbor.server} already has ${imageName(t.ref)}: ${untrusted?.problem ?? (e as Error).message}`;
+                const advice = registryAdvice(e, config.stack);
+                const problem = `cannot tell whether ${config.harbor.server} already has ${imageName(t.ref)}: ${advice?.problem ?? (e as Error).message}`;
                 const fix =
-                    untrusted?.fix ??
+                    advice?.fix ??
                     `check that ${config.harbor.server} is reachable and that ${config.harbor.username} (${PROJECT}:harborUsername) may pull and push in project ${config.harbor.project}`;
                 if (!preview)
                     throw new Error(`Stack '${config.stack}' ${problem}. Fix: ${fix}, then run pulumi up -s ${config.stack} again`, {

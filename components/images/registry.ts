@@ -1,17 +1,24 @@
 /**
  * Asks a registry (Harbor, or any Docker Registry HTTP API v2) whether a tag exists, and its digest:
  * `HEAD /v2/<repository>/manifests/<tag>`, answering the registry's challenge (Bearer token from its
- * realm, as Harbor does, or Basic). HTTPS first; plain HTTP only when the registry does not speak TLS
- * (an insecure registry such as harbor.feng.local:9800), as the Docker CLI does. A certificate from
- * a CA this process does not trust fails with the fix (./registry-trust.ts), never with a retry.
+ * realm, as Harbor does, or Basic). HTTPS only, and only HTTPS realms, by default: the challenge is
+ * answered with the robot's credentials, so a peer that answers without TLS is refused with the fix
+ * (./registry-plain-http.ts), never retried over plain HTTP (a downgrade anyone answering on
+ * Harbor's address could force). A stack whose registry has no TLS (the e2e job's kind registry)
+ * says so with `stock:harborPlainHttp`: then plain HTTP directly, with no HTTPS attempt first, as
+ * the key says what the registry speaks. A certificate from a CA this process does not trust fails
+ * with the fix (./registry-trust.ts), never with a retry.
  */
 import * as http from "http";
 import * as https from "https";
 import { untrustedCaError } from "./registry-trust";
+import { answersPlainHttp, isNotTls, plainHttpRealm } from "./registry-plain-http";
 
 export interface RegistryImage {
     /** host[:port] */
     server: string;
+    /** `stock:harborPlainHttp`: ask over plain HTTP, not HTTPS (credentials unencrypted). */
+    plainHttp: boolean;
     /** Path inside the registry, e.g. `library/stock_backend`. */
     repository: string;
     tag: string;
@@ -48,7 +55,10 @@ function request(url: URL, method: string, headers: Record<string, string>, time
             res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
         });
         req.on("timeout", () => req.destroy(new Error(`no answer from ${url.host} within ${timeoutMs} ms`)));
-        req.on("error", (e) => reject(untrustedCaError(url, e, process.env.NODE_EXTRA_CA_CERTS) ?? e));
+        req.on("error", (e) => {
+            if (url.protocol === "https:" && isNotTls(e)) return reject(answersPlainHttp(url, e));
+            reject(untrustedCaError(url, e, process.env.NODE_EXTRA_CA_CERTS) ?? e);
+        });
         req.end();
     });
 }
@@ -74,6 +84,7 @@ async function lookupAt(base: string, image: RegistryImage, credentials: Registr
         const challenge = parseChallenge(String(answer.headers["www-authenticate"] ?? ""));
         if (challenge.scheme === "bearer" && challenge.params.realm) {
             const tokenUrl = new URL(challenge.params.realm);
+            if (tokenUrl.protocol !== "https:" && !image.plainHttp) throw plainHttpRealm(image.server, tokenUrl);
             if (challenge.params.service) tokenUrl.searchParams.set("service", challenge.params.service);
             tokenUrl.searchParams.set("scope", challenge.params.scope ?? `repository:${image.repository}:pull`);
             const token = await request(tokenUrl, "GET", { Authorization: basic(credentials) }, timeoutMs);
@@ -93,18 +104,5 @@ async function lookupAt(base: string, image: RegistryImage, credentials: Registr
 }
 
 /** The real lookup (see the top of this file). */
-export const registryTagDigest: TagLookup = async (image, credentials) => {
-    const timeoutMs = 15_000;
-    try {
-        return await lookupAt(`https://${image.server}`, image, credentials, timeoutMs);
-    } catch (e) {
-        // Only a registry that does not speak TLS at all gets a second, plain-HTTP try.
-        const code = (e as NodeJS.ErrnoException).code ?? "";
-        const noTls =
-            code === "EPROTO" ||
-            code === "ERR_SSL_WRONG_VERSION_NUMBER" ||
-            /wrong version number|packet length too long/i.test((e as Error).message);
-        if (!noTls) throw e;
-        return lookupAt(`http://${image.server}`, image, credentials, timeoutMs);
-    }
-};
+export const registryTagDigest: TagLookup = (image, credentials) =>
+    lookupAt(`${image.plainHttp ? "http" : "https"}://${image.server}`, image, credentials, 15_000);

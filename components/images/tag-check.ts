@@ -6,12 +6,12 @@
  */
 import { RegistryCredentials, RegistryImage, TagLookup } from "./registry";
 import { ImageRef, imageName } from "./backend-image";
-import { RegistryTrustError } from "./registry-trust";
+import { registryAdvice } from "./registry-advice";
 
-/** The image, split the way the registry API wants it: host, path inside the registry, tag. */
-export function registryImage(ref: ImageRef): RegistryImage {
+/** The image, split the way the registry API wants it: host, path inside the registry, tag; `plainHttp` is `stock:harborPlainHttp`. */
+export function registryImage(ref: ImageRef, plainHttp: boolean): RegistryImage {
     const slash = ref.repository.indexOf("/");
-    return { server: ref.repository.slice(0, slash), repository: ref.repository.slice(slash + 1), tag: ref.tag };
+    return { server: ref.repository.slice(0, slash), plainHttp, repository: ref.repository.slice(slash + 1), tag: ref.tag };
 }
 
 /** A tenant's `up` would deploy a tag Harbor does not have (or Harbor could not say). */
@@ -25,6 +25,8 @@ export class ImageNotInRegistryError extends Error {
 export interface TagCheckRequest {
     /** The image to find. */
     image: ImageRef;
+    /** `stock:harborPlainHttp` of this stack. */
+    plainHttp: boolean;
     /** Who asks, as `<key>` names for the message: a pull is enough for a HEAD. */
     credentials: RegistryCredentials & { key: string };
     /** This stack, e.g. `client-a`. */
@@ -49,17 +51,17 @@ function howToPush(builtBy: string): string {
  * returns a warning instead.
  */
 export async function checkImageInRegistry(request: TagCheckRequest, lookup: TagLookup): Promise<TagCheckResult> {
-    const { image, credentials, stack, builtBy, preview } = request;
-    const target = registryImage(image);
+    const { image, plainHttp, credentials, stack, builtBy, preview } = request;
+    const target = registryImage(image, plainHttp);
     const name = imageName(image);
     let digest: string | null;
     try {
         digest = await lookup(target, credentials);
     } catch (e) {
-        const untrusted = e instanceof RegistryTrustError ? e : undefined;
-        const problem = `cannot tell whether ${target.server} has the backend image ${name}: ${untrusted?.problem ?? (e as Error).message}`;
+        const advice = registryAdvice(e, stack);
+        const problem = `cannot tell whether ${target.server} has the backend image ${name}: ${advice?.problem ?? (e as Error).message}`;
         const fix =
-            untrusted?.fix ??
+            advice?.fix ??
             `check that ${target.server} is reachable from here and that ${credentials.username} (${credentials.key}) may pull from ${target.repository}`;
         if (preview) return { warning: `${problem}. ${stack}'s \`pulumi up\` checks again and refuses the image until it can; ${fix}` };
         throw new ImageNotInRegistryError(`Stack '${stack}' ${problem}. Fix: ${fix}, then run pulumi up -s ${stack} again`);

@@ -34,3 +34,5 @@ export const DEFAULT_SECRET_SINKS = [
 ];
 /** Shorter config values are not searched for (too likely to occur by chance). */
 export const DEFAULT_SECRET_MIN_LENGTH = 8;
+/** Registries (host[:port]) a stack may ask over plain HTTP with stock:harborPlainHttp: none. */
+export const DEFAULT_PLAIN_HTTP_REGISTRIES: string[] = [];

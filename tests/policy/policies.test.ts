@@ -18,6 +18,7 @@ import {
     podRunsAsNonRoot,
     policies,
     redisImagePatched,
+    registryOverTls,
     secretConfigNotInPlaintext,
     stackConfigFromEnv,
     stackSecretConfig,
@@ -556,6 +557,41 @@ describe("policy: secret-config-not-in-plaintext", () => {
     });
 });
 
+describe("policy: registry-over-tls", () => {
+    const tls = { "stock:harborServer": "harbor.feng.local:9800", "stock:harborPlainHttp": "false" };
+    const plain = { "stock:harborServer": "kind-registry:5000", "stock:harborPlainHttp": "true" };
+
+    it("passes a stack that asks its registry over TLS (the key false or absent)", async () => {
+        assert.deepEqual(await violations("registry-over-tls", [], { stackConfig: tls }), []);
+        assert.deepEqual(await violations("registry-over-tls", [], { stackConfig: { "stock:role": "shared" } }), []);
+    });
+
+    it("fails stock:harborPlainHttp true for a registry not listed, naming it, the risk and both fixes", async () => {
+        const found = await violations("registry-over-tls", [], { stackConfig: plain });
+        assertOne(
+            found,
+            "stock:harborPlainHttp is true: the stack asks kind-registry:5000 over plain HTTP, so the robot's credentials cross the network unencrypted",
+            "pulumi config set stock:harborPlainHttp false",
+            "add 'kind-registry:5000' to plainHttpRegistries",
+        );
+    });
+
+    it("passes it for a registry the policy config lists, and only that one", async () => {
+        const config = { "registry-over-tls": { plainHttpRegistries: ["kind-registry:5000"] } };
+        assert.deepEqual(await violations("registry-over-tls", [], { stackConfig: plain, config }), []);
+        const other = { ...plain, "stock:harborServer": "harbor.feng.local:9800" };
+        assert.equal((await violations("registry-over-tls", [], { stackConfig: other, config })).length, 1);
+    });
+
+    it("is not applicable when the engine passes no stack config", async () => {
+        const result = await analyze([], { policies: [registryOverTls] });
+        assert.deepEqual(
+            result.notApplicable.map((n) => n.policy),
+            ["registry-over-tls"],
+        );
+    });
+});
+
 describe("policy pack: wiring", () => {
     it("exports every policy object it lists", () => {
         assert.deepEqual(policies, [
@@ -568,6 +604,7 @@ describe("policy pack: wiring", () => {
             noPlaintextCredentials,
             secretConfigNotInPlaintext,
             redisImagePatched,
+            registryOverTls,
         ]);
     });
 

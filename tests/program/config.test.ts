@@ -43,6 +43,7 @@ describe("config model", () => {
         assert.strictEqual(a.database.port, 3306);
         assert.deepStrictEqual(a.harbor, {
             server: "harbor.feng.local:9800",
+            plainHttp: false,
             project: "library",
             username: "robot$stock-deploy",
             pullUsername: "robot$stock-pull-client-a",
@@ -231,7 +232,12 @@ describe("config model: the images stack", () => {
         const images = loadStackConfig("images");
         assert.ok(images.role === "images");
         assert.deepStrictEqual(images.backend, { sources: ["app/backend", "fixtures/upstream-app/backend"], repository: "stock_backend" });
-        assert.deepStrictEqual(images.harbor, { server: "harbor.feng.local:9800", project: "library", username: "robot$stock-deploy" });
+        assert.deepStrictEqual(images.harbor, {
+            server: "harbor.feng.local:9800",
+            plainHttp: false,
+            project: "library",
+            username: "robot$stock-deploy",
+        });
         assert.strictEqual(images.platform, "linux/amd64");
         assert.strictEqual(images.buildCache, true);
         assert.strictEqual(images.secrets.harborPassword, "FAKE-SECRET-harborPassword-images");
@@ -252,6 +258,13 @@ describe("config model: the images stack", () => {
         assert.match(all, /stock:backendSources in Pulumi\.images\.yaml: list at least one backend build context/);
         assert.match(all, /stock:backendSources in Pulumi\.images\.yaml: lists a build context twice/);
         assert.match(all, /stock:backendSources in Pulumi\.images\.yaml: lists two build contexts whose names differ only in punctuation/);
+    });
+
+    it("refuses a stock:harborPlainHttp that is no boolean, naming the key, the file and the fix", () => {
+        assert.match(
+            imagesProblems({ "stock:harborPlainHttp": "yes" }).join("\n"),
+            /stock:harborPlainHttp in Pulumi\.images\.yaml: .*\(got "yes"\)\. Fix: pulumi config set stock:harborPlainHttp 'false' -s images/,
+        );
     });
 
     it("requires the push robot's token as a secret, and refuses a tenant's secret", () => {

@@ -28,6 +28,7 @@ import {
 import { REPO_ROOT, loadStackConfig, loadTenantConfig, stackNames } from "../../tools/lib/stack-files";
 import { redisCredentialOutput } from "../../components/names";
 import { untrustedCaError } from "../../components/images/registry-trust";
+import { answersPlainHttp } from "../../components/images/registry-plain-http";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const TENANTS = ["client-a", "client-b", "client-c"];
@@ -209,7 +210,13 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
         const run = await runProgram("client-a", { sharedOutputs, tagLookup: registry.lookup, preview: false });
         const [repository, tag] = String(run.outputs.backendImage).split(/:(?=ctx-)/);
         assert.deepStrictEqual(registry.asked, [
-            { server: "harbor.feng.local:9800", repository: "library/stock_backend", tag, username: "robot$stock-pull-client-a" },
+            {
+                server: "harbor.feng.local:9800",
+                plainHttp: false,
+                repository: "library/stock_backend",
+                tag,
+                username: "robot$stock-pull-client-a",
+            },
         ]);
         assert.strictEqual(run.outputs.backendImageDigest, `${repository}@${FAKE_PUSHED_DIGEST}`);
     });
@@ -293,6 +300,46 @@ describe("a tenant stack: deploys the images stack's backend image, builds only 
                 ),
             );
             assert.doesNotMatch(message, /is reachable/);
+        }
+    });
+
+    it("when Harbor answers plain HTTP: the tenant's and the images stack's errors and preview warnings name stock:harborPlainHttp and their stack file, not the reachability advice", async () => {
+        const handshake = Object.assign(new Error("SSL routines:ssl3_get_record:wrong version number"), { code: "EPROTO" });
+        const plain = () => Promise.reject(answersPlainHttp(new URL("https://harbor.feng.local:9800/v2/"), handshake));
+        for (const stack of ["client-a", "images"]) {
+            const fix = `put harbor\\.feng\\.local:9800 behind TLS .*only for a registry on a network you trust, since the robot's credentials then cross it unencrypted: pulumi config set stock:harborPlainHttp true -s ${stack} \\(stack file Pulumi\\.${stack}\\.yaml\\)`;
+            const { message, registered } = await failure(stack, { sharedOutputs, tagLookup: plain, preview: false });
+            assert.deepStrictEqual(registered, []);
+            assert.match(
+                message,
+                new RegExp(
+                    `Stack '${stack}' cannot tell whether harbor\\.feng\\.local:9800 (already )?has .*: harbor\\.feng\\.local:9800 answers plain HTTP, not TLS \\(EPROTO: .*wrong version number\\), and stock:harborPlainHttp is false, so no credentials were sent to it\\. Fix: ${fix}`,
+                ),
+            );
+            assert.doesNotMatch(message, /is reachable|<stack>/);
+            const { warnings } = await runWithWarnings(stack, { sharedOutputs, tagLookup: plain });
+            assert.ok(
+                warnings.some((w) => /answers plain HTTP, not TLS/.test(w) && new RegExp(fix).test(w)),
+                warnings.join("\n"),
+            );
+        }
+    });
+
+    it("with stock:harborPlainHttp true: the tenant and the images stack ask Harbor over plain HTTP, and every run warns of the risk", async () => {
+        for (const stack of ["client-a", "images"]) {
+            const registry = fakeRegistry("every tag");
+            const overrides = { "stock:harborPlainHttp": "true" };
+            const { warnings } = await runWithWarnings(stack, { sharedOutputs, tagLookup: registry.lookup, overrides });
+            assert.ok(registry.asked.length > 0 && registry.asked.every((a) => a.plainHttp), JSON.stringify(registry.asked));
+            const risk = new RegExp(
+                `stock:harborPlainHttp is true for Pulumi\\.${stack}\\.yaml: harbor\\.feng\\.local:9800 is asked over plain HTTP, without TLS, so the robot \\S+'s credentials cross the network unencrypted.*pulumi config set stock:harborPlainHttp false -s ${stack}`,
+            );
+            assert.ok(
+                warnings.some((w) => risk.test(w)),
+                warnings.join("\n"),
+            );
+            const quiet = await runWithWarnings(stack, { sharedOutputs, tagLookup: fakeRegistry("every tag").lookup });
+            assert.ok(!quiet.warnings.some((w) => /harborPlainHttp/.test(w)), "no warning with the default (false)");
         }
     });
 });

@@ -8,6 +8,7 @@
 import * as assert from "assert";
 import { execFile } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as https from "https";
 import { AddressInfo } from "net";
 import * as os from "os";
@@ -112,15 +113,15 @@ interface FakeHarbor {
     close(): Promise<void>;
 }
 
-/** Harbor's manifest HEAD over TLS, Basic challenge, one pushed tag. */
-function fakeHarbor(key: string, cert: string): Promise<FakeHarbor> {
+/** Harbor's manifest HEAD over TLS, Basic challenge (or `challenge`), one pushed tag. */
+function fakeHarbor(key: string, cert: string, challenge = 'Basic realm="harbor"'): Promise<FakeHarbor> {
     const requests: string[] = [];
     const basic = `Basic ${Buffer.from(`${ROBOT.username}:${ROBOT.password}`).toString("base64")}`;
     const srv = https.createServer({ key, cert }, (req, res) => {
         requests.push(`${req.method} ${req.url}`);
         const m = /^\/v2\/library\/stock_backend\/manifests\/(.+)$/.exec(req.url ?? "");
         if (!m || req.method !== "HEAD") return res.writeHead(404).end();
-        if (req.headers.authorization !== basic) return res.writeHead(401, { "www-authenticate": 'Basic realm="harbor"' }).end();
+        if (req.headers.authorization !== basic) return res.writeHead(401, { "www-authenticate": challenge }).end();
         if (m[1] === PUSHED) return res.writeHead(200, { "docker-content-digest": DIGEST }).end();
         return res.writeHead(404).end();
     });
@@ -145,6 +146,7 @@ async function tagCheckInChild(server: string, tags: string[], extraCaFile?: str
     if (extraCaFile) env.NODE_EXTRA_CA_CERTS = extraCaFile;
     const request: Omit<TagCheckRequest, "preview"> = {
         image: { repository: `${server}/library/stock_backend`, tag: "" },
+        plainHttp: false,
         credentials: ROBOT,
         stack: "client-a",
         builtBy: "images",
@@ -248,6 +250,37 @@ describe("registry lookup: a Harbor behind a private CA (real HTTPS on loopback,
                 [`HEAD ${PUSHED}`, `HEAD ${PUSHED}`, `HEAD ${MISSING}`, `HEAD ${MISSING}`],
             );
             harbor.requests.length = 0;
+        }
+    });
+
+    it("a Harbor over TLS whose challenge names a plain-HTTP token service: refused naming stock:harborPlainHttp, and the token service gets no credentials", async function () {
+        const tokenRequests: string[] = [];
+        const tokenService = http.createServer((req, res) => (tokenRequests.push(`${req.method} ${req.url}`), res.writeHead(500).end()));
+        await new Promise<void>((r) => tokenService.listen(0, "127.0.0.1", () => r()));
+        const tokenPort = (tokenService.address() as AddressInfo).port;
+        const harbor = await fakeHarbor(
+            certs.leafKey,
+            certs.leafCert,
+            `Bearer realm="http://127.0.0.1:${tokenPort}/service/token",service="harbor-registry"`,
+        );
+        harbors.push(harbor);
+        try {
+            const [answer] = await tagCheckInChild(harbor.server, [PUSHED], certs.caFile);
+            assert.strictEqual(answer.name, "ImageNotInRegistryError", JSON.stringify(answer));
+            assert.match(
+                answer.error!,
+                new RegExp(
+                    `${harbor.server.replace(/\./g, "\\.")}'s challenge names a plain-HTTP token service \\(http://127\\.0\\.0\\.1:${tokenPort}\\), and stock:harborPlainHttp is false, so the robot's credentials were not sent to it\\. Fix: put 127\\.0\\.0\\.1:${tokenPort} behind TLS .*pulumi config set stock:harborPlainHttp true -s client-a \\(stack file Pulumi\\.client-a\\.yaml\\)`,
+                ),
+            );
+            assert.deepStrictEqual(
+                harbor.requests,
+                [`HEAD /v2/library/stock_backend/manifests/${PUSHED}`],
+                "asked once, without credentials",
+            );
+            assert.deepStrictEqual(tokenRequests, [], "the plain-HTTP token service was never asked");
+        } finally {
+            await new Promise<void>((r) => tokenService.close(() => r()));
         }
     });
 });

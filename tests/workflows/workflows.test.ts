@@ -809,6 +809,7 @@ esac
                 assert.deepStrictEqual(images.config, {
                     "stock:role": "images",
                     "stock:harborServer": "kind-registry:5000",
+                    "stock:harborPlainHttp": true,
                     "stock:harborProject": "ci",
                     "stock:harborUsername": "e2e",
                     "stock:backendSources": ["app/backend"],
@@ -825,6 +826,8 @@ esac
                     "stock:npmTokenMode": "secret",
                     "stock:deployType": "test",
                     "stock:harborServer": "kind-registry:5000",
+                    // The kind registry speaks plain HTTP: without the key the program refuses it.
+                    "stock:harborPlainHttp": true,
                     "stock:harborProject": "ci",
                     "stock:harborUsername": "e2e",
                     // No project default names the app: the job's stack names the reference app.
@@ -858,6 +861,9 @@ esac
                         secrets: Object.keys(secrets),
                     });
                     assert.doesNotThrow(() => parseStackConfig(raw), `the e2e ${stack} stack passes validation`);
+                    const parsed = parseStackConfig(raw);
+                    if (parsed.role !== "shared")
+                        assert.strictEqual(parsed.harbor.plainHttp, true, `the e2e ${stack} stack asks the registry over HTTP`);
                 }
                 const log = fake.log();
                 assert.ok(log.includes("stack init shared --secrets-provider passphrase --non-interactive"), log.join("\n"));
