@@ -338,12 +338,21 @@ function floorLines(rows: Row[]): string[] {
         const cpu = goalVerdict(r.handed.cpu.ratios, FLOOR_GOAL);
         return { n: r.n, wall, cpu, status: rank[wall.status] >= rank[cpu.status] ? wall.status : cpu.status, r };
     });
-    const worst = Math.max(...verdicts.map((v) => rank[v.status]));
-    const overall = worst === 2 ? "missed" : worst === 1 ? "met on the median, not in every pair" : "met in every pair";
+    // The issue's goal is the fleet of one ("one tenant"); the larger fleets are held to the same
+    // rule beside it, stricter than the goal, so that a cost growing with the fleet shows.
+    const describe = (v: (typeof verdicts)[number]) =>
+        `${v.n}: ${f2(v.r.handed.wall.median)} / ${f2(v.r.handed.cpu.median)} (${v.status}; pairs above: wall ${v.wall.above}, CPU ${v.cpu.above} of ${v.r.handed.wall.ratios.length})`;
+    const goal = verdicts.find((v) => v.n === 1);
+    const larger = verdicts.filter((v) => v.n !== 1);
     const busy = rows.some((r) => Math.max(...r.load) > os.cpus().length);
     lines.push(
         "",
-        `**Verdict, one tenant ≤ ${FLOOR_GOAL} × the floor (config handed over; wall and CPU time both): ${overall}.** Per size, wall / CPU ratio median: ${verdicts.map((v) => `${v.n}: ${f2(v.r.handed.wall.median)} / ${f2(v.r.handed.cpu.median)} (${v.status})`).join("; ")}.`,
+        goal
+            ? `**Goal, one tenant ≤ ${FLOOR_GOAL} × the floor (the fleet of 1, config handed over; wall and CPU time both): ${goal.status}.** Wall / CPU ratio median, ${describe(goal)}.`
+            : `**Goal, one tenant ≤ ${FLOOR_GOAL} × the floor: not measured** (the fleet of 1 was not among the sizes).`,
+        ...(larger.length
+            ? ["", `The larger fleets, held to the same rule (stricter than the goal): ${larger.map(describe).join("; ")}.`]
+            : []),
         "",
         `With the config read by the harness, the floor's process also loads the config model (zod, yaml, components/config), which the tenant program then finds loaded: that figure flatters the program and is not the goal's (wall ratio ${rows.map((r) => `${r.n}: ${f2(r.read.wall.median)}`).join(", ")}).${busy ? ` The load average exceeded the ${os.cpus().length} cores during some pairs: their wall times include waiting for a CPU, so read the CPU ratios.` : ""}`,
         "",
