@@ -8,10 +8,11 @@ import { FakeFleetBackend } from "../support/fake-fleet-backend";
 
 const tenants = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
 
-/** The halt rule of tools/lib/rollout.ts in miniature: shared or canary failures halt, else a budget over all tenant steps. */
+/** The halt rule of tools/lib/rollout.ts in miniature: a failed or busy shared stack or canary failures halt, else a budget over all tenant steps. */
 function haltOver(budget: number) {
-    return (step: RolloutStepPlan, failedInStep: number, failedBefore: number): string | undefined => {
+    return (step: RolloutStepPlan, failedInStep: number, failedBefore: number, busyInStep: readonly string[]): string | undefined => {
         if (step.wave === "shared" && failedInStep > 0) return "shared failed";
+        if (step.wave === "shared" && busyInStep.length) return "shared busy";
         if (step.wave === 0 && failedInStep > 0) return `${failedInStep} canary failed`;
         if (failedBefore + failedInStep > budget) return `${failedBefore + failedInStep} failed, budget ${budget}`;
         return undefined;
@@ -212,9 +213,13 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
                 backend.calls.map((c) => c.stack),
                 ["shared"],
             );
-            assert.deepStrictEqual(report.halted, { step: "shared", reason: "shared failed" });
+            // Busy is not failed: the runner hands the busy stack to the rule, and exits 3 (run again later).
+            assert.deepStrictEqual(
+                report.halted,
+                failure === "error" ? { step: "shared", reason: "shared failed" } : { step: "shared", reason: "shared busy", busy: ["shared"] },
+            );
             assert.strictEqual(report.stacks.filter((s) => s.result === "skipped").length, 14);
-            assert.strictEqual(exitCodeOf(report), EXIT.failed);
+            assert.strictEqual(exitCodeOf(report), failure === "error" ? EXIT.failed : EXIT.busy);
         }
     });
 
@@ -348,12 +353,21 @@ describe("fleet runner: the images stack first, with the real rollout plan and t
                 ["images"],
             );
             assert.strictEqual(report.halted?.step, "images");
-            assert.match(report.halted.reason, /the images stack failed \(1 of 1\): it pushes the backend image every tenant deploys/);
+            if (failure === "error") {
+                assert.match(report.halted.reason, /the images stack failed \(1 of 1\): it pushes the backend image every tenant deploys/);
+                assert.strictEqual(report.halted.busy, undefined);
+            } else {
+                assert.match(
+                    report.halted.reason,
+                    /the images stack images was busy .*no tenant is deployed.*`pulumi cancel -s images` only if it is stale.*run the rollout again/,
+                );
+                assert.deepStrictEqual(report.halted.busy, ["images"]);
+            }
             assert.deepStrictEqual(
                 report.stacks.map((s) => [s.stack, s.result]),
                 all.map((s) => [s, s === "images" ? (failure === "error" ? "failed" : "busy") : "skipped"]),
             );
-            assert.strictEqual(exitCodeOf(report), EXIT.failed);
+            assert.strictEqual(exitCodeOf(report), failure === "error" ? EXIT.failed : EXIT.busy, "a busy images stack: run again later");
         }
     });
 

@@ -141,6 +141,19 @@ describe("rollout: halting", () => {
         assert.strictEqual(haltReason(wave1, 0, 0, { batchSize: 5, failureBudget: 0 }, ["a", "b"]), undefined);
     });
 
+    it("halts on a busy images or shared stack as busy, naming it and the fix", () => {
+        const lenient = { batchSize: 5, failureBudget: 100 };
+        assert.match(
+            haltReason(imagesStep, 0, 0, lenient, ["images"])!,
+            /^the images stack images was busy .*no tenant is deployed \(they need the backend image every tenant deploys\).*`pulumi cancel -s images` only if it is stale/,
+        );
+        assert.match(
+            haltReason(sharedStep, 0, 0, lenient, ["shared"])!,
+            /^the shared stack shared was busy .*the Redis every tenant reads.*`pulumi cancel -s shared` only if it is stale/,
+        );
+        assert.match(haltReason(sharedStep, 1, 0, lenient, [])!, /^the shared stack failed/);
+    });
+
     it("tolerates failures up to the budget, counting earlier steps, and halts beyond it", () => {
         assert.strictEqual(haltReason(wave1, 1, 0, budget1), undefined);
         assert.match(

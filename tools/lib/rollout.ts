@@ -101,11 +101,12 @@ export function planWaves(stacks: readonly FleetStack[], policy: RolloutPolicy):
 
 /**
  * After `step` has finished with `failedInStep` failed stacks and the stacks `busyInStep` busy
- * (another update of them was running, HTTP 409; tenant steps only: the runner counts a busy images
- * or shared stack as failed), and `failedBefore` tenant stacks failed in earlier steps: the reason
- * to stop the rollout here, or `undefined` to go on.
- * A failed images or shared stack or canary always halts, and so does a busy canary: canaries
- * exist to run a change before anyone else, and a busy one did not run it. Other waves halt once
+ * (another update of them was running, HTTP 409), and `failedBefore` tenant stacks failed in
+ * earlier steps: the reason to stop the rollout here, or `undefined` to go on.
+ * A failed or busy images or shared stack always halts (every tenant needs it complete, and a busy
+ * one did not run the change), and so do a failed or busy canary: canaries exist to run a change
+ * before anyone else, and a busy one did not run it. Busy is not failed: the runner exits 3 (run
+ * again later) when busy stacks alone halted it. Other waves halt once
  * the failures exceed the budget; their busy stacks are reported, never counted (the change has
  * passed the canaries, and re-running picks them up).
  */
@@ -116,7 +117,8 @@ export function haltReason(
     policy: RolloutPolicy,
     busyInStep: readonly string[] = [],
 ): string | undefined {
-    const busyCanaries = step.canary ? busyInStep : [];
+    const infra = step.wave === "images" || step.wave === "shared";
+    const busyCanaries = step.canary || infra ? busyInStep : [];
     if (failedInStep === 0 && failedBefore <= policy.failureBudget && busyCanaries.length === 0) return undefined;
     if (step.wave === "images" && failedInStep > 0) {
         return `the images stack failed (${failedInStep} of ${step.stacks.length}): it pushes the backend image every tenant deploys, and a tenant's up refuses a tag Harbor does not have, so nothing after it runs`;
@@ -127,6 +129,14 @@ export function haltReason(
     if (step.canary && failedInStep > 0) {
         const busy = busyCanaries.length ? `; busy: ${busyCanaries.join(", ")}` : "";
         return `${failedInStep} canary stack${failedInStep === 1 ? "" : "s"} failed in ${step.label}: canaries halt the rollout on any failure${busy}`;
+    }
+    if (infra && busyCanaries.length) {
+        const which = step.wave === "images" ? "images stack" : "shared stack";
+        const needs = step.wave === "images" ? "the backend image every tenant deploys" : "the Redis every tenant reads";
+        return (
+            `the ${which} ${busyCanaries.join(", ")} was busy (another update of it was in progress), so it did not run the change and no tenant is deployed (they need ${needs}). ` +
+            `Fix: wait for that update to finish (\`pulumi stack history -s ${busyCanaries[0]}\` shows it; \`pulumi cancel -s ${busyCanaries[0]}\` only if it is stale, no person or job still running it), then run the rollout again`
+        );
     }
     if (busyCanaries.length) {
         const ran = step.stacks.length - busyCanaries.length;

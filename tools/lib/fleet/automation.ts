@@ -6,6 +6,9 @@
  * - openWorker(): a LocalWorkspace over the worker's own copy of the project (worker-dir.ts), so
  *   parallel `stack select`s never share a workspace file (pulumi/pulumi#8186).
  * - a stack already being updated (HTTP 409, ConcurrentUpdateError) becomes StackBusyError.
+ * - a run stopped by a signal aborts the operations' `signal`: the Automation API (3.270,
+ *   automation/cmd.js) then sends the `pulumi` child one SIGINT, which the CLI takes as "cancel
+ *   gracefully" (in-flight resource operations finish, the checkpoint is written, the lock released).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -169,7 +172,7 @@ export class AutomationBackend implements FleetBackend {
         const policy = pack
             ? { policyPacks: [path.join(dir, pack.dir)], policyPackConfigs: pack.config ? [path.join(dir, pack.config)] : [] }
             : {};
-        const common = { onEvent, color: "never" as const };
+        const common = { onEvent, color: "never" as const, signal: options.cancel };
         try {
             let stack: Stack;
             try {
@@ -182,6 +185,8 @@ export class AutomationBackend implements FleetBackend {
                     );
                 throw e;
             }
+            // The SDK listens for the abort only once the CLI runs: one that came before would be missed.
+            if (options.cancel?.aborted) throw new Error(`error: ${name} was not started: the run was stopped`);
             let changeSummary: Record<string, number | undefined>;
             switch (operation) {
                 case "preview":

@@ -11,6 +11,12 @@ export interface StackRunOptions {
     refresh: boolean;
     /** One human-readable line per noteworthy engine event (a resource step, an error). */
     onProgress(line: string): void;
+    /**
+     * Aborted when the run is stopped (a signal): the operation should cancel the way `pulumi`'s
+     * first Ctrl-C does (finish the in-flight resource operations, write the checkpoint, release the
+     * lock) and then reject. Absent: nothing can stop it.
+     */
+    cancel?: AbortSignal;
 }
 
 export interface StackOutcome {

@@ -8,7 +8,10 @@ import Table from "cli-table3";
 import { z } from "zod";
 
 export const FLEET_OPERATIONS = ["preview", "up", "refresh", "destroy"] as const;
-export const STACK_RESULTS = ["succeeded", "failed", "busy", "skipped"] as const;
+export const STACK_RESULTS = ["succeeded", "failed", "busy", "skipped", "interrupted"] as const;
+/** The signals that stop a run gracefully (a CI job cancelled or timed out, a Ctrl-C). */
+export const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
 
 const count = z.number().int().nonnegative();
 
@@ -46,6 +49,9 @@ export const StackReportSchema = z.object({
      * succeeded: the operation finished. failed: the program, the engine or a policy refused it
      * (`error` says why). busy: another update of the stack was running (HTTP 409), nothing was
      * done; run it again later. skipped: never started, because the rollout halted before its wave.
+     * interrupted: running when the run was stopped (a signal, see `interrupted` of the report); its
+     * operation was asked to cancel gracefully and ended without succeeding (`error` says how): its
+     * in-flight resource operations finished and the checkpoint was written, the rest did not run.
      */
     result: z.enum(STACK_RESULTS),
     changes: ResourceChangesSchema,
@@ -55,7 +61,7 @@ export const StackReportSchema = z.object({
     drift: z.boolean().nullable(),
     /** Wall-clock time of the operation on this stack; 0 for skipped stacks. */
     durationMs: count,
-    /** First lines of the error, for failed and busy stacks. */
+    /** First lines of the error, for failed, busy and interrupted stacks. */
     error: z.string().optional(),
 });
 export type StackReport = z.output<typeof StackReportSchema>;
@@ -81,6 +87,8 @@ export const UnfinishedStackSchema = z.object({
     step: z.string(),
     /** Started and not finished when the report was written (a stopped run may have left it mid-operation, its lock held); false: not started. */
     running: z.boolean(),
+    /** Why it did not finish, when the run was stopped by a signal: not started, or still running when the grace period ended. */
+    reason: z.string().optional(),
 });
 export type UnfinishedStack = z.output<typeof UnfinishedStackSchema>;
 
@@ -117,6 +125,24 @@ export const FleetReportSchema = z.object({
     complete: z.boolean().optional(),
     /** Partial reports only: the selected stacks that had not finished, in rollout order; `running`: started and not finished. */
     unfinished: z.array(UnfinishedStackSchema).optional(),
+    /**
+     * Set when the run was stopped by a signal (a job cancelled or timed out, a Ctrl-C): it started no
+     * stack after it, asked the running ones to cancel gracefully and waited up to `gracePeriodMs`.
+     * Such a report is never complete: the stacks not started are under `unfinished`.
+     */
+    interrupted: z
+        .object({
+            signal: z.enum(STOP_SIGNALS),
+            /** ISO 8601 time the signal arrived. */
+            at: z.string(),
+            /** The stacks running when it arrived (each is reported as interrupted, or succeeded if it finished first, or as unfinished and running if it outlived the grace period). */
+            running: z.array(z.string()),
+            gracePeriodMs: count,
+            /** True when the grace period ended with operations still running (their stacks may stay locked). */
+            gracePeriodExpired: z.boolean(),
+            reason: z.string(),
+        })
+        .optional(),
 });
 export type FleetReport = z.output<typeof FleetReportSchema>;
 export type FleetOperation = FleetReport["operation"];
@@ -176,11 +202,21 @@ export const EXIT = {
     failed: 1,
     /** bad arguments or environment (no Pulumi CLI, unknown stack) */
     usage: 2,
-    /** nothing failed, but some stacks were busy (another update running; a busy canary halts the rollout): run again later */
+    /** nothing failed, but some stacks were busy (another update running; a busy images, shared or canary stack halts the rollout): run again later */
     busy: 3,
+    /** stopped by SIGINT (128 + 2, the shell's convention): a job cancelled or timed out, a Ctrl-C */
+    sigint: 130,
+    /** stopped by SIGTERM (128 + 15) */
+    sigterm: 143,
 } as const;
 
+/** The exit code of a run stopped by `signal` (the first one, when a second followed). */
+export function signalExitCode(signal: StopSignal): number {
+    return signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
+}
+
 export function exitCodeOf(report: FleetReport): number {
+    if (report.interrupted) return signalExitCode(report.interrupted.signal);
     if (stacksWith(report, "failed").length > 0) return EXIT.failed;
     if (report.halted && !report.halted.busy?.length) return EXIT.failed;
     if (stacksWith(report, "busy").length > 0) return EXIT.busy;
@@ -192,8 +228,17 @@ export function outcomeLine(report: FleetReport): string {
     const failed = stacksWith(report, "failed");
     const busy = stacksWith(report, "busy");
     const skipped = stacksWith(report, "skipped");
-    const done = report.stacks.length - failed.length - busy.length - skipped.length;
-    const parts = [`${done}/${report.stacks.length} succeeded`];
+    const interrupted = stacksWith(report, "interrupted");
+    const unfinished = report.unfinished ?? [];
+    const total = report.stacks.length + unfinished.length;
+    const done = stacksWith(report, "succeeded").length;
+    const parts = [`${done}/${total} succeeded`];
+    if (report.interrupted) parts.push(report.interrupted.reason);
+    if (interrupted.length) parts.push(`interrupted: ${interrupted.join(", ")}`);
+    const outlived = unfinished.filter((u) => u.running).map((u) => u.stack);
+    if (outlived.length) parts.push(`still running at exit (may stay locked: pulumi cancel -s <stack> once no update runs): ${outlived.join(", ")}`);
+    const notStarted = unfinished.filter((u) => !u.running).map((u) => u.stack);
+    if (report.interrupted && notStarted.length) parts.push(`not started: ${notStarted.join(", ")}`);
     if (failed.length) parts.push(`failed: ${failed.join(", ")}`);
     if (busy.length) parts.push(`busy (another update running, run again later): ${busy.join(", ")}`);
     if (report.halted) parts.push(`halted after ${report.halted.step}: ${report.halted.reason}`);
@@ -236,6 +281,10 @@ export function formatFleetTable(report: FleetReport): string {
             formatDrift(s.drift),
             formatDuration(s.durationMs),
         ]);
+    }
+    // A run stopped by a signal: the stacks it never finished, so that the table names every stack.
+    for (const u of report.interrupted ? (report.unfinished ?? []) : []) {
+        table.push([u.stack, String(u.wave), u.running ? "running at exit" : "not started", "-", "-", "-", "-"]);
     }
     return table.toString();
 }

@@ -5,10 +5,13 @@
  * others of its step; on `up` and `destroy` the plan's halt rule may stop the rollout after a step
  * (a failed or busy canary, failures over the budget), and every later stack is reported as skipped.
  * preview and refresh change nothing, so they never halt and do not wait between tenant steps.
+ * A run stopped from outside (`stop`: the CLI's SIGINT or SIGTERM) starts no further stack, cancels
+ * the running operations gracefully, waits for them up to a grace period and reports what it left.
  */
 import { FleetBackend, FleetWorker, StackBusyError } from "./backend";
 import {
     FLEET_REPORT_SCHEMA_VERSION,
+    StopSignal,
     FleetOperation,
     FleetReport,
     NO_CHANGES,
@@ -33,9 +36,9 @@ export interface RolloutPlan {
     steps: RolloutStepPlan[];
     /**
      * After a step of `up` or `destroy`: why the rollout stops here, or undefined to go on.
-     * `failedInStep` counts this step's failed stacks (for the images and shared steps, busy ones
-     * too: the tenants need them complete); `failedBefore` the tenant stacks that failed in earlier steps;
-     * `busyInStep` names this step's busy stacks (tenant steps only; a busy canary did not run the change).
+     * `failedInStep` counts this step's failed stacks; `failedBefore` the tenant stacks that failed in
+     * earlier steps; `busyInStep` names this step's busy stacks (a busy images, shared or canary stack
+     * did not run the change: the plan halts on it).
      */
     haltReason(step: RolloutStepPlan, failedInStep: number, failedBefore: number, busyInStep: readonly string[]): string | undefined;
 }
@@ -65,6 +68,28 @@ export interface FleetRunOptions {
      * outside (a job timeout, a cancel) leaves what it did. Synchronous: calls never overlap.
      */
     onCheckpoint?: (report: FleetReport) => void;
+    /** Aborted to stop the run (its `reason` a FleetStopRequest): no stack starts after it, the running ones are cancelled. */
+    stop?: AbortSignal;
+    /** How long a stopped run waits for its running operations to end before it reports them as still running (default 60 s). */
+    gracePeriodMs?: number;
+}
+
+/** Why a run was stopped: the `reason` of FleetRunOptions.stop. */
+export interface FleetStopRequest {
+    signal: StopSignal;
+    /**
+     * Whether to pass the cancellation on to the running operations (default true). False when they
+     * had the signal already: a terminal's Ctrl-C reaches the whole process group, `pulumi` children
+     * included, and a second SIGINT would make the CLI quit at once instead of gracefully.
+     */
+    cancelOperations?: boolean;
+}
+
+export const DEFAULT_GRACE_PERIOD_MS = 60_000;
+
+function stopRequestOf(signal: AbortSignal): FleetStopRequest {
+    const reason = signal.reason as Partial<FleetStopRequest> | undefined;
+    return { signal: reason?.signal === "SIGINT" ? "SIGINT" : "SIGTERM", cancelOperations: reason?.cancelOperations ?? true };
 }
 
 const SILENT: FleetProgress = { stackStarted() {}, stackProgress() {}, stackFinished() {}, stepFinished() {} };
@@ -109,13 +134,17 @@ class WorkerPool {
         private readonly size: number,
     ) {}
 
-    /** Runs `jobs` with at most `size` at once; resolves when all have finished. */
-    async runAll<T>(items: T[], job: (item: T, worker: FleetWorker, index: number) => Promise<void>): Promise<void> {
+    /** Runs `jobs` with at most `size` at once, none once `stopped()`; resolves when all started have finished. */
+    async runAll<T>(items: T[], job: (item: T, worker: FleetWorker, index: number) => Promise<void>, stopped: () => boolean): Promise<void> {
         let next = 0;
         const lane = async () => {
-            while (next < items.length) {
+            while (next < items.length && !stopped()) {
                 const item = items[next++];
                 const slot = this.idle.pop() ?? (await this.open());
+                if (stopped()) {
+                    this.idle.push(slot);
+                    return;
+                }
                 try {
                     await job(item, slot.worker, slot.index);
                 } finally {
@@ -158,6 +187,10 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     let tenantFailures = 0;
     const pool = new WorkerPool(backend, parallel);
     const running = new Set<string>();
+    const cancel = new AbortController();
+    const gracePeriodMs = options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
+    let interrupted: FleetReport["interrupted"];
+    const stopped = () => interrupted !== undefined;
 
     const skippedReport = (stack: string, wave: Wave): StackReport => ({
         stack,
@@ -178,15 +211,25 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
             durationMs: Math.max(0, Math.round(now() - started)),
             steps: [...stepReports],
             halted,
+            ...(interrupted ? { interrupted: { ...interrupted, running: [...interrupted.running] } } : {}),
         };
-        if (complete) return { ...head, stacks: all.map((s) => results.get(s.stack) ?? skippedReport(s.stack, s.wave)), complete };
+        if (complete && !interrupted) return { ...head, stacks: all.map((s) => results.get(s.stack) ?? skippedReport(s.stack, s.wave)), complete };
         return {
             ...head,
             stacks: all.flatMap((s) => results.get(s.stack) ?? []),
-            complete,
-            unfinished: all.filter((s) => !results.has(s.stack)).map((s) => ({ ...s, running: running.has(s.stack) })),
+            // A stopped run's last report is its final one, and still not complete.
+            complete: false,
+            unfinished: all
+                .filter((s) => !results.has(s.stack))
+                .map((s) => ({ ...s, running: running.has(s.stack), ...(interrupted ? { reason: unfinishedReason(s.stack) } : {}) })),
         };
     };
+    const unfinishedReason = (stack: string) =>
+        !running.has(stack)
+            ? `not started: the run was stopped by ${interrupted!.signal}`
+            : interrupted!.gracePeriodExpired
+              ? `still running when the ${Math.round(gracePeriodMs / 1000)} s grace period ended: its update may hold the stack's lock (it shows as busy; \`pulumi cancel -s ${stack}\` only once no update runs)`
+              : `asked to cancel gracefully on ${interrupted!.signal}: finishing its in-flight resource operations`;
     const checkpoint = () => options.onCheckpoint?.(reportSoFar(false));
 
     const runStack = async (stack: string, step: RolloutStepPlan, worker: FleetWorker, index: number) => {
@@ -199,6 +242,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
             const outcome = await worker.run(stack, operation, {
                 previewOnly,
                 refresh: !!options.refresh,
+                cancel: cancel.signal,
                 onProgress: (line) => progress.stackProgress(stack, line),
             });
             const changes = changesFromOpMap(outcome.changeSummary);
@@ -213,15 +257,19 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
             };
         } catch (e) {
             const busy = e instanceof StackBusyError;
+            // Stopped mid-operation: it ended because it was cancelled, not because the program failed.
+            const cut = !busy && interrupted !== undefined;
             report = {
                 stack,
                 wave,
-                result: busy ? "busy" : "failed",
+                result: busy ? "busy" : cut ? "interrupted" : "failed",
                 changes: { ...NO_CHANGES },
                 policyViolations: 0,
                 drift: null,
                 durationMs: Math.max(0, Math.round(now() - t0)),
-                error: errorSummary(e),
+                error: cut
+                    ? `interrupted by ${interrupted!.signal}: the operation was asked to cancel gracefully; run it again. ${errorSummary(e)}`
+                    : errorSummary(e),
             };
         }
         results.set(stack, report);
@@ -232,25 +280,44 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
 
     const finishStep = (step: RolloutStepPlan) => {
         const failed = step.stacks.filter((s) => results.get(s)?.result === "failed").length;
-        // The images and shared stacks must be complete before any tenant uses them: busy counts as not done.
         const infra = isInfraWave(step.wave);
-        const counted = infra ? step.stacks.filter((s) => results.get(s)?.result !== "succeeded").length : failed;
-        const busy = infra ? [] : step.stacks.filter((s) => results.get(s)?.result === "busy");
-        const reason = isRollout(operation) ? plan.haltReason(step, counted, tenantFailures, busy) : undefined;
+        const busy = step.stacks.filter((s) => results.get(s)?.result === "busy");
+        const reason = isRollout(operation) ? plan.haltReason(step, failed, tenantFailures, busy) : undefined;
         if (!infra) tenantFailures += failed;
         const report: StepReport = { label: step.label, wave: step.wave, stacks: step.stacks, failed, halted: !!reason };
         stepReports.push(report);
         progress.stepFinished(report);
         // Halted by busy stacks alone (a busy canary): nothing failed, the exit code says "run again later".
-        if (reason) halted = { step: step.label, reason, ...(counted === 0 && busy.length ? { busy } : {}) };
+        if (reason) halted = { step: step.label, reason, ...(failed === 0 && busy.length ? { busy } : {}) };
     };
 
-    checkpoint();
-    try {
+    // Stopped: no new stack; the running ones are told (unless they had the signal already), then given the grace period.
+    let graceExpired: Promise<void> | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const onStop = () => {
+        if (interrupted) return;
+        const request = stopRequestOf(options.stop!);
+        interrupted = {
+            signal: request.signal,
+            at: new Date().toISOString(),
+            running: [...running],
+            gracePeriodMs,
+            gracePeriodExpired: false,
+            reason: `stopped by ${request.signal} (a cancelled or timed-out job, a Ctrl-C): no stack started after it; ${running.size} running stack(s) asked to cancel gracefully`,
+        };
+        graceExpired = new Promise((resolve) => (graceTimer = setTimeout(resolve, gracePeriodMs)));
+        if (request.cancelOperations) cancel.abort(options.stop!.reason);
+        checkpoint();
+    };
+    if (options.stop?.aborted) onStop();
+    else options.stop?.addEventListener("abort", onStop, { once: true });
+    const runSteps = async () => {
         if (isRollout(operation)) {
             for (const step of steps) {
-                if (halted) break;
-                await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index));
+                if (halted || stopped()) break;
+                await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index), stopped);
+                // A step cut short by a stop did not finish: no step report, no halting rule.
+                if (stopped()) break;
                 finishStep(step);
             }
         } else {
@@ -259,15 +326,34 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
             const infra = steps.filter((s) => isInfraWave(s.wave));
             const tenantSteps = steps.filter((s) => !isInfraWave(s.wave));
             for (const step of infra) {
-                await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index));
-                finishStep(step);
+                if (stopped()) break;
+                await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index), stopped);
+                if (!stopped()) finishStep(step);
             }
             const queue = tenantSteps.flatMap((step) => step.stacks.map((stack) => ({ stack, step })));
-            await pool.runAll(queue, ({ stack, step }, worker, index) => runStack(stack, step, worker, index));
-            tenantSteps.forEach(finishStep);
+            await pool.runAll(queue, ({ stack, step }, worker, index) => runStack(stack, step, worker, index), stopped);
+            if (!stopped()) tenantSteps.forEach(finishStep);
         }
-    } finally {
-        await pool.close();
+    };
+
+    checkpoint();
+    const work = runSteps();
+    // Whichever comes first: every started stack ended, or (once stopped) the grace period.
+    const outcome = await new Promise<"done" | "grace expired">((resolve, reject) => {
+        work.then(() => resolve("done"), reject);
+        const watchGrace = () => graceExpired!.then(() => resolve("grace expired"));
+        if (graceExpired) void watchGrace();
+        else options.stop?.addEventListener("abort", () => graceExpired && void watchGrace(), { once: true });
+    }).finally(() => {
+        clearTimeout(graceTimer);
+        options.stop?.removeEventListener("abort", onStop);
+    });
+    if (outcome === "done") await pool.close();
+    else {
+        // The workers' directories stay: a `pulumi` child still running works in one.
+        interrupted!.gracePeriodExpired = true;
+        interrupted!.reason += `; the ${Math.round(gracePeriodMs / 1000)} s grace period ended with ${running.size} still running`;
+        work.catch(() => undefined);
     }
 
     const report = reportSoFar(true);
