@@ -148,8 +148,15 @@ export async function main(
     const stop = new AbortController();
     let lastReport: FleetReport | undefined;
     const signals = deps.signals ?? process;
+    // `npm run` passes a terminal's Ctrl-C on to this process, which the terminal delivered too: one
+    // keypress, two SIGINTs. Within this window the same signal again counts as the same one.
+    const sameSignalMs = 500;
+    let firstAt = 0;
     const onSignal = (signal: StopSignal) => {
-        if (!stop.signal.aborted) {
+        const first = stop.signal.aborted ? (stop.signal.reason as FleetStopRequest).signal : undefined;
+        if (first === signal && Date.now() - firstAt < sameSignalMs) return;
+        if (!first) {
+            firstAt = Date.now();
             stderr.write(
                 `fleet ${operation}: ${signal} received: starting no new stack, cancelling the running ones gracefully (up to ${graceSeconds} s); a second signal exits at once\n`,
             );
@@ -158,7 +165,6 @@ export async function main(
             stop.abort(request);
             return;
         }
-        const first = (stop.signal.reason as FleetStopRequest).signal;
         if (reportFile && lastReport) {
             try {
                 writeReportFile(reportFile, lastReport);

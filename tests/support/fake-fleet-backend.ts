@@ -1,7 +1,9 @@
 /**
  * A fake FleetBackend for the fleet runner's tests and the bench: records every call (which worker
  * ran which stack, when), takes a latency per stack and fails the stacks it is told to, as the
- * Automation API would (a program error, or another update running: busy).
+ * Automation API would (a program error, or another update running: busy). A run stopped by a
+ * signal aborts the operations' `cancel`: the fake records it and, like `pulumi` after its first
+ * Ctrl-C, ends the operation with "update canceled" (unless told to hang on regardless).
  */
 import { FleetBackend, FleetWorker, StackBusyError, StackOutcome, StackRunOptions } from "../../tools/lib/fleet/backend";
 import { FleetOperation } from "../../tools/lib/fleet/report";
@@ -13,6 +15,8 @@ export interface FakeCall {
     options: Omit<StackRunOptions, "onProgress">;
     startedAt: number;
     endedAt?: number;
+    /** When the operation's cancel signal was aborted (undefined: never, or it had ended). */
+    cancelledAt?: number;
 }
 
 export interface FakeBackendOptions {
@@ -26,6 +30,8 @@ export interface FakeBackendOptions {
     prepareError?: Error;
     /** A stack's operation finishes only once this promise resolves (a stack that hangs until the test lets it go). */
     gate?: (stack: string) => Promise<void> | undefined;
+    /** Stacks that keep running when cancelled (an in-flight resource operation that takes long): only their gate ends them. */
+    ignoresCancel?: (stack: string) => boolean;
 }
 
 export class FakeFleetBackend implements FleetBackend {
@@ -79,7 +85,21 @@ export class FakeFleetBackend implements FleetBackend {
             options.onProgress(`${operation} ${stack}: working`);
             const latency = this.options.latencyMs?.(stack) ?? 0;
             await new Promise((resolve) => (latency > 0 ? setTimeout(resolve, latency) : setImmediate(resolve)));
-            await this.options.gate?.(stack);
+            const gate = this.options.gate?.(stack);
+            if (gate) {
+                const cancelled = new Promise<never>((_, reject) => {
+                    const onCancel = () => {
+                        call.cancelledAt = this.now();
+                        this.log.push(`cancel ${stack}`);
+                        if (!this.options.ignoresCancel?.(stack))
+                            reject(new Error(`Updating stack '${stack}'\nerror: update canceled: ${stack} stopped after its in-flight operations`));
+                    };
+                    if (options.cancel?.aborted) onCancel();
+                    else options.cancel?.addEventListener("abort", onCancel, { once: true });
+                });
+                cancelled.catch(() => undefined);
+                await Promise.race([gate, cancelled]);
+            }
             const failure = this.options.failures?.[stack];
             if (failure === "busy") throw new StackBusyError(stack, "[409] Conflict: Another update is currently in progress.");
             if (failure === "error")

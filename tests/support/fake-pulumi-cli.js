@@ -3,6 +3,9 @@
 // It records every call (arguments, working directory, start and end) to $FAKE_PULUMI_LOG, writes
 // the engine events the real CLI would to --event-log, and plays the stack's part by its name:
 // *-busy answers 409, *-fail fails with an error, *-missing does not exist, *-policy violates a policy.
+// The stacks in $FAKE_PULUMI_HOLD (comma-separated) hold their preview or up until a SIGINT, which
+// the CLI takes as "cancel gracefully": it records the signal and ends with "update canceled" (with
+// $FAKE_PULUMI_IGNORE_SIGINT set it records it and holds on, an in-flight operation that takes long).
 "use strict";
 const fs = require("fs");
 
@@ -40,6 +43,20 @@ function events(log, kind) {
     write({ cancelEvent: {} });
 }
 
+// Bounded: a held stack nobody cancels gives up after 30 s.
+function holdUntilCancelled() {
+    return new Promise(() => {
+        const giveUp = setTimeout(() => fail(`error: ${short} was held for 30 s and never cancelled`), 30_000);
+        process.on("SIGINT", () => {
+            record({ signal: "SIGINT" });
+            if (process.env.FAKE_PULUMI_IGNORE_SIGINT) return;
+            clearTimeout(giveUp);
+            fail(`error: update canceled: ${short} stopped after its in-flight operations, checkpoint written`);
+        });
+        record({ holding: true, pid: process.pid });
+    });
+}
+
 async function main() {
     const [cmd, sub] = args;
     if (cmd === "version") {
@@ -73,6 +90,7 @@ async function main() {
     if (cmd === "preview" || cmd === "up") {
         await new Promise((r) => setTimeout(r, latency));
         if (short.endsWith("-busy")) fail("error: [409] Conflict: Another update is currently in progress.\nTo learn more about possible reasons and resolution, visit https://www.pulumi.com/docs/common-errors/#conflict");
+        if ((process.env.FAKE_PULUMI_HOLD ?? "").split(",").includes(short)) await holdUntilCancelled();
         if (short.endsWith("-fail")) fail(`error: Running program '${process.cwd()}' failed with an unhandled exception:\nError: Stack '${short}' has 1 configuration problem`);
         const log = flag("--event-log");
         if (log) events(log, cmd);

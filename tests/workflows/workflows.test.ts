@@ -276,7 +276,11 @@ describe("workflows: structure", function () {
         // A job that times out mid-run still publishes what the runner's report file holds: the fleet
         // step stops first, leaving time for the steps after it, and those that publish run always().
         const fleetStep = stepRunning(job, FLEET_RUN)!;
-        assert.ok(fleetStep.run!.startsWith(FLEET_RUN), `${name}: through fleet-run.sh (--report-file, rewritten as stacks finish)`);
+        // exec: a cancel or timeout signals the step's entry process only, and fleet-run.sh passes it on to the runner.
+        assert.ok(
+            fleetStep.run!.startsWith(`exec ${FLEET_RUN} `),
+            `${name}: exec'ed through fleet-run.sh (--report-file, rewritten as stacks finish; the step's SIGINT/SIGTERM reach the runner)`,
+        );
         assert.ok(
             fleetStep["timeout-minutes"]! > 0 && fleetStep["timeout-minutes"]! <= job["timeout-minutes"]! - 10,
             `${name}: the fleet step's timeout-minutes (${fleetStep["timeout-minutes"]}) at least 10 below the job's (${job["timeout-minutes"]})`,

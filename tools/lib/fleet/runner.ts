@@ -228,7 +228,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
         !running.has(stack)
             ? `not started: the run was stopped by ${interrupted!.signal}`
             : interrupted!.gracePeriodExpired
-              ? `still running when the ${Math.round(gracePeriodMs / 1000)} s grace period ended: its update may hold the stack's lock (it shows as busy; \`pulumi cancel -s ${stack}\` only once no update runs)`
+              ? `still running when the ${gracePeriodMs / 1000} s grace period ended: its update may hold the stack's lock (it shows as busy; \`pulumi cancel -s ${stack}\` only once no update runs)`
               : `asked to cancel gracefully on ${interrupted!.signal}: finishing its in-flight resource operations`;
     const checkpoint = () => options.onCheckpoint?.(reportSoFar(false));
 
@@ -352,7 +352,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     else {
         // The workers' directories stay: a `pulumi` child still running works in one.
         interrupted!.gracePeriodExpired = true;
-        interrupted!.reason += `; the ${Math.round(gracePeriodMs / 1000)} s grace period ended with ${running.size} still running`;
+        interrupted!.reason += `; the ${gracePeriodMs / 1000} s grace period ended with ${running.size} still running`;
         work.catch(() => undefined);
     }
 
