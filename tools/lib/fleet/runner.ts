@@ -138,9 +138,10 @@ class WorkerPool {
     async runAll<T>(items: T[], job: (item: T, worker: FleetWorker, index: number) => Promise<void>, stopped: () => boolean): Promise<void> {
         let next = 0;
         const lane = async () => {
-            while (next < items.length && !stopped()) {
+            while (next < items.length) {
                 const item = items[next++];
                 const slot = this.idle.pop() ?? (await this.open());
+                // Stopped while it waited for a worker: the item stays unstarted.
                 if (stopped()) {
                     this.idle.push(slot);
                     return;
