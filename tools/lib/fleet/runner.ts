@@ -315,7 +315,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     const runSteps = async () => {
         if (isRollout(operation)) {
             for (const step of steps) {
-                if (halted || stopped()) break;
+                if (halted) break;
                 await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index), stopped);
                 // A step cut short by a stop did not finish: no step report, no halting rule.
                 if (stopped()) break;
@@ -327,7 +327,6 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
             const infra = steps.filter((s) => isInfraWave(s.wave));
             const tenantSteps = steps.filter((s) => !isInfraWave(s.wave));
             for (const step of infra) {
-                if (stopped()) break;
                 await pool.runAll(step.stacks, (stack, worker, index) => runStack(stack, step, worker, index), stopped);
                 if (!stopped()) finishStep(step);
             }
