@@ -92,7 +92,11 @@ export class FakeFleetBackend implements FleetBackend {
                         call.cancelledAt = this.now();
                         this.log.push(`cancel ${stack}`);
                         if (!this.options.ignoresCancel?.(stack))
-                            reject(new Error(`Updating stack '${stack}'\nerror: update canceled: ${stack} stopped after its in-flight operations`));
+                            reject(
+                                new Error(
+                                    `Updating stack '${stack}'\nerror: update canceled: ${stack} stopped after its in-flight operations`,
+                                ),
+                            );
                     };
                     if (options.cancel?.aborted) onCancel();
                     else options.cancel?.addEventListener("abort", onCancel, { once: true });

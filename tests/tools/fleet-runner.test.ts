@@ -216,7 +216,9 @@ describe("fleet runner: scheduling, waves, halting, with the workspace faked", f
             // Busy is not failed: the runner hands the busy stack to the rule, and exits 3 (run again later).
             assert.deepStrictEqual(
                 report.halted,
-                failure === "error" ? { step: "shared", reason: "shared failed" } : { step: "shared", reason: "shared busy", busy: ["shared"] },
+                failure === "error"
+                    ? { step: "shared", reason: "shared failed" }
+                    : { step: "shared", reason: "shared busy", busy: ["shared"] },
             );
             assert.strictEqual(report.stacks.filter((s) => s.result === "skipped").length, 14);
             assert.strictEqual(exitCodeOf(report), failure === "error" ? EXIT.failed : EXIT.busy);

@@ -82,7 +82,10 @@ describe("npm run fleet stopped by SIGTERM or SIGINT (in-process, workspace fake
         assert.strictEqual(report.interrupted?.signal, "SIGTERM");
         assert.deepStrictEqual(report.interrupted.running, [t(1), t(2)]);
         assert.strictEqual(report.interrupted.gracePeriodExpired, false);
-        assert.match(report.interrupted.reason, /stopped by SIGTERM .*no stack started after it; 2 running stack\(s\) asked to cancel gracefully/);
+        assert.match(
+            report.interrupted.reason,
+            /stopped by SIGTERM .*no stack started after it; 2 running stack\(s\) asked to cancel gracefully/,
+        );
         assert.deepStrictEqual(
             report.stacks.map((s) => [s.stack, s.result]),
             [
@@ -92,10 +95,19 @@ describe("npm run fleet stopped by SIGTERM or SIGINT (in-process, workspace fake
                 [t(2), "interrupted"],
             ],
         );
-        assert.match(report.stacks[2].error!, /^interrupted by SIGTERM: the operation was asked to cancel gracefully; run it again\. .*update canceled/);
+        assert.match(
+            report.stacks[2].error!,
+            /^interrupted by SIGTERM: the operation was asked to cancel gracefully; run it again\. .*update canceled/,
+        );
         assert.deepStrictEqual(
             report.unfinished,
-            [3, 4, 5, 6].map((i) => ({ stack: t(i), wave: 1, step: "wave 1", running: false, reason: "not started: the run was stopped by SIGTERM" })),
+            [3, 4, 5, 6].map((i) => ({
+                stack: t(i),
+                wave: 1,
+                step: "wave 1",
+                running: false,
+                reason: "not started: the run was stopped by SIGTERM",
+            })),
         );
         assert.deepStrictEqual(
             report.steps.map((s) => s.label),
@@ -103,13 +115,22 @@ describe("npm run fleet stopped by SIGTERM or SIGINT (in-process, workspace fake
             "the canary step did not finish",
         );
         assert.strictEqual(exitCodeOf(report), EXIT.sigterm);
-        assert.match(run.stderr(), /fleet up: SIGTERM received: starting no new stack, cancelling the running ones gracefully \(up to 60 s\)/);
-        assert.match(run.stderr(), /fleet up: 2\/8 succeeded; stopped by SIGTERM .*; interrupted: t-0001, t-0002; not started: t-0003, t-0004, t-0005, t-0006\n$/);
+        assert.match(
+            run.stderr(),
+            /fleet up: SIGTERM received: starting no new stack, cancelling the running ones gracefully \(up to 60 s\)/,
+        );
+        assert.match(
+            run.stderr(),
+            /fleet up: 2\/8 succeeded; stopped by SIGTERM .*; interrupted: t-0001, t-0002; not started: t-0003, t-0004, t-0005, t-0006\n$/,
+        );
         assert.match(run.stdout(), /│ t-0001 +│ 0 +│ interrupted +│/);
         assert.match(run.stdout(), /│ t-0006 +│ 1 +│ not started +│/);
         let summary = "";
         assert.strictEqual(summaryMain(["rollout", file], { write: (s: string) => (summary += s) }, { write: () => true }), 0);
+        assert.match(summary, /\*\*Stopped by SIGTERM\*\* at .*: stopped by SIGTERM/);
         assert.match(summary, /\*\*Partial report\*\*/);
+        assert.match(summary, /\| cut short \| `t-0001` \| \*\*interrupted\*\*: interrupted by SIGTERM/);
+        assert.match(summary, /\| wave 1 \| `t-0003` \| not started \|/);
     });
 
     it("preview, SIGINT while tenants run: no new tenant, the running ones cancelled, exit 130", async () => {
@@ -191,7 +212,10 @@ describe("npm run fleet stopped by SIGTERM or SIGINT (in-process, workspace fake
             reportAtExit.unfinished?.filter((u) => u.running).map((u) => [u.stack, u.reason]),
             [t(1), t(2)].map((s) => [s, "asked to cancel gracefully on SIGTERM: finishing its in-flight resource operations"]),
         );
-        assert.match(run.stderr(), /second signal \(SIGINT\): exiting at once; still running, .*pulumi cancel -s <stack>.*: t-0001, t-0002\n/);
+        assert.match(
+            run.stderr(),
+            /second signal \(SIGINT\): exiting at once; still running, .*pulumi cancel -s <stack>.*: t-0001, t-0002\n/,
+        );
         hold.release();
         assert.strictEqual(await run.done, EXIT.sigterm);
     });
@@ -313,11 +337,7 @@ describe("fleet-run.sh → npm run fleet → Automation API → pulumi, stopped 
             calls().some((c) => c.signal === "SIGINT" && stackOf(c) === "shared"),
             "the cancellation reached the pulumi child as SIGINT",
         );
-        assert.deepStrictEqual(
-            ups().map(stackOf),
-            ["images", "shared"],
-            "images finished, shared cancelled, no tenant started",
-        );
+        assert.deepStrictEqual(ups().map(stackOf), ["images", "shared"], "images finished, shared cancelled, no tenant started");
         assert.strictEqual(fs.readFileSync(path.join(dir, "github_output"), "utf8"), `exit=${EXIT.sigterm}\n`);
         const report = parseFleetReport(fs.readFileSync(path.join(dir, "report.json"), "utf8"));
         assert.strictEqual(report.complete, false);
@@ -338,14 +358,16 @@ describe("fleet-run.sh → npm run fleet → Automation API → pulumi, stopped 
     });
 
     it("SIGINT, then SIGTERM while the operation still runs: exits at once, exit=130, the report names the stack left running", async () => {
-        const run = fleetRun(["up", "--parallel", "2", "--grace-period", "60"], { FAKE_PULUMI_HOLD: "shared", FAKE_PULUMI_IGNORE_SIGINT: "1" });
+        const run = fleetRun(["up", "--parallel", "2", "--grace-period", "60"], {
+            FAKE_PULUMI_HOLD: "shared",
+            FAKE_PULUMI_IGNORE_SIGINT: "1",
+        });
         await waitUntil("the shared stack's up held", holding("shared"), { timeoutMs: 60_000, intervalMs: 20 });
         run.child.kill("SIGINT");
-        await waitUntil(
-            "the SIGINT passed on to the pulumi child",
-            () => calls().some((c) => c.signal === "SIGINT"),
-            { timeoutMs: 10_000, intervalMs: 20 },
-        );
+        await waitUntil("the SIGINT passed on to the pulumi child", () => calls().some((c) => c.signal === "SIGINT"), {
+            timeoutMs: 10_000,
+            intervalMs: 20,
+        });
         const second = Date.now();
         run.child.kill("SIGTERM");
         assert.strictEqual(await run.exited, 0, run.stderr());

@@ -56,6 +56,7 @@ const changed = (s: StackReport) => s.changes.create + s.changes.update + s.chan
 function resultText(s: StackReport): string {
     if (s.result === "failed") return `**failed**: ${cell(s.error ?? "see the output")}`;
     if (s.result === "busy") return "busy (another update was running; re-run the job)";
+    if (s.result === "interrupted") return `**interrupted**: ${cell(s.error ?? "the job was stopped")}`;
     if (s.result === "skipped") return "skipped";
     return changed(s) ? "changes" : "no changes";
 }
@@ -85,7 +86,16 @@ function rows(shards: PreviewShard[]): Row[] {
                 s.result === "succeeded" || s.result === "failed"
                     ? [c.create, c.update, c.replace, c.delete, s.policyViolations].map(String)
                     : ["-", "-", "-", "-", "-"];
-            const rank = s.result === "failed" ? 0 : s.result === "busy" ? 1 : s.policyViolations > 0 ? 2 : changed(s) ? 3 : 4;
+            const rank =
+                s.result === "failed" || s.result === "interrupted"
+                    ? 0
+                    : s.result === "busy"
+                      ? 1
+                      : s.policyViolations > 0
+                        ? 2
+                        : changed(s)
+                          ? 3
+                          : 4;
             result.push({
                 stack,
                 rank,
@@ -157,9 +167,14 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 function partialNote(report: FleetReport): string[] {
     if (!isPartial(report)) return [];
     const unfinished = report.unfinished ?? [];
+    const stop = report.interrupted;
+    const stopped = stop
+        ? [`**Stopped by ${stop.signal}** at ${stop.at}: ${cell(stop.reason, 400)}. Its final report: nothing ran after it.`, ""]
+        : [];
     const running = unfinished.filter((u) => u.running).map((u) => `\`${u.stack}\``);
     const total = report.stacks.length + unfinished.length;
     return [
+        ...stopped,
         `**Partial report**: the run had not finished when this was written (the job timed out or was cancelled, or is still running): ${report.stacks.length} of ${total} stacks finished, ${unfinished.length} did not.` +
             (running.length
                 ? ` Running then, possibly stopped mid-operation (check \`pulumi stack history -s <stack>\`; \`pulumi cancel -s <stack>\` if its lock stayed behind, then run again): ${running.slice(0, 50).join(", ")}${running.length > 50 ? ` and ${running.length - 50} more` : ""}.`
@@ -181,8 +196,10 @@ export function rolloutSummary(report: FleetReport): string {
     lines.push("| step | stack | result | changes | duration |", "|---|---|---|---|---:|");
     const stepOf = new Map(report.steps.flatMap((step) => step.stacks.map((s) => [s, step.label])));
     const finished = report.stacks.map((s) => {
-        const result = s.result === "failed" ? `**failed**: ${cell(s.error ?? "")}` : s.result;
-        return `| ${stepOf.get(s.stack) ?? "not started"} | \`${s.stack}\` | ${result} | ${changesCell(s)} | ${seconds(s.durationMs)} |`;
+        const result = s.result === "failed" || s.result === "interrupted" ? `**${s.result}**: ${cell(s.error ?? "")}` : s.result;
+        // An interrupted stack's step never finished, so it is not among the report's steps.
+        const step = stepOf.get(s.stack) ?? (s.result === "interrupted" ? "cut short" : "not started");
+        return `| ${step} | \`${s.stack}\` | ${result} | ${changesCell(s)} | ${seconds(s.durationMs)} |`;
     });
     const open = unfinished.map(
         (u) => `| ${u.step} | \`${u.stack}\` | ${u.running ? "**running** when the report was written" : "not started"} | - | - |`,

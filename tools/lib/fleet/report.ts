@@ -236,7 +236,8 @@ export function outcomeLine(report: FleetReport): string {
     if (report.interrupted) parts.push(report.interrupted.reason);
     if (interrupted.length) parts.push(`interrupted: ${interrupted.join(", ")}`);
     const outlived = unfinished.filter((u) => u.running).map((u) => u.stack);
-    if (outlived.length) parts.push(`still running at exit (may stay locked: pulumi cancel -s <stack> once no update runs): ${outlived.join(", ")}`);
+    if (outlived.length)
+        parts.push(`still running at exit (may stay locked: pulumi cancel -s <stack> once no update runs): ${outlived.join(", ")}`);
     const notStarted = unfinished.filter((u) => !u.running).map((u) => u.stack);
     if (report.interrupted && notStarted.length) parts.push(`not started: ${notStarted.join(", ")}`);
     if (failed.length) parts.push(`failed: ${failed.join(", ")}`);

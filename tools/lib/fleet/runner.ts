@@ -135,7 +135,11 @@ class WorkerPool {
     ) {}
 
     /** Runs `jobs` with at most `size` at once, none once `stopped()`; resolves when all started have finished. */
-    async runAll<T>(items: T[], job: (item: T, worker: FleetWorker, index: number) => Promise<void>, stopped: () => boolean): Promise<void> {
+    async runAll<T>(
+        items: T[],
+        job: (item: T, worker: FleetWorker, index: number) => Promise<void>,
+        stopped: () => boolean,
+    ): Promise<void> {
         let next = 0;
         const lane = async () => {
             while (next < items.length) {
@@ -214,7 +218,8 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
             halted,
             ...(interrupted ? { interrupted: { ...interrupted, running: [...interrupted.running] } } : {}),
         };
-        if (complete && !interrupted) return { ...head, stacks: all.map((s) => results.get(s.stack) ?? skippedReport(s.stack, s.wave)), complete };
+        if (complete && !interrupted)
+            return { ...head, stacks: all.map((s) => results.get(s.stack) ?? skippedReport(s.stack, s.wave)), complete };
         return {
             ...head,
             stacks: all.flatMap((s) => results.get(s.stack) ?? []),
