@@ -343,17 +343,11 @@ describe("tenant: onboarding and offboarding a customer", function () {
     });
 
     it("a hand-written dotenv the tenant builds with must agree with the computed URL; remove then keeps it", async () => {
+        const addClientD = () =>
+            tenantCli(repo.root, ["add", "client-d", "--host", "app.client-d.example.com", "--build-for", "c", ...REFERENCE_APP]);
         fs.mkdirSync(path.join(repo.root, "app/frontend/envs"));
         fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-a.feng.local\n");
-        const refused = await tenantCli(repo.root, [
-            "add",
-            "client-d",
-            "--host",
-            "app.client-d.example.com",
-            "--build-for",
-            "c",
-            ...REFERENCE_APP,
-        ]);
+        const refused = await addClientD();
         assert.strictEqual(refused.code, 1);
         assert.match(
             refused.stderr,
@@ -361,15 +355,7 @@ describe("tenant: onboarding and offboarding a customer", function () {
         );
         fs.writeFileSync(path.join(repo.root, "app/frontend/envs/c"), "REACT_APP_HOST_URL=http://app.client-d.example.com\n");
         const withDotenv = fingerprint(repo.root);
-        const r = await tenantCli(repo.root, [
-            "add",
-            "client-d",
-            "--host",
-            "app.client-d.example.com",
-            "--build-for",
-            "c",
-            ...REFERENCE_APP,
-        ]);
+        const r = await addClientD();
         assert.strictEqual(r.code, 0, r.stderr);
         assert.doesNotMatch(r.stdout, /wrote app\/frontend\/envs/);
         assert.strictEqual(loadTenantConfig("client-d", { root: repo.root }).buildFor, "c");

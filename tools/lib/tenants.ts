@@ -103,27 +103,47 @@ function sharedDocument(root: string): YAML.Document {
     return YAML.parseDocument(read(root, file));
 }
 
-/** `stock:tenants` of the shared stack file as written (not the project default). */
-export function listedTenants(root = REPO_ROOT): string[] {
+/** Each item of a YAML list as the text it holds. */
+function itemText(item: unknown): string {
+    return String(YAML.isScalar(item) ? item.value : item);
+}
+
+/** The entries of `stock:tenants` in the shared stack file as written (not the project default). */
+function listedEntries(root: string): ReturnType<typeof parseTenantEntry>[] {
     const value = sharedDocument(root).getIn(["config", TENANTS_KEY]);
     // An entry is `<tenant>` or `<tenant>@<stack>` (components/config/shapes.ts, parseTenantEntry).
-    return YAML.isSeq(value) ? value.items.map((i) => parseTenantEntry(String(YAML.isScalar(i) ? i.value : i)).tenant) : [];
+    return YAML.isSeq(value) ? value.items.map((i) => parseTenantEntry(itemText(i))) : [];
+}
+
+/** The tenants of `stock:tenants` in the shared stack file as written (not the project default). */
+export function listedTenants(root = REPO_ROOT): string[] {
+    return listedEntries(root).map((e) => e.tenant);
+}
+
+/** The stack file `text` with `entry` appended to the list under `config.<key>` (created if missing), comments kept. */
+function withListEntry(text: string, key: string, entry: string): string {
+    const doc = YAML.parseDocument(text);
+    const seq = doc.getIn(["config", key], true);
+    if (YAML.isSeq(seq)) seq.add(doc.createNode(entry));
+    else doc.setIn(["config", key], doc.createNode([entry]));
+    return doc.toString();
+}
+
+/** The parsed stack file `doc` without the items of the list under `config.<key>` that `drop` names. */
+function dropListEntries(doc: YAML.Document, key: string, drop: (item: string) => boolean): void {
+    const seq = doc.getIn(["config", key], true);
+    if (YAML.isSeq(seq)) seq.items = seq.items.filter((i) => !drop(itemText(i)));
 }
 
 /** The shared stack file with `tenant` appended to `stock:tenants`, comments kept. */
 export function withTenantListed(text: string, tenant: string): string {
-    const doc = YAML.parseDocument(text);
-    const seq = doc.getIn(["config", TENANTS_KEY], true);
-    if (YAML.isSeq(seq)) seq.add(doc.createNode(tenant));
-    else doc.setIn(["config", TENANTS_KEY], doc.createNode([tenant]));
-    return doc.toString();
+    return withListEntry(text, TENANTS_KEY, tenant);
 }
 
 /** The shared stack file without `tenant` in `stock:tenants` or `stock:redisPasswordGenerations`, comments kept. */
 export function withTenantUnlisted(text: string, tenant: string): string {
     const doc = YAML.parseDocument(text);
-    const seq = doc.getIn(["config", TENANTS_KEY], true);
-    if (YAML.isSeq(seq)) seq.items = seq.items.filter((i) => parseTenantEntry(String(YAML.isScalar(i) ? i.value : i)).tenant !== tenant);
+    dropListEntries(doc, TENANTS_KEY, (item) => parseTenantEntry(item).tenant === tenant);
     const generations = doc.getIn(["config", `${PROJECT}:redisPasswordGenerations`], true);
     if (YAML.isMap(generations) && generations.has(tenant)) generations.delete(tenant);
     return doc.toString();
@@ -312,18 +332,13 @@ function builds(root: string, images: ImagesStackIdentity, source: string): bool
 
 /** The images stack file with `source` appended to `stock:backendSources`, comments kept. */
 export function withBackendSourceListed(text: string, source: string): string {
-    const doc = YAML.parseDocument(text);
-    const seq = doc.getIn(["config", BACKEND_SOURCES_KEY], true);
-    if (YAML.isSeq(seq)) seq.add(doc.createNode(source));
-    else doc.setIn(["config", BACKEND_SOURCES_KEY], doc.createNode([source]));
-    return doc.toString();
+    return withListEntry(text, BACKEND_SOURCES_KEY, source);
 }
 
 /** The images stack file without `source` in `stock:backendSources`, comments kept. */
 export function withBackendSourceUnlisted(text: string, source: string): string {
     const doc = YAML.parseDocument(text);
-    const seq = doc.getIn(["config", BACKEND_SOURCES_KEY], true);
-    if (YAML.isSeq(seq)) seq.items = seq.items.filter((i) => String(YAML.isScalar(i) ? i.value : i) !== source);
+    dropListEntries(doc, BACKEND_SOURCES_KEY, (item) => item === source);
     return doc.toString();
 }
 
@@ -444,9 +459,7 @@ export function planRemove(tenant: string, root = REPO_ROOT): RemovePlan {
 function deployingStack(tenant: string, root: string): string {
     const byFile = tenantStacks(root).find((o) => o.config?.tenant === tenant);
     if (byFile) return byFile.stack;
-    const value = sharedDocument(root).getIn(["config", TENANTS_KEY]);
-    const entries = YAML.isSeq(value) ? value.items.map((i) => parseTenantEntry(String(YAML.isScalar(i) ? i.value : i))) : [];
-    return entries.find((e) => e.tenant === tenant)?.stack ?? tenant;
+    return listedEntries(root).find((e) => e.tenant === tenant)?.stack ?? tenant;
 }
 
 /** The images stack's list without the backend source of `stack`'s tenant when no other tenant deploys it (what `add` appended). */

@@ -16,7 +16,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
+import { configOf } from "../../../components/config/stack-conflicts";
 
 /** Never copied: installed dependencies (symlinked instead), git's own files, caches and outputs. */
 const NEVER_COPIED = new Set(["node_modules", ".git", ".cache", "bin", "plan-out"]);
@@ -59,7 +59,7 @@ function configStrings(root: string): string[] {
     };
     for (const file of fs.readdirSync(root).filter((f) => /^Pulumi\.(.+\.)?ya?ml$/.test(f))) {
         try {
-            collect((YAML.parse(fs.readFileSync(path.join(root, file), "utf8")) as { config?: unknown } | null)?.config);
+            collect(configOf(path.join(root, file)));
         } catch {
             // A stack file that does not parse is refused by the fleet's selection, with its error.
         }
